@@ -1,0 +1,21 @@
+import { CommandModule } from "yargs";
+import { ensureToolchain } from "../../infra/toolchain/doctor";
+import { consoleReporter } from "../../infra/toolchain/report";
+import { GlobalOptions } from "../options";
+
+/** `dynoform doctor`: installs or starts what Dynoform needs and prints what it did. */
+export const doctorCommand: CommandModule<GlobalOptions, GlobalOptions> = {
+    command: "doctor",
+    describe: "Make sure a Docker engine, the Pulumi CLI and the base images are ready",
+    builder: (y) =>
+        y.example("$0 doctor", "start dockerd if needed, build or reuse the Pulumi CLI, build base images"),
+    handler: async (argv) => {
+        const started = Date.now();
+        const toolchain = await ensureToolchain(consoleReporter);
+        if (argv.json) {
+            process.stdout.write(JSON.stringify({ ...toolchain, env: undefined }, null, 2) + "\n");
+        } else {
+            process.stdout.write(`ready in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        }
+    },
+};

@@ -1,0 +1,6 @@
+import { CommandModule } from "yargs";
+import { doctorCommand } from "./doctor";
+
+/** Every command, registered explicitly (no commandDir). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const commands: CommandModule<any, any>[] = [doctorCommand];

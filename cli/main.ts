@@ -1,0 +1,45 @@
+import yargs from "yargs";
+import { hideBin } from "yargs/helpers";
+import { commands } from "./commands";
+import { EXIT, UsageError } from "./errors";
+import { withGlobalOptions } from "./options";
+
+/** Parses argv, runs one command, and maps its outcome to an exit code. */
+export async function main(argv: string[]): Promise<number> {
+    let usageFailure: string | undefined;
+    const parser = withGlobalOptions(yargs(argv))
+        .scriptName("dynoform")
+        .command(commands)
+        .demandCommand(1, "name a command; `dynoform --help` lists them")
+        .strict()
+        .recommendCommands()
+        .help()
+        .version(require("../../package.json").version)
+        .wrap(Math.min(100, process.stdout.columns || 100))
+        .fail((msg, err) => {
+            if (err) throw err;
+            usageFailure = msg;
+        });
+    try {
+        await parser.parseAsync();
+    } catch (err) {
+        if (err instanceof UsageError) {
+            process.stderr.write(`dynoform: ${err.message}\n`);
+            return EXIT.usage;
+        }
+        process.stderr.write(`dynoform: ${(err as Error).message ?? String(err)}\n`);
+        if (process.env.DYNOFORM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
+        return EXIT.failure;
+    }
+    if (usageFailure) {
+        process.stderr.write(`dynoform: ${usageFailure}\n`);
+        return EXIT.usage;
+    }
+    return EXIT.ok;
+}
+
+if (require.main === module) {
+    main(hideBin(process.argv)).then((code) => {
+        process.exitCode = code;
+    });
+}

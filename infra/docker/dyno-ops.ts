@@ -1,0 +1,279 @@
+import * as crypto from "crypto";
+import * as net from "net";
+import Docker = require("dockerode");
+import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
+import { containerNameFor, DynoInputs, DynoOutputs, DynoState } from "./dyno";
+import { LABEL, ownerLabels } from "./labels";
+import { lastLogLines } from "./logs";
+
+const MIB = 1024 * 1024;
+
+/** Labels that tell `ps`, refresh and orphan checks what a container is. */
+export function dynoLabels(inputs: DynoInputs): Record<string, string> {
+    return {
+        ...(inputs.labels ?? {}),
+        ...ownerLabels(inputs.app, inputs.stack),
+        [LABEL.role]: "dyno",
+        [LABEL.processType]: inputs.processType,
+        [LABEL.index]: String(inputs.index),
+        [LABEL.dyno]: `${inputs.processType}.${inputs.index}`,
+        [LABEL.release]: inputs.release ?? "",
+        [LABEL.size]: inputs.size ?? "",
+    };
+}
+
+/** The Engine API create body for a dyno. Pure: tested without Docker. */
+export function containerSpec(inputs: DynoInputs, name: string): Docker.ContainerCreateOptions {
+    const env = Object.entries(inputs.env ?? {}).map(([k, v]) => `${k}=${v}`);
+    const portKey = inputs.port ? `${inputs.port}/tcp` : undefined;
+    const hc = inputs.healthcheck;
+    return {
+        name,
+        Image: inputs.image,
+        Cmd: inputs.command ? ["/bin/sh", "-c", inputs.command] : undefined,
+        Env: env,
+        User: inputs.user,
+        Labels: dynoLabels(inputs),
+        ExposedPorts: portKey ? { [portKey]: {} } : undefined,
+        Healthcheck: hc
+            ? {
+                  Test: ["CMD-SHELL", hc.command],
+                  Interval: (hc.intervalSeconds ?? 2) * 1e9,
+                  Timeout: (hc.timeoutSeconds ?? 5) * 1e9,
+                  Retries: hc.retries ?? 3,
+              }
+            : undefined,
+        StopTimeout: inputs.stopGraceSeconds ?? 30,
+        HostConfig: {
+            Memory: inputs.memoryMb * MIB,
+            MemorySwap: inputs.memoryMb * MIB,
+            CpuShares: inputs.cpuShares,
+            RestartPolicy: { Name: inputs.restartPolicy ?? "always" },
+            NetworkMode: inputs.network,
+            Binds: inputs.mounts,
+            Privileged: false,
+            Init: true,
+            PortBindings:
+                portKey && inputs.publish
+                    ? { [portKey]: [{ HostIp: inputs.publish.hostIp ?? "127.0.0.1", HostPort: String(inputs.publish.hostPort) }] }
+                    : undefined,
+        },
+        NetworkingConfig:
+            inputs.network && inputs.aliases?.length
+                ? { EndpointsConfig: { [inputs.network]: { Aliases: inputs.aliases } } }
+                : undefined,
+    };
+}
+
+function dockerFor(inputs: { dockerHost?: string }): Docker {
+    return connectDocker(inputs.dockerHost);
+}
+
+/** Maps Docker's failures to messages that say what to do. */
+function explain(err: unknown, inputs: DynoInputs, name: string): Error {
+    const e = err as { code?: string; statusCode?: number };
+    if (e?.code === "ECONNREFUSED" || e?.code === "ENOENT" || e?.code === "EACCES") {
+        return unreachable(resolveDockerEndpoint(inputs.dockerHost), err);
+    }
+    const msg = engineMessage(err);
+    if (e?.statusCode === 404 && /image/i.test(msg)) {
+        return new Error(`image ${inputs.image} not found on the Docker host: build it or pull it first`);
+    }
+    if (e?.statusCode === 409 && /already in use/i.test(msg)) {
+        return new Error(`a container named ${name} already exists on the Docker host: remove it or pick another app name`);
+    }
+    if (/port is already allocated|address already in use/i.test(msg)) {
+        const where = inputs.publish ? `${inputs.publish.hostIp ?? "127.0.0.1"}:${inputs.publish.hostPort}` : "a host port";
+        return new Error(`port ${where} is already in use on the Docker host: free it or choose another port`);
+    }
+    return new Error(`dyno ${inputs.processType}.${inputs.index}: ${msg}`);
+}
+
+/** Refuses a dyno the host cannot hold: its memory limit against what running containers have not reserved. */
+async function checkHostMemory(docker: Docker, inputs: DynoInputs): Promise<void> {
+    const info = await docker.info();
+    const containers = await docker.listContainers({ filters: { status: ["running", "restarting"] } });
+    let reserved = 0;
+    for (const c of containers) {
+        const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        reserved += inspect?.HostConfig?.Memory ?? 0;
+    }
+    const available = info.MemTotal - reserved;
+    const needed = inputs.memoryMb * MIB;
+    if (needed > available) {
+        throw new Error(
+            `not enough memory on the Docker host for dyno ${inputs.processType}.${inputs.index}: ` +
+                `needs ${inputs.memoryMb} MiB, ${Math.max(0, Math.floor(available / MIB))} MiB of ` +
+                `${Math.floor(info.MemTotal / MIB)} MiB is not reserved by running containers`,
+        );
+    }
+}
+
+/** Creates, starts and waits for a dyno; on a failed boot the container is removed and its last log lines shown. */
+export async function createDyno(inputs: DynoInputs): Promise<{ id: string; outs: DynoOutputs }> {
+    const name = containerNameFor(inputs, crypto.randomBytes(3).toString("hex"));
+    const docker = dockerFor(inputs);
+    let container: Docker.Container;
+    try {
+        await checkHostMemory(docker, inputs);
+        container = await docker.createContainer(containerSpec(inputs, name));
+    } catch (err) {
+        throw explain(err, inputs, name);
+    }
+    try {
+        await container.start();
+        await waitUntilReady(container, inputs);
+    } catch (err) {
+        const logs = await lastLogLines(container);
+        await container.remove({ force: true }).catch(() => undefined);
+        const reason = err instanceof BootError ? err.message : explain(err, inputs, name).message;
+        throw new Error(`${reason}${logs ? `\nlast log lines of ${name}:\n${logs}` : ""}`);
+    }
+    return { id: name, outs: await describe(docker, name, inputs) };
+}
+
+class BootError extends Error {}
+
+/** Waits for running, then healthy (with a check) or accepting connections on `port`, within the boot timeout. */
+async function waitUntilReady(container: Docker.Container, inputs: DynoInputs, restartsBefore = 0): Promise<void> {
+    const timeoutMs = (inputs.bootTimeoutSeconds ?? 60) * 1000;
+    const deadline = Date.now() + timeoutMs;
+    const dyno = `${inputs.processType}.${inputs.index}`;
+    for (;;) {
+        const info = await container.inspect();
+        const s = info.State;
+        if (!s.Running && !s.Restarting && s.Status !== "created") {
+            throw new BootError(`dyno ${dyno} exited with code ${s.ExitCode} while booting${s.OOMKilled ? " (out of memory)" : ""}`);
+        }
+        if (s.Restarting || info.RestartCount > restartsBefore) {
+            throw new BootError(`dyno ${dyno} crashed while booting (exit code ${s.ExitCode}, restarted ${info.RestartCount}x)`);
+        }
+        let ready = s.Running;
+        if (ready && inputs.healthcheck) {
+            ready = s.Health?.Status === "healthy";
+        } else if (ready && inputs.port) {
+            ready = await acceptsConnections(ipOf(info, inputs.network), inputs.port);
+        }
+        if (ready) return;
+        if (Date.now() > deadline) {
+            const what = inputs.healthcheck ? "become healthy" : inputs.port ? `accept connections on $PORT (${inputs.port})` : "start";
+            throw new BootError(`dyno ${dyno} did not ${what} within the ${timeoutMs / 1000} s boot timeout`);
+        }
+        await sleep(250);
+    }
+}
+
+function ipOf(info: Docker.ContainerInspectInfo, network?: string): string {
+    const nets = info.NetworkSettings.Networks ?? {};
+    const chosen = (network && nets[network]) || Object.values(nets)[0];
+    return chosen?.IPAddress ?? "";
+}
+
+function acceptsConnections(host: string, port: number): Promise<boolean> {
+    if (!host) return Promise.resolve(false);
+    return new Promise((resolve) => {
+        const socket = net.connect({ host, port });
+        const done = (ok: boolean) => {
+            socket.destroy();
+            resolve(ok);
+        };
+        socket.setTimeout(1000, () => done(false));
+        socket.once("connect", () => done(true));
+        socket.once("error", () => done(false));
+    });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Outputs from `docker inspect`; a container that is gone is reported with state `missing`. */
+async function describe(docker: Docker, name: string, inputs: DynoInputs): Promise<DynoOutputs> {
+    try {
+        const info = await docker.getContainer(name).inspect();
+        const s = info.State;
+        const state: DynoState = s.OOMKilled && !s.Running ? "oom-killed" : (s.Status as DynoState);
+        return {
+            ...inputs,
+            containerName: name,
+            containerId: info.Id,
+            startedAt: s.StartedAt,
+            state,
+            exitCode: s.ExitCode,
+            restartCount: info.RestartCount,
+            ipAddress: ipOf(info, inputs.network),
+        };
+    } catch (err) {
+        if (!isNotFound(err)) throw explain(err, inputs, name);
+        return { ...inputs, containerName: name, containerId: "", startedAt: "", state: "missing", exitCode: -1, restartCount: 0, ipAddress: "" };
+    }
+}
+
+/** Refresh: what Docker says now, kept in state even when the container is gone (that is drift, healed by up). */
+export async function readDyno(id: string, props: DynoOutputs): Promise<{ id: string; props: DynoOutputs }> {
+    const inputs = inputsOf(props);
+    return { id, props: await describe(dockerFor(inputs), id, inputs) };
+}
+
+function inputsOf(outs: DynoOutputs): DynoInputs {
+    const { containerName: _n, containerId: _i, startedAt: _s, state: _st, exitCode: _e, restartCount: _r, ipAddress: _ip, ...inputs } = outs;
+    return inputs;
+}
+
+/**
+ * Resize in place through Docker's container update (no restart), and heal drift: a missing
+ * container is created again under the same name, a stopped one started.
+ */
+export async function updateDyno(id: string, olds: DynoOutputs, news: DynoInputs): Promise<{ outs: DynoOutputs }> {
+    const docker = dockerFor(news);
+    const current = await describe(docker, id, news);
+    if (current.state === "missing") {
+        try {
+            await checkHostMemory(docker, news);
+            const container = await docker.createContainer(containerSpec(news, id));
+            await container.start();
+            await waitUntilReady(container, news);
+        } catch (err) {
+            throw err instanceof BootError ? err : explain(err, news, id);
+        }
+        return { outs: await describe(docker, id, news) };
+    }
+    const container = docker.getContainer(id);
+    const resized =
+        olds.memoryMb !== news.memoryMb || olds.cpuShares !== news.cpuShares || olds.restartPolicy !== news.restartPolicy;
+    if (resized) {
+        try {
+            if (news.memoryMb > olds.memoryMb) await checkHostMemory(docker, { ...news, memoryMb: news.memoryMb - olds.memoryMb });
+            await container.update({
+                Memory: news.memoryMb * MIB,
+                MemorySwap: news.memoryMb * MIB,
+                CpuShares: news.cpuShares,
+                RestartPolicy: { Name: news.restartPolicy ?? "always", MaximumRetryCount: 0 },
+            });
+        } catch (err) {
+            throw explain(err, news, id);
+        }
+    }
+    if (current.state !== "running" && current.state !== "restarting") {
+        await container.start().catch((err) => {
+            throw explain(err, news, id);
+        });
+        await waitUntilReady(container, news, current.restartCount);
+    }
+    return { outs: await describe(docker, id, news) };
+}
+
+/** SIGTERM (or the image's stop signal), a grace period, then SIGKILL and removal. A container already gone is success. */
+export async function deleteDyno(id: string, props: DynoOutputs): Promise<void> {
+    const container = dockerFor(props).getContainer(id);
+    try {
+        await container.stop({ t: props.stopGraceSeconds ?? 30 });
+    } catch (err) {
+        // 304: already stopped; 404: already gone.
+        const code = (err as { statusCode?: number }).statusCode;
+        if (code !== 304 && code !== 404) throw explain(err, props, id);
+    }
+    try {
+        await container.remove({ force: true, v: false });
+    } catch (err) {
+        if (!isNotFound(err) && !/already in progress/.test(engineMessage(err))) throw explain(err, props, id);
+    }
+}

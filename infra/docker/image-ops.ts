@@ -1,0 +1,198 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import Docker = require("dockerode");
+import dockerignore from "@balena/dockerignore";
+import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
+import { ImageInputs, ImageOutputs } from "./image";
+
+/** What a Node.js app without a Dockerfile never ships in its image. */
+const DEFAULT_IGNORES = ["node_modules", ".git", ".env", "npm-debug.log", "Dockerfile.dynoform"];
+
+/** The Dockerfile generated for a Node.js app (package.json, no Dockerfile). Pure. */
+export function nodeDockerfile(baseImage: string, hasLockfile: boolean): string {
+    const install = hasLockfile
+        ? "npm ci --omit=dev --no-audit --no-fund"
+        : "npm install --omit=dev --no-audit --no-fund";
+    return [
+        `FROM ${baseImage}`,
+        "WORKDIR /app",
+        "ENV NODE_ENV=production",
+        "COPY package*.json ./",
+        `RUN ${install} && npm cache clean --force >/dev/null 2>&1; test -f package.json`,
+        "COPY . .",
+        "USER 1000",
+        'CMD ["npm", "start"]',
+        "",
+    ].join("\n");
+}
+
+/** Files of a build context, relative and sorted, after .dockerignore (or the default ignores). */
+export function contextFiles(context: string): string[] {
+    const ignoreFile = path.join(context, ".dockerignore");
+    const rules = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : DEFAULT_IGNORES.join("\n");
+    const ig = dockerignore({ ignorecase: false }).add(rules);
+    const files: string[] = [];
+    const walk = (rel: string) => {
+        for (const entry of fs.readdirSync(path.join(context, rel), { withFileTypes: true })) {
+            const child = rel ? `${rel}/${entry.name}` : entry.name;
+            if (entry.isDirectory()) {
+                walk(child);
+            } else if ((entry.isFile() || entry.isSymbolicLink()) && !ig.ignores(child)) {
+                files.push(child);
+            }
+        }
+    };
+    walk("");
+    return files.sort();
+}
+
+/** sha256 over the context's files (path, mode, bytes) and the build recipe. */
+export function contentHash(inputs: ImageInputs): string {
+    const h = crypto.createHash("sha256");
+    h.update(JSON.stringify({ dockerfile: inputs.dockerfile ?? null, base: inputs.nodeBaseImage ?? null }));
+    for (const rel of contextFiles(inputs.context!)) {
+        const full = path.join(inputs.context!, rel);
+        h.update(`\0${rel}\0${fs.statSync(full).mode & 0o111 ? "x" : "-"}\0`);
+        h.update(fs.readFileSync(full));
+    }
+    return h.digest("hex");
+}
+
+/** Validates inputs and computes the content hash, so a changed source shows in preview. */
+export async function checkImage(news: ImageInputs) {
+    const failures: Array<{ property: string; reason: string }> = [];
+    if (!news.ref === !news.context) {
+        failures.push({ property: "context", reason: "give exactly one of `ref` (a prebuilt image) or `context` (a folder to build)" });
+    }
+    if (news.context) {
+        if (!path.isAbsolute(news.context) || !fs.existsSync(news.context) || !fs.statSync(news.context).isDirectory()) {
+            failures.push({ property: "context", reason: `\`context\` ${news.context} is not a folder (an absolute path is expected)` });
+        } else {
+            const dockerfile = news.dockerfile ?? "Dockerfile";
+            const hasDockerfile = fs.existsSync(path.join(news.context, dockerfile));
+            if (news.dockerfile && !hasDockerfile) {
+                failures.push({ property: "dockerfile", reason: `\`dockerfile\` ${dockerfile} not found in ${news.context}` });
+            } else if (!hasDockerfile && !fs.existsSync(path.join(news.context, "package.json"))) {
+                failures.push({
+                    property: "context",
+                    reason: `${news.context} has neither a Dockerfile nor a package.json: add a Dockerfile, or give \`ref\``,
+                });
+            } else if (!hasDockerfile && !news.nodeBaseImage) {
+                failures.push({ property: "nodeBaseImage", reason: "a Node.js app without a Dockerfile needs `nodeBaseImage`" });
+            }
+            if (failures.length === 0) {
+                return { inputs: { ...news, contentHash: contentHash(news) }, failures };
+            }
+        }
+    }
+    return { inputs: news, failures };
+}
+
+function explain(err: unknown, inputs: ImageInputs): Error {
+    const code = (err as { code?: string }).code;
+    if (code === "ECONNREFUSED" || code === "ENOENT" || code === "EACCES") {
+        return unreachable(resolveDockerEndpoint(inputs.dockerHost), err);
+    }
+    return err instanceof Error ? err : new Error(engineMessage(err));
+}
+
+/** Resolves a prebuilt ref (pull, else local) or builds the context. */
+export async function createImage(inputs: ImageInputs): Promise<{ id: string; outs: ImageOutputs }> {
+    const docker = connectDocker(inputs.dockerHost);
+    try {
+        if (inputs.ref) {
+            const imageId = await resolveRef(docker, inputs.ref);
+            return { id: inputs.ref, outs: { ...inputs, imageId, imageRef: inputs.ref, generatedDockerfile: false } };
+        }
+        const built = await build(docker, inputs);
+        return { id: built.imageRef, outs: { ...inputs, ...built } };
+    } catch (err) {
+        throw explain(err, inputs);
+    }
+}
+
+async function resolveRef(docker: Docker, ref: string): Promise<string> {
+    try {
+        await new Promise<void>((resolve, reject) => {
+            docker.pull(ref, (err: Error | null, stream: NodeJS.ReadableStream) => {
+                if (err) return reject(err);
+                docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+            });
+        });
+    } catch (pullError) {
+        try {
+            return (await docker.getImage(ref).inspect()).Id;
+        } catch (err) {
+            if (isNotFound(err)) {
+                throw new Error(
+                    `image ${ref} could not be pulled (${engineMessage(pullError).split("\n")[0]}) and is not on the Docker host`,
+                );
+            }
+            throw err;
+        }
+    }
+    return (await docker.getImage(ref).inspect()).Id;
+}
+
+async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOutputs, keyof ImageInputs>> {
+    const context = inputs.context!;
+    const hash = inputs.contentHash ?? contentHash(inputs);
+    const imageRef = `${inputs.repository ?? "dynoform/app"}:${hash.slice(0, 12)}`;
+    const dockerfile = inputs.dockerfile ?? "Dockerfile";
+    const generated = !fs.existsSync(path.join(context, dockerfile));
+    const files = contextFiles(context);
+    let buildDir = context;
+    let tmp: string | undefined;
+    let dockerfileName = dockerfile;
+    if (generated) {
+        // Copy the filtered files beside a generated Dockerfile, so the user's folder is not touched.
+        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-build-"));
+        for (const rel of files) {
+            fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
+            fs.copyFileSync(path.join(context, rel), path.join(tmp, rel));
+        }
+        dockerfileName = "Dockerfile.dynoform";
+        const lockfile = files.includes("package-lock.json") || files.includes("npm-shrinkwrap.json");
+        fs.writeFileSync(path.join(tmp, dockerfileName), nodeDockerfile(inputs.nodeBaseImage!, lockfile));
+        files.push(dockerfileName);
+        buildDir = tmp;
+    }
+    try {
+        const stream = await docker.buildImage(
+            { context: buildDir, src: files },
+            { t: imageRef, dockerfile: dockerfileName, labels: { ...(inputs.labels ?? {}), "dev.dynoform.content-hash": hash }, rm: true, forcerm: true },
+        );
+        const log: string[] = [];
+        await new Promise<void>((resolve, reject) => {
+            docker.modem.followProgress(
+                stream,
+                (err: Error | null, output: Array<{ error?: string }>) => {
+                    const failed = err?.message ?? output.find((o) => o.error)?.error;
+                    if (!failed) return resolve();
+                    const tail = log.join("").trimEnd().split("\n").slice(-15).join("\n");
+                    reject(new Error(`image build for ${context} failed: ${failed.trim()}\nlast lines of the build log:\n${tail}`));
+                },
+                (event: { stream?: string }) => {
+                    if (event.stream) log.push(event.stream);
+                },
+            );
+        });
+    } finally {
+        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+    }
+    const info = await docker.getImage(imageRef).inspect();
+    return { imageId: info.Id, imageRef, generatedDockerfile: generated };
+}
+
+/** Refresh: the image is still there (same ID), or gone from state. */
+export async function readImage(id: string, props: ImageOutputs) {
+    try {
+        const info = await connectDocker(props.dockerHost).getImage(props.imageRef ?? id).inspect();
+        return { id, props: { ...props, imageId: info.Id } };
+    } catch (err) {
+        if (isNotFound(err)) return {};
+        throw explain(err, props);
+    }
+}

@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** Arguments of a {@link Network}: the user-defined bridge network an app's containers share. */
+export interface NetworkArgs {
+    /** Docker host; DOCKER_HOST or the default socket when unset. */
+    dockerHost?: pulumi.Input<string>;
+    /** Network name, e.g. `hello-dev`. */
+    name: pulumi.Input<string>;
+    /** Labels (app, stack). */
+    labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** No route out of the network (add-on-only networks). */
+    internal?: pulumi.Input<boolean>;
+}
+
+/** {@link NetworkArgs} resolved. */
+export interface NetworkInputs {
+    dockerHost?: string;
+    name: string;
+    labels?: Record<string, string>;
+    internal?: boolean;
+}
+
+/** Provider outputs. */
+export interface NetworkOutputs extends NetworkInputs {
+    networkId: string;
+}
+
+const CLIENT = require.resolve("./client");
+
+/** Network provider: every field is immutable (a change replaces the network). */
+export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
+    async check(_olds, news) {
+        const failures = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
+            ? []
+            : [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
+        return { inputs: news, failures };
+    },
+    async diff(_id, olds, news) {
+        const fields = ["dockerHost", "name", "labels", "internal"] as const;
+        const replaces = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs) {
+        const { connectDocker, engineMessage } = require(CLIENT);
+        const docker = connectDocker(inputs.dockerHost);
+        const existing = await docker.listNetworks({ filters: { name: [inputs.name] } });
+        if (existing.some((n: { Name: string }) => n.Name === inputs.name)) {
+            throw new Error(`a Docker network named ${inputs.name} already exists: remove it or choose another app name`);
+        }
+        try {
+            const net = await docker.createNetwork({
+                Name: inputs.name,
+                Driver: "bridge",
+                Internal: inputs.internal ?? false,
+                CheckDuplicate: true,
+                Labels: inputs.labels ?? {},
+            });
+            return { id: inputs.name, outs: { ...inputs, networkId: net.id } };
+        } catch (err) {
+            throw new Error(`network ${inputs.name}: ${engineMessage(err)}`);
+        }
+    },
+    async read(id, props) {
+        const { connectDocker, isNotFound } = require(CLIENT);
+        try {
+            const info = await connectDocker(props?.dockerHost).getNetwork(id).inspect();
+            return { id, props: { ...props!, networkId: info.Id } };
+        } catch (err) {
+            if (isNotFound(err)) return {};
+            throw err;
+        }
+    },
+    async delete(id, props) {
+        const { connectDocker, isNotFound } = require(CLIENT);
+        try {
+            await connectDocker(props.dockerHost).getNetwork(id).remove();
+        } catch (err) {
+            if (!isNotFound(err)) throw err;
+        }
+    },
+};
+
+/** A user-defined bridge network: container DNS between an app's dynos, add-ons and router. */
+export class Network extends pulumi.dynamic.Resource {
+    public readonly name!: pulumi.Output<string>;
+    public readonly networkId!: pulumi.Output<string>;
+
+    constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
+        super(networkProvider, name, { networkId: undefined, ...args }, opts, "docker", "Network");
+    }
+}

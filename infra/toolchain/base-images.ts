@@ -1,0 +1,293 @@
+import { spawnSync } from "child_process";
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as path from "path";
+import Docker = require("dockerode");
+import { connectDocker, isNotFound } from "../docker/client";
+import { aptInstall, which } from "./docker-engine";
+import { paths } from "./paths";
+import { Reporter } from "./report";
+
+/** The runtime images Dynoform needs: built apps run on `node`, add-ons on `postgres`/`redis`, the router on `nginx`. */
+export type BaseImageName = "node" | "postgres" | "redis" | "nginx";
+
+export const BASE_IMAGE_NAMES: BaseImageName[] = ["node", "postgres", "redis", "nginx"];
+
+/** How one base image is had: an official image where a registry answers, else a local Debian build. */
+interface Recipe {
+    official: string;
+    /** Debian packages installed into the debootstrapped rootfs. */
+    packages: string[];
+    /** Dockerfile lines after `FROM <imported rootfs>`. */
+    dockerfile: string[];
+    /** Extra files for the build context (name -> content). */
+    files?: Record<string, string>;
+    /** Copies host files into the rootfs before import (the Node.js runtime). */
+    hostFiles?: Array<{ from: string; to: string }>;
+}
+
+const SUITE = "bookworm";
+const CA_DIR = process.env.DYNOFORM_EXTRA_CA_DIR ?? "/usr/local/share/ca-certificates";
+
+const POSTGRES_ENTRYPOINT = `#!/bin/sh
+# Honours the official postgres image's variables: POSTGRES_USER, POSTGRES_PASSWORD, POSTGRES_DB, PGDATA.
+set -eu
+: "\${PGDATA:=/var/lib/postgresql/data}"
+: "\${POSTGRES_USER:=postgres}"
+: "\${POSTGRES_DB:=\$POSTGRES_USER}"
+BIN=/usr/lib/postgresql/15/bin
+mkdir -p "$PGDATA" /run/postgresql
+chown -R postgres:postgres "$PGDATA" /run/postgresql
+chmod 700 "$PGDATA"
+as_pg() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  pwfile=$(mktemp); chown postgres "$pwfile"
+  printf '%s' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" > "$pwfile"
+  as_pg $BIN/initdb -D "$PGDATA" -U "$POSTGRES_USER" --pwfile="$pwfile" -A scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null
+  rm -f "$pwfile"
+  echo "host all all all scram-sha-256" >> "$PGDATA/pg_hba.conf"
+  echo "listen_addresses = '*'" >> "$PGDATA/postgresql.conf"
+  if [ "$POSTGRES_DB" != "postgres" ]; then
+    as_pg $BIN/postgres --single -D "$PGDATA" postgres <<SQL >/dev/null
+CREATE DATABASE "$POSTGRES_DB" OWNER "$POSTGRES_USER";
+SQL
+  fi
+fi
+exec setpriv --reuid=postgres --regid=postgres --init-groups $BIN/postgres -D "$PGDATA"
+`;
+
+const RECIPES: Record<BaseImageName, Recipe> = {
+    node: {
+        official: "node:20-bookworm-slim",
+        packages: ["ca-certificates", "libstdc++6"],
+        hostFiles: [
+            { from: "/usr/bin/node", to: "usr/local/bin/node" },
+            { from: "/usr/lib/node_modules/npm", to: "usr/local/lib/node_modules/npm" },
+        ],
+        dockerfile: [
+            "RUN ln -sf ../lib/node_modules/npm/bin/npm-cli.js /usr/local/bin/npm && ln -sf ../lib/node_modules/npm/bin/npx-cli.js /usr/local/bin/npx",
+            "RUN groupadd -g 1000 node && useradd -u 1000 -g node -m -s /bin/sh node",
+            "ENV NODE_EXTRA_CA_CERTS=/etc/ssl/certs/ca-certificates.crt",
+            'CMD ["node"]',
+        ],
+    },
+    postgres: {
+        official: "postgres:15-bookworm",
+        packages: ["postgresql-15"],
+        files: { "docker-entrypoint.sh": POSTGRES_ENTRYPOINT },
+        dockerfile: [
+            "COPY docker-entrypoint.sh /usr/local/bin/docker-entrypoint.sh",
+            "RUN chmod 755 /usr/local/bin/docker-entrypoint.sh",
+            "ENV PGDATA=/var/lib/postgresql/data PATH=/usr/lib/postgresql/15/bin:$PATH",
+            "STOPSIGNAL SIGINT",
+            'ENTRYPOINT ["/usr/local/bin/docker-entrypoint.sh"]',
+        ],
+    },
+    redis: {
+        official: "redis:7-bookworm",
+        packages: ["redis-server"],
+        dockerfile: [
+            "RUN mkdir -p /data && chown redis:redis /data",
+            "WORKDIR /data",
+            'CMD ["redis-server", "--bind", "0.0.0.0", "--protected-mode", "no"]',
+        ],
+    },
+    nginx: {
+        official: "nginx:1.27-bookworm",
+        packages: ["nginx-light"],
+        dockerfile: [
+            "RUN rm -f /etc/nginx/sites-enabled/default && ln -sf /dev/stdout /var/log/nginx/access.log && ln -sf /dev/stderr /var/log/nginx/error.log",
+            "STOPSIGNAL SIGQUIT",
+            'CMD ["nginx", "-g", "daemon off;"]',
+        ],
+    },
+};
+
+/** Where each base image came from. Written by `dynoform doctor`, read by the Pulumi program. */
+export type BaseImageRefs = Record<BaseImageName, string>;
+
+function recordFile(): string {
+    return path.join(paths.images(), "base-images.json");
+}
+
+/** The base image references recorded by the last bootstrap, or a clear error when there are none. */
+export function recordedBaseImages(): BaseImageRefs {
+    const file = recordFile();
+    if (!fs.existsSync(file)) {
+        throw new Error(`no base images recorded in ${file}: run \`npx dynoform doctor\` first`);
+    }
+    return JSON.parse(fs.readFileSync(file, "utf8")) as BaseImageRefs;
+}
+
+/** The hash of everything that goes into a local build of `name`: its tag. */
+export function recipeHash(name: BaseImageName): string {
+    const recipe = RECIPES[name];
+    const h = crypto.createHash("sha256");
+    h.update(JSON.stringify({ name, SUITE, recipe }));
+    for (const ca of extraCaFiles()) h.update(fs.readFileSync(ca));
+    if (name === "node") h.update(process.version);
+    return h.digest("hex").slice(0, 12);
+}
+
+function extraCaFiles(): string[] {
+    if (!fs.existsSync(CA_DIR)) return [];
+    return fs.readdirSync(CA_DIR).filter((f) => f.endsWith(".crt")).sort().map((f) => path.join(CA_DIR, f));
+}
+
+/** What {@link ensureBaseImages} found or did for each image. */
+export type BaseImageStatus = Record<BaseImageName, { ref: string; action: "present" | "pulled" | "built" }>;
+
+/**
+ * Makes sure every base image is present: the recorded one if still there, else the official
+ * image pulled (when `DYNOFORM_PULL` is not `never` and a registry answers), else a local build
+ * from Debian packages tagged `dynoform/<name>:<recipe hash>`.
+ */
+export async function ensureBaseImages(report: Reporter): Promise<BaseImageStatus> {
+    const docker = connectDocker();
+    const status = {} as BaseImageStatus;
+    let rootfs: string | undefined;
+    for (const name of BASE_IMAGE_NAMES) {
+        const local = `dynoform/${name}:${recipeHash(name)}`;
+        const official = RECIPES[name].official;
+        if (await imageExists(docker, local)) {
+            status[name] = { ref: local, action: "present" };
+        } else if (await imageExists(docker, official)) {
+            status[name] = { ref: official, action: "present" };
+        } else if (process.env.DYNOFORM_PULL !== "never" && (await tryPull(docker, official, report))) {
+            status[name] = { ref: official, action: "pulled" };
+        } else {
+            rootfs ??= await debootstrap(report);
+            await buildLocal(docker, name, local, rootfs, report);
+            status[name] = { ref: local, action: "built" };
+        }
+    }
+    fs.mkdirSync(paths.images(), { recursive: true });
+    const refs = Object.fromEntries(BASE_IMAGE_NAMES.map((n) => [n, status[n].ref])) as BaseImageRefs;
+    fs.writeFileSync(recordFile(), JSON.stringify(refs, null, 2) + "\n");
+    return status;
+}
+
+async function imageExists(docker: Docker, ref: string): Promise<boolean> {
+    try {
+        await docker.getImage(ref).inspect();
+        return true;
+    } catch (err) {
+        if (isNotFound(err)) return false;
+        throw err;
+    }
+}
+
+/** Pulls with a deadline; a registry that does not answer is the normal case on closed networks. */
+async function tryPull(docker: Docker, ref: string, report: Reporter): Promise<boolean> {
+    const timeoutMs = Number(process.env.DYNOFORM_PULL_TIMEOUT_MS ?? 20_000);
+    try {
+        await Promise.race([
+            new Promise<void>((resolve, reject) => {
+                docker.pull(ref, (err: Error | null, stream: NodeJS.ReadableStream) => {
+                    if (err) return reject(err);
+                    docker.modem.followProgress(stream, (e: Error | null) => (e ? reject(e) : resolve()));
+                });
+            }),
+            new Promise<void>((_, reject) => setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs).unref()),
+        ]);
+        return true;
+    } catch (err) {
+        report(`pull of ${ref} failed (${(err as Error).message.split("\n")[0]}): building it locally from Debian packages`);
+        return false;
+    }
+}
+
+function run(cmd: string, args: string[], what: string): void {
+    const r = spawnSync(cmd, args, { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (r.status !== 0) {
+        const tail = `${r.stdout ?? ""}\n${r.stderr ?? ""}`.trim().split("\n").slice(-8).join("\n");
+        throw new Error(`${what} failed (exit ${r.status}):\n${tail}`);
+    }
+}
+
+function debianMirror(): string {
+    const candidates = ["/etc/apt/sources.list.d/debian.sources", "/etc/apt/sources.list"];
+    for (const f of candidates) {
+        if (!fs.existsSync(f)) continue;
+        const m = /(?:URIs:|deb)\s+(https?:\/\/\S+\/debian)\b/.exec(fs.readFileSync(f, "utf8"));
+        if (m) return m[1];
+    }
+    return "http://deb.debian.org/debian";
+}
+
+/** A minimal Debian rootfs, cached by suite under DYNOFORM_HOME. */
+async function debootstrap(report: Reporter): Promise<string> {
+    const dir = path.join(paths.images(), `rootfs-${SUITE}-minbase`);
+    if (fs.existsSync(path.join(dir, ".complete"))) return dir;
+    if (!which("debootstrap")) {
+        report("debootstrap not found: installing it with apt-get");
+        aptInstall(["debootstrap"]);
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+    const started = Date.now();
+    run("debootstrap", ["--variant=minbase", SUITE, dir, debianMirror()], "debootstrap");
+    fs.writeFileSync(path.join(dir, "usr/sbin/policy-rc.d"), "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, ".complete"), "");
+    report(`debootstrapped ${SUITE} into ${dir} (${Math.round((Date.now() - started) / 1000)} s)`);
+    return dir;
+}
+
+async function buildLocal(docker: Docker, name: BaseImageName, ref: string, base: string, report: Reporter) {
+    const recipe = RECIPES[name];
+    const started = Date.now();
+    const dir = fs.mkdtempSync(path.join(paths.images(), `build-${name}-`));
+    try {
+        const root = path.join(dir, "rootfs");
+        run("cp", ["-a", base, root], "copy of the base rootfs");
+        fs.rmSync(path.join(root, ".complete"));
+        fs.copyFileSync("/etc/resolv.conf", path.join(root, "etc/resolv.conf"));
+        const caTarget = path.join(root, "usr/local/share/ca-certificates");
+        fs.mkdirSync(caTarget, { recursive: true });
+        for (const ca of extraCaFiles()) fs.copyFileSync(ca, path.join(caTarget, path.basename(ca)));
+        const packages = ["ca-certificates", ...recipe.packages].join(" ");
+        run("chroot", [root, "sh", "-c",
+            `export DEBIAN_FRONTEND=noninteractive; apt-get update -qq && apt-get install -y -qq --no-install-recommends ${packages} >/dev/null && update-ca-certificates >/dev/null && apt-get clean && rm -rf /var/lib/apt/lists/*`],
+            `apt-get install of ${packages} into the ${name} rootfs`);
+        for (const f of recipe.hostFiles ?? []) {
+            fs.mkdirSync(path.dirname(path.join(root, f.to)), { recursive: true });
+            run("cp", ["-a", f.from, path.join(root, f.to)], `copy of ${f.from}`);
+        }
+        fs.writeFileSync(path.join(root, "etc/resolv.conf"), "");
+        const rootfsRef = `dynoform/rootfs-${name}:${ref.split(":")[1]}`;
+        const tar = spawnSync("tar", ["-C", root, "-c", "."], { maxBuffer: 4 * 1024 * 1024 * 1024 });
+        if (tar.status !== 0) throw new Error(`tar of the ${name} rootfs failed: ${tar.stderr}`);
+        const tarFile = path.join(dir, "rootfs.tar");
+        fs.writeFileSync(tarFile, tar.stdout);
+        const [repo, tag] = rootfsRef.split(":");
+        await followStream(docker, await docker.importImage(tarFile, { repo, tag }));
+        const context = path.join(dir, "context");
+        fs.mkdirSync(context);
+        for (const [file, content] of Object.entries(recipe.files ?? {})) {
+            fs.writeFileSync(path.join(context, file), content);
+        }
+        fs.writeFileSync(path.join(context, "Dockerfile"), [`FROM ${rootfsRef}`, ...recipe.dockerfile].join("\n") + "\n");
+        const stream = await docker.buildImage(
+            { context, src: fs.readdirSync(context) },
+            { t: ref, labels: { "dev.dynoform.base-image": name } },
+        );
+        await followStream(docker, stream);
+        await docker.getImage(rootfsRef).remove().catch(() => undefined);
+        report(`built base image ${ref} from Debian packages (${Math.round((Date.now() - started) / 1000)} s)`);
+    } finally {
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+}
+
+/** Waits for a pull/build/import progress stream, failing on the first error message in it. */
+export function followStream(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
+    return new Promise((resolve, reject) => {
+        docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
+            if (err) return reject(err);
+            const failed = output.find((o) => o.error);
+            if (failed) return reject(new Error(failed.error));
+            resolve(output);
+        });
+    });
+}
+
+

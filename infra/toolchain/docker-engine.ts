@@ -1,0 +1,133 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import {
+    DEFAULT_DOCKER_HOST,
+    DockerHostError,
+    pingDocker,
+    resolveDockerEndpoint,
+} from "../docker/client";
+import { paths } from "./paths";
+import { Reporter } from "./report";
+
+/** What {@link ensureDockerEngine} found or did. */
+export interface DockerEngineStatus {
+    host: string;
+    version: string;
+    action: "found" | "started" | "installed-and-started";
+}
+
+const START_TIMEOUT_MS = 60_000;
+
+/**
+ * Makes sure a Docker engine answers. An engine named by DOCKER_HOST must answer as it is;
+ * otherwise the default socket is used, and when nothing listens there and we run as root,
+ * Debian's `docker.io` is installed if needed and `dockerd` started in the background.
+ */
+export async function ensureDockerEngine(report: Reporter): Promise<DockerEngineStatus> {
+    const endpoint = resolveDockerEndpoint();
+    try {
+        const { version } = await pingDocker(endpoint, 3000);
+        return { host: endpoint.host, version, action: "found" };
+    } catch (err) {
+        if (endpoint.source !== "default") {
+            throw err;
+        }
+    }
+    if (process.getuid?.() !== 0) {
+        throw new DockerHostError(
+            `Docker engine not reachable at ${DEFAULT_DOCKER_HOST} and Dynoform is not root, so it ` +
+                "cannot start one: start Docker (e.g. `sudo systemctl start docker`) or set DOCKER_HOST",
+        );
+    }
+    let action: DockerEngineStatus["action"] = "started";
+    if (!which("dockerd")) {
+        report("dockerd not found: installing Debian's docker.io with apt-get");
+        aptInstall(["docker.io"]);
+        action = "installed-and-started";
+    }
+    startDockerd(report);
+    const version = await waitForDocker(START_TIMEOUT_MS);
+    return { host: endpoint.host, version, action };
+}
+
+/** Installs Debian packages, failing with apt's last lines. */
+export function aptInstall(packages: string[]): void {
+    if (!which("apt-get")) {
+        throw new Error(`cannot install ${packages.join(", ")}: apt-get is not available here`);
+    }
+    const env = { ...process.env, DEBIAN_FRONTEND: "noninteractive" };
+    for (const args of [["update"], ["install", "-y", "--no-install-recommends", ...packages]]) {
+        const r = spawnSync("apt-get", args, { env, encoding: "utf8" });
+        if (r.status !== 0) {
+            const tail = `${r.stdout}\n${r.stderr}`.trim().split("\n").slice(-5).join("\n");
+            throw new Error(`apt-get ${args.join(" ")} failed (exit ${r.status}):\n${tail}`);
+        }
+    }
+}
+
+/** The absolute path of a command on PATH, or undefined. */
+export function which(command: string): string | undefined {
+    const dirs = (process.env.PATH ?? "").split(path.delimiter).concat(["/usr/sbin", "/sbin"]);
+    for (const dir of dirs) {
+        const candidate = path.join(dir, command);
+        try {
+            fs.accessSync(candidate, fs.constants.X_OK);
+            return candidate;
+        } catch {
+            // not in this folder
+        }
+    }
+    return undefined;
+}
+
+function startDockerd(report: Reporter): void {
+    fs.mkdirSync(paths.logs(), { recursive: true });
+    const logFile = path.join(paths.logs(), "dockerd.log");
+    const out = fs.openSync(logFile, "a");
+    const dockerd = which("dockerd")!;
+    // A stale pid file from a killed daemon makes a new dockerd refuse to start.
+    for (const pidFile of ["/var/run/docker.pid"]) {
+        const pid = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8") : NaN);
+        if (pid && !processAlive(pid)) {
+            fs.rmSync(pidFile, { force: true });
+        }
+    }
+    const child = spawn(
+        dockerd,
+        ["--data-root", paths.dockerData(), "-H", DEFAULT_DOCKER_HOST, "--log-level", "warn"],
+        { detached: true, stdio: ["ignore", out, out] },
+    );
+    child.unref();
+    report(`started dockerd (pid ${child.pid}, data ${paths.dockerData()}, log ${logFile})`);
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch {
+        return false;
+    }
+}
+
+async function waitForDocker(timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    let last: unknown;
+    while (Date.now() < deadline) {
+        try {
+            return (await pingDocker(resolveDockerEndpoint(), 2000)).version;
+        } catch (err) {
+            last = err;
+            await new Promise((r) => setTimeout(r, 500));
+        }
+    }
+    const log = path.join(paths.logs(), "dockerd.log");
+    const tail = fs.existsSync(log)
+        ? fs.readFileSync(log, "utf8").trim().split("\n").slice(-5).join("\n")
+        : "";
+    throw new DockerHostError(
+        `dockerd did not answer within ${timeoutMs / 1000} s (${(last as Error)?.message}); ` +
+            `last lines of ${log}:\n${tail}`,
+    );
+}

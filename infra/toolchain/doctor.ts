@@ -1,0 +1,35 @@
+import { BaseImageStatus, ensureBaseImages } from "./base-images";
+import { pulumiEnvironment } from "./backend";
+import { DockerEngineStatus, ensureDockerEngine } from "./docker-engine";
+import { PulumiCliStatus, ensurePulumiCli } from "./pulumi-cli";
+import { Reporter, timed } from "./report";
+
+/** Everything the bootstrap made sure of. */
+export interface Toolchain {
+    docker: DockerEngineStatus;
+    pulumi: PulumiCliStatus;
+    images: BaseImageStatus;
+    env: Record<string, string>;
+}
+
+/**
+ * Idempotent bootstrap: a Docker engine that answers, a Pulumi CLI of the pinned version,
+ * the base images, and the Pulumi environment (state backend, passphrase, offline flags).
+ * Prints one line per step with what it found or did and how long it took.
+ */
+export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
+    const docker = await timed(report, (d) => `docker: engine ${d.version} at ${d.host} (${d.action})`, () =>
+        ensureDockerEngine(report),
+    );
+    const pulumi = await timed(report, (p) => `pulumi: CLI v${p.version} in ${p.root} (${p.action})`, () =>
+        ensurePulumiCli(report),
+    );
+    const images = await timed(
+        report,
+        (s) => "images: " + Object.entries(s).map(([n, v]) => `${n}=${v.ref} (${v.action})`).join(", "),
+        () => ensureBaseImages(report),
+    );
+    const env = pulumiEnvironment(pulumi.binDir);
+    report(`state: ${env.PULUMI_BACKEND_URL}${env.PULUMI_CONFIG_PASSPHRASE ? " (local-dev passphrase; set PULUMI_CONFIG_PASSPHRASE for shared state)" : ""}`);
+    return { docker, pulumi, images, env };
+}

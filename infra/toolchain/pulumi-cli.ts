@@ -1,0 +1,139 @@
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { which } from "./docker-engine";
+import { PACKAGE_ROOT, paths } from "./paths";
+import { Reporter } from "./report";
+
+/** The Pulumi version the SDK in package.json is pinned to; the CLI must match it. */
+export const PULUMI_VERSION: string = require("@pulumi/pulumi/package.json").version;
+
+/** What {@link ensurePulumiCli} found or did. */
+export interface PulumiCliStatus {
+    /** Folder holding `bin/pulumi` (what `PulumiCommand.get({ root })` takes). */
+    root: string;
+    /** Folder to put first on PATH: the CLI's plugins (the dynamic-provider host) are here. */
+    binDir: string;
+    version: string;
+    action: "found-on-path" | "cached" | "built";
+}
+
+/** The cached toolchain folder for a version: `<DYNOFORM_HOME>/toolchain/pulumi-v<version>`. */
+export function pulumiRoot(version = PULUMI_VERSION): string {
+    return path.join(paths.toolchain(), `pulumi-v${version}`);
+}
+
+/**
+ * Makes sure a Pulumi CLI of the pinned version is at hand: `pulumi` on PATH when its version
+ * matches, else the cached build, else a build from Go modules (several minutes, cached).
+ */
+export async function ensurePulumiCli(report: Reporter): Promise<PulumiCliStatus> {
+    const onPath = which("pulumi");
+    if (onPath && cliVersion(onPath) === PULUMI_VERSION && !process.env.DYNOFORM_BUILD_PULUMI) {
+        const binDir = path.join(pulumiRoot(), "bin");
+        installDynamicProviderHost(binDir);
+        return { root: path.dirname(path.dirname(onPath)), binDir, version: PULUMI_VERSION, action: "found-on-path" };
+    }
+    const root = pulumiRoot();
+    const binDir = path.join(root, "bin");
+    const cli = path.join(binDir, "pulumi");
+    if (fs.existsSync(cli) && cliVersion(cli) === PULUMI_VERSION) {
+        installDynamicProviderHost(binDir);
+        return { root, binDir, version: PULUMI_VERSION, action: "cached" };
+    }
+    await buildPulumiCli(binDir, report);
+    installDynamicProviderHost(binDir);
+    const version = cliVersion(cli);
+    if (version !== PULUMI_VERSION) {
+        throw new Error(`built ${cli} but \`pulumi version\` printed "${version}", expected v${PULUMI_VERSION}`);
+    }
+    return { root, binDir, version, action: "built" };
+}
+
+/** `pulumi version` of a binary, without the leading `v`, or undefined when it does not run. */
+export function cliVersion(cli: string): string | undefined {
+    const r = spawnSync(cli, ["version"], {
+        encoding: "utf8",
+        env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
+        timeout: 30_000,
+    });
+    return r.status === 0 ? r.stdout.trim().replace(/^v/, "") : undefined;
+}
+
+function goBinary(): string {
+    const go = which("go") ?? (fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
+    if (!go) {
+        throw new Error(
+            "no Pulumi CLI v" + PULUMI_VERSION + " on PATH or in the cache, and no Go toolchain to build " +
+                "one: install Go (https://go.dev/dl) or put pulumi v" + PULUMI_VERSION + " on PATH",
+        );
+    }
+    return go;
+}
+
+/**
+ * Builds `pulumi` from the Go module `github.com/pulumi/pulumi/pkg/v3` at the pinned version,
+ * through a wrapper module whose go.mod/go.sum live in `infra/toolchain/pulumi-cli/`.
+ */
+async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
+    const go = goBinary();
+    const moduleDir = path.join(PACKAGE_ROOT, "infra", "toolchain", "pulumi-cli");
+    const work = path.join(paths.toolchain(), `build-v${PULUMI_VERSION}`);
+    fs.mkdirSync(work, { recursive: true });
+    for (const f of ["go.mod", "go.sum"]) {
+        fs.copyFileSync(path.join(moduleDir, f), path.join(work, f));
+    }
+    const out = path.join(work, "pulumi");
+    const ldflags = `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}`;
+    const args = ["build", "-v", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", out,
+        "github.com/pulumi/pulumi/pkg/v3/cmd/pulumi"];
+    report(`building Pulumi CLI v${PULUMI_VERSION} from Go modules in ${work} (takes minutes on a cold cache)`);
+    const started = Date.now();
+    await new Promise<void>((resolve, reject) => {
+        const child = spawn(go, args, {
+            cwd: work,
+            env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod -buildvcs=false" },
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        let compiled = 0;
+        const tail: string[] = [];
+        const ticker = setInterval(() => {
+            report(`  still building: ${compiled} packages compiled, ${Math.round((Date.now() - started) / 1000)} s`);
+        }, 30_000);
+        const onLine = (chunk: Buffer) => {
+            for (const line of chunk.toString().split("\n").filter(Boolean)) {
+                compiled += 1;
+                tail.push(line);
+                if (tail.length > 20) tail.shift();
+            }
+        };
+        child.stdout.on("data", onLine);
+        child.stderr.on("data", onLine);
+        child.on("error", reject);
+        child.on("close", (code) => {
+            clearInterval(ticker);
+            if (code === 0) resolve();
+            else reject(new Error(`go build of the Pulumi CLI failed (exit ${code}):\n${tail.join("\n")}`));
+        });
+    });
+    fs.mkdirSync(binDir, { recursive: true });
+    const tmp = path.join(binDir, `.pulumi-${process.pid}`);
+    fs.copyFileSync(out, tmp);
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, path.join(binDir, "pulumi"));
+    report(`built Pulumi CLI v${PULUMI_VERSION} in ${Math.round((Date.now() - started) / 1000)} s`);
+}
+
+/**
+ * Puts the dynamic-provider host script (it ships in the @pulumi/pulumi npm package) beside the
+ * CLI, where the engine looks for the `pulumi-nodejs` resource plugin.
+ */
+function installDynamicProviderHost(binDir: string): void {
+    const name = "pulumi-resource-pulumi-nodejs";
+    const target = path.join(binDir, name);
+    const source = require.resolve(`@pulumi/pulumi/${name}`);
+    const wanted = fs.readFileSync(source);
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(wanted)) return;
+    fs.mkdirSync(binDir, { recursive: true });
+    fs.writeFileSync(target, wanted, { mode: 0o755 });
+}

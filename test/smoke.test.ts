@@ -1,0 +1,63 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { Dyno } from "../infra/docker/dyno";
+import { LABEL } from "../infra/docker/labels";
+import { Network } from "../infra/docker/network";
+import { containersWith, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "./support/harness";
+
+// The foundation end to end: a real `pulumi up` of a program with a dynamic provider, a
+// preview that reports no changes, a refresh, and a destroy that leaves no container.
+let project: TestProject | undefined;
+
+before(async () => {
+    project = await testProject("smoke");
+});
+after(async () => {
+    await project?.cleanup();
+});
+
+test("smoke: up, preview with no changes, refresh, destroy on real Pulumi and Docker", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const p = project!;
+    const port = await freePort();
+    const program = async () => {
+        const network = new Network("smoke-net", { name: `${p.id}-net` });
+        const dyno = new Dyno("smoke-web-1", {
+            app: "smoke",
+            stack: p.id,
+            processType: "web",
+            index: 1,
+            image: p.images.node,
+            command: httpServerCommand(),
+            env: { PORT: "5000", DYNO: "web.1" },
+            port: 5000,
+            publish: { hostPort: port },
+            memoryMb: 128,
+            cpuShares: 1024,
+            network: network.name,
+        });
+        return { url: pulumi.interpolate`http://127.0.0.1:${port}`, container: dyno.containerName };
+    };
+    const stack = await p.stack(program);
+
+    const up = await stack.up();
+    assert.equal(up.summary.result, "succeeded");
+    assert.equal(up.summary.resourceChanges?.create, 3, "stack, network and dyno created");
+    const url = up.outputs.url.value as string;
+    const res = await fetch(url);
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), "web.1 hello");
+    assert.equal((await containersWith({ [LABEL.stack]: p.id })).length, 1);
+
+    const preview = await stack.preview();
+    assert.deepEqual(preview.changeSummary, { same: 3 }, "preview right after up reports no changes");
+
+    const refresh = await stack.refresh();
+    assert.equal(refresh.summary.result, "succeeded");
+    assert.equal(refresh.summary.resourceChanges?.update ?? 0, 0, "refresh found no drift");
+
+    const destroy = await stack.destroy();
+    assert.equal(destroy.summary.result, "succeeded");
+    assert.equal((await containersWith({ [LABEL.stack]: p.id })).length, 0, "no container left behind");
+});

@@ -1,0 +1,112 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import * as net from "net";
+import * as os from "os";
+import * as path from "path";
+import { TestContext } from "node:test";
+import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import { connectDocker, pingDocker } from "../../infra/docker/client";
+import { LABEL } from "../../infra/docker/labels";
+import { openStack } from "../../infra/engine/workspace";
+import { BaseImageRefs, recordedBaseImages } from "../../infra/toolchain/base-images";
+import { cliVersion, PULUMI_VERSION, pulumiRoot } from "../../infra/toolchain/pulumi-cli";
+import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+
+/**
+ * Checks that a Docker engine and the Pulumi CLI are there. In CI (CI=true) their absence fails
+ * the test; elsewhere the test is skipped with a loud message saying why and what to run.
+ */
+export async function requireEngines(t: TestContext): Promise<boolean> {
+    const problems: string[] = [];
+    try {
+        await pingDocker(undefined, 3000);
+    } catch (err) {
+        problems.push((err as Error).message);
+    }
+    const cli = path.join(pulumiRoot(), "bin", "pulumi");
+    if (!fs.existsSync(cli) || cliVersion(cli) !== PULUMI_VERSION) {
+        problems.push(`no Pulumi CLI v${PULUMI_VERSION} at ${cli}`);
+    }
+    if (problems.length === 0) return true;
+    const message = `needs a real Docker engine and Pulumi CLI: ${problems.join("; ")}. Run \`npx dynoform doctor\`.`;
+    if (process.env.CI === "true") {
+        throw new Error(message);
+    }
+    process.stderr.write(`\n!!! SKIPPED ${t.name}: ${message}\n\n`);
+    t.skip(message);
+    return false;
+}
+
+/** A throwaway Pulumi project: its own folder, file backend and passphrase; node_modules linked from the repo. */
+export interface TestProject {
+    dir: string;
+    id: string;
+    env: Record<string, string>;
+    images: BaseImageRefs;
+    stack(program: PulumiFn, name?: string): Promise<Stack>;
+    cleanup(): Promise<void>;
+}
+
+export async function testProject(prefix: string): Promise<TestProject> {
+    const id = `${prefix}-${crypto.randomBytes(3).toString("hex")}`;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dynoform-${prefix}-`));
+    fs.writeFileSync(path.join(dir, "Pulumi.yaml"), `name: ${prefix}\nruntime: nodejs\n`);
+    fs.symlinkSync(path.join(PACKAGE_ROOT, "node_modules"), path.join(dir, "node_modules"));
+    fs.mkdirSync(path.join(dir, "state"));
+    const env = {
+        PULUMI_BACKEND_URL: `file://${path.join(dir, "state")}`,
+        PULUMI_CONFIG_PASSPHRASE: `test-passphrase-${id}`,
+    };
+    const stacks: Stack[] = [];
+    return {
+        dir,
+        id,
+        env,
+        images: recordedBaseImages(),
+        async stack(program, name = id) {
+            const s = await openStack({ projectDir: dir, stack: name, program, env });
+            stacks.push(s);
+            return s;
+        },
+        async cleanup() {
+            for (const s of stacks) {
+                await s.destroy().catch(() => undefined);
+            }
+            await removeContainers({ [LABEL.stack]: id });
+            fs.rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
+/** Containers with all the given labels (running or not). */
+export async function containersWith(labels: Record<string, string>) {
+    const docker = connectDocker();
+    return docker.listContainers({
+        all: true,
+        filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) },
+    });
+}
+
+async function removeContainers(labels: Record<string, string>) {
+    const docker = connectDocker();
+    for (const c of await containersWith(labels)) {
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+}
+
+/** A TCP port nobody listens on now. */
+export function freePort(): Promise<number> {
+    return new Promise((resolve, reject) => {
+        const srv = net.createServer();
+        srv.listen(0, "127.0.0.1", () => {
+            const port = (srv.address() as net.AddressInfo).port;
+            srv.close(() => resolve(port));
+        });
+        srv.on("error", reject);
+    });
+}
+
+/** A one-line Node.js HTTP server for dynos: answers `body` (default: the DYNO name and RELEASE) on $PORT. */
+export function httpServerCommand(extra = ""): string {
+    return `node -e 'require("http").createServer((q,s)=>s.end(process.env.DYNO+" "+(process.env.GREETING||"hello"))).listen(process.env.PORT);${extra}'`;
+}
