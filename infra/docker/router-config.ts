@@ -1,0 +1,141 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One web dyno behind the router. */
+export interface Upstream {
+    /** Container name (resolved by Docker's DNS on the app network). */
+    host: pulumi.Input<string>;
+    port: pulumi.Input<number>;
+    /** Container ID: a healed (recreated) dyno has a new one, which makes the router reload. */
+    containerId: pulumi.Input<string>;
+}
+
+/** Arguments of a {@link RouterConfig}. */
+export interface RouterConfigArgs {
+    dockerHost?: pulumi.Input<string>;
+    /** The router (nginx) container to configure. */
+    container: pulumi.Input<string>;
+    /** The web dynos to spread requests over; none means the router answers 503. */
+    upstreams: pulumi.Input<pulumi.Input<Upstream>[]>;
+    /** App name, for the 503 page. */
+    app: pulumi.Input<string>;
+}
+
+interface ResolvedUpstream {
+    host: string;
+    port: number;
+    containerId: string;
+}
+
+interface RouterConfigInputs {
+    dockerHost?: string;
+    container: string;
+    upstreams: ResolvedUpstream[];
+    app: string;
+}
+
+interface RouterConfigOutputs extends RouterConfigInputs {
+    config: string;
+    reloadedAt: string;
+}
+
+/** Where the config lives in the router container (a volume, so a recreated router keeps it). */
+export const ROUTER_CONF_DIR = "/etc/nginx/conf.d";
+export const ROUTER_CONF_FILE = `${ROUTER_CONF_DIR}/dynoform.conf`;
+/** Port nginx listens on inside the router container. */
+export const ROUTER_LISTEN_PORT = 80;
+
+/** The nginx configuration for an app's web dynos. Pure: tested without Docker. */
+export function renderRouterConfig(app: string, upstreams: Array<{ host: string; port: number }>): string {
+    if (upstreams.length === 0) {
+        return [
+            "server {",
+            `    listen ${ROUTER_LISTEN_PORT} default_server;`,
+            "    default_type text/plain;",
+            `    return 503 "${app}: no web dynos are running (scale web to 1 or more)\\n";`,
+            "}",
+            "",
+        ].join("\n");
+    }
+    return [
+        "upstream dynos {",
+        ...upstreams.map((u) => `    server ${u.host}:${u.port} max_fails=1 fail_timeout=2s;`),
+        "    keepalive 32;",
+        "}",
+        "server {",
+        `    listen ${ROUTER_LISTEN_PORT} default_server;`,
+        "    client_max_body_size 100m;",
+        "    location / {",
+        "        proxy_pass http://dynos;",
+        "        proxy_http_version 1.1;",
+        '        proxy_set_header Connection "";',
+        "        proxy_set_header Host $http_host;",
+        "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "        proxy_set_header X-Forwarded-Proto $scheme;",
+        '        proxy_set_header X-Request-Start "t=${msec}";',
+        "        proxy_next_upstream error timeout http_502 http_503;",
+        "        proxy_connect_timeout 5s;",
+        // Heroku's router gives a request 30 s to start answering.
+        "        proxy_read_timeout 30s;",
+        "    }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+const SELF = __filename;
+const EXEC = require.resolve("./exec");
+const CLIENT = require.resolve("./client");
+
+async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
+    const { connectDocker, engineMessage } = require(CLIENT);
+    const { execIn } = require(EXEC);
+    const config: string = require(SELF).renderRouterConfig(inputs.app, inputs.upstreams);
+    const container = connectDocker(inputs.dockerHost).getContainer(inputs.container);
+    const b64 = Buffer.from(config).toString("base64");
+    // Write, test and reload atomically: a bad config never replaces the running one.
+    const script =
+        `echo '${b64}' | base64 -d > ${ROUTER_CONF_FILE}.new && ` +
+        `cp ${ROUTER_CONF_FILE} ${ROUTER_CONF_FILE}.old 2>/dev/null; mv ${ROUTER_CONF_FILE}.new ${ROUTER_CONF_FILE} && ` +
+        `if nginx -t -q; then nginx -s reload; else mv ${ROUTER_CONF_FILE}.old ${ROUTER_CONF_FILE}; exit 1; fi`;
+    let result: { exitCode: number; output: string };
+    try {
+        result = await execIn(container, ["sh", "-c", script]);
+    } catch (err) {
+        throw new Error(`router ${inputs.container}: cannot reconfigure: ${engineMessage(err)}`);
+    }
+    if (result.exitCode !== 0) {
+        throw new Error(`router ${inputs.container}: nginx rejected the new configuration:\n${result.output.trim()}`);
+    }
+    // A reload is asynchronous: give the old workers a moment to take the new config before
+    // anything behind them (replaced dynos) is stopped. They finish their in-flight requests.
+    await new Promise((r) => setTimeout(r, 1000));
+    return { ...inputs, config, reloadedAt: new Date().toISOString() };
+}
+
+/** Writes the nginx config into the router and reloads it (no restart: in-flight requests finish). */
+export const routerConfigProvider: pulumi.dynamic.ResourceProvider<RouterConfigInputs, RouterConfigOutputs> = {
+    async diff(_id, olds, news) {
+        const fields = ["dockerHost", "container", "upstreams", "app"] as const;
+        const changed = fields.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        return { changes: changed, replaces: [] };
+    },
+    async create(inputs) {
+        const outs = await require(SELF).applyRouterConfig(inputs);
+        return { id: `${inputs.container}-config`, outs };
+    },
+    async update(_id, _olds, news) {
+        return { outs: await require(SELF).applyRouterConfig(news) };
+    },
+};
+
+export { apply as applyRouterConfig };
+
+/** The router's nginx configuration: which web dynos get traffic. Changing it reloads nginx. */
+export class RouterConfig extends pulumi.dynamic.Resource {
+    public readonly config!: pulumi.Output<string>;
+    public readonly reloadedAt!: pulumi.Output<string>;
+
+    constructor(name: string, args: RouterConfigArgs, opts?: pulumi.CustomResourceOptions) {
+        super(routerConfigProvider, name, { config: undefined, reloadedAt: undefined, ...args }, opts, "docker", "RouterConfig");
+    }
+}

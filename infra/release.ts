@@ -1,0 +1,139 @@
+import * as pulumi from "@pulumi/pulumi";
+
+/** One entry of an app's release history (no secret in it: config is kept as a keyed hash). */
+export interface ReleaseRecord {
+    /** 1, 2, 3 ... shown as v1, v2, v3. */
+    version: number;
+    /** Id of the code release (image + config) the dynos run; a formation-only change keeps it. */
+    releaseId: string;
+    imageId: string;
+    /** Names of the config vars in this release (values are in the secret snapshot). */
+    configKeys: string[];
+    formation: Record<string, { quantity: number; size: string }>;
+    createdAt: string;
+    /** `Deploy 3f9a1c2b`, `Set FOO, BAR config vars`, `Scale web=3`, `Rollback to v4`. */
+    description: string;
+    /** Who ran the deploy (`$DYNOFORM_USER`, `$USER`). */
+    by: string;
+}
+
+/** Arguments of a {@link Release}. */
+export interface ReleaseArgs {
+    /** The code release id the dynos are labelled with (a keyed hash of image and config). */
+    releaseId: pulumi.Input<string>;
+    imageId: pulumi.Input<string>;
+    /** The config vars (secret values stay secret: the whole snapshot is a secret output). */
+    config: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    formation: pulumi.Input<Record<string, { quantity: number; size: string }>>;
+    /** Overrides the generated description (`Rollback to v4`, `Promote from staging`). */
+    description?: pulumi.Input<string>;
+    by?: pulumi.Input<string>;
+}
+
+interface ReleaseInputs {
+    releaseId: string;
+    imageId: string;
+    config: Record<string, string>;
+    formation: Record<string, { quantity: number; size: string }>;
+    description?: string;
+    by?: string;
+}
+
+interface ReleaseOutputs extends ReleaseInputs {
+    version: number;
+    history: ReleaseRecord[];
+    /** Config of recent releases by version, for rollback. Secret. */
+    snapshots: Record<string, Record<string, string>>;
+}
+
+const HISTORY_LIMIT = 100;
+const SNAPSHOT_LIMIT = 20;
+
+/** What changed between two releases, in Heroku's words. Pure. */
+export function describeRelease(olds: ReleaseInputs | undefined, news: ReleaseInputs): string {
+    if (news.description) return news.description;
+    if (!olds) return `Deploy ${shortId(news.imageId)}`;
+    const parts: string[] = [];
+    if (olds.imageId !== news.imageId) parts.push(`Deploy ${shortId(news.imageId)}`);
+    const keys = new Set([...Object.keys(olds.config), ...Object.keys(news.config)]);
+    const set = [...keys].filter((k) => k in news.config && olds.config[k] !== news.config[k]).sort();
+    const unset = [...keys].filter((k) => !(k in news.config)).sort();
+    if (set.length) parts.push(`Set ${set.join(", ")} config vars`);
+    if (unset.length) parts.push(`Remove ${unset.join(", ")} config vars`);
+    const formation = Object.entries(news.formation)
+        .filter(([t, f]) => JSON.stringify(olds.formation[t]) !== JSON.stringify(f))
+        .map(([t, f]) => `${t}=${f.quantity}:${f.size}`);
+    const removed = Object.keys(olds.formation).filter((t) => !(t in news.formation));
+    if (formation.length || removed.length) parts.push(`Scale ${[...formation, ...removed.map((t) => `${t}=0`)].join(" ")}`);
+    return parts.join("; ") || "No change";
+}
+
+function shortId(imageId: string): string {
+    return imageId.replace(/^sha256:/, "").slice(0, 8);
+}
+
+function record(version: number, inputs: ReleaseInputs, description: string): ReleaseRecord {
+    return {
+        version,
+        releaseId: inputs.releaseId,
+        imageId: inputs.imageId,
+        configKeys: Object.keys(inputs.config).sort(),
+        formation: inputs.formation,
+        createdAt: new Date().toISOString(),
+        description,
+        by: inputs.by ?? process.env.DYNOFORM_USER ?? process.env.USER ?? "unknown",
+    };
+}
+
+const SELF = __filename;
+
+/**
+ * Release bookkeeping: every change of image, config or formation is a new version, recorded
+ * with what changed. A formation-only change keeps the dynos' code release id (no restart).
+ */
+export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, ReleaseOutputs> = {
+    async diff(_id, olds, news) {
+        const fields = ["releaseId", "imageId", "config", "formation"] as const;
+        const changes = fields.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        return { changes, replaces: [] };
+    },
+    async create(inputs) {
+        const { describeRelease, recordRelease } = require(SELF);
+        const entry = recordRelease(1, inputs, describeRelease(undefined, inputs));
+        return {
+            id: `release-${inputs.releaseId}`,
+            outs: { ...inputs, version: 1, history: [entry], snapshots: { "1": inputs.config } },
+        };
+    },
+    async update(_id, olds, news) {
+        const { describeRelease, recordRelease } = require(SELF);
+        const version = olds.version + 1;
+        const entry = recordRelease(version, news, describeRelease(olds, news));
+        const history = [...olds.history, entry].slice(-HISTORY_LIMIT);
+        const snapshots = Object.fromEntries(
+            Object.entries({ ...olds.snapshots, [String(version)]: news.config })
+                .sort(([a], [b]) => Number(a) - Number(b))
+                .slice(-SNAPSHOT_LIMIT),
+        );
+        return { outs: { ...news, version, history, snapshots } };
+    },
+};
+
+export { record as recordRelease };
+
+/** An app's release: its version number and history, kept in the stack's state. */
+export class Release extends pulumi.dynamic.Resource {
+    public readonly version!: pulumi.Output<number>;
+    public readonly history!: pulumi.Output<ReleaseRecord[]>;
+
+    constructor(name: string, args: ReleaseArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            releaseProvider,
+            name,
+            { version: undefined, history: undefined, snapshots: undefined, ...args },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["config", "snapshots"] }),
+            "dynoform",
+            "Release",
+        );
+    }
+}
