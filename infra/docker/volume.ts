@@ -55,8 +55,10 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
         } catch (err) {
             if (!isNotFound(err)) throw err;
         }
-        const created = await docker.createVolume({ Name: inputs.name, Labels: inputs.labels ?? {} });
-        return { id: inputs.name, outs: { ...inputs, mountpoint: created.Mountpoint, adopted: false } };
+        await docker.createVolume({ Name: inputs.name, Labels: inputs.labels ?? {} });
+        // dockerode resolves createVolume to a handle, not the engine's answer: inspect for the mountpoint.
+        const info = await docker.getVolume(inputs.name).inspect();
+        return { id: inputs.name, outs: { ...inputs, mountpoint: info.Mountpoint, adopted: false } };
     },
     async read(id, props) {
         const { connectDocker, isNotFound } = require(CLIENT);
@@ -84,9 +86,9 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
 
 /** A named Docker volume. Deleting the resource keeps the data unless `deleteOnDestroy` was set. */
 export class Volume extends pulumi.dynamic.Resource {
-    public readonly name!: pulumi.Output<string>;
-    public readonly mountpoint!: pulumi.Output<string>;
-    public readonly adopted!: pulumi.Output<boolean>;
+    declare public readonly name: pulumi.Output<string>;
+    declare public readonly mountpoint: pulumi.Output<string>;
+    declare public readonly adopted: pulumi.Output<boolean>;
 
     constructor(name: string, args: VolumeArgs, opts?: pulumi.CustomResourceOptions) {
         super(volumeProvider, name, { mountpoint: undefined, adopted: undefined, ...args }, opts, "docker", "Volume");

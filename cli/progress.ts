@@ -1,0 +1,58 @@
+import { EngineEvent } from "@pulumi/pulumi/automation";
+
+/** Colour only on a TTY and without NO_COLOR. */
+export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {
+    return !process.env.NO_COLOR && Boolean(stream.isTTY);
+}
+
+const paint = (on: boolean, code: number) => (s: string) => (on ? `\u001b[${code}m${s}\u001b[0m` : s);
+
+/** Short names for Dynoform's resource types in progress lines. */
+function shortType(type: string): string {
+    return type.replace(/^pulumi-nodejs:dynamic\//, "").replace(/^dynoform:index:/, "").replace(/^dynoform:/, "");
+}
+
+/** One line per finished resource step: `+ created docker:Dyno hello-web-1 (1.2 s) [env]`. */
+export function progressPrinter(write: (line: string) => void, color = useColor()) {
+    const started = new Map<string, number>();
+    const green = paint(color, 32);
+    const yellow = paint(color, 33);
+    const red = paint(color, 31);
+    const verbs: Record<string, [string, (s: string) => string]> = {
+        create: ["+ created ", green],
+        update: ["~ updated ", yellow],
+        delete: ["- deleted ", red],
+        replace: ["+-replaced", yellow],
+        "create-replacement": ["+ new     ", yellow],
+        "delete-replaced": ["- old     ", red],
+        refresh: ["  read    ", (s) => s],
+    };
+    return (event: EngineEvent) => {
+        const pre = event.resourcePreEvent;
+        if (pre && !pre.planning) {
+            started.set(`${pre.metadata.urn}/${pre.metadata.op}`, Date.now());
+            return;
+        }
+        const out = event.resOutputsEvent;
+        if (out && !out.planning) {
+            const m = out.metadata;
+            if (m.op === "same" || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) return;
+            const t0 = started.get(`${m.urn}/${m.op}`) ?? Date.now();
+            const [verb, tint] = verbs[m.op] ?? [m.op.padEnd(9), (s: string) => s];
+            const name = m.urn.split("::").pop();
+            const diffs = m.diffs?.length ? ` [${m.diffs.join(", ")}]` : "";
+            write(`${tint(verb)} ${shortType(m.type)} ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${diffs}`);
+            return;
+        }
+        const failed = event.resOpFailedEvent;
+        if (failed) {
+            write(red(`! failed  ${shortType(failed.metadata.type)} ${failed.metadata.urn.split("::").pop()}`));
+            return;
+        }
+        const diag = event.diagnosticEvent;
+        if (diag && (diag.severity === "error" || diag.severity === "warning") && !diag.message.includes("One or more errors")) {
+            const text = diag.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%[^%]*%\}>/g, "").trim();
+            if (text) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
+        }
+    };
+}

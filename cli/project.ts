@@ -1,0 +1,41 @@
+import * as fs from "fs";
+import * as path from "path";
+import { Stack } from "@pulumi/pulumi/automation";
+import { STACK_NAME, openStack } from "../infra/engine/workspace";
+import { appProgram } from "../infra/program";
+import { UsageError } from "./errors";
+import { GlobalOptions } from "./options";
+
+/** The project folder: `--cwd`, which must hold a Pulumi.yaml. */
+export function projectDir(argv: Pick<GlobalOptions, "cwd">): string {
+    const dir = path.resolve(argv.cwd);
+    if (!fs.existsSync(path.join(dir, "Pulumi.yaml"))) {
+        throw new UsageError(`${dir} has no Pulumi.yaml: run \`dynoform init\` there, or pass --cwd`);
+    }
+    return dir;
+}
+
+/** The stack config file of a stack: `<project>/stacks/Pulumi.<stack>.yaml`. */
+export function stackFile(dir: string, stack: string): string {
+    return path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** Checks the stack name and that its config file exists (unknown stacks are a usage error). */
+export function checkStack(dir: string, stack: string): void {
+    if (!STACK_NAME.test(stack)) {
+        throw new UsageError(`--stack "${stack}" is not a valid stack name (letters, digits, '-', '_', '.')`);
+    }
+    if (!fs.existsSync(stackFile(dir, stack))) {
+        const known = fs.existsSync(path.join(dir, "stacks"))
+            ? fs.readdirSync(path.join(dir, "stacks")).map((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1]).filter(Boolean)
+            : [];
+        throw new UsageError(`unknown stack "${stack}": no ${path.relative(process.cwd(), stackFile(dir, stack))} (stacks: ${known.join(", ") || "none"})`);
+    }
+}
+
+/** Opens the stack of the app in `--cwd` with the App program, run inline. */
+export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">): Promise<Stack> {
+    const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
+    return openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir) });
+}

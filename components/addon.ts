@@ -1,0 +1,134 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Dyno } from "../infra/docker/dyno";
+import { Volume } from "../infra/docker/volume";
+import { RandomSecret } from "../infra/random/secret";
+
+/** Type token of {@link AddOn}. */
+export const ADDON_TYPE = "dynoform:addon:AddOn";
+
+/** The add-on plans Dynoform runs. */
+export type AddOnPlan = "postgres" | "redis";
+
+/** Label that marks add-on containers (so `ps` lists dynos only). */
+export const ADDON_LABEL = "dev.dynoform.addon";
+
+/** Arguments of an {@link AddOn}. */
+export interface AddOnArgs {
+    /** App the add-on belongs to (names and labels). */
+    app: string;
+    /** Stack (environment) name. */
+    stack: string;
+    /** `postgres` (PostgreSQL 15) or `redis` (Redis 7). */
+    plan: AddOnPlan;
+    /** Add-on name, unique in the app: its DNS name on the app network (`postgres`). */
+    addonName: string;
+    /** The app network the add-on joins. */
+    network: pulumi.Input<string>;
+    /** Image to run (the PostgreSQL or Redis base image). */
+    image: pulumi.Input<string>;
+    /** Docker host; DOCKER_HOST or the default socket when unset. */
+    dockerHost?: pulumi.Input<string>;
+    /** Memory limit in MiB (256 by default). */
+    memoryMb?: number;
+    /** Delete the data volume when the add-on is destroyed. Off by default: data is kept. */
+    deleteDataOnDestroy?: boolean;
+}
+
+/** Ports, data paths and commands per plan. Pure data. */
+export const PLAN_RUNTIME: Record<AddOnPlan, { port: number; dataPath: string; user?: string }> = {
+    postgres: { port: 5432, dataPath: "/var/lib/postgresql/data" },
+    redis: { port: 6379, dataPath: "/data", user: "redis" },
+};
+
+/** The attachment URL an app sees, e.g. `postgres://app:<password>@postgres:5432/app`. Pure. */
+export function attachmentUrl(plan: AddOnPlan, host: string, password: string): string {
+    return plan === "postgres"
+        ? `postgres://app:${encodeURIComponent(password)}@${host}:5432/app`
+        : `redis://:${encodeURIComponent(password)}@${host}:6379`;
+}
+
+/**
+ * A backing service (PostgreSQL or Redis) for an app: a container on the app's network with
+ * its data on a volume that outlives it, and a password generated once and kept secret. The
+ * attachment URL (`url`) is a secret output; dynos that depend on the add-on start only after
+ * it answers (its health check passes).
+ */
+export class AddOn extends pulumi.ComponentResource {
+    /** The plan (`postgres`, `redis`). */
+    public readonly plan: AddOnPlan;
+    /** Connection URL (secret). */
+    public readonly url: pulumi.Output<string>;
+    /** Host name of the add-on on the app network. */
+    public readonly host: pulumi.Output<string>;
+    /** The data volume's name. */
+    public readonly volumeName: pulumi.Output<string>;
+    /** The add-on container's name. */
+    public readonly containerName: pulumi.Output<string>;
+
+    constructor(name: string, args: AddOnArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ADDON_TYPE, name, {}, opts);
+        this.plan = args.plan;
+        const runtime = PLAN_RUNTIME[args.plan];
+        const labels = { [ADDON_LABEL]: args.addonName, "dev.dynoform.plan": args.plan };
+        const password = new RandomSecret(`${name}-password`, { bytes: 24 }, { parent: this });
+        const volume = new Volume(
+            `${name}-data`,
+            {
+                dockerHost: args.dockerHost,
+                name: `${args.app}-${args.stack}-${args.addonName}-data`,
+                labels: { "dev.dynoform.app": args.app, "dev.dynoform.stack": args.stack, ...labels },
+                deleteOnDestroy: args.deleteDataOnDestroy ?? false,
+            },
+            { parent: this },
+        );
+        const env: pulumi.Input<Record<string, pulumi.Input<string>>> =
+            args.plan === "postgres"
+                ? { POSTGRES_USER: "app", POSTGRES_DB: "app", POSTGRES_PASSWORD: password.value, PGDATA: `${runtime.dataPath}/pgdata` }
+                : { REDIS_PASSWORD: password.value };
+        const container = new Dyno(
+            `${name}-server`,
+            {
+                dockerHost: args.dockerHost,
+                app: args.app,
+                stack: args.stack,
+                processType: args.addonName,
+                index: 1,
+                image: args.image,
+                command:
+                    args.plan === "redis"
+                        ? 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --dir /data --bind 0.0.0.0 --protected-mode no'
+                        : undefined,
+                env,
+                memoryMb: args.memoryMb ?? 256,
+                cpuShares: 1024,
+                network: args.network,
+                aliases: [args.addonName],
+                port: runtime.port,
+                user: runtime.user,
+                mounts: [pulumi.interpolate`${volume.name}:${runtime.dataPath}`],
+                healthcheck: {
+                    command:
+                        args.plan === "postgres"
+                            ? "pg_isready -q -h 127.0.0.1 -U app -d app"
+                            : 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+                    intervalSeconds: 1,
+                    retries: 30,
+                },
+                bootTimeoutSeconds: 120,
+                stopGraceSeconds: 30,
+                labels,
+            },
+            { parent: this },
+        );
+        this.host = pulumi.output(args.addonName);
+        this.url = pulumi.secret(password.value.apply((pw) => attachmentUrl(args.plan, args.addonName, pw)));
+        this.volumeName = volume.name;
+        this.containerName = container.containerName;
+        this.registerOutputs({
+            url: this.url,
+            host: this.host,
+            volumeName: this.volumeName,
+            containerName: this.containerName,
+        });
+    }
+}

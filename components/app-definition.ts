@@ -1,0 +1,133 @@
+import * as fs from "fs";
+import * as path from "path";
+import { AddOnSpec, AppJson, mapAddonPlan, parseAppJson } from "./app-json";
+import { attachmentVarName, validateAttachmentName, validateConfigVarName } from "./config-vars";
+import { DynoformInputError } from "./errors";
+import { FormationSpec, PlannedProcess, planFormation } from "./formation";
+import { parseProcfile, ProcessType } from "./procfile";
+
+/** How an add-on is asked for in {@link AppArgs.addons}: a plan name, or a plan with an attachment name. */
+export type AddOnRequest = "postgres" | "redis" | { plan: string; as?: string };
+
+/** Everything the App's shape depends on, read and checked before any resource exists. */
+export interface AppDefinition {
+    processTypes: ProcessType[];
+    /** Dyno process types with their quantity and size (no `release`). */
+    plan: PlannedProcess[];
+    /** The Procfile's `release` command, if any. */
+    releaseCommand?: string;
+    /** Add-ons by name, with the env var each is attached as. */
+    addons: Array<AddOnSpec & { name: string; varName: string }>;
+    appJson?: AppJson;
+    procfileFile: string;
+    /** Config defaults from app.json `env` values, for keys the user did not set. */
+    configDefaults: Record<string, string>;
+    /** app.json `env` keys with `generator: "secret"` the user did not set: generated once, kept secret. */
+    generatedSecrets: string[];
+}
+
+/** The inputs {@link loadAppDefinition} reads. */
+export interface AppDefinitionInput {
+    source?: string;
+    /** A path to a Procfile, or its text (anything with a newline or `:` that is not a file). */
+    procfile?: string;
+    /** A path to app.json; `<source>/app.json` is read when present. */
+    appJson?: string;
+    formation?: FormationSpec;
+    addons?: Record<string, AddOnRequest>;
+    configKeys: string[];
+}
+
+/**
+ * Reads the Procfile and app.json, plans the formation, resolves add-ons and checks config
+ * var names and attachment collisions. Throws {@link DynoformInputError} naming the field.
+ */
+export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
+    const { text, file } = readProcfile(input);
+    const processTypes = parseProcfile(text, file);
+    let appJson: AppJson | undefined;
+    const appJsonPath = input.appJson ?? (input.source ? path.join(input.source, "app.json") : undefined);
+    if (appJsonPath && (input.appJson || fs.existsSync(appJsonPath))) {
+        if (!fs.existsSync(appJsonPath)) {
+            throw new DynoformInputError("appJson", `${appJsonPath} does not exist`);
+        }
+        appJson = parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath);
+    }
+    const plan = planFormation(processTypes, input.formation, appJson?.formation);
+    const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
+
+    const addons: AppDefinition["addons"] = [];
+    const seen = new Map<string, string>();
+    const add = (name: string, spec: AddOnSpec, field: string) => {
+        if (!/^[a-z][a-z0-9-]{0,30}$/.test(name)) {
+            throw new DynoformInputError(field, `add-on name \`${name}\` must be lower-case letters, digits and '-', starting with a letter`);
+        }
+        if (addons.some((a) => a.name === name)) {
+            throw new DynoformInputError(field, `add-on name \`${name}\` is used twice`);
+        }
+        if (spec.as) validateAttachmentName(spec.as, `${field}.as`);
+        const varName = attachmentVarName(spec.plan, spec.as);
+        if (seen.has(varName)) {
+            throw new DynoformInputError(field, `${varName} is already attached by add-on \`${seen.get(varName)}\`: give one of them \`as\``);
+        }
+        seen.set(varName, name);
+        addons.push({ ...spec, name, varName });
+    };
+    (appJson?.addons ?? []).forEach((spec, i) => {
+        const name = spec.as ? spec.as.toLowerCase().replace(/_/g, "-") : spec.plan;
+        if (!input.addons || !(name in input.addons)) add(name, spec, `addons[${i}]`);
+    });
+    for (const [name, request] of Object.entries(input.addons ?? {})) {
+        const field = `addons.${name}`;
+        const spec =
+            typeof request === "string"
+                ? mapAddonPlan(request, `${field}`)
+                : { ...mapAddonPlan(request.plan, `${field}.plan`), as: request.as };
+        add(name, spec, field);
+    }
+
+    for (const key of input.configKeys) {
+        validateConfigVarName(key, `config.${key}`);
+        if (seen.has(key)) {
+            throw new DynoformInputError(
+                `config.${key}`,
+                `${key} is set by the add-on attachment \`${seen.get(key)}\`; remove the config var, or attach the add-on under another name with \`as\``,
+            );
+        }
+    }
+    const configDefaults: Record<string, string> = {};
+    const generatedSecrets: string[] = [];
+    for (const [key, spec] of Object.entries(appJson?.env ?? {})) {
+        if (input.configKeys.includes(key)) continue;
+        if (spec.generator === "secret") generatedSecrets.push(key);
+        else if (spec.value !== undefined) configDefaults[key] = spec.value;
+        else if (spec.required !== false) {
+            throw new DynoformInputError(
+                `config.${key}`,
+                `${key} is required by ${appJsonPath}${spec.description ? ` (${spec.description})` : ""}: set it with \`dynoform config:set ${key}=...\``,
+            );
+        }
+    }
+    return { processTypes, plan, releaseCommand, addons, appJson, procfileFile: file, configDefaults, generatedSecrets };
+}
+
+function readProcfile(input: AppDefinitionInput): { text: string; file: string } {
+    if (input.procfile !== undefined) {
+        const asPath = input.source && !path.isAbsolute(input.procfile) ? path.join(input.source, input.procfile) : input.procfile;
+        if (!input.procfile.includes("\n") && fs.existsSync(asPath) && fs.statSync(asPath).isFile()) {
+            return { text: fs.readFileSync(asPath, "utf8"), file: asPath };
+        }
+        if (input.procfile.includes("\n") || input.procfile.includes(":")) {
+            return { text: input.procfile, file: "Procfile" };
+        }
+        throw new DynoformInputError("procfile", `${asPath} does not exist`);
+    }
+    if (!input.source) {
+        throw new DynoformInputError("procfile", "give `procfile` (a path or its text) or `source` (a folder with a Procfile)");
+    }
+    const file = path.join(input.source, "Procfile");
+    if (!fs.existsSync(file)) {
+        throw new DynoformInputError("procfile", `${file} does not exist: add a Procfile (e.g. \`web: npm start\`)`);
+    }
+    return { text: fs.readFileSync(file, "utf8"), file };
+}

@@ -1,0 +1,263 @@
+import * as crypto from "crypto";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { Image } from "../infra/docker/image";
+import { Network } from "../infra/docker/network";
+import { ReleasePhase } from "../infra/docker/one-off";
+import { RandomSecret } from "../infra/random/secret";
+import { Release, ReleaseRecord } from "../infra/release";
+import { BaseImageRefs, recordedBaseImages } from "../infra/toolchain/base-images";
+import { AddOn } from "./addon";
+import { AddOnRequest, AppDefinition, loadAppDefinition } from "./app-definition";
+import { dynoEnv } from "./config-vars";
+import { Formation } from "./dyno-formation";
+import { DynoformInputError } from "./errors";
+import { FormationSpec } from "./formation";
+import { Router } from "./router";
+
+/** Type token of {@link App}. */
+export const APP_TYPE = "dynoform:index:App";
+
+/** Arguments of an {@link App}. */
+export interface AppArgs {
+    /** App name (letters, digits, '-'); the resource name by default. */
+    name?: string;
+    /** Stack (environment) name; the current Pulumi stack by default. */
+    stack?: string;
+    /** Source folder to build: its Dockerfile, or a Node.js app (package.json) on the Node base image. */
+    source?: string;
+    /** A prebuilt image instead of `source` (a reference or an image ID, e.g. one promoted from staging). */
+    image?: pulumi.Input<string>;
+    /** Procfile path or text; `<source>/Procfile` by default. */
+    procfile?: string;
+    /** app.json path; `<source>/app.json` when present. */
+    appJson?: string;
+    /** Quantity and size per process type. Heroku's defaults: web 1, others 0. */
+    formation?: FormationSpec;
+    /** Config vars. Wrap values in `pulumi.secret()` to keep them secret everywhere. */
+    config?: Record<string, pulumi.Input<string>>;
+    /** Add-ons by name: `{ postgres: "postgres", cache: { plan: "redis", as: "CACHE" } }`. */
+    addons?: Record<string, AddOnRequest>;
+    /** Host port of the router (web traffic). Required when the app has web dynos. */
+    routerPort?: number;
+    /** Host address the router listens on; 127.0.0.1 by default. */
+    routerHost?: string;
+    /** Docker host; DOCKER_HOST or the default socket when unset. */
+    dockerHost?: string;
+    /** Base images (from `dynoform doctor` by default). */
+    baseImages?: Partial<BaseImageRefs>;
+    /** Seconds a dyno has to boot (60). */
+    bootTimeoutSeconds?: number;
+    /** Seconds between SIGTERM and SIGKILL when a dyno stops (30). */
+    stopGraceSeconds?: number;
+    /** Description recorded with the release (`Rollback to v3`); generated when unset. */
+    releaseDescription?: string;
+    /** Delete add-on data volumes when the app is destroyed. Off by default. */
+    deleteAddonDataOnDestroy?: boolean;
+}
+
+/** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
+export function validateAppArgs(name: string, args: AppArgs): { appName: string; definition: AppDefinition } {
+    const appName = args.name ?? name;
+    if (!/^[a-z][a-z0-9-]{1,29}$/.test(appName)) {
+        throw new DynoformInputError("name", `app name \`${appName}\` must be 2-30 lower-case letters, digits or '-', starting with a letter`);
+    }
+    if (args.source === undefined && args.image === undefined) {
+        throw new DynoformInputError("source", "give `source` (a folder to build) or `image` (a prebuilt image)");
+    }
+    if (args.source !== undefined && args.image !== undefined) {
+        throw new DynoformInputError("image", "give either `source` or `image`, not both");
+    }
+    const definition = loadAppDefinition({
+        source: args.source ? path.resolve(args.source) : undefined,
+        procfile: args.procfile,
+        appJson: args.appJson,
+        formation: args.formation,
+        addons: args.addons,
+        configKeys: Object.keys(args.config ?? {}),
+    });
+    const web = definition.plan.find((p) => p.type === "web");
+    if (web && web.quantity > 0 && args.routerPort === undefined) {
+        throw new DynoformInputError("routerPort", "the app has web dynos: give `routerPort`, the host port its router listens on");
+    }
+    if (args.routerPort !== undefined && (!Number.isInteger(args.routerPort) || args.routerPort < 1 || args.routerPort > 65535)) {
+        throw new DynoformInputError("routerPort", `\`routerPort\` must be a port from 1 to 65535 (got ${JSON.stringify(args.routerPort)})`);
+    }
+    return { appName, definition };
+}
+
+/** A keyed hash naming a code release (image + env): equal inputs give the same id. Pure. */
+export function releaseIdOf(salt: string, imageId: string, env: Record<string, string>): string {
+    const canonical = JSON.stringify([imageId, Object.keys(env).sort().map((k) => [k, env[k]])]);
+    return crypto.createHmac("sha256", salt).update(canonical).digest("hex").slice(0, 12);
+}
+
+/**
+ * A Heroku-style app on a Docker host: an image built from source (or given), the Procfile's
+ * process types as formations of dynos, add-ons attached through env vars, a release phase,
+ * and a router for web traffic. Every change of image, config or formation is a new release.
+ */
+export class App extends pulumi.ComponentResource {
+    /** Router URL (`http://127.0.0.1:<routerPort>`), or "" without web dynos. */
+    public readonly url: pulumi.Output<string>;
+    /** Release version number (v1 = 1). */
+    public readonly releaseVersion: pulumi.Output<number>;
+    /** Release history (no secrets). */
+    public readonly releases: pulumi.Output<ReleaseRecord[]>;
+    /** The image ID the dynos run: what `promote` copies. */
+    public readonly imageDigest: pulumi.Output<string>;
+    /** Dyno names per process type: `{ web: ["web.1", "web.2"], worker: [] }`. */
+    public readonly dynos: pulumi.Output<Record<string, string[]>>;
+    /** Add-on attachment env var names by add-on: `{ postgres: "DATABASE_URL" }`. */
+    public readonly addonAttachments: pulumi.Output<Record<string, string>>;
+    /** Formation as planned: `{ web: { quantity: 2, size: "standard-1x" } }`. */
+    public readonly formation: pulumi.Output<Record<string, { quantity: number; size: string; memoryMb: number }>>;
+
+    constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(APP_TYPE, name, {}, opts);
+        const { appName, definition } = validateAppArgs(name, args);
+        const stack = args.stack ?? pulumi.getStack();
+        const images: BaseImageRefs = { ...safeRecordedImages(args.baseImages), ...(args.baseImages ?? {}) } as BaseImageRefs;
+        const child = { parent: this };
+        const dockerHost = args.dockerHost;
+
+        const network = new Network(`${name}-net`, {
+            dockerHost,
+            name: `${appName}-${stack}`,
+            labels: { "dev.dynoform.app": appName, "dev.dynoform.stack": stack },
+        }, child);
+
+        const image = args.source
+            ? new Image(`${name}-image`, {
+                  dockerHost,
+                  context: path.resolve(args.source),
+                  nodeBaseImage: images.node,
+                  repository: `dynoform/${appName}`,
+                  labels: { "dev.dynoform.app": appName },
+              }, child)
+            : new Image(`${name}-image`, { dockerHost, ref: args.image }, child);
+
+        const addons = definition.addons.map((a) => ({
+            spec: a,
+            resource: new AddOn(`${name}-${a.name}`, {
+                app: appName,
+                stack,
+                plan: a.plan,
+                addonName: a.name,
+                network: network.name,
+                image: a.plan === "postgres" ? images.postgres : images.redis,
+                dockerHost,
+                deleteDataOnDestroy: args.deleteAddonDataOnDestroy,
+            }, child),
+        }));
+        const attachments = pulumi.secret(
+            pulumi.all(Object.fromEntries(addons.map((a) => [a.spec.varName, a.resource.url]))),
+        ) as pulumi.Output<Record<string, string>>;
+
+        const generated = Object.fromEntries(
+            definition.generatedSecrets.map((key) => [
+                key,
+                new RandomSecret(`${name}-config-${key.toLowerCase().replace(/_/g, "-")}`, { bytes: 32 }, child).value,
+            ]),
+        );
+        const config = pulumi.all({ ...definition.configDefaults, ...generated, ...(args.config ?? {}) }) as pulumi.Output<
+            Record<string, string>
+        >;
+
+        const salt = new RandomSecret(`${name}-release-salt`, { bytes: 16 }, child);
+        const releaseId = pulumi.unsecret(
+            pulumi.all([salt.value, image.imageId, config, attachments]).apply(([s, imageId, c, att]) =>
+                releaseIdOf(s, imageId, { ...c, ...att }),
+            ),
+        );
+
+        const releasePhase = definition.releaseCommand
+            ? new ReleasePhase(`${name}-release-phase`, {
+                  dockerHost,
+                  app: appName,
+                  stack,
+                  release: releaseId,
+                  image: image.imageId,
+                  command: definition.releaseCommand,
+                  env: pulumi.all([config, attachments]).apply(([c, att]) =>
+                      dynoEnv({ config: c, attachments: att, processType: "release", index: 1 }),
+                  ),
+                  network: network.name,
+                  memoryMb: 512,
+              }, { parent: this, dependsOn: addons.map((a) => a.resource) })
+            : undefined;
+
+        const formations = definition.plan.map(
+            (p) =>
+                new Formation(`${name}-${p.type}`, {
+                    app: appName,
+                    stack,
+                    processType: p.type,
+                    command: p.command,
+                    quantity: p.quantity,
+                    size: p.size,
+                    image: image.imageId,
+                    config,
+                    attachments,
+                    releaseId,
+                    network: network.name,
+                    dockerHost,
+                    bootTimeoutSeconds: args.bootTimeoutSeconds,
+                    stopGraceSeconds: args.stopGraceSeconds,
+                    dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
+                }, child),
+        );
+
+        const web = formations.find((f) => f.dynoNames[0]?.startsWith("web."));
+        const router =
+            args.routerPort !== undefined
+                ? new Router(`${name}-router`, {
+                      app: appName,
+                      stack,
+                      network: network.name,
+                      image: images.nginx,
+                      port: args.routerPort,
+                      hostIp: args.routerHost,
+                      upstreams: web ? web.upstreams : [],
+                      dockerHost,
+                      dependsOn: web ? web.dynos : [],
+                  }, child)
+                : undefined;
+
+        const formationSummary = Object.fromEntries(
+            definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]),
+        );
+        const release = new Release(`${name}-release`, {
+            releaseId,
+            imageId: image.imageId,
+            config,
+            formation: formationSummary,
+            description: args.releaseDescription,
+        }, { parent: this, dependsOn: formations.flatMap((f) => f.dynos) });
+
+        this.url = router ? router.url : pulumi.output("");
+        this.releaseVersion = release.version;
+        this.releases = release.history;
+        this.imageDigest = image.imageId;
+        this.dynos = pulumi.output(Object.fromEntries(formations.map((f, i) => [definition.plan[i].type, f.dynoNames])));
+        this.addonAttachments = pulumi.output(Object.fromEntries(definition.addons.map((a) => [a.name, a.varName])));
+        const planned: Record<string, { quantity: number; size: string; memoryMb: number }> = Object.fromEntries(
+            definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name, memoryMb: p.size.memoryMb }]),
+        );
+        this.formation = pulumi.output(planned);
+        this.registerOutputs({
+            url: this.url,
+            releaseVersion: this.releaseVersion,
+            releases: this.releases,
+            imageDigest: this.imageDigest,
+            dynos: this.dynos,
+            addonAttachments: this.addonAttachments,
+            formation: this.formation,
+        });
+    }
+}
+
+function safeRecordedImages(given?: Partial<BaseImageRefs>): Partial<BaseImageRefs> {
+    if (given && given.node && given.postgres && given.redis && given.nginx) return {};
+    return recordedBaseImages();
+}

@@ -1,0 +1,96 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Dyno } from "../infra/docker/dyno";
+import { Upstream } from "../infra/docker/router-config";
+import { dynoEnv } from "./config-vars";
+import { DynoSize } from "./dyno-size";
+
+/** Type token of {@link Formation}. */
+export const FORMATION_TYPE = "dynoform:index:Formation";
+
+/** `$PORT` inside a web dyno: every container has its own network namespace, so one fixed port serves. */
+export const WEB_PORT = 5000;
+
+/** Arguments of a {@link Formation}: the dynos of one process type. */
+export interface FormationArgs {
+    app: string;
+    stack: string;
+    /** Process type from the Procfile (`web`, `worker`, ...). */
+    processType: string;
+    /** The Procfile command. */
+    command: string;
+    /** Number of dynos. */
+    quantity: number;
+    size: DynoSize;
+    image: pulumi.Input<string>;
+    /** Config vars (secret values allowed). */
+    config: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Add-on attachment vars (`DATABASE_URL`, ...), secret. */
+    attachments: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Code release id, a label on every dyno. */
+    releaseId: pulumi.Input<string>;
+    network: pulumi.Input<string>;
+    dockerHost?: pulumi.Input<string>;
+    bootTimeoutSeconds?: number;
+    stopGraceSeconds?: number;
+    /** What every dyno waits for (the release phase, add-ons). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/**
+ * The dynos of one process type, `web.1` .. `web.N`, each a {@link Dyno}. Dyno i depends on
+ * dyno i-1, so scaling up starts only the new ones in order, scaling down stops the highest
+ * numbers first, and a new release rolls one dyno at a time.
+ */
+export class Formation extends pulumi.ComponentResource {
+    /** `web.1`, `web.2`, ... */
+    public readonly dynoNames: string[];
+    /** The dyno resources, in index order. */
+    public readonly dynos: Dyno[];
+    /** Router upstreams (web only). */
+    public readonly upstreams: pulumi.Output<Upstream>[];
+
+    constructor(name: string, args: FormationArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(FORMATION_TYPE, name, {}, opts);
+        const port = args.processType === "web" ? WEB_PORT : undefined;
+        this.dynos = [];
+        let previous: Dyno | undefined;
+        for (let index = 1; index <= args.quantity; index++) {
+            const env = pulumi
+                .all([args.config, args.attachments])
+                .apply(([config, attachments]) =>
+                    dynoEnv({ config, attachments, processType: args.processType, index, port }),
+                );
+            const dyno: Dyno = new Dyno(
+                `${name}-${index}`,
+                {
+                    dockerHost: args.dockerHost,
+                    app: args.app,
+                    stack: args.stack,
+                    processType: args.processType,
+                    index,
+                    release: args.releaseId,
+                    image: args.image,
+                    command: args.command,
+                    env,
+                    size: args.size.name,
+                    memoryMb: args.size.memoryMb,
+                    cpuShares: args.size.cpuShares,
+                    network: args.network,
+                    port,
+                    bootTimeoutSeconds: args.bootTimeoutSeconds,
+                    stopGraceSeconds: args.stopGraceSeconds,
+                },
+                { parent: this, dependsOn: previous ? [previous] : args.dependsOn },
+            );
+            this.dynos.push(dyno);
+            previous = dyno;
+        }
+        this.dynoNames = this.dynos.map((_, i) => `${args.processType}.${i + 1}`);
+        this.upstreams = port
+            ? this.dynos.map((d) =>
+                  pulumi.all([d.containerName, d.containerId]).apply(([host, containerId]) => ({ host, port, containerId })),
+              )
+            : [];
+        this.registerOutputs({ dynoNames: this.dynoNames });
+    }
+}

@@ -1,0 +1,83 @@
+import * as pulumi from "@pulumi/pulumi";
+import { Dyno } from "../infra/docker/dyno";
+import { ROUTER_CONF_DIR, ROUTER_CONF_FILE, ROUTER_LISTEN_PORT, RouterConfig, Upstream } from "../infra/docker/router-config";
+import { Volume } from "../infra/docker/volume";
+
+/** Type token of {@link Router}. */
+export const ROUTER_TYPE = "dynoform:index:Router";
+
+/** Arguments of a {@link Router}. */
+export interface RouterArgs {
+    app: string;
+    stack: string;
+    /** The app network (where the web dynos are). */
+    network: pulumi.Input<string>;
+    /** The nginx image. */
+    image: pulumi.Input<string>;
+    /** Host port the router is published on. */
+    port: number;
+    /** Host address the router is published on (127.0.0.1 unless asked otherwise). */
+    hostIp?: string;
+    /** The web dynos to route to. */
+    upstreams: pulumi.Input<pulumi.Input<Upstream>[]>;
+    dockerHost?: pulumi.Input<string>;
+    /** Resources the config must wait for (all web dynos of the release). */
+    dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The router container's command: start with a 503 page until the first config arrives. */
+export const ROUTER_COMMAND =
+    `[ -s ${ROUTER_CONF_FILE} ] || printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\\n' > ${ROUTER_CONF_FILE}; ` +
+    `exec nginx -g 'daemon off;'`;
+
+/**
+ * An app's HTTP router: an nginx container published on the host that spreads requests over
+ * the web dynos. Scale changes and new releases reload its config (no restart, in-flight
+ * requests finish); a new web dyno gets traffic only once it answers on `$PORT`.
+ */
+export class Router extends pulumi.ComponentResource {
+    /** `http://127.0.0.1:<port>`. */
+    public readonly url: pulumi.Output<string>;
+    /** The router container's name. */
+    public readonly containerName: pulumi.Output<string>;
+
+    constructor(name: string, args: RouterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super(ROUTER_TYPE, name, {}, opts);
+        const hostIp = args.hostIp ?? "127.0.0.1";
+        const conf = new Volume(
+            `${name}-conf`,
+            { dockerHost: args.dockerHost, name: `${args.app}-${args.stack}-router-conf`, deleteOnDestroy: true },
+            { parent: this },
+        );
+        const container = new Dyno(
+            `${name}-nginx`,
+            {
+                dockerHost: args.dockerHost,
+                app: args.app,
+                stack: args.stack,
+                processType: "router",
+                index: 1,
+                image: args.image,
+                command: ROUTER_COMMAND,
+                memoryMb: 64,
+                cpuShares: 1024,
+                network: args.network,
+                port: ROUTER_LISTEN_PORT,
+                publish: { hostIp, hostPort: args.port },
+                mounts: [pulumi.interpolate`${conf.name}:${ROUTER_CONF_DIR}`],
+                stopGraceSeconds: 10,
+                labels: { "dev.dynoform.router": "true" },
+            },
+            { parent: this },
+        );
+        new RouterConfig(
+            `${name}-config`,
+            { dockerHost: args.dockerHost, container: container.containerName, upstreams: args.upstreams, app: args.app },
+            { parent: this, dependsOn: args.dependsOn },
+        );
+        const shownHost = hostIp === "0.0.0.0" ? "127.0.0.1" : hostIp;
+        this.url = pulumi.output(`http://${shownHost}:${args.port}`);
+        this.containerName = container.containerName;
+        this.registerOutputs({ url: this.url, containerName: this.containerName });
+    }
+}

@@ -1,0 +1,90 @@
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { App } from "../components/app";
+import { AddOnRequest } from "../components/app-definition";
+import { DynoformInputError } from "../components/errors";
+import { FormationSpec } from "../components/formation";
+
+/** The stack settings Dynoform reads from `stacks/Pulumi.<stack>.yaml` (namespace `dynoform`). */
+export interface StackSettings {
+    /** App name. */
+    app: string;
+    /** Source folder, relative to the project. */
+    source?: string;
+    /** A prebuilt image instead of `source` (set by `promote` and `rollback`). */
+    image?: string;
+    procfile?: string;
+    appJson?: string;
+    formation?: FormationSpec;
+    addons?: Record<string, AddOnRequest>;
+    /** Plain config vars. */
+    config?: Record<string, string>;
+    routerPort?: number;
+    routerHost?: string;
+    releaseDescription?: string;
+    deleteAddonDataOnDestroy?: boolean;
+}
+
+/** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */
+export function readStackSettings(config = new pulumi.Config("dynoform")): {
+    settings: StackSettings;
+    secrets: pulumi.Output<Record<string, string>> | undefined;
+} {
+    const port = config.get("routerPort");
+    const routerPort = port === undefined ? undefined : Number(port);
+    if (port !== undefined && !Number.isInteger(routerPort)) {
+        throw new DynoformInputError("dynoform:routerPort", `must be a port number (got ${JSON.stringify(port)})`);
+    }
+    const settings: StackSettings = {
+        app: config.require("app"),
+        source: config.get("source"),
+        image: config.get("image"),
+        procfile: config.get("procfile"),
+        appJson: config.get("appJson"),
+        formation: config.getObject<FormationSpec>("formation"),
+        addons: config.getObject<Record<string, AddOnRequest>>("addons"),
+        config: config.getObject<Record<string, string>>("config"),
+        routerPort,
+        routerHost: config.get("routerHost"),
+        releaseDescription: config.get("releaseDescription"),
+        deleteAddonDataOnDestroy: config.getBoolean("deleteAddonDataOnDestroy"),
+    };
+    return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
+}
+
+/**
+ * The Pulumi program: one {@link App} from the stack's config. Returns the stack outputs the
+ * CLI reads (`url`, `releaseVersion`, `releases`, `imageDigest`, `dynos`, `formation`).
+ */
+export async function appProgram(projectDir: string = process.cwd()) {
+    const { settings, secrets } = readStackSettings();
+    const resolve = (p?: string) => (p === undefined ? undefined : path.resolve(projectDir, p));
+    const secretVars: Record<string, pulumi.Input<string>> = {};
+    if (secrets) {
+        const keys = Object.keys(await new Promise<Record<string, string>>((r) => secrets.apply((s) => r(s ?? {}))));
+        for (const key of keys) secretVars[key] = secrets.apply((s) => String(s[key]));
+    }
+    const app = new App(settings.app, {
+        source: settings.image ? undefined : resolve(settings.source),
+        image: settings.image,
+        procfile: settings.procfile && !settings.procfile.includes("\n") ? resolve(settings.procfile) : settings.procfile,
+        appJson: resolve(settings.appJson),
+        formation: settings.formation,
+        addons: settings.addons,
+        config: { ...(settings.config ?? {}), ...secretVars },
+        routerPort: settings.routerPort,
+        routerHost: settings.routerHost,
+        releaseDescription: settings.releaseDescription,
+        deleteAddonDataOnDestroy: settings.deleteAddonDataOnDestroy,
+    });
+    return {
+        app: settings.app,
+        url: app.url,
+        releaseVersion: app.releaseVersion,
+        releases: app.releases,
+        imageDigest: app.imageDigest,
+        dynos: app.dynos,
+        formation: app.formation,
+        addonAttachments: app.addonAttachments,
+    };
+}
