@@ -1,0 +1,110 @@
+import { DynoformInputError } from "./errors";
+
+/** One Procfile line: a process type and the command its dynos run. */
+export interface ProcessType {
+    /** Process type name, e.g. `web`, `worker`, `release`. */
+    name: string;
+    /** The command, trimmed, exactly as written otherwise (it may contain colons). */
+    command: string;
+    /** 1-based line in the Procfile. */
+    line: number;
+}
+
+const NAME_RE = /^[A-Za-z0-9_-]+$/;
+const SHOWN_LINE_LENGTH = 60;
+
+/** A line as the user wrote it, quoted and cut to a readable length. */
+function showLine(text: string): string {
+    const cut = text.length > SHOWN_LINE_LENGTH ? `${text.slice(0, SHOWN_LINE_LENGTH)}…` : text;
+    return JSON.stringify(cut);
+}
+
+/**
+ * Parses a Procfile with Heroku's rules: one `name: command` per line, split at the first colon,
+ * whitespace around name and command trimmed; blank lines and `#` comments skipped; CRLF, a
+ * missing final newline and a UTF-8 BOM accepted.
+ *
+ * Names are letters, digits, `_` and `-`. Two names that differ only in case are refused as
+ * duplicates: they would name the same containers and DNS aliases.
+ *
+ * @param file Path shown in error messages.
+ * @returns The process types in file order.
+ * @throws DynoformInputError with `file` and the 1-based line, on field `Procfile line N` for a
+ *   malformed line or bad name, `Procfile.<name>` for an empty command or a duplicate, and
+ *   `Procfile` (no line) when there are no process types.
+ */
+export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
+    const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+    const types: ProcessType[] = [];
+    const seen = new Map<string, ProcessType>();
+    lines.forEach((raw, i) => {
+        const line = i + 1;
+        const trimmed = raw.trim();
+        if (trimmed === "" || trimmed.startsWith("#")) return;
+        const colon = trimmed.indexOf(":");
+        if (colon < 0) {
+            throw new DynoformInputError(
+                `Procfile line ${line}`,
+                `expected "name: command", got ${showLine(trimmed)} (no colon); write e.g. "web: npm start"`,
+                file,
+                line,
+            );
+        }
+        const name = trimmed.slice(0, colon).trim();
+        const command = trimmed.slice(colon + 1).trim();
+        if (name === "") {
+            throw new DynoformInputError(
+                `Procfile line ${line}`,
+                `expected "name: command", got ${showLine(trimmed)} (no name before the colon); write e.g. "web: npm start"`,
+                file,
+                line,
+            );
+        }
+        if (!NAME_RE.test(name)) {
+            const bad = [...name].find((c) => !/[A-Za-z0-9_-]/.test(c));
+            throw new DynoformInputError(
+                `Procfile line ${line}`,
+                `process type name ${showLine(name)} contains ${JSON.stringify(bad)}; names use only letters, digits, "_" and "-" (e.g. web, worker, release)`,
+                file,
+                line,
+            );
+        }
+        if (command === "") {
+            throw new DynoformInputError(
+                `Procfile.${name}`,
+                `process type "${name}" has an empty command; write the command after the colon, e.g. "${name}: npm start"`,
+                file,
+                line,
+            );
+        }
+        const first = seen.get(name.toLowerCase());
+        if (first) {
+            const same = first.name === name ? `"${name}"` : `"${name}" (same as "${first.name}" apart from case)`;
+            throw new DynoformInputError(
+                `Procfile.${name}`,
+                `process type ${same} is defined twice, first on line ${first.line}; keep one of the two lines`,
+                file,
+                line,
+            );
+        }
+        const type = { name, command, line };
+        seen.set(name.toLowerCase(), type);
+        types.push(type);
+    });
+    if (types.length === 0) {
+        throw new DynoformInputError(
+            "Procfile",
+            `no process types found (the file is empty or only has comments); add a line like "web: npm start"`,
+            file,
+        );
+    }
+    return types;
+}
+
+/**
+ * Writes process types as a Procfile (`name: command` per line, LF endings, final newline).
+ * `parseProcfile(formatProcfile(types))` gives the same names and commands back.
+ */
+export function formatProcfile(types: ReadonlyArray<Pick<ProcessType, "name" | "command">>): string {
+    return types.map((t) => `${t.name}: ${t.command}\n`).join("");
+}
