@@ -37,6 +37,8 @@ export function progressPrinter(write: (line: string) => void, color = useColor(
         if (out && !out.planning) {
             const m = out.metadata;
             if (m.op === "same" || m.type === "pulumi:pulumi:Stack" || m.type.startsWith("pulumi:providers:")) return;
+            // A refresh that found a resource as it was is not news.
+            if (m.op === "refresh" && !m.diffs?.length) return;
             const t0 = started.get(`${m.urn}/${m.op}`) ?? Date.now();
             const [verb, tint] = verbs[m.op] ?? [m.op.padEnd(9), (s: string) => s];
             const name = m.urn.split("::").pop();

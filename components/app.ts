@@ -110,6 +110,8 @@ export class App extends pulumi.ComponentResource {
     public readonly dynos: pulumi.Output<Record<string, string[]>>;
     /** Add-on attachment env var names by add-on: `{ postgres: "DATABASE_URL" }`. */
     public readonly addonAttachments: pulumi.Output<Record<string, string>>;
+    /** The config vars the dynos run with (secret): what `preview` compares a new config against. */
+    public readonly config: pulumi.Output<Record<string, string>>;
     /** Formation as planned: `{ web: { quantity: 2, size: "standard-1x" } }`. */
     public readonly formation: pulumi.Output<Record<string, { quantity: number; size: string; memoryMb: number }>>;
 
@@ -245,7 +247,9 @@ export class App extends pulumi.ComponentResource {
             definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name, memoryMb: p.size.memoryMb }]),
         );
         this.formation = pulumi.output(planned);
+        this.config = pulumi.secret(config);
         this.registerOutputs({
+            config: this.config,
             url: this.url,
             releaseVersion: this.releaseVersion,
             releases: this.releases,

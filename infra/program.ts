@@ -25,6 +25,21 @@ export interface StackSettings {
     deleteAddonDataOnDestroy?: boolean;
 }
 
+/**
+ * `pulumi config set --path dynoform:formation.web.quantity 3` stores the string "3": quantities
+ * written as whole numbers are read as numbers; anything else is left for validation to reject.
+ */
+export function normalizeFormation(formation: FormationSpec | undefined): FormationSpec | undefined {
+    if (!formation || typeof formation !== "object") return formation;
+    return Object.fromEntries(
+        Object.entries(formation).map(([type, entry]) => {
+            const e = (entry ?? {}) as Record<string, unknown>;
+            const q = e.quantity;
+            return [type, { ...e, ...(typeof q === "string" && /^\d+$/.test(q) ? { quantity: Number(q) } : {}) }];
+        }),
+    ) as FormationSpec;
+}
+
 /** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */
 export function readStackSettings(config = new pulumi.Config("dynoform")): {
     settings: StackSettings;
@@ -41,7 +56,7 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         image: config.get("image"),
         procfile: config.get("procfile"),
         appJson: config.get("appJson"),
-        formation: config.getObject<FormationSpec>("formation"),
+        formation: normalizeFormation(config.getObject<FormationSpec>("formation")),
         addons: config.getObject<Record<string, AddOnRequest>>("addons"),
         config: config.getObject<Record<string, string>>("config"),
         routerPort,
@@ -86,5 +101,6 @@ export async function appProgram(projectDir: string = process.cwd()) {
         dynos: app.dynos,
         formation: app.formation,
         addonAttachments: app.addonAttachments,
+        config: app.config,
     };
 }

@@ -1,16 +1,14 @@
 import { CommandModule } from "yargs";
-import { ensureDockerEngine } from "../../infra/toolchain/docker-engine";
-import { consoleReporter } from "../../infra/toolchain/report";
+import { confirm, deploy, openValidated, printDeploy, say } from "../deploy";
 import { GlobalOptions } from "../options";
-import { openAppStack } from "../project";
-import { progressPrinter } from "../progress";
+import { formatPlan, planApp } from "../plan";
 
 interface UpOptions extends GlobalOptions {
     yes: boolean;
     refresh: boolean;
 }
 
-/** `dynoform up`: refresh (to see drift), then a real `pulumi up` of the App; prints the URL. */
+/** `dynoform up`: the plan, then a real `pulumi up` of the App; prints the URL. */
 export const upCommand: CommandModule<GlobalOptions, UpOptions> = {
     command: "up",
     describe: "Deploy the app: build, release phase, roll dynos, update the router",
@@ -20,21 +18,18 @@ export const upCommand: CommandModule<GlobalOptions, UpOptions> = {
             .option("refresh", { type: "boolean", default: true, describe: "Read the containers first, so drift is healed" })
             .example("$0 up --stack staging --yes", "deploy the staging stack"),
     handler: async (argv) => {
-        await ensureDockerEngine(consoleReporter);
-        const stack = await openAppStack(argv);
-        const log = (line: string) => process.stderr.write(`${line}\n`);
-        const started = Date.now();
-        const result = await stack.up({ onEvent: progressPrinter(log), refresh: argv.refresh, color: "never" });
-        const outputs = Object.fromEntries(Object.entries(result.outputs).map(([k, v]) => [k, v.secret ? "[secret]" : v.value]));
-        if (argv.json) {
-            process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges, outputs }, null, 2) + "\n");
-            return;
+        if (!argv.yes) {
+            if (!process.stdin.isTTY) {
+                const { UsageError } = await import("../errors");
+                throw new UsageError("up needs --yes when not run from a terminal");
+            }
+            const { view, definition, stack } = await openValidated(argv);
+            for (const line of formatPlan(await planApp(stack, definition, view.settings.app))) say(line);
+            if (!(await confirm(`Deploy ${view.settings.app} to ${argv.stack}?`))) {
+                say("cancelled: nothing was changed");
+                return;
+            }
         }
-        const changes = Object.entries(result.summary.resourceChanges ?? {}).filter(([k]) => k !== "same").map(([k, v]) => `${v} ${k}`);
-        process.stdout.write(
-            `${outputs.app} deployed to ${argv.stack}: release v${outputs.releaseVersion} in ${((Date.now() - started) / 1000).toFixed(1)} s` +
-                ` (${changes.join(", ") || "no changes"})\n`,
-        );
-        if (outputs.url) process.stdout.write(`${outputs.url}\n`);
+        printDeploy(await deploy(argv, { refresh: argv.refresh }), argv.json);
     },
 };

@@ -1,0 +1,41 @@
+import { CommandModule } from "yargs";
+import { confirm, openValidated, say } from "../deploy";
+import { UsageError } from "../errors";
+import { GlobalOptions } from "../options";
+import { progressPrinter } from "../progress";
+
+interface DestroyOptions extends GlobalOptions {
+    confirm?: string;
+    yes: boolean;
+}
+
+/** `dynoform destroy`: removes the app's containers, network and router; add-on data volumes are kept. */
+export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
+    command: "destroy",
+    describe: "Remove the app from the Docker host (add-on data volumes are kept)",
+    builder: (y) =>
+        y
+            .option("confirm", { type: "string", describe: "The app name, to confirm without a prompt" })
+            .option("yes", { alias: "y", type: "boolean", default: false, hidden: true })
+            .example("$0 destroy --stack staging --confirm hello", "remove hello's staging stack"),
+    handler: async (argv) => {
+        const { view, stack } = await openValidated(argv);
+        const app = view.settings.app;
+        if (argv.confirm !== undefined && argv.confirm !== app) {
+            throw new UsageError(`--confirm ${argv.confirm} does not match the app name ${app}`);
+        }
+        if (argv.confirm === undefined) {
+            if (!process.stdin.isTTY) throw new UsageError(`destroy needs --confirm ${app} when not run from a terminal`);
+            if (!(await confirm(`Destroy ${app} on ${argv.stack}? Type y to go on`))) {
+                say("cancelled: nothing was changed");
+                return;
+            }
+        }
+        const result = await stack.destroy({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say) });
+        if (argv.json) {
+            process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges }, null, 2) + "\n");
+            return;
+        }
+        process.stdout.write(`${app} destroyed on ${argv.stack}; add-on data volumes were kept\n`);
+    },
+};

@@ -1,0 +1,97 @@
+import { Stack } from "@pulumi/pulumi/automation";
+import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
+import { silentReporter } from "../infra/toolchain/report";
+import { UsageError } from "./errors";
+import { GlobalOptions } from "./options";
+import { AppPlan, formatPlan, planApp } from "./plan";
+import { checkStack, openAppStack, projectDir } from "./project";
+import { progressPrinter } from "./progress";
+import { readStackFile, validateSettings } from "./stack-settings";
+
+/** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
+export const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** The stack with its file validated: nothing is opened when the stack file asks for something wrong. */
+export async function openValidated(argv: GlobalOptions) {
+    const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
+    const view = readStackFile(dir, argv.stack);
+    const definition = validateSettings(dir, view, argv.stack);
+    await ensureDockerEngine(silentReporter);
+    const stack = await openAppStack(argv);
+    return { dir, view, definition, stack };
+}
+
+/** Result of {@link deploy}, for `--json`. */
+export interface DeployResult {
+    app: string;
+    stack: string;
+    plan: AppPlan;
+    result: string;
+    changes: Record<string, number>;
+    release: number;
+    url: string;
+    seconds: number;
+}
+
+/**
+ * Plan (typed formation diff, config changes, memory check), then a real `pulumi up` with a
+ * refresh first so drift (crashed or removed dynos) is healed. Refuses a plan the host cannot hold.
+ */
+export async function deploy(argv: GlobalOptions, opts: { refresh?: boolean; quiet?: boolean } = {}): Promise<DeployResult> {
+    const started = Date.now();
+    const { view, definition, stack } = await openValidated(argv);
+    const plan = await planApp(stack, definition, view.settings.app);
+    if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
+    if (!plan.memory.fits) {
+        throw new Error(
+            `not enough memory on the Docker host: the formation needs ${plan.memory.neededMb} MiB, ` +
+                `${plan.memory.availableMb} MiB is available; nothing was changed`,
+        );
+    }
+    const up = await stack.up({ onEvent: opts.quiet ? undefined : progressPrinter(say), refresh: opts.refresh ?? true, color: "never" });
+    const outputs = up.outputs;
+    return {
+        app: view.settings.app,
+        stack: argv.stack,
+        plan,
+        result: up.summary.result,
+        changes: (up.summary.resourceChanges ?? {}) as Record<string, number>,
+        release: Number(outputs.releaseVersion?.value ?? 0),
+        url: String(outputs.url?.value ?? ""),
+        seconds: (Date.now() - started) / 1000,
+    };
+}
+
+/** Prints a deploy's outcome: one summary line and the URL, or JSON. */
+export function printDeploy(r: DeployResult, json: boolean): void {
+    if (json) {
+        process.stdout.write(JSON.stringify(r, null, 2) + "\n");
+        return;
+    }
+    const changes = Object.entries(r.changes).filter(([k]) => k !== "same").map(([k, v]) => `${v} ${k}`);
+    process.stdout.write(
+        `${r.app} deployed to ${r.stack}: release v${r.release} in ${r.seconds.toFixed(1)} s (${changes.join(", ") || "no changes"})\n`,
+    );
+    if (r.url) process.stdout.write(`${r.url}\n`);
+}
+
+/** `--yes` is required where nobody can be asked. */
+export function requireYes(yes: boolean, what: string): void {
+    if (!yes && !process.stdin.isTTY) {
+        throw new UsageError(`${what} needs --yes when not run from a terminal`);
+    }
+}
+
+/** Asks y/N on the terminal. */
+export async function confirm(question: string): Promise<boolean> {
+    const readline = await import("readline/promises");
+    const rl = readline.createInterface({ input: process.stdin, output: process.stderr });
+    try {
+        return /^y(es)?$/i.test((await rl.question(`${question} [y/N] `)).trim());
+    } finally {
+        rl.close();
+    }
+}
+
+export type { Stack };

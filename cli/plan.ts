@@ -1,0 +1,99 @@
+import { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { AppDefinition } from "../components/app-definition";
+import { diffFormation, FormationChange, formationMemoryMb } from "../components/formation";
+import { connectDocker } from "../infra/docker/client";
+import { LABEL } from "../infra/docker/labels";
+
+/** What a deploy of the stack would change, in Heroku's words. */
+export interface AppPlan {
+    formation: FormationChange[];
+    config: { changed: string[]; added: string[]; removed: string[] };
+    /** The release the change would make (current + 1), or the current one when nothing changes. */
+    nextRelease: number;
+    currentRelease: number;
+    memory: { neededMb: number; availableMb: number; totalMb: number; fits: boolean };
+}
+
+type DeployedFormation = Record<string, { quantity: number; size: string }>;
+
+/** Compares what the stack file asks for with what the last `up` deployed (the stack's outputs). */
+export async function planApp(stack: Stack, definition: AppDefinition, app: string): Promise<AppPlan> {
+    const outputs: OutputMap = await stack.outputs();
+    const deployedFormation = (outputs.formation?.value ?? {}) as DeployedFormation;
+    const desiredFormation: DeployedFormation = Object.fromEntries(
+        definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]),
+    );
+    const formation = outputs.formation ? diffFormation(deployedFormation, desiredFormation) : diffFormation({}, desiredFormation);
+
+    const all = await stack.getAllConfig();
+    const desired: Record<string, string> = { ...definition.configDefaults };
+    const plain = all["dynoform:config"]?.value;
+    if (plain) Object.assign(desired, JSON.parse(plain));
+    const secrets = all["dynoform:secrets"]?.value;
+    if (secrets) Object.assign(desired, JSON.parse(secrets));
+    const deployed = { ...((outputs.config?.value ?? {}) as Record<string, string>) };
+    for (const k of definition.generatedSecrets) delete deployed[k];
+    const keys = new Set([...Object.keys(desired), ...Object.keys(deployed)]);
+    const config = { changed: [] as string[], added: [] as string[], removed: [] as string[] };
+    for (const k of [...keys].sort()) {
+        if (!(k in deployed)) config.added.push(k);
+        else if (!(k in desired)) config.removed.push(k);
+        else if (String(desired[k]) !== String(deployed[k])) config.changed.push(k);
+    }
+    const currentRelease = Number(outputs.releaseVersion?.value ?? 0);
+    const anyChange = formation.length + config.changed.length + config.added.length + config.removed.length > 0;
+    return {
+        formation,
+        config,
+        currentRelease,
+        nextRelease: anyChange || currentRelease === 0 ? currentRelease + 1 : currentRelease,
+        memory: await memoryCheck(app, stack.name, formationMemoryMb(definition.plan)),
+    };
+}
+
+/**
+ * The plan's memory against the host: total memory less what running containers of other
+ * apps and stacks reserve (this stack's own dynos are being replaced by the plan).
+ */
+export async function memoryCheck(app: string, stack: string, neededMb: number): Promise<AppPlan["memory"]> {
+    const docker = connectDocker();
+    const info = await docker.info();
+    const containers = await docker.listContainers();
+    let reserved = 0;
+    for (const c of containers) {
+        const ours = c.Labels[LABEL.app] === app && c.Labels[LABEL.stack] === stack && !c.Labels["dev.dynoform.addon"] && c.Labels[LABEL.processType] !== "router";
+        if (ours) continue;
+        const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        reserved += inspect?.HostConfig?.Memory ?? 0;
+    }
+    const totalMb = Math.floor(info.MemTotal / 2 ** 20);
+    const availableMb = Math.floor((info.MemTotal - reserved) / 2 ** 20);
+    return { neededMb, availableMb, totalMb, fits: neededMb <= availableMb };
+}
+
+/** The plan as lines for a terminal. */
+export function formatPlan(plan: AppPlan): string[] {
+    const lines: string[] = [];
+    if (plan.formation.length) {
+        lines.push("Formation:");
+        for (const c of plan.formation) lines.push(`  ${c.text}`);
+    }
+    const { changed, added, removed } = plan.config;
+    const parts = [
+        changed.length ? `${changed.length} changed (${changed.join(", ")})` : "",
+        added.length ? `${added.length} added (${added.join(", ")})` : "",
+        removed.length ? `${removed.length} removed (${removed.join(", ")})` : "",
+    ].filter(Boolean);
+    if (parts.length) lines.push(`Config: ${parts.join(", ")}`);
+    lines.push(
+        plan.nextRelease !== plan.currentRelease
+            ? `Release: v${plan.currentRelease || "-"} -> v${plan.nextRelease}`
+            : `Release: v${plan.currentRelease} (no formation or config change)`,
+    );
+    const m = plan.memory;
+    lines.push(
+        `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on the Docker host is not reserved by other apps` +
+            (m.fits ? "" : " — NOT ENOUGH"),
+    );
+    return lines;
+}
