@@ -24,7 +24,12 @@ function show(value: unknown): string {
  * @param line 1-based line in `file`.
  * @throws DynoformInputError naming `field`.
  */
-export function validateConfigVarName(name: string, field: string, file?: string, line?: number): void {
+export function validateConfigVarName(
+    name: string,
+    field: string,
+    file?: string,
+    line?: number,
+): void {
     if (typeof name !== "string" || name.length === 0) {
         throw new DynoformInputError(
             field,
@@ -64,7 +69,12 @@ export function validateConfigVarName(name: string, field: string, file?: string
  * @param field Path for error messages, e.g. `addons[1].as`.
  * @throws DynoformInputError naming `field`.
  */
-export function validateAttachmentName(as: string, field: string, file?: string, line?: number): void {
+export function validateAttachmentName(
+    as: string,
+    field: string,
+    file?: string,
+    line?: number,
+): void {
     if (typeof as !== "string" || !ATTACHMENT_RE.test(as)) {
         throw new DynoformInputError(
             field,
@@ -105,7 +115,10 @@ export function attachmentVarName(plan: "postgres" | "redis", as?: string): stri
     }
     if (plan === "postgres") return "DATABASE_URL";
     if (plan === "redis") return "REDIS_URL";
-    throw new DynoformInputError("plan", `unknown add-on plan ${show(plan)}; use "postgres" or "redis"`);
+    throw new DynoformInputError(
+        "plan",
+        `unknown add-on plan ${show(plan)}; use "postgres" or "redis"`,
+    );
 }
 
 /** What one dyno's environment is built from. */
@@ -124,10 +137,16 @@ export interface DynoEnvInput {
 
 function checkValue(name: string, value: unknown, field: string): string {
     if (typeof value !== "string") {
-        throw new DynoformInputError(field, `value is ${show(value)}; config var values are strings, write "${String(value)}"`);
+        throw new DynoformInputError(
+            field,
+            `value is ${show(value)}; config var values are strings, write "${String(value)}"`,
+        );
     }
     if (value.includes("\0")) {
-        throw new DynoformInputError(field, `value of ${name} contains a NUL character, which a process environment cannot hold; remove it`);
+        throw new DynoformInputError(
+            field,
+            `value of ${name} contains a NUL character, which a process environment cannot hold; remove it`,
+        );
     }
     return value;
 }
@@ -151,10 +170,16 @@ export function dynoEnv(input: DynoEnvInput): Record<string, string> {
         );
     }
     if (!Number.isInteger(index) || index < 1) {
-        throw new DynoformInputError("index", `dyno index ${show(index)} is not valid; dynos are numbered from 1 (web.1)`);
+        throw new DynoformInputError(
+            "index",
+            `dyno index ${show(index)} is not valid; dynos are numbered from 1 (web.1)`,
+        );
     }
     if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
-        throw new DynoformInputError("port", `port ${show(port)} is not valid; use a whole number from 1 to 65535`);
+        throw new DynoformInputError(
+            "port",
+            `port ${show(port)} is not valid; use a whole number from 1 to 65535`,
+        );
     }
     // A Map, so a name like __proto__ is kept as data rather than hitting the object's prototype.
     const env = new Map<string, string>();
@@ -190,14 +215,18 @@ export function dynoEnv(input: DynoEnvInput): Record<string, string> {
 export function parseConfigAssignment(arg: string, field = "config"): [string, string] {
     const eq = typeof arg === "string" ? arg.indexOf("=") : -1;
     if (eq < 0) {
+        const example = typeof arg === "string" && NAME_RE.test(arg) ? `${arg}=value` : "SECRET_KEY=value";
         throw new DynoformInputError(
             field,
-            `expected KEY=VALUE, got ${show(arg)}; write e.g. ${typeof arg === "string" && NAME_RE.test(arg) ? `${arg}=value` : "SECRET_KEY=value"} (an empty value is written KEY=)`,
+            `expected KEY=VALUE, got ${show(arg)}; write e.g. ${example} (an empty value is written KEY=)`,
         );
     }
     const name = arg.slice(0, eq);
     if (name.length === 0) {
-        throw new DynoformInputError(field, `expected KEY=VALUE, got ${show(arg)} with nothing before "="; write e.g. SECRET_KEY${arg}`);
+        throw new DynoformInputError(
+            field,
+            `expected KEY=VALUE, got ${show(arg)} with nothing before "="; write e.g. SECRET_KEY${arg}`,
+        );
     }
     validateConfigVarName(name, `${field}.${name}`);
     return [name, arg.slice(eq + 1)];

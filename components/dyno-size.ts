@@ -4,7 +4,7 @@ import { DynoformInputError } from "./errors";
  * A dyno size: the memory limit and CPU weight every container of a process type gets.
  */
 export interface DynoSize {
-    /** Canonical name: a Heroku size (`standard-1x`) or a custom one (`custom-768mb`, `custom-2gb`). */
+    /** Canonical name: a Heroku size (`standard-1x`) or a custom one (`custom-768mb`). */
     name: string;
     /** Hard memory limit in MiB (Docker `Memory` and `MemorySwap`, so no swap). */
     memoryMb: number;

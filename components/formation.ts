@@ -38,8 +38,14 @@ function show(value: unknown): string {
  * @param field Path for error messages, e.g. `formation.web.quantity`.
  * @throws DynoformInputError naming `field`.
  */
-export function validateQuantity(quantity: unknown, field: string, file?: string, line?: number): number {
-    if (typeof quantity !== "number" || !Number.isInteger(quantity) || quantity < 0 || quantity > MAX_QUANTITY) {
+export function validateQuantity(
+    quantity: unknown,
+    field: string,
+    file?: string,
+    line?: number,
+): number {
+    const whole = typeof quantity === "number" && Number.isInteger(quantity);
+    if (!whole || quantity < 0 || quantity > MAX_QUANTITY) {
         throw new DynoformInputError(
             field,
             `quantity ${show(quantity)} is not valid; use a whole number from 0 to ${MAX_QUANTITY}`,
@@ -47,7 +53,7 @@ export function validateQuantity(quantity: unknown, field: string, file?: string
             line,
         );
     }
-    return quantity;
+    return quantity as number;
 }
 
 function checkSpec(spec: unknown, which: string, types: Set<string>, field: string): FormationSpec {
@@ -62,17 +68,24 @@ function checkSpec(spec: unknown, which: string, types: Set<string>, field: stri
     for (const [type, entry] of Object.entries(spec)) {
         const at = `${field}.${type}`;
         if (!types.has(type)) {
-            throw new DynoformInputError(at, `process type "${type}" is not in the Procfile; Procfile types are ${listed}`);
+            throw new DynoformInputError(
+                at,
+                `process type "${type}" is not in the Procfile; Procfile types are ${listed}`,
+            );
         }
         if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
             throw new DynoformInputError(at, `expected { quantity?, size? }, got ${show(entry)}`);
         }
         for (const [key, value] of Object.entries(entry)) {
             if (key !== "quantity" && key !== "size") {
-                throw new DynoformInputError(`${at}.${key}`, `unknown key "${key}"; a formation entry has quantity and size`);
+                throw new DynoformInputError(
+                    `${at}.${key}`,
+                    `unknown key "${key}"; a formation entry has quantity and size`,
+                );
             }
-            if (key === "quantity" && value !== undefined) validateQuantity(value, `${at}.quantity`);
-            if (key === "size" && value !== undefined) resolveDynoSize(value as DynoSizeSpec, `${at}.size`);
+            if (value === undefined) continue;
+            if (key === "quantity") validateQuantity(value, `${at}.quantity`);
+            else resolveDynoSize(value as DynoSizeSpec, `${at}.size`);
         }
         if (type === "release" && typeof entry.quantity === "number" && entry.quantity > 0) {
             throw new DynoformInputError(
@@ -107,7 +120,8 @@ export function planFormation(
     const types = new Set(processTypes.map((t) => t.name));
     const wanted = checkSpec(requested, "requested", types, field);
     const fallback = checkSpec(defaults, "default", types, field);
-    const has = (spec: FormationSpec, type: string) => Object.prototype.hasOwnProperty.call(spec, type);
+    const has = (spec: FormationSpec, type: string) =>
+        Object.prototype.hasOwnProperty.call(spec, type);
     return processTypes
         .filter((t) => t.name !== "release")
         .map((t) => {
@@ -161,19 +175,25 @@ function normalize(formation: FormationInput, field: string): Map<string, Format
     const out = new Map<string, FormationState>();
     const entries: [string, FormationState][] = Array.isArray(formation)
         ? formation.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }])
-        : Object.entries(formation).map(([type, s]) => [type, { quantity: s.quantity, size: s.size }]);
+        : Object.entries(formation).map(([t, s]) => [t, { quantity: s.quantity, size: s.size }]);
     for (const [type, state] of entries) {
         if (out.has(type)) {
-            throw new DynoformInputError(`${field}.${type}`, `process type "${type}" is listed twice; list each type once`);
+            throw new DynoformInputError(
+                `${field}.${type}`,
+                `process type "${type}" is listed twice; list each type once`,
+            );
         }
-        if (typeof state.quantity !== "number" || !Number.isInteger(state.quantity) || state.quantity < 0) {
+        if (!Number.isInteger(state.quantity) || state.quantity < 0) {
             throw new DynoformInputError(
                 `${field}.${type}.quantity`,
                 `quantity ${show(state.quantity)} is not valid; use a whole number of dynos, 0 or more`,
             );
         }
         if (typeof state.size !== "string" || state.size === "") {
-            throw new DynoformInputError(`${field}.${type}.size`, `size ${show(state.size)} is not valid; use a size name such as standard-1x`);
+            throw new DynoformInputError(
+                `${field}.${type}.size`,
+                `size ${show(state.size)} is not valid; use a size name such as standard-1x`,
+            );
         }
         out.set(type, state);
     }
@@ -198,13 +218,15 @@ export function diffFormation(before: FormationInput, after: FormationInput): Fo
     for (const [type, to] of news) {
         const from = olds.get(type);
         if (!from) {
-            changes.push({ type, kind: "add", to, text: `${type}: new (${to.quantity} x ${to.size})` });
+            const text = `${type}: new (${to.quantity} x ${to.size})`;
+            changes.push({ type, kind: "add", to, text });
             continue;
         }
         const parts: string[] = [];
         if (from.quantity !== to.quantity) {
             const delta = to.quantity - from.quantity;
-            parts.push(`${from.quantity} -> ${to.quantity} (${delta > 0 ? "+" : "-"}${Math.abs(delta)})`);
+            const sign = delta > 0 ? "+" : "-";
+            parts.push(`${from.quantity} -> ${to.quantity} (${sign}${Math.abs(delta)})`);
         }
         if (from.size !== to.size) parts.push(`${from.size} -> ${to.size} (resize in place)`);
         if (parts.length === 0) continue;
@@ -213,7 +235,8 @@ export function diffFormation(before: FormationInput, after: FormationInput): Fo
     }
     for (const [type, from] of olds) {
         if (news.has(type)) continue;
-        changes.push({ type, kind: "remove", from, text: `${type}: removed (was ${from.quantity} x ${from.size})` });
+        const text = `${type}: removed (was ${from.quantity} x ${from.size})`;
+        changes.push({ type, kind: "remove", from, text });
     }
     return changes;
 }

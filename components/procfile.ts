@@ -79,7 +79,8 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
         }
         const first = seen.get(name.toLowerCase());
         if (first) {
-            const same = first.name === name ? `"${name}"` : `"${name}" (same as "${first.name}" apart from case)`;
+            const same =
+                first.name === name ? `"${name}"` : `"${name}" (same as "${first.name}" apart from case)`;
             throw new DynoformInputError(
                 `Procfile.${name}`,
                 `process type ${same} is defined twice, first on line ${first.line}; keep one of the two lines`,
@@ -105,6 +106,8 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
  * Writes process types as a Procfile (`name: command` per line, LF endings, final newline).
  * `parseProcfile(formatProcfile(types))` gives the same names and commands back.
  */
-export function formatProcfile(types: ReadonlyArray<Pick<ProcessType, "name" | "command">>): string {
+export function formatProcfile(
+    types: ReadonlyArray<Pick<ProcessType, "name" | "command">>,
+): string {
     return types.map((t) => `${t.name}: ${t.command}\n`).join("");
 }
