@@ -1,4 +1,5 @@
 import { Stack } from "@pulumi/pulumi/automation";
+import { ProgramOverrides } from "../infra/program";
 import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
 import { silentReporter } from "../infra/toolchain/report";
 import { UsageError } from "./errors";
@@ -12,13 +13,13 @@ import { readStackFile, validateSettings } from "./stack-settings";
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /** The stack with its file validated: nothing is opened when the stack file asks for something wrong. */
-export async function openValidated(argv: GlobalOptions) {
+export async function openValidated(argv: GlobalOptions, overrides: ProgramOverrides = {}) {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
     const view = readStackFile(dir, argv.stack);
     const definition = validateSettings(dir, view, argv.stack);
     await ensureDockerEngine(silentReporter);
-    const stack = await openAppStack(argv);
+    const stack = await openAppStack(argv, overrides);
     return { dir, view, definition, stack };
 }
 
@@ -38,9 +39,12 @@ export interface DeployResult {
  * Plan (typed formation diff, config changes, memory check), then a real `pulumi up` with a
  * refresh first so drift (crashed or removed dynos) is healed. Refuses a plan the host cannot hold.
  */
-export async function deploy(argv: GlobalOptions, opts: { refresh?: boolean; quiet?: boolean } = {}): Promise<DeployResult> {
+export async function deploy(
+    argv: GlobalOptions,
+    opts: { refresh?: boolean; quiet?: boolean; description?: string } = {},
+): Promise<DeployResult> {
     const started = Date.now();
-    const { view, definition, stack } = await openValidated(argv);
+    const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description });
     const plan = await planApp(stack, definition, view.settings.app);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { STACK_NAME, openStack } from "../infra/engine/workspace";
-import { appProgram } from "../infra/program";
+import { appProgram, ProgramOverrides } from "../infra/program";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 
@@ -34,8 +34,8 @@ export function checkStack(dir: string, stack: string): void {
 }
 
 /** Opens the stack of the app in `--cwd` with the App program, run inline. */
-export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">): Promise<Stack> {
+export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">, overrides: ProgramOverrides = {}): Promise<Stack> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    return openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir) });
+    return openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir, overrides) });
 }

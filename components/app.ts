@@ -52,6 +52,8 @@ export interface AppArgs {
     stopGraceSeconds?: number;
     /** Description recorded with the release (`Rollback to v3`); generated when unset. */
     releaseDescription?: string;
+    /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
+    restarts?: Record<string, string>;
     /** Delete add-on data volumes when the app is destroyed. Off by default. */
     deleteAddonDataOnDestroy?: boolean;
 }
@@ -110,6 +112,8 @@ export class App extends pulumi.ComponentResource {
     public readonly dynos: pulumi.Output<Record<string, string[]>>;
     /** Add-on attachment env var names by add-on: `{ postgres: "DATABASE_URL" }`. */
     public readonly addonAttachments: pulumi.Output<Record<string, string>>;
+    /** Config of recent releases by version (secret): what `rollback` restores. */
+    public readonly configSnapshots: pulumi.Output<Record<string, Record<string, string>>>;
     /** The config vars the dynos run with (secret): what `preview` compares a new config against. */
     public readonly config: pulumi.Output<Record<string, string>>;
     /** Formation as planned: `{ web: { quantity: 2, size: "standard-1x" } }`. */
@@ -206,6 +210,7 @@ export class App extends pulumi.ComponentResource {
                     dockerHost,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
                     stopGraceSeconds: args.stopGraceSeconds,
+                    restarts: args.restarts,
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
                 }, child),
         );
@@ -248,8 +253,10 @@ export class App extends pulumi.ComponentResource {
         );
         this.formation = pulumi.output(planned);
         this.config = pulumi.secret(config);
+        this.configSnapshots = pulumi.secret(release.snapshots);
         this.registerOutputs({
             config: this.config,
+            configSnapshots: this.configSnapshots,
             url: this.url,
             releaseVersion: this.releaseVersion,
             releases: this.releases,

@@ -32,8 +32,19 @@ export interface FormationArgs {
     dockerHost?: pulumi.Input<string>;
     bootTimeoutSeconds?: number;
     stopGraceSeconds?: number;
+    /**
+     * Restart tokens by `web` or `web.2`: a new token replaces those dynos one at a time
+     * (`dynoform ps:restart`), new ones admitted by the router before the old ones stop.
+     */
+    restarts?: Record<string, string>;
     /** What every dyno waits for (the release phase, add-ons). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+}
+
+/** The restart label of one dyno, or undefined when it was never restarted. Pure. */
+export function restartLabel(restarts: Record<string, string> | undefined, type: string, index: number) {
+    const token = restarts?.[`${type}.${index}`] ?? restarts?.[type];
+    return token === undefined ? undefined : { "dev.dynoform.restart": token };
 }
 
 /**
@@ -79,6 +90,7 @@ export class Formation extends pulumi.ComponentResource {
                     port,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
                     stopGraceSeconds: args.stopGraceSeconds,
+                    labels: restartLabel(args.restarts, args.processType, index),
                 },
                 { parent: this, dependsOn: previous ? [previous] : args.dependsOn },
             );

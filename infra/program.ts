@@ -23,6 +23,8 @@ export interface StackSettings {
     routerHost?: string;
     releaseDescription?: string;
     deleteAddonDataOnDestroy?: boolean;
+    /** Restart tokens (`dynoform ps:restart`). */
+    restarts?: Record<string, string>;
 }
 
 /**
@@ -63,15 +65,22 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
         deleteAddonDataOnDestroy: config.getBoolean("deleteAddonDataOnDestroy"),
+        restarts: config.getObject<Record<string, string>>("restarts"),
     };
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
+}
+
+/** What the CLI passes to one run of the program, beside the stack config. */
+export interface ProgramOverrides {
+    /** Describes the release this run makes (`Scale web=3`, `Rollback to v4`). */
+    releaseDescription?: string;
 }
 
 /**
  * The Pulumi program: one {@link App} from the stack's config. Returns the stack outputs the
  * CLI reads (`url`, `releaseVersion`, `releases`, `imageDigest`, `dynos`, `formation`).
  */
-export async function appProgram(projectDir: string = process.cwd()) {
+export async function appProgram(projectDir: string = process.cwd(), overrides: ProgramOverrides = {}) {
     const { settings, secrets } = readStackSettings();
     const resolve = (p?: string) => (p === undefined ? undefined : path.resolve(projectDir, p));
     const secretVars: Record<string, pulumi.Input<string>> = {};
@@ -89,7 +98,8 @@ export async function appProgram(projectDir: string = process.cwd()) {
         config: { ...(settings.config ?? {}), ...secretVars },
         routerPort: settings.routerPort,
         routerHost: settings.routerHost,
-        releaseDescription: settings.releaseDescription,
+        releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
+        restarts: settings.restarts,
         deleteAddonDataOnDestroy: settings.deleteAddonDataOnDestroy,
     });
     return {
@@ -102,5 +112,6 @@ export async function appProgram(projectDir: string = process.cwd()) {
         formation: app.formation,
         addonAttachments: app.addonAttachments,
         config: app.config,
+        configSnapshots: app.configSnapshots,
     };
 }

@@ -81,7 +81,7 @@ function record(version: number, inputs: ReleaseInputs, description: string): Re
         formation: inputs.formation,
         createdAt: new Date().toISOString(),
         description,
-        by: inputs.by ?? process.env.DYNOFORM_USER ?? process.env.USER ?? "unknown",
+        by: inputs.by ?? process.env.DYNOFORM_USER ?? process.env.USER ?? require("os").userInfo().username,
     };
 }
 
@@ -125,6 +125,8 @@ export { record as recordRelease };
 export class Release extends pulumi.dynamic.Resource {
     public readonly version!: pulumi.Output<number>;
     public readonly history!: pulumi.Output<ReleaseRecord[]>;
+    /** Config of recent releases by version (secret), for rollback. */
+    public readonly snapshots!: pulumi.Output<Record<string, Record<string, string>>>;
 
     constructor(name: string, args: ReleaseArgs, opts?: pulumi.CustomResourceOptions) {
         super(

@@ -1,10 +1,40 @@
 import { CommandModule } from "yargs";
+import { configCommand } from "./config";
+import { configGetCommand } from "./config-get";
+import { configSetCommand } from "./config-set";
+import { configUnsetCommand } from "./config-unset";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
 import { previewCommand } from "./preview";
+import { psCommand } from "./ps";
+import { psResizeCommand } from "./ps-resize";
+import { psRestartCommand } from "./ps-restart";
+import { psScaleCommand } from "./ps-scale";
+import { psStopCommand } from "./ps-stop";
 import { refreshCommand } from "./refresh";
+import { releasesCommand } from "./releases";
+import { releasesInfoCommand } from "./releases-info";
+import { rollbackCommand } from "./rollback";
 import { upCommand } from "./up";
 
 /** Every command, registered explicitly (no commandDir). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const commands: CommandModule<any, any>[] = [doctorCommand, previewCommand, upCommand, refreshCommand, destroyCommand];
+export const commands: CommandModule<any, any>[] = [
+    doctorCommand,
+    previewCommand,
+    upCommand,
+    refreshCommand,
+    destroyCommand,
+    psCommand,
+    psScaleCommand,
+    psResizeCommand,
+    psRestartCommand,
+    psStopCommand,
+    configCommand,
+    configGetCommand,
+    configSetCommand,
+    configUnsetCommand,
+    releasesCommand,
+    releasesInfoCommand,
+    rollbackCommand,
+];

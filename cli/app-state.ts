@@ -1,0 +1,99 @@
+import { OutputMap } from "@pulumi/pulumi/automation";
+import { connectDocker } from "../infra/docker/client";
+import { LABEL } from "../infra/docker/labels";
+import { ReleaseRecord } from "../infra/release";
+import { openStack } from "../infra/engine/workspace";
+import { GlobalOptions } from "./options";
+import { checkStack, projectDir } from "./project";
+import { readStackFile } from "./stack-settings";
+
+/** The stack's outputs from its last `up` (empty before the first), read without running the program. */
+export async function stackOutputs(argv: GlobalOptions): Promise<{ app: string; outputs: OutputMap }> {
+    const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
+    const app = readStackFile(dir, argv.stack).settings.app;
+    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
+    return { app, outputs: await stack.outputs() };
+}
+
+/** Release history, oldest first. */
+export function releasesOf(outputs: OutputMap): ReleaseRecord[] {
+    return (outputs.releases?.value ?? []) as ReleaseRecord[];
+}
+
+/** A dyno as `ps` shows it: read from Docker, so crashes and removals are visible. */
+export interface DynoStatus {
+    dyno: string;
+    type: string;
+    index: number;
+    state: "up" | "crashed" | "restarting" | "starting" | "missing" | "stopped";
+    since: string;
+    size: string;
+    release: string;
+    restarts: number;
+    exitCode?: number;
+    container?: string;
+}
+
+/** Heroku's dyno states from Docker's container state. Pure. */
+export function dynoState(s: { Status: string; Running: boolean; Restarting: boolean; ExitCode: number; OOMKilled: boolean }): DynoStatus["state"] {
+    if (s.Restarting) return "restarting";
+    if (s.Running) return "up";
+    if (s.Status === "created") return "starting";
+    if (s.OOMKilled || s.ExitCode !== 0) return "crashed";
+    return "stopped";
+}
+
+/** Dynos of an app's stack from Docker, plus those the last `up` declared that have no container (missing). */
+export async function dynoStatuses(app: string, stack: string, outputs: OutputMap): Promise<DynoStatus[]> {
+    const docker = connectDocker();
+    const containers = await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`, `${LABEL.role}=dyno`] },
+    });
+    const history = releasesOf(outputs);
+    const versionOf = (releaseId: string) => {
+        const hit = [...history].reverse().find((r) => r.releaseId === releaseId);
+        return hit ? `v${hit.version}` : releaseId || "-";
+    };
+    const found: DynoStatus[] = [];
+    for (const c of containers) {
+        const l = c.Labels;
+        if (l["dev.dynoform.addon"] || l[LABEL.processType] === "router") continue;
+        const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        if (!info) continue;
+        const state = dynoState(info.State);
+        found.push({
+            dyno: l[LABEL.dyno],
+            type: l[LABEL.processType],
+            index: Number(l[LABEL.index]),
+            state,
+            since: state === "up" ? info.State.StartedAt : info.State.FinishedAt,
+            size: l[LABEL.size] || "-",
+            release: versionOf(l[LABEL.release]),
+            restarts: info.RestartCount,
+            exitCode: state === "up" ? undefined : info.State.ExitCode,
+            container: c.Names[0]?.replace(/^\//, ""),
+        });
+    }
+    const declared = (outputs.dynos?.value ?? {}) as Record<string, string[]>;
+    for (const [type, names] of Object.entries(declared)) {
+        for (const name of names) {
+            if (!found.some((d) => d.dyno === name)) {
+                found.push({ dyno: name, type, index: Number(name.split(".")[1]), state: "missing", since: "", size: "-", release: "-", restarts: 0 });
+            }
+        }
+    }
+    return found.sort((a, b) => a.type.localeCompare(b.type) || a.index - b.index);
+}
+
+/** "3m ago" style ages. Pure. */
+export function age(iso: string, now = Date.now()): string {
+    const t = Date.parse(iso);
+    if (!iso || Number.isNaN(t) || t <= 0) return "";
+    const s = Math.max(0, Math.round((now - t) / 1000));
+    if (s < 60) return `${s}s ago`;
+    if (s < 3600) return `${Math.round(s / 60)}m ago`;
+    if (s < 86400) return `${Math.round(s / 3600)}h ago`;
+    return `${Math.round(s / 86400)}d ago`;
+}

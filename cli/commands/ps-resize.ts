@@ -1,0 +1,37 @@
+import { CommandModule } from "yargs";
+import { resolveDynoSize } from "../../components/dyno-size";
+import { asUsage, configPath, EditOptions, editAndDeploy, withUp } from "../edit";
+import { UsageError } from "../errors";
+import { GlobalOptions } from "../options";
+
+interface ResizeOptions extends EditOptions {
+    changes: string[];
+}
+
+/** `dynoform ps:resize web=standard-2x`: memory and CPU change in place, no restart. */
+export const psResizeCommand: CommandModule<GlobalOptions, ResizeOptions> = {
+    command: "ps:resize <changes..>",
+    describe: "Change dyno sizes (TYPE=SIZE); updated in place without a restart",
+    builder: (y) =>
+        withUp(y)
+            .positional("changes", { type: "string", array: true, demandOption: true })
+            .example("$0 ps:resize web=standard-2x", "1 GB web dynos")
+            .example("$0 ps:resize worker=custom-768mb", "a custom size"),
+    handler: async (argv) => {
+        const parsed = argv.changes.map((arg) => {
+            const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(arg);
+            if (!m) throw new UsageError(`ps:resize: \`${arg}\` is not TYPE=SIZE (e.g. web=standard-2x)`);
+            const size = asUsage(() => resolveDynoSize(m[2], `formation.${m[1]}.size`)).name;
+            return { type: m[1], size: m[2], resolved: size };
+        });
+        await editAndDeploy(argv, {
+            set: parsed.map((p) => ({ path: configPath("formation", p.type, "size"), value: p.size })),
+            remove: [],
+            preview: (view) => {
+                const f = (view.settings.formation ??= {});
+                for (const p of parsed) f[p.type] = { ...(f[p.type] ?? {}), size: p.size };
+            },
+            description: `Resize ${argv.changes.join(" ")}`,
+        });
+    },
+};

@@ -1,0 +1,29 @@
+import { CommandModule } from "yargs";
+import { configPath, EditOptions, editAndDeploy, withUp } from "../edit";
+import { UsageError } from "../errors";
+import { GlobalOptions } from "../options";
+
+interface StopOptions extends EditOptions {
+    type: string;
+}
+
+/** `dynoform ps:stop worker`: scales a process type to 0 (its dynos get SIGTERM and the grace period). */
+export const psStopCommand: CommandModule<GlobalOptions, StopOptions> = {
+    command: "ps:stop <type>",
+    describe: "Stop every dyno of a process type (scale it to 0)",
+    builder: (y) => withUp(y).positional("type", { type: "string", demandOption: true }).example("$0 ps:stop worker", "stop the workers"),
+    handler: async (argv) => {
+        if (!/^[A-Za-z0-9_-]+$/.test(argv.type)) {
+            throw new UsageError(`ps:stop: \`${argv.type}\` is not a process type (use ps:scale TYPE=0)`);
+        }
+        await editAndDeploy(argv, {
+            set: [{ path: configPath("formation", argv.type, "quantity"), value: "0" }],
+            remove: [],
+            preview: (view) => {
+                const f = (view.settings.formation ??= {});
+                f[argv.type] = { ...(f[argv.type] ?? {}), quantity: 0 };
+            },
+            description: `Stop ${argv.type}`,
+        });
+    },
+};

@@ -1,0 +1,59 @@
+import { CommandModule } from "yargs";
+import { releasesOf, stackOutputs } from "../app-state";
+import { configPath, EditOptions, editAndDeploy, withUp } from "../edit";
+import { UsageError } from "../errors";
+import { GlobalOptions } from "../options";
+import { projectDir } from "../project";
+import { readStackFile } from "../stack-settings";
+import { parseVersion } from "./releases-info";
+
+interface RollbackOptions extends EditOptions {
+    version?: string;
+}
+
+/**
+ * `dynoform rollback [vN]`: deploys that release's image (by ID) and config again, as a new
+ * release. The formation stays as it is (as on Heroku).
+ */
+export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
+    command: "rollback [version]",
+    describe: "Deploy an earlier release's image and config again (the previous one by default)",
+    builder: (y) => withUp(y).positional("version", { type: "string" }).example("$0 rollback v3", ""),
+    handler: async (argv) => {
+        const { outputs } = await stackOutputs(argv);
+        const releases = releasesOf(outputs);
+        const current = releases[releases.length - 1];
+        if (!current) throw new UsageError(`${argv.stack} has no releases yet`);
+        const target = argv.version ? parseVersion(argv.version) : current.version - 1;
+        const release = releases.find((r) => r.version === target);
+        const snapshots = (outputs.configSnapshots?.value ?? {}) as Record<string, Record<string, string>>;
+        const snapshot = snapshots[String(target)];
+        if (!release || !snapshot) {
+            const kept = Object.keys(snapshots).map((v) => `v${v}`).join(", ");
+            throw new UsageError(`cannot roll back to v${target}: its image and config are not kept (releases that can be restored: ${kept || "none"})`);
+        }
+        const view = readStackFile(projectDir(argv), argv.stack);
+        const deployed = (outputs.config?.value ?? {}) as Record<string, string>;
+        const plainNow = view.settings.config ?? {};
+        const inStackFile = (k: string) => k in plainNow || view.secretKeys.includes(k);
+        // Values the app derives itself (app.json defaults, generated secrets) stay derived when unchanged;
+        // keys that are secret now, or not plain config now, are restored as secrets.
+        const restored = Object.entries(snapshot).filter(([k, v]) => inStackFile(k) || deployed[k] !== v);
+        const set = restored.map(([k, v]) => ({
+            path: configPath(k in plainNow && !view.secretKeys.includes(k) ? "config" : "secrets", k),
+            value: v,
+            secret: !(k in plainNow) || view.secretKeys.includes(k),
+        }));
+        const remove = Object.keys(deployed)
+            .filter((k) => !(k in snapshot))
+            .flatMap((k) => [configPath("config", k), configPath("secrets", k)]);
+        await editAndDeploy(argv, {
+            set: [{ path: "dynoform:image", value: release.imageId }, ...set],
+            remove,
+            preview: (v) => {
+                v.settings.image = release.imageId;
+            },
+            description: `Rollback to v${target}`,
+        });
+    },
+};

@@ -1,0 +1,75 @@
+import { ConfigMap } from "@pulumi/pulumi/automation";
+import { DynoformInputError } from "../components/errors";
+import { openStack } from "../infra/engine/workspace";
+import { deploy, DeployResult, printDeploy, say } from "./deploy";
+import { UsageError } from "./errors";
+import { GlobalOptions } from "./options";
+import { checkStack, projectDir } from "./project";
+import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
+
+/** Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. */
+export interface StackEdit {
+    set: Array<{ path: string; value: string; secret?: boolean }>;
+    remove: string[];
+    /** Applies the same change to the in-memory view, so it can be validated first. */
+    preview: (view: StackFileView) => void;
+    /** Recorded with the release (`Scale web=3`). */
+    description: string;
+}
+
+/** Options of commands that edit the stack and deploy. */
+export interface EditOptions extends GlobalOptions {
+    up: boolean;
+}
+
+/** Adds `--no-up` (only edit the stack file). */
+export function withUp<T>(y: import("yargs").Argv<T>) {
+    return y.option("up", { type: "boolean", default: true, describe: "Run `up` after editing the stack (--no-up only edits)" });
+}
+
+/** `pulumi config` path syntax that is safe for any Dynoform name: `dynoform:formation["web"].quantity`. */
+export function configPath(root: string, ...keys: string[]): string {
+    return `dynoform:${root}${keys.map((k) => `["${k}"]`).join("")}`;
+}
+
+/** Turns a thrown {@link DynoformInputError} into a usage error (exit 2). */
+export function asUsage<T>(fn: () => T): T {
+    try {
+        return fn();
+    } catch (err) {
+        if (err instanceof DynoformInputError) throw new UsageError(err.message);
+        throw err;
+    }
+}
+
+/**
+ * Validates the edited stack in memory (a bad edit changes nothing), writes it through the
+ * Pulumi CLI (secret values encrypted with the stack's secrets provider), then deploys.
+ */
+export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise<DeployResult | undefined> {
+    const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
+    const view = readStackFile(dir, argv.stack);
+    edit.preview(view);
+    validateSettings(dir, view, argv.stack);
+
+    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
+    if (edit.remove.length) {
+        const present = await stack.getAllConfig();
+        const removable = edit.remove.filter((p) => present[p.replace(/\[.*$/, "")] !== undefined);
+        for (const p of removable) await stack.removeConfig(p, true).catch(() => undefined);
+    }
+    const plain: ConfigMap = {};
+    for (const s of edit.set.filter((s) => !s.secret)) plain[s.path] = { value: s.value };
+    if (Object.keys(plain).length) await stack.setAllConfig(plain, true);
+    for (const s of edit.set.filter((s) => s.secret)) await stack.setConfig(s.path, { value: s.value, secret: true }, true);
+    say(`${edit.description}: stacks/Pulumi.${argv.stack}.yaml updated`);
+    if (!argv.up) {
+        if (argv.json) process.stdout.write(JSON.stringify({ edited: true, deployed: false }) + "\n");
+        else process.stdout.write("stack edited; run `dynoform up` to deploy it\n");
+        return undefined;
+    }
+    const result = await deploy(argv, { description: edit.description });
+    printDeploy(result, argv.json);
+    return result;
+}
