@@ -73,10 +73,10 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
  * when the source's content hash changes; `imageId` is the digest a release pins.
  */
 export class Image extends pulumi.dynamic.Resource {
-    public readonly imageId!: pulumi.Output<string>;
-    public readonly imageRef!: pulumi.Output<string>;
-    public readonly contentHash!: pulumi.Output<string>;
-    public readonly generatedDockerfile!: pulumi.Output<boolean>;
+    declare public readonly imageId: pulumi.Output<string>;
+    declare public readonly imageRef: pulumi.Output<string>;
+    declare public readonly contentHash: pulumi.Output<string>;
+    declare public readonly generatedDockerfile: pulumi.Output<boolean>;
 
     constructor(name: string, args: ImageArgs, opts?: pulumi.CustomResourceOptions) {
         super(

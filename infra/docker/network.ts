@@ -82,8 +82,8 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
 
 /** A user-defined bridge network: container DNS between an app's dynos, add-ons and router. */
 export class Network extends pulumi.dynamic.Resource {
-    public readonly name!: pulumi.Output<string>;
-    public readonly networkId!: pulumi.Output<string>;
+    declare public readonly name: pulumi.Output<string>;
+    declare public readonly networkId: pulumi.Output<string>;
 
     constructor(name: string, args: NetworkArgs, opts?: pulumi.CustomResourceOptions) {
         super(networkProvider, name, { networkId: undefined, ...args }, opts, "docker", "Network");
