@@ -69,10 +69,13 @@ function dockerFor(inputs: { dockerHost?: string }): Docker {
     return connectDocker(inputs.dockerHost);
 }
 
+/** Socket-level failures that mean the Docker engine did not answer at all. */
+const UNREACHABLE_CODES = ["ECONNREFUSED", "ENOENT", "EACCES", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "ECONNRESET"];
+
 /** Maps Docker's failures to messages that say what to do. */
-function explain(err: unknown, inputs: DynoInputs, name: string): Error {
+export function explain(err: unknown, inputs: DynoInputs, name: string): Error {
     const e = err as { code?: string; statusCode?: number };
-    if (e?.code === "ECONNREFUSED" || e?.code === "ENOENT" || e?.code === "EACCES") {
+    if (e?.code && UNREACHABLE_CODES.includes(e.code)) {
         return unreachable(resolveDockerEndpoint(inputs.dockerHost), err);
     }
     const msg = engineMessage(err);
@@ -101,7 +104,7 @@ async function checkHostMemory(docker: Docker, inputs: DynoInputs): Promise<void
     const available = info.MemTotal - reserved;
     const needed = inputs.memoryMb * MIB;
     if (needed > available) {
-        throw new Error(
+        throw new HostMemoryError(
             `not enough memory on the Docker host for dyno ${inputs.processType}.${inputs.index}: ` +
                 `needs ${inputs.memoryMb} MiB, ${Math.max(0, Math.floor(available / MIB))} MiB of ` +
                 `${Math.floor(info.MemTotal / MIB)} MiB is not reserved by running containers`,
@@ -113,32 +116,54 @@ async function checkHostMemory(docker: Docker, inputs: DynoInputs): Promise<void
 export async function createDyno(inputs: DynoInputs): Promise<{ id: string; outs: DynoOutputs }> {
     const name = containerNameFor(inputs, crypto.randomBytes(3).toString("hex"));
     const docker = dockerFor(inputs);
+    await createAndBoot(docker, inputs, name);
+    return { id: name, outs: await describe(docker, name, inputs) };
+}
+
+/**
+ * Creates the container `name`, starts it and waits until it is ready. Whatever fails after the
+ * container exists removes it, so a dyno that cannot boot leaves nothing behind.
+ */
+async function createAndBoot(docker: Docker, inputs: DynoInputs, name: string): Promise<void> {
     let container: Docker.Container;
     try {
         await checkHostMemory(docker, inputs);
         container = await docker.createContainer(containerSpec(inputs, name));
     } catch (err) {
-        throw explain(err, inputs, name);
+        throw err instanceof HostMemoryError ? err : explain(err, inputs, name);
     }
     try {
         await container.start();
-        await waitUntilReady(container, inputs);
+        await waitUntilReady(docker, container, inputs);
     } catch (err) {
         const logs = await lastLogLines(container);
         await container.remove({ force: true }).catch(() => undefined);
         const reason = err instanceof BootError ? err.message : explain(err, inputs, name).message;
         throw new Error(`${reason}${logs ? `\nlast log lines of ${name}:\n${logs}` : ""}`);
     }
-    return { id: name, outs: await describe(docker, name, inputs) };
 }
 
 class BootError extends Error {}
+class HostMemoryError extends Error {}
+
+/**
+ * How long a dyno without a port or health check must stay up before create calls it booted:
+ * a command that exits at once must fail the deploy, not pass because it was caught running.
+ */
+export const MIN_UPTIME_MS = 1000;
 
 /** Waits for running, then healthy (with a check) or accepting connections on `port`, within the boot timeout. */
-async function waitUntilReady(container: Docker.Container, inputs: DynoInputs, restartsBefore = 0): Promise<void> {
+async function waitUntilReady(
+    docker: Docker,
+    container: Docker.Container,
+    inputs: DynoInputs,
+    restartsBefore = 0,
+): Promise<void> {
     const timeoutMs = (inputs.bootTimeoutSeconds ?? 60) * 1000;
     const deadline = Date.now() + timeoutMs;
     const dyno = `${inputs.processType}.${inputs.index}`;
+    const bootStarted = Date.now() - 1000;
+    let runningSince: number | undefined;
     for (;;) {
         const info = await container.inspect();
         const s = info.State;
@@ -146,20 +171,46 @@ async function waitUntilReady(container: Docker.Container, inputs: DynoInputs, r
             throw new BootError(`dyno ${dyno} exited with code ${s.ExitCode} while booting${s.OOMKilled ? " (out of memory)" : ""}`);
         }
         if (s.Restarting || info.RestartCount > restartsBefore) {
-            throw new BootError(`dyno ${dyno} crashed while booting (exit code ${s.ExitCode}, restarted ${info.RestartCount}x)`);
+            // Once Docker has started it again, State.ExitCode is reset: the engine's event log has the real one.
+            const code = s.Restarting ? s.ExitCode : (await lastExitCode(docker, info.Id, bootStarted)) ?? "unknown";
+            const restarts = info.RestartCount - restartsBefore;
+            throw new BootError(`dyno ${dyno} crashed while booting (exit code ${code}; Docker restarted it ${restarts}x)`);
         }
         let ready = s.Running;
         if (ready && inputs.healthcheck) {
             ready = s.Health?.Status === "healthy";
         } else if (ready && inputs.port) {
             ready = await acceptsConnections(ipOf(info, inputs.network), inputs.port);
+        } else if (ready) {
+            runningSince ??= Date.now();
+            ready = Date.now() - runningSince >= MIN_UPTIME_MS;
         }
         if (ready) return;
         if (Date.now() > deadline) {
             const what = inputs.healthcheck ? "become healthy" : inputs.port ? `accept connections on $PORT (${inputs.port})` : "start";
             throw new BootError(`dyno ${dyno} did not ${what} within the ${timeoutMs / 1000} s boot timeout`);
         }
-        await sleep(250);
+        await sleep(inputs.port || inputs.healthcheck ? 100 : 250);
+    }
+}
+
+/** The exit code of the container's latest exit since `sinceMs`, from the engine's event log. */
+async function lastExitCode(docker: Docker, id: string, sinceMs: number): Promise<number | undefined> {
+    try {
+        const stream = (await docker.getEvents({
+            since: Number((sinceMs / 1000).toFixed(3)),
+            until: Number((Date.now() / 1000).toFixed(3)),
+            filters: { type: ["container"], container: [id], event: ["die"] },
+        })) as NodeJS.ReadableStream;
+        let text = "";
+        for await (const chunk of stream) text += chunk.toString();
+        const codes = text
+            .split("\n")
+            .filter((line) => line.trim())
+            .map((line) => Number((JSON.parse(line) as { Actor?: { Attributes?: { exitCode?: string } } }).Actor?.Attributes?.exitCode));
+        return codes.filter((c) => Number.isFinite(c)).pop();
+    } catch {
+        return undefined;
     }
 }
 
@@ -226,22 +277,19 @@ export async function updateDyno(id: string, olds: DynoOutputs, news: DynoInputs
     const docker = dockerFor(news);
     const current = await describe(docker, id, news);
     if (current.state === "missing") {
-        try {
-            await checkHostMemory(docker, news);
-            const container = await docker.createContainer(containerSpec(news, id));
-            await container.start();
-            await waitUntilReady(container, news);
-        } catch (err) {
-            throw err instanceof BootError ? err : explain(err, news, id);
-        }
+        await createAndBoot(docker, news, id);
         return { outs: await describe(docker, id, news) };
     }
     const container = docker.getContainer(id);
     const resized =
-        olds.memoryMb !== news.memoryMb || olds.cpuShares !== news.cpuShares || olds.restartPolicy !== news.restartPolicy;
+        olds.memoryMb !== news.memoryMb ||
+        olds.cpuShares !== news.cpuShares ||
+        (olds.restartPolicy ?? "always") !== (news.restartPolicy ?? "always");
     if (resized) {
         try {
-            if (news.memoryMb > olds.memoryMb) await checkHostMemory(docker, { ...news, memoryMb: news.memoryMb - olds.memoryMb });
+            if (news.memoryMb > olds.memoryMb && current.state === "running") {
+                await checkHostMemory(docker, { ...news, memoryMb: news.memoryMb - olds.memoryMb });
+            }
             await container.update({
                 Memory: news.memoryMb * MIB,
                 MemorySwap: news.memoryMb * MIB,
@@ -249,14 +297,19 @@ export async function updateDyno(id: string, olds: DynoOutputs, news: DynoInputs
                 RestartPolicy: { Name: news.restartPolicy ?? "always", MaximumRetryCount: 0 },
             });
         } catch (err) {
-            throw explain(err, news, id);
+            throw err instanceof HostMemoryError ? err : explain(err, news, id);
         }
     }
     if (current.state !== "running" && current.state !== "restarting") {
-        await container.start().catch((err) => {
-            throw explain(err, news, id);
-        });
-        await waitUntilReady(container, news, current.restartCount);
+        // Heal a stopped dyno (exited, OOM-killed, killed): start the same container again.
+        try {
+            await container.start();
+            await waitUntilReady(docker, container, news, current.restartCount);
+        } catch (err) {
+            const logs = await lastLogLines(container);
+            const reason = err instanceof BootError ? err.message : explain(err, news, id).message;
+            throw new Error(`${reason}${logs ? `\nlast log lines of ${id}:\n${logs}` : ""}`);
+        }
     }
     return { outs: await describe(docker, id, news) };
 }

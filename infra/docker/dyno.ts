@@ -53,7 +53,10 @@ export interface DynoArgs {
     aliases?: pulumi.Input<pulumi.Input<string>[]>;
     /** Port the process listens on (`$PORT` for web dynos); create waits until it accepts connections. */
     port?: pulumi.Input<number>;
-    /** Publishes `port` on the host. */
+    /**
+     * Publishes `port` on the host. Two containers cannot hold one host port, so a published
+     * dyno is replaced old-first (a short gap); dynos behind the router are replaced new-first.
+     */
     publish?: pulumi.Input<PortPublish>;
     /** Docker health check; create waits until healthy. */
     healthcheck?: pulumi.Input<HealthCheck>;
@@ -169,17 +172,44 @@ export function checkDynoInputs(news: DynoInputs): pulumi.dynamic.CheckFailure[]
     return failures;
 }
 
-/** Compares state to desired inputs: which fields changed and whether that needs a new container. */
+/** JSON with object keys sorted, so `{a, b}` and `{b, a}` compare equal (env order is not a change). */
+export function canonicalJson(v: unknown): string {
+    if (v === undefined || v === null) return "null";
+    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
+    if (typeof v === "object") {
+        const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
+        entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
+    }
+    return JSON.stringify(v);
+}
+
+/** The input fields whose value differs between state and desired inputs, in declaration order. */
+export function changedDynoFields(olds: Partial<DynoInputs>, news: Partial<DynoInputs>): (keyof DynoInputs)[] {
+    const all = [...DYNO_REPLACE_FIELDS, ...DYNO_UPDATE_FIELDS, ...DYNO_META_FIELDS];
+    return all.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
+}
+
+/**
+ * Compares state to desired inputs: which fields changed and whether that needs a new container.
+ *
+ * When inputs changed, `changes` is left unknown on purpose: the dynamic-provider protocol has no
+ * field for changed keys, and on an unknown answer the engine diffs old against new inputs itself,
+ * so previews and engine events name each changed field (`diffs`, `detailedDiff`) while
+ * `replaces` still decides update versus replace. A dyno that refresh found missing, exited or
+ * OOM-killed (state other than running) has a change even with equal inputs: `up` heals it.
+ */
 export function diffDyno(olds: DynoOutputs, news: DynoInputs): pulumi.dynamic.DiffResult {
-    const changed = (k: keyof DynoInputs) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null);
-    const replaces = DYNO_REPLACE_FIELDS.filter(changed);
-    const updates = [...DYNO_UPDATE_FIELDS, ...DYNO_META_FIELDS].filter(changed);
-    // A dyno found missing, exited or OOM-killed by refresh is healed by an in-place update.
+    const changed = changedDynoFields(olds, news);
+    const replaces = DYNO_REPLACE_FIELDS.filter((k) => changed.includes(k));
     const drifted = olds.state !== undefined && olds.state !== "running";
+    // Two containers cannot publish one host port, so such a dyno is replaced old-first.
+    const samePublishedPort =
+        olds.publish !== undefined && news.publish !== undefined && olds.publish.hostPort === news.publish.hostPort;
     return {
-        changes: replaces.length > 0 || updates.length > 0 || drifted,
+        changes: changed.length > 0 ? undefined : drifted,
         replaces: [...replaces],
-        deleteBeforeReplace: false,
+        deleteBeforeReplace: replaces.length > 0 && samePublishedPort,
         stables: ["containerName"],
     };
 }
@@ -221,15 +251,18 @@ export const dynoProvider: pulumi.dynamic.ResourceProvider<DynoInputs, DynoOutpu
  * replace the container, the new one started (and answering) before the old one stops.
  */
 export class Dyno extends pulumi.dynamic.Resource {
-    public readonly containerName!: pulumi.Output<string>;
-    public readonly containerId!: pulumi.Output<string>;
-    public readonly startedAt!: pulumi.Output<string>;
-    public readonly state!: pulumi.Output<DynoState>;
-    public readonly restartCount!: pulumi.Output<number>;
-    public readonly ipAddress!: pulumi.Output<string>;
-    public readonly memoryMb!: pulumi.Output<number>;
-    public readonly cpuShares!: pulumi.Output<number>;
-    public readonly env!: pulumi.Output<Record<string, string>>;
+    // `declare`, not `!`: with ES2022 class fields a `!` field is re-initialised to undefined
+    // after `super()` has set it, and every output would read as undefined.
+    declare public readonly containerName: pulumi.Output<string>;
+    declare public readonly containerId: pulumi.Output<string>;
+    declare public readonly startedAt: pulumi.Output<string>;
+    declare public readonly state: pulumi.Output<DynoState>;
+    declare public readonly exitCode: pulumi.Output<number>;
+    declare public readonly restartCount: pulumi.Output<number>;
+    declare public readonly ipAddress: pulumi.Output<string>;
+    declare public readonly memoryMb: pulumi.Output<number>;
+    declare public readonly cpuShares: pulumi.Output<number>;
+    declare public readonly env: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: DynoArgs, opts?: pulumi.CustomResourceOptions) {
         super(
@@ -239,6 +272,9 @@ export class Dyno extends pulumi.dynamic.Resource {
                 containerName: undefined, containerId: undefined, startedAt: undefined, state: undefined,
                 exitCode: undefined, restartCount: undefined, ipAddress: undefined,
                 ...args,
+                // Secret as an input too: additionalSecretOutputs alone leaves the inputs copy
+                // of the env in plaintext in state and engine events.
+                env: args.env === undefined ? undefined : pulumi.secret(args.env),
             },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["env"] }),
             "docker",
