@@ -1,10 +1,11 @@
+import * as fs from "fs";
 import { ConfigMap } from "@pulumi/pulumi/automation";
 import { DynoformInputError } from "../components/errors";
 import { openStack } from "../infra/engine/workspace";
 import { deploy, DeployResult, printDeploy, say } from "./deploy";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
-import { checkStack, projectDir } from "./project";
+import { checkStack, projectDir, stackFile } from "./project";
 import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
 
 /** Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. */
@@ -49,6 +50,8 @@ export function asUsage<T>(fn: () => T): T {
 export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise<DeployResult | undefined> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
+    const file = stackFile(dir, argv.stack);
+    const original = fs.readFileSync(file);
     const view = readStackFile(dir, argv.stack);
     edit.preview(view);
     validateSettings(dir, view, argv.stack);
@@ -69,7 +72,15 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
         else process.stdout.write("stack edited; run `dynoform up` to deploy it\n");
         return undefined;
     }
-    const result = await deploy(argv, { description: edit.description });
+    let result: DeployResult;
+    try {
+        result = await deploy(argv, { description: edit.description });
+    } catch (err) {
+        // The change did not deploy: put the stack file back, so it says what runs.
+        fs.writeFileSync(file, original);
+        say(`${edit.description} was not deployed; stacks/Pulumi.${argv.stack}.yaml restored`);
+        throw err;
+    }
     printDeploy(result, argv.json);
     return result;
 }

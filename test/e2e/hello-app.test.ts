@@ -1,0 +1,175 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { after, before, describe, test } from "node:test";
+import autocannon from "autocannon";
+import { connectDocker } from "../../infra/docker/client";
+import { freePort, requireEngines } from "../support/harness";
+import { AppProject, appProject, dynoContainers } from "../support/app-project";
+
+// examples/hello deployed for real through the `dynoform` CLI: router, Postgres, Redis, worker,
+// release phase, scaling, resizing, a rolling config change under load, a failing release, and
+// add-on data that outlives its container.
+let project: AppProject | undefined;
+let url = "";
+
+async function get(path = "/"): Promise<{ status: number; body: string }> {
+    const res = await fetch(`${url}${path}`);
+    return { status: res.status, body: await res.text() };
+}
+
+function visitOf(body: string): number {
+    const m = /visit (\d+)/.exec(body);
+    assert.ok(m, `page shows a visit count: ${body}`);
+    return Number(m[1]);
+}
+
+async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const v = await fn().catch(() => undefined);
+        if (v !== undefined) return v;
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
+describe("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
+    before(async () => {
+        project = await appProject("hello", { routerPort: String(await freePort()) });
+    });
+    after(async () => {
+        await project?.cleanup();
+    });
+
+    test("up deploys the app: 200 through the router, visits counted in Postgres, jobs consumed from Redis", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const r = await project!.cli(["up", "--yes"]);
+        assert.equal(r.code, 0, r.stderr);
+        url = r.stdout.trim().split("\n").pop()!;
+        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        assert.match(r.stderr, /release: schema ready|ReleasePhase/, "the release phase ran");
+        const first = await get();
+        assert.equal(first.status, 200);
+        const second = await get();
+        assert.equal(visitOf(second.body), visitOf(first.body) + 1, "the count comes from Postgres");
+        await eventually("a worker to consume a job from Redis", async () => {
+            const m = /jobs done by workers (\d+)/.exec((await get()).body);
+            return m && Number(m[1]) >= 1 ? true : undefined;
+        });
+    });
+
+    test("scale web 1 -> 3 -> 1 starts and stops only the difference", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const before = await dynoContainers(project!.stack, "web");
+        assert.deepEqual([...before.keys()], ["web.1"]);
+        let r = await project!.cli(["ps:scale", "web=3"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /web: 1 -> 3 \(\+2\)/);
+        const three = await dynoContainers(project!.stack, "web");
+        assert.deepEqual([...three.keys()].sort(), ["web.1", "web.2", "web.3"]);
+        assert.equal(three.get("web.1"), before.get("web.1"), "web.1 untouched");
+        const seen = new Set<string>();
+        for (let i = 0; i < 12; i++) seen.add(/from (web\.\d)/.exec((await get()).body)?.[1] ?? "");
+        assert.deepEqual([...seen].sort(), ["web.1", "web.2", "web.3"], "the router spreads requests over all web dynos");
+
+        r = await project!.cli(["ps:scale", "web=1"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /web: 3 -> 1 \(-2\)/);
+        const one = await dynoContainers(project!.stack, "web");
+        assert.deepEqual([...one.keys()], ["web.1"]);
+        assert.equal(one.get("web.1"), before.get("web.1"), "web.1 still untouched");
+        assert.equal((await get()).status, 200);
+    });
+
+    test("resize in place: same container, same start time, new memory limit", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const docker = connectDocker();
+        const id = (await dynoContainers(project!.stack, "web")).get("web.1")!;
+        const beforeInfo = await docker.getContainer(id).inspect();
+        assert.equal(beforeInfo.HostConfig.Memory, 512 * 2 ** 20);
+        const r = await project!.cli(["ps:resize", "web=standard-2x"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /web: standard-1x -> standard-2x \(resize in place\)/);
+        const afterInfo = await docker.getContainer(id).inspect();
+        assert.equal(afterInfo.HostConfig.Memory, 1024 * 2 ** 20);
+        assert.equal(afterInfo.HostConfig.CpuShares, 2048);
+        assert.equal(afterInfo.State.StartedAt, beforeInfo.State.StartedAt, "not restarted");
+        assert.equal(afterInfo.RestartCount, 0);
+    });
+
+    test("a config change rolls the dynos with no failed request under load", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const countBefore = visitOf((await get()).body);
+        const idsBefore = await dynoContainers(project!.stack);
+        const load = new Promise<autocannon.Result>((resolve, reject) =>
+            autocannon({ url: `${url}/health`, connections: 8, duration: 40 }, (err, res) => (err ? reject(err) : resolve(res))),
+        );
+        await new Promise((r) => setTimeout(r, 1000));
+        const r = await project!.cli(["config:set", "GREETING=Howdy", "EXTRA=1"]);
+        const result = await load;
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /Config: 2 added \(EXTRA, GREETING\)|Config: 1 changed \(GREETING\), 1 added \(EXTRA\)/);
+        process.stderr.write(
+            `# rolling config change under load: ${result.requests.total} requests, ${result.non2xx} non-2xx, ` +
+                `${result.errors} errors, ${result.timeouts} timeouts, p99 ${result.latency.p99} ms\n`,
+        );
+        assert.ok(result.requests.total > 100, "the load generator ran");
+        assert.equal(result.non2xx, 0, "no non-2xx response");
+        assert.equal(result.errors, 0, "no failed request");
+        assert.equal(result.timeouts, 0, "no timeout");
+        const page = await get();
+        assert.match(page.body, /^Howdy from web\.1/);
+        assert.ok(visitOf(page.body) > countBefore, "Postgres data survived the redeploy");
+        const idsAfter = await dynoContainers(project!.stack);
+        for (const [dyno, id] of idsBefore) assert.notEqual(idsAfter.get(dyno), id, `${dyno} was replaced`);
+        const releases = await project!.cli(["releases", "--json"]);
+        const list = JSON.parse(releases.stdout) as Array<{ version: number; description: string }>;
+        assert.equal(list.filter((x) => /EXTRA, GREETING/.test(x.description)).length, 1, "both vars in one release");
+    });
+
+    test("a failing release command leaves the old release serving and the stack file as it was", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const stackFile = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
+        const fileBefore = fs.readFileSync(stackFile, "utf8");
+        const idsBefore = await dynoContainers(project!.stack);
+        const releasesBefore = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as unknown[];
+        const r = await project!.cli(["config:set", "FAIL_RELEASE=1", "GREETING=Broken"]);
+        assert.equal(r.code, 1);
+        assert.match(r.stderr, /release command `node release\.js` failed with exit code 3/);
+        assert.match(r.stderr, /FAIL_RELEASE=1, failing on purpose/, "the release output is shown");
+        assert.deepEqual(await dynoContainers(project!.stack), idsBefore, "no dyno rolled");
+        assert.match((await get()).body, /^Howdy from web\.1/, "the old release still serves");
+        assert.equal(fs.readFileSync(stackFile, "utf8"), fileBefore, "stack file restored");
+        const releasesAfter = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as unknown[];
+        assert.equal(releasesAfter.length, releasesBefore.length, "no release recorded");
+    });
+
+    test("add-on data survives the add-on container's removal and the app's destroy", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const docker = connectDocker();
+        const count = visitOf((await get()).body);
+        const pg = (await docker.listContainers({ filters: { label: [`dev.dynoform.stack=${project!.stack}`, "dev.dynoform.addon=postgres"] } }))[0];
+        assert.ok(pg, "the postgres add-on container runs");
+        await docker.getContainer(pg.Id).remove({ force: true });
+        const refresh = await project!.cli(["refresh"]);
+        assert.equal(refresh.code, 0, refresh.stderr);
+        assert.match(refresh.stdout, /drift: hello-postgres-server is missing/);
+        const up = await project!.cli(["up", "--yes"]);
+        assert.equal(up.code, 0, up.stderr);
+        const pgAfter = (await docker.listContainers({ filters: { label: [`dev.dynoform.stack=${project!.stack}`, "dev.dynoform.addon=postgres"] } }))[0];
+        assert.ok(pgAfter && pgAfter.Id !== pg.Id, "a new postgres container");
+        const page = await eventually("the app to answer again", async () => {
+            const p = await get();
+            return p.status === 200 ? p : undefined;
+        });
+        assert.ok(visitOf(page.body) > count, "visits counted before the container was removed are still there");
+
+        const destroy = await project!.cli(["destroy", "--confirm", project!.app]);
+        assert.equal(destroy.code, 0, destroy.stderr);
+        assert.equal((await dynoContainers(project!.stack)).size, 0);
+        const volumes = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name);
+        assert.ok(volumes.includes(`hello-${project!.stack}-postgres-data`), "postgres volume kept after destroy");
+        assert.ok(volumes.includes(`hello-${project!.stack}-redis-data`), "redis volume kept after destroy");
+    });
+});
