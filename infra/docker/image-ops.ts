@@ -7,8 +7,12 @@ import dockerignore from "@balena/dockerignore";
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { ImageInputs, ImageOutputs } from "./image";
 
-/** What a Node.js app without a Dockerfile never ships in its image. */
-const DEFAULT_IGNORES = ["node_modules", ".git", ".env", "npm-debug.log", "Dockerfile.dynoform"];
+/**
+ * What a Node.js app without a Dockerfile never ships in its image, whatever its .dockerignore
+ * says: host node_modules would overwrite the production install, `.env` holds local secrets.
+ * A folder with its own Dockerfile and no .dockerignore leaves these out too.
+ */
+export const DEFAULT_IGNORES = ["node_modules", ".git", ".env", "npm-debug.log", "Dockerfile.dynoform"];
 
 /** The Dockerfile generated for a Node.js app (package.json, no Dockerfile). Pure. */
 export function nodeDockerfile(baseImage: string, hasLockfile: boolean): string {
@@ -28,17 +32,28 @@ export function nodeDockerfile(baseImage: string, hasLockfile: boolean): string 
     ].join("\n");
 }
 
-/** Files of a build context, relative and sorted, after .dockerignore (or the default ignores). */
-export function contextFiles(context: string): string[] {
+/** True when the build uses the generated Node.js Dockerfile (the folder has no Dockerfile of its own). */
+export function usesGeneratedDockerfile(inputs: Pick<ImageInputs, "context" | "dockerfile">): boolean {
+    return !fs.existsSync(path.join(inputs.context!, inputs.dockerfile ?? "Dockerfile"));
+}
+
+/**
+ * Files of a build context, relative and sorted, after .dockerignore (or the default ignores
+ * when there is none). `generated` adds the default ignores to the folder's own rules.
+ */
+export function contextFiles(context: string, generated = false): string[] {
     const ignoreFile = path.join(context, ".dockerignore");
-    const rules = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8") : DEFAULT_IGNORES.join("\n");
+    const own = fs.existsSync(ignoreFile) ? fs.readFileSync(ignoreFile, "utf8").split(/\r?\n/) : undefined;
+    const rules = own ? [...own, ...(generated ? DEFAULT_IGNORES : [])] : DEFAULT_IGNORES;
     const ig = dockerignore({ ignorecase: false }).add(rules);
+    // A `!` exception may re-include a file inside an ignored folder; without one, skip the folder.
+    const canSkipFolders = !rules.some((r) => r.trim().startsWith("!"));
     const files: string[] = [];
     const walk = (rel: string) => {
         for (const entry of fs.readdirSync(path.join(context, rel), { withFileTypes: true })) {
             const child = rel ? `${rel}/${entry.name}` : entry.name;
             if (entry.isDirectory()) {
-                walk(child);
+                if (!(canSkipFolders && ig.ignores(child))) walk(child);
             } else if ((entry.isFile() || entry.isSymbolicLink()) && !ig.ignores(child)) {
                 files.push(child);
             }
@@ -48,16 +63,28 @@ export function contextFiles(context: string): string[] {
     return files.sort();
 }
 
-/** sha256 over the context's files (path, mode, bytes) and the build recipe. */
+/** sha256 over the context's files (path, mode, bytes) and the build recipe (the generated Dockerfile included). */
 export function contentHash(inputs: ImageInputs): string {
+    const context = inputs.context!;
+    const generated = usesGeneratedDockerfile(inputs);
+    const files = contextFiles(context, generated);
     const h = crypto.createHash("sha256");
     h.update(JSON.stringify({ dockerfile: inputs.dockerfile ?? null, base: inputs.nodeBaseImage ?? null }));
-    for (const rel of contextFiles(inputs.context!)) {
-        const full = path.join(inputs.context!, rel);
-        h.update(`\0${rel}\0${fs.statSync(full).mode & 0o111 ? "x" : "-"}\0`);
-        h.update(fs.readFileSync(full));
+    if (generated) h.update(nodeDockerfile(inputs.nodeBaseImage ?? "", hasLockfile(files)));
+    for (const rel of files) {
+        const full = path.join(context, rel);
+        const link = fs.lstatSync(full).isSymbolicLink() ? fs.readlinkSync(full) : undefined;
+        h.update(`\0${rel}\0${fs.statSync(full).mode & 0o111 ? "x" : "-"}\0${link ?? ""}\0`);
+        if (link === undefined || fs.statSync(full).isFile()) h.update(fs.readFileSync(full));
     }
     return h.digest("hex");
+}
+
+/** Label on built images: the content hash they were built from. */
+export const CONTENT_HASH_LABEL = "dev.dynoform.content-hash";
+
+function hasLockfile(files: string[]): boolean {
+    return files.includes("package-lock.json") || files.includes("npm-shrinkwrap.json");
 }
 
 /** Validates inputs and computes the content hash, so a changed source shows in preview. */
@@ -140,9 +167,14 @@ async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOut
     const context = inputs.context!;
     const hash = inputs.contentHash ?? contentHash(inputs);
     const imageRef = `${inputs.repository ?? "dynoform/app"}:${hash.slice(0, 12)}`;
+    const generated = usesGeneratedDockerfile(inputs);
+    // The same content was built before (another stack, a rollback): reuse it.
+    const existing = await docker.getImage(imageRef).inspect().catch(() => undefined);
+    if (existing?.Config?.Labels?.[CONTENT_HASH_LABEL] === hash) {
+        return { imageId: existing.Id, imageRef, generatedDockerfile: generated };
+    }
     const dockerfile = inputs.dockerfile ?? "Dockerfile";
-    const generated = !fs.existsSync(path.join(context, dockerfile));
-    const files = contextFiles(context);
+    const files = contextFiles(context, generated);
     let buildDir = context;
     let tmp: string | undefined;
     let dockerfileName = dockerfile;
@@ -154,15 +186,14 @@ async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOut
             fs.copyFileSync(path.join(context, rel), path.join(tmp, rel));
         }
         dockerfileName = "Dockerfile.dynoform";
-        const lockfile = files.includes("package-lock.json") || files.includes("npm-shrinkwrap.json");
-        fs.writeFileSync(path.join(tmp, dockerfileName), nodeDockerfile(inputs.nodeBaseImage!, lockfile));
+        fs.writeFileSync(path.join(tmp, dockerfileName), nodeDockerfile(inputs.nodeBaseImage!, hasLockfile(files)));
         files.push(dockerfileName);
         buildDir = tmp;
     }
     try {
         const stream = await docker.buildImage(
             { context: buildDir, src: files },
-            { t: imageRef, dockerfile: dockerfileName, labels: { ...(inputs.labels ?? {}), "dev.dynoform.content-hash": hash }, rm: true, forcerm: true },
+            { t: imageRef, dockerfile: dockerfileName, labels: { ...(inputs.labels ?? {}), [CONTENT_HASH_LABEL]: hash }, rm: true, forcerm: true },
         );
         const log: string[] = [];
         await new Promise<void>((resolve, reject) => {

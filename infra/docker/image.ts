@@ -51,7 +51,9 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
     async diff(_id, olds, news) {
         const fields = ["dockerHost", "ref", "context", "dockerfile", "nodeBaseImage", "repository", "labels", "contentHash"] as const;
         const changed = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-        return { changes: changed.length > 0, replaces: [], stables: [] };
+        // Unknown when something changed: the engine then diffs the inputs itself and names the
+        // fields (e.g. `contentHash`) in previews and events. Nothing here forces a replacement.
+        return { changes: changed.length > 0 ? undefined : false, replaces: [], stables: [] };
     },
     async create(inputs) {
         return require(OPS).createImage(inputs);
