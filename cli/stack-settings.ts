@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { validateAppArgs } from "../components/app";
 import { AppDefinition } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { normalizeFormation, StackSettings } from "../infra/program";
+import { configVars, normalizeFormation, StackSettings } from "../infra/program";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
 
@@ -34,15 +34,11 @@ export function readStackFile(dir: string, stack: string): StackFileView {
         appJson: get("appJson") as string | undefined,
         formation: normalizeFormation(get("formation") as StackSettings["formation"]),
         addons: get("addons") as StackSettings["addons"],
-        config: stringify(get("config") as Record<string, unknown> | undefined),
+        config: configVars(get("config") as Record<string, unknown> | undefined),
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
     };
     return { settings, secretKeys };
-}
-
-function stringify(o: Record<string, unknown> | undefined): Record<string, string> | undefined {
-    return o ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)])) : undefined;
 }
 
 /**

@@ -42,6 +42,15 @@ export function normalizeFormation(formation: FormationSpec | undefined): Format
     ) as FormationSpec;
 }
 
+/**
+ * Config var values as strings: `pulumi config set --path dynoform:config.RETRIES 3` stores a
+ * YAML number, but an environment variable is text.
+ */
+export function configVars(vars: Record<string, unknown> | undefined): Record<string, string> | undefined {
+    if (vars === undefined || vars === null || typeof vars !== "object") return undefined;
+    return Object.fromEntries(Object.entries(vars).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
+}
+
 /** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */
 export function readStackSettings(config = new pulumi.Config("dynoform")): {
     settings: StackSettings;
@@ -60,7 +69,7 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         appJson: config.get("appJson"),
         formation: normalizeFormation(config.getObject<FormationSpec>("formation")),
         addons: config.getObject<Record<string, AddOnRequest>>("addons"),
-        config: config.getObject<Record<string, string>>("config"),
+        config: configVars(config.getObject<Record<string, unknown>>("config")),
         routerPort,
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
@@ -111,6 +120,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         dynos: app.dynos,
         formation: app.formation,
         addonAttachments: app.addonAttachments,
+        attachments: app.attachments,
         config: app.config,
         configSnapshots: app.configSnapshots,
     };
