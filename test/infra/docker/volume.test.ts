@@ -1,0 +1,107 @@
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { connectDocker } from "../../../infra/docker/client";
+import { ownerLabels } from "../../../infra/docker/labels";
+import { Volume, VolumeOutputs, volumeProvider } from "../../../infra/docker/volume";
+import { requireEngines, testProject, TestProject } from "../../support/harness";
+import { removeVolume, runOnce } from "../../support/docker";
+
+describe("volumeProvider.check and diff", () => {
+    test("a name Docker accepts", async () => {
+        assert.deepEqual((await volumeProvider.check!({} as never, { name: "hello-dev-pg" })).failures, []);
+        assert.equal((await volumeProvider.check!({} as never, { name: "../x" })).failures![0].property, "name");
+    });
+    test("only name and host replace; deleteOnDestroy updates in place; labels never touch the data", async () => {
+        const olds: VolumeOutputs = { name: "v", labels: { a: "1" }, mountpoint: "/m", adopted: false };
+        assert.equal((await volumeProvider.diff!("v", olds, { name: "v", labels: { a: "2" } })).changes, false);
+        const opt = await volumeProvider.diff!("v", olds, { name: "v", deleteOnDestroy: true });
+        assert.equal(opt.changes, true);
+        assert.deepEqual(opt.replaces, []);
+        assert.deepEqual((await volumeProvider.diff!("v", olds, { name: "w" })).replaces, ["name"]);
+    });
+});
+
+let project: TestProject | undefined;
+before(async () => {
+    project = await testProject("volume");
+});
+after(async () => {
+    await project?.cleanup();
+    if (project) await removeVolume(`${project.id}-data`);
+});
+
+async function volumeExists(name: string): Promise<boolean> {
+    return connectDocker()
+        .getVolume(name)
+        .inspect()
+        .then(
+            () => true,
+            () => false,
+        );
+}
+
+describe("on a real Docker engine through the Pulumi engine", () => {
+    test("kept on destroy by default and adopted with its data; removed once deleteOnDestroy is set", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const p = project!;
+        const name = `${p.id}-data`;
+        const labels = { ...ownerLabels("voltest", p.id), "dev.dynoform.addon": "postgres" };
+        let deleteOnDestroy: boolean | undefined;
+        const program = async () => {
+            const v = new Volume("data", { name, labels, deleteOnDestroy });
+            return { name: v.name, adopted: v.adopted, mountpoint: v.mountpoint };
+        };
+
+        const first = await p.stack(program, `${p.id}-first`);
+        const up = await first.up();
+        assert.deepEqual(up.summary.resourceChanges, { create: 2 });
+        assert.equal(up.outputs.adopted.value, false, "a new volume");
+        const info = await connectDocker().getVolume(name).inspect();
+        assert.deepEqual(info.Labels, labels);
+        assert.equal(up.outputs.mountpoint.value, info.Mountpoint);
+        const wrote = await runOnce(p.images.node, "echo precious > /data/row", { binds: [`${name}:/data`] });
+        assert.equal(wrote.exitCode, 0, wrote.output);
+
+        const destroy = await first.destroy();
+        assert.deepEqual(destroy.summary.resourceChanges, { delete: 2 });
+        assert.ok(await volumeExists(name), "destroy kept the volume");
+
+        const second = await p.stack(program, `${p.id}-second`);
+        const again = await second.up();
+        assert.equal(again.outputs.adopted.value, true, "the next create adopts it");
+        assert.equal((await runOnce(p.images.node, "cat /data/row", { binds: [`${name}:/data`] })).output, "precious\n");
+
+        deleteOnDestroy = true;
+        const optIn = await second.up();
+        assert.deepEqual(optIn.summary.resourceChanges, { same: 1, update: 1 }, "opting in is an update, not a replace");
+        assert.ok(await volumeExists(name));
+        assert.equal(optIn.outputs.adopted.value, true);
+        await second.destroy();
+        assert.equal(await volumeExists(name), false, "removed on destroy once deleteOnDestroy was set");
+    });
+
+    test("a volume in use cannot be removed: destroy says why and keeps it in state", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const p = project!;
+        const name = `${p.id}-busy`;
+        const stack = await p.stack(async () => {
+            new Volume("busy", { name, deleteOnDestroy: true });
+            return {};
+        }, `${p.id}-busy`);
+        await stack.up();
+        const holder = await connectDocker().createContainer({
+            Image: p.images.node,
+            Cmd: ["sleep", "1000"],
+            HostConfig: { Binds: [`${name}:/data`], NetworkMode: "none" },
+        });
+        try {
+            await assert.rejects(stack.destroy(), /volume is in use|in use/i);
+            assert.ok(await volumeExists(name));
+        } finally {
+            await holder.remove({ force: true });
+        }
+        const destroy = await stack.destroy();
+        assert.equal(destroy.summary.resourceChanges?.delete, 2);
+        assert.equal(await volumeExists(name), false);
+    });
+});
