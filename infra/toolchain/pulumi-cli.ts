@@ -126,14 +126,61 @@ async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
 
 /**
  * Puts the dynamic-provider host script (it ships in the @pulumi/pulumi npm package) beside the
- * CLI, where the engine looks for the `pulumi-nodejs` resource plugin.
+ * CLI, where the engine looks for the `pulumi-nodejs` resource plugin; and Dynoform's Node.js
+ * language host beside it too ({@link installLanguageHost}).
  */
 function installDynamicProviderHost(binDir: string): void {
     const name = "pulumi-resource-pulumi-nodejs";
+    installExecutable(path.join(binDir, name), fs.readFileSync(require.resolve(`@pulumi/pulumi/${name}`)));
+    installLanguageHost(binDir);
+}
+
+/** A line only Dynoform's language-host launcher has: tells our copy from a real Pulumi language host. */
+const LANGUAGE_HOST_MARK = "Dynoform's Node.js language host";
+
+/**
+ * Puts `pulumi-language-nodejs` (the launcher in `infra/toolchain/language-host/`) beside the CLI,
+ * so plain `pulumi up` / `pulumi preview` of a `runtime: nodejs` project work with the CLI built
+ * from Go modules, which comes without a Node.js language host. The copy records this checkout's
+ * compiled server (`dist/infra/toolchain/language-host/server.js`). Idempotent. When a `pulumi` on
+ * PATH outside `binDir` has a real language host beside it, ours is not installed (and an earlier
+ * copy is removed), so it never shadows the real one.
+ */
+export function installLanguageHost(binDir: string): void {
+    const name = "pulumi-language-nodejs";
     const target = path.join(binDir, name);
-    const source = require.resolve(`@pulumi/pulumi/${name}`);
-    const wanted = fs.readFileSync(source);
-    if (fs.existsSync(target) && fs.readFileSync(target).equals(wanted)) return;
-    fs.mkdirSync(binDir, { recursive: true });
-    fs.writeFileSync(target, wanted, { mode: 0o755 });
+    const isOurs = (file: string) => {
+        try {
+            return fs.readFileSync(file, "utf8").includes(LANGUAGE_HOST_MARK);
+        } catch {
+            return false;
+        }
+    };
+    const onPath = which("pulumi");
+    if (onPath) {
+        const dir = path.dirname(fs.realpathSync(onPath));
+        const real = path.join(dir, name);
+        if (dir !== path.resolve(binDir) && fs.existsSync(real) && !isOurs(real)) {
+            if (isOurs(target)) fs.rmSync(target, { force: true });
+            return;
+        }
+    }
+    const launcher = fs.readFileSync(path.join(PACKAGE_ROOT, "infra", "toolchain", "language-host", name), "utf8");
+    const server = path.join(__dirname, "language-host", "server.js");
+    const quoted = `'${server.replace(/'/g, `'\\''`)}'`;
+    const content = launcher.replace(/^installed_server=""$/m, () => `installed_server=${quoted}`);
+    if (content === launcher) {
+        throw new Error(`${name} launcher has no \`installed_server=""\` line to record ${server} in`);
+    }
+    installExecutable(target, Buffer.from(content));
+}
+
+/** Writes an executable file unless it already holds exactly `content` (atomically: a running CLI may be reading it). */
+function installExecutable(target: string, content: Buffer): void {
+    if (fs.existsSync(target) && fs.readFileSync(target).equals(content)) return;
+    fs.mkdirSync(path.dirname(target), { recursive: true });
+    const tmp = `${target}.${process.pid}.tmp`;
+    fs.writeFileSync(tmp, content, { mode: 0o755 });
+    fs.chmodSync(tmp, 0o755);
+    fs.renameSync(tmp, target);
 }
