@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { Stack } from "@pulumi/pulumi/automation";
 import { STACK_NAME, openStack } from "../infra/engine/workspace";
+import { consoleReporter } from "../infra/toolchain/report";
 import { appProgram, ProgramOverrides } from "../infra/program";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
@@ -37,5 +38,5 @@ export function checkStack(dir: string, stack: string): void {
 export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">, overrides: ProgramOverrides = {}): Promise<Stack> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    return openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir, overrides) });
+    return openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir, overrides) }, consoleReporter);
 }

@@ -1,3 +1,5 @@
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { pulumiEnvironment } from "../toolchain/backend";
@@ -24,6 +26,7 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
     const envVars = { ...pulumiEnvironment(cli.binDir), ...(target.env ?? {}) };
+    clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);
     const ws = await LocalWorkspace.create({
         workDir: path.resolve(target.projectDir),
         program: target.program,
@@ -31,6 +34,48 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
         envVars,
     });
     return Stack.createOrSelect(target.stack, ws);
+}
+
+/**
+ * Removes the lock files an interrupted `up` left on a file backend (its process is gone), so
+ * the next command can run; the refresh it starts with then finds what that `up` did. Locks of
+ * processes still alive, or from another host, are left alone.
+ */
+export function clearStaleLocks(backendUrl: string, stack: string, report: Reporter): string[] {
+    if (!backendUrl.startsWith("file://")) return [];
+    const root = path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi", "locks");
+    if (!fs.existsSync(root)) return [];
+    const removed: string[] = [];
+    for (const org of fs.readdirSync(root)) {
+        for (const project of fs.readdirSync(path.join(root, org))) {
+            const dir = path.join(root, org, project, stack);
+            if (!fs.existsSync(dir)) continue;
+            for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json"))) {
+                const file = path.join(dir, f);
+                let lock: { pid?: number; hostname?: string; timestamp?: string };
+                try {
+                    lock = JSON.parse(fs.readFileSync(file, "utf8"));
+                } catch {
+                    continue;
+                }
+                if (lock.hostname !== os.hostname() || !lock.pid || processAlive(lock.pid)) continue;
+                fs.rmSync(file, { force: true });
+                fs.rmSync(`${file}.attrs`, { force: true });
+                removed.push(file);
+                report(`removed a stale lock on stack ${stack}: the update started ${lock.timestamp} by pid ${lock.pid} was interrupted`);
+            }
+        }
+    }
+    return removed;
+}
+
+function processAlive(pid: number): boolean {
+    try {
+        process.kill(pid, 0);
+        return true;
+    } catch (err) {
+        return (err as NodeJS.ErrnoException).code === "EPERM";
+    }
 }
 
 /** Stack names the file backend and Dynoform accept. */
