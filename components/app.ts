@@ -112,6 +112,8 @@ export class App extends pulumi.ComponentResource {
     public readonly dynos: pulumi.Output<Record<string, string[]>>;
     /** Add-on attachment env var names by add-on: `{ postgres: "DATABASE_URL" }`. */
     public readonly addonAttachments: pulumi.Output<Record<string, string>>;
+    /** Add-on attachment URLs by env var (secret): `{ DATABASE_URL: "postgres://..." }`, what `run` and `addons:info` read. */
+    public readonly attachments: pulumi.Output<Record<string, string>>;
     /** Config of recent releases by version (secret): what `rollback` restores. */
     public readonly configSnapshots: pulumi.Output<Record<string, Record<string, string>>>;
     /** The config vars the dynos run with (secret): what `preview` compares a new config against. */
@@ -253,6 +255,7 @@ export class App extends pulumi.ComponentResource {
         );
         this.formation = pulumi.output(planned);
         this.config = pulumi.secret(config);
+        this.attachments = attachments;
         this.configSnapshots = pulumi.secret(release.snapshots);
         this.registerOutputs({
             config: this.config,
@@ -263,6 +266,7 @@ export class App extends pulumi.ComponentResource {
             imageDigest: this.imageDigest,
             dynos: this.dynos,
             addonAttachments: this.addonAttachments,
+            attachments: this.attachments,
             formation: this.formation,
         });
     }
