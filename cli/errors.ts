@@ -5,3 +5,15 @@ export class UsageError extends Error {
 
 /** Exit codes shared by every command. */
 export const EXIT = { ok: 0, failure: 1, usage: 2 } as const;
+
+/**
+ * Not a failure: the command finished and asks the CLI to exit with `code` (`run` passes its
+ * one-off dyno's exit code through). The entry point prints nothing for it.
+ */
+export class ExitStatus extends Error {
+    override readonly name = "ExitStatus";
+
+    constructor(public readonly code: number) {
+        super(`exit status ${code}`);
+    }
+}

@@ -1,7 +1,7 @@
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands";
-import { EXIT, UsageError } from "./errors";
+import { EXIT, ExitStatus, UsageError } from "./errors";
 import { withGlobalOptions } from "./options";
 
 /** Parses argv, runs one command, and maps its outcome to an exit code. */
@@ -23,6 +23,7 @@ export async function main(argv: string[]): Promise<number> {
     try {
         await parser.parseAsync();
     } catch (err) {
+        if (err instanceof ExitStatus) return err.code;
         if (err instanceof UsageError) {
             process.stderr.write(`dynoform: ${err.message}\n`);
             return EXIT.usage;
