@@ -6,7 +6,6 @@ import { withGlobalOptions } from "./options";
 
 /** Parses argv, runs one command, and maps its outcome to an exit code. */
 export async function main(argv: string[]): Promise<number> {
-    let usageFailure: string | undefined;
     const parser = withGlobalOptions(yargs(argv))
         .scriptName("dynoform")
         .command(commands)
@@ -18,7 +17,8 @@ export async function main(argv: string[]): Promise<number> {
         .wrap(Math.min(100, process.stdout.columns || 100))
         .fail((msg, err) => {
             if (err) throw err;
-            usageFailure = msg;
+            // Throwing stops yargs here: returning would let it run the handler without its arguments.
+            throw new UsageError(msg);
         });
     try {
         await parser.parseAsync();
@@ -31,10 +31,6 @@ export async function main(argv: string[]): Promise<number> {
         process.stderr.write(`dynoform: ${(err as Error).message ?? String(err)}\n`);
         if (process.env.DYNOFORM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
         return EXIT.failure;
-    }
-    if (usageFailure) {
-        process.stderr.write(`dynoform: ${usageFailure}\n`);
-        return EXIT.usage;
     }
     return EXIT.ok;
 }
