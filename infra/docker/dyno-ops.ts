@@ -92,15 +92,46 @@ export function explain(err: unknown, inputs: DynoInputs, name: string): Error {
     return new Error(`dyno ${inputs.processType}.${inputs.index}: ${msg}`);
 }
 
-/** Refuses a dyno the host cannot hold: its memory limit against what running containers have not reserved. */
-async function checkHostMemory(docker: Docker, inputs: DynoInputs): Promise<void> {
+/**
+ * Memory limits of containers seen by this provider process (one per deployment), by ID: a
+ * limit only changes through `docker update`, and this provider updates the entry when it does.
+ */
+const memoryLimits = new Map<string, number>();
+/** Memory of dynos this process is creating but has not started yet (parallel creates). */
+let pendingBytes = 0;
+
+/**
+ * Refuses a dyno the host cannot hold: its memory limit against what running containers (and
+ * dynos being created by this deployment) have not reserved. On success the memory stays
+ * counted as pending until `release()` is called (once the container runs).
+ */
+async function reserveHostMemory(docker: Docker, inputs: DynoInputs): Promise<{ release(): void }> {
+    // One check at a time: two parallel creates must not both count the same free memory.
+    const previous = reserving;
+    let done!: () => void;
+    reserving = new Promise<void>((resolve) => (done = resolve));
+    await previous;
+    try {
+        return await reserveNow(docker, inputs);
+    } finally {
+        done();
+    }
+}
+let reserving: Promise<void> = Promise.resolve();
+
+async function reserveNow(docker: Docker, inputs: DynoInputs): Promise<{ release(): void }> {
     const info = await docker.info();
     const containers = await docker.listContainers({ filters: { status: ["running", "restarting"] } });
-    let reserved = 0;
-    for (const c of containers) {
-        const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-        reserved += inspect?.HostConfig?.Memory ?? 0;
-    }
+    const limits = await Promise.all(
+        containers.map(async (c) => {
+            if (!memoryLimits.has(c.Id)) {
+                const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+                if (inspect) memoryLimits.set(c.Id, inspect.HostConfig?.Memory ?? 0);
+            }
+            return memoryLimits.get(c.Id) ?? 0;
+        }),
+    );
+    const reserved = limits.reduce((a, b) => a + b, 0) + pendingBytes;
     const available = info.MemTotal - reserved;
     const needed = inputs.memoryMb * MIB;
     if (needed > available) {
@@ -110,6 +141,14 @@ async function checkHostMemory(docker: Docker, inputs: DynoInputs): Promise<void
                 `${Math.floor(info.MemTotal / MIB)} MiB is not reserved by running containers`,
         );
     }
+    pendingBytes += needed;
+    let released = false;
+    return {
+        release() {
+            if (!released) pendingBytes -= needed;
+            released = true;
+        },
+    };
 }
 
 /** Creates, starts and waits for a dyno; on a failed boot the container is removed and its last log lines shown. */
@@ -126,16 +165,21 @@ export async function createDyno(inputs: DynoInputs): Promise<{ id: string; outs
  */
 async function createAndBoot(docker: Docker, inputs: DynoInputs, name: string): Promise<void> {
     let container: Docker.Container;
+    let reservation: { release(): void } | undefined;
     try {
-        await checkHostMemory(docker, inputs);
+        reservation = await reserveHostMemory(docker, inputs);
         container = await docker.createContainer(containerSpec(inputs, name));
     } catch (err) {
+        reservation?.release();
         throw err instanceof HostMemoryError ? err : explain(err, inputs, name);
     }
     try {
         await container.start();
+        memoryLimits.set(container.id, inputs.memoryMb * MIB);
+        reservation.release();
         await waitUntilReady(docker, container, inputs);
     } catch (err) {
+        reservation.release();
         const logs = await lastLogLines(container);
         await container.remove({ force: true }).catch(() => undefined);
         const reason = err instanceof BootError ? err.message : explain(err, inputs, name).message;
@@ -286,9 +330,10 @@ export async function updateDyno(id: string, olds: DynoOutputs, news: DynoInputs
         olds.cpuShares !== news.cpuShares ||
         (olds.restartPolicy ?? "always") !== (news.restartPolicy ?? "always");
     if (resized) {
+        let growth: { release(): void } | undefined;
         try {
             if (news.memoryMb > olds.memoryMb && current.state === "running") {
-                await checkHostMemory(docker, { ...news, memoryMb: news.memoryMb - olds.memoryMb });
+                growth = await reserveHostMemory(docker, { ...news, memoryMb: news.memoryMb - olds.memoryMb });
             }
             await container.update({
                 Memory: news.memoryMb * MIB,
@@ -296,8 +341,11 @@ export async function updateDyno(id: string, olds: DynoOutputs, news: DynoInputs
                 CpuShares: news.cpuShares,
                 RestartPolicy: { Name: news.restartPolicy ?? "always", MaximumRetryCount: 0 },
             });
+            memoryLimits.set(current.containerId, news.memoryMb * MIB);
         } catch (err) {
             throw err instanceof HostMemoryError ? err : explain(err, news, id);
+        } finally {
+            growth?.release();
         }
     }
     if (current.state !== "running" && current.state !== "restarting") {

@@ -628,6 +628,34 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
                 new RegExp(`not enough memory on the Docker host for dyno err\\.1: needs ${total * 4} MiB, \\d+ MiB of ${total} MiB is not reserved`),
             );
         });
+
+        test("dynos created in parallel cannot together reserve more memory than the host has", async (t) => {
+            if (!(await requireEngines(t))) return;
+            const p = project!;
+            const docker = connectDocker();
+            const total = (await docker.info()).MemTotal;
+            const running = await docker.listContainers({ filters: { status: ["running", "restarting"] } });
+            const limits = await Promise.all(running.map(async (c) => (await docker.getContainer(c.Id).inspect()).HostConfig.Memory ?? 0));
+            const free = Math.floor((total - limits.reduce((a, b) => a + b, 0)) / MIB);
+            const each = Math.floor(free * 0.6); // either fits alone, both do not
+            const stack = await p.stack(async () => {
+                for (const index of [1, 2]) {
+                    new Dyno(`big-${index}`, dynoArgs(p, { processType: "big", index, command: "sleep 100000", memoryMb: each }));
+                }
+                return {};
+            }, `${p.id}-big`);
+            const ev = engineEvents();
+            try {
+                await assert.rejects(stack.up({ onEvent: ev.onEvent }));
+                const created = await containersWith({ [LABEL.stack]: p.id, [LABEL.processType]: "big" });
+                assert.equal(created.length, 1, "one dyno was created, the other refused");
+                const refused = ev.errors().filter((m) => m.includes("not enough memory"));
+                assert.equal(refused.length, 1, JSON.stringify(ev.errors()));
+                assert.match(refused[0], new RegExp(`dyno big\\.[12]: needs ${each} MiB, \\d+ MiB of ${Math.floor(total / MIB)} MiB is not reserved`));
+            } finally {
+                await stack.destroy();
+            }
+        });
     });
 });
 
