@@ -5,6 +5,7 @@ import { configSetCommand } from "./config-set";
 import { configUnsetCommand } from "./config-unset";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
+import { logsCommand } from "./logs";
 import { previewCommand } from "./preview";
 import { psCommand } from "./ps";
 import { psResizeCommand } from "./ps-resize";
@@ -37,4 +38,5 @@ export const commands: CommandModule<any, any>[] = [
     releasesCommand,
     releasesInfoCommand,
     rollbackCommand,
+    logsCommand,
 ];
