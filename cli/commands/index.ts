@@ -16,6 +16,7 @@ import { refreshCommand } from "./refresh";
 import { releasesCommand } from "./releases";
 import { releasesInfoCommand } from "./releases-info";
 import { rollbackCommand } from "./rollback";
+import { runCommand } from "./run";
 import { upCommand } from "./up";
 
 /** Every command, registered explicitly (no commandDir). */
@@ -39,4 +40,5 @@ export const commands: CommandModule<any, any>[] = [
     releasesInfoCommand,
     rollbackCommand,
     logsCommand,
+    runCommand,
 ];

@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { LABEL } from "../../infra/docker/labels";
+import { containersWith, requireEngines } from "../support/harness";
+import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+
+// `dynoform run` against a real deploy: the tiny app with a PostgreSQL add-on declared in its
+// app.json, so a one-off sees config vars and DATABASE_URL and reaches the add-on by name.
+let project: CliProject;
+let stack: string;
+let deployed: Promise<void> | undefined;
+
+before(async () => {
+    project = await cliProject("run", {
+        files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
+    });
+    stack = project.stackName("s");
+});
+after(async () => {
+    await project?.cleanup();
+});
+
+function deploy(): Promise<void> {
+    deployed ??= (async () => {
+        project.writeStack(stack, await tinyStack({ config: { GREETING: "from-config" } }));
+        const up = await project.cli(["up", "--yes", "--stack", stack]);
+        assert.equal(up.code, 0, up.stderr);
+    })();
+    return deployed;
+}
+
+async function runContainers() {
+    return containersWith({ [LABEL.stack]: stack, [LABEL.role]: "run" });
+}
+
+test("run: the command's exit code becomes the CLI's, and the one-off is removed", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    const r = await project.cli(["run", "--stack", stack, "--", "sh", "-c", "exit 7"]);
+    assert.equal(r.code, 7, r.stderr);
+    assert.match(r.stderr, /Running `sh -c 'exit 7'` on tiny \(.*\) as run\.1/);
+    assert.equal((await runContainers()).length, 0, "no one-off container left");
+
+    const ok = await project.cli(["run", "--stack", stack, "true"]);
+    assert.equal(ok.code, 0, ok.stderr);
+});
+
+test("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on answers by name)", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    const r = await project.cli(["run", "--stack", stack, 'echo "$DYNO|$GREETING|${DATABASE_URL%%:*}|${PORT:-no-port}"']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), "run.1|from-config|postgres|no-port");
+
+    const web = await webDyno(stack);
+    const url = envOf(web!).DATABASE_URL;
+    const same = await project.cli(["run", "--stack", stack, "-e", `EXPECTED=${url}`, 'test "$DATABASE_URL" = "$EXPECTED"']);
+    assert.equal(same.code, 0, "the one-off gets the same DATABASE_URL as the web dyno");
+    assert.ok(!same.stdout.includes(url) && !same.stderr.includes(url), "the tool itself never prints the URL");
+
+    const connect = "require('net').connect(5432, 'postgres').on('connect', () => process.exit(0)).on('error', () => process.exit(3))";
+    const net = await project.cli(["run", "--stack", stack, "--", "node", "-e", connect]);
+    assert.equal(net.code, 0, `postgres:5432 reachable from the one-off (${net.stderr})`);
+});
+
+test("run: plain streams without a TTY (stdin piped in, stdout and stderr apart), extra env", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    const r = await project.cli(["run", "--stack", stack, "-e", "EXTRA=1", "--", "sh", "-c", 'cat; echo "extra=$EXTRA"; echo oops >&2'], { input: "piped line\n" });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "piped line\nextra=1\n");
+    assert.match(r.stderr, /^oops$/m);
+});
+
+test("run: usage errors exit 2 with one line", async (t) => {
+    if (!(await requireEngines(t))) return;
+    assert.match(usageLine(await project.cli(["run", "--stack", stack])), /give a command/);
+    assert.match(usageLine(await project.cli(["run", "--stack", stack, "--size", "huge", "--", "true"])), /`size`/);
+    assert.match(usageLine(await project.cli(["run", "--stack", stack, "-e", "1BAD=x", "--", "true"])), /1BAD/);
+});
