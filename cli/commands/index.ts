@@ -1,4 +1,8 @@
 import { CommandModule } from "yargs";
+import { addonsCommand } from "./addons";
+import { addonsCreateCommand } from "./addons-create";
+import { addonsDestroyCommand } from "./addons-destroy";
+import { addonsInfoCommand } from "./addons-info";
 import { configCommand } from "./config";
 import { configGetCommand } from "./config-get";
 import { configSetCommand } from "./config-set";
@@ -41,4 +45,8 @@ export const commands: CommandModule<any, any>[] = [
     rollbackCommand,
     logsCommand,
     runCommand,
+    addonsCommand,
+    addonsCreateCommand,
+    addonsDestroyCommand,
+    addonsInfoCommand,
 ];

@@ -1,0 +1,46 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { requireEngines } from "../support/harness";
+import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+
+// `dynoform addons:create`: bad plans and names are refused before anything changes; a Redis
+// add-on is added to the stack file, deployed, and its URL reaches the dynos as REDIS_URL.
+let project: CliProject;
+let stack: string;
+
+before(async () => {
+    project = await cliProject("addcreate", { files: TINY_APP });
+    stack = project.stackName("s");
+});
+after(async () => {
+    await project?.cleanup();
+});
+
+test("addons:create: unknown plan or bad attachment name exits 2 naming the field, stack file unchanged", async (t) => {
+    if (!(await requireEngines(t))) return;
+    project.writeStack(stack, await tinyStack());
+    const file = project.readStack(stack);
+
+    const mysql = usageLine(await project.cli(["addons:create", "mysql", "--stack", stack]));
+    assert.match(mysql, /`addons\.mysql`: unknown add-on plan "mysql"; known plans: postgres \(heroku-postgresql\), redis \(heroku-redis\)/);
+    const as = usageLine(await project.cli(["addons:create", "redis", "--as", "cache", "--stack", stack]));
+    assert.match(as, /`addons\.cache\.as`: attachment name "cache" is not valid/);
+    const name = usageLine(await project.cli(["addons:create", "redis", "--name", "Bad_Name", "--stack", stack]));
+    assert.match(name, /add-on name `Bad_Name`/);
+    assert.equal(project.readStack(stack), file, "nothing was written");
+});
+
+test("addons:create redis: stack file edited, deployed, the dyno env has REDIS_URL", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const r = await project.cli(["addons:create", "redis", "--stack", stack]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`redis \\(redis\\) created on tiny \\(${stack}\\), attached as REDIS_URL`));
+    assert.match(project.readStack(stack), /dynoform:addons:\n\s+redis: redis\n/);
+
+    const env = envOf((await webDyno(stack))!);
+    assert.match(env.REDIS_URL, /^redis:\/\/:[^@]+@redis:6379$/);
+    assert.ok(!r.stdout.includes(env.REDIS_URL) && !r.stderr.includes(env.REDIS_URL), "the URL is never printed");
+
+    const again = usageLine(await project.cli(["addons:create", "redis", "--stack", stack]));
+    assert.match(again, /add-on `redis` already exists/);
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { connectDocker } from "../../infra/docker/client";
+import { ADDON_LABEL } from "../../components/addon";
+import { LABEL } from "../../infra/docker/labels";
+import { containersWith, requireEngines } from "../support/harness";
+import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+
+// `dynoform addons:destroy`: needs --confirm NAME; removes the add-on and its attachment, keeps
+// the data volume unless --delete-data.
+let project: CliProject;
+let stack: string;
+let deployed: Promise<void> | undefined;
+
+before(async () => {
+    project = await cliProject("adddestroy", { files: TINY_APP });
+    stack = project.stackName("s");
+});
+after(async () => {
+    await project?.cleanup();
+});
+
+function deploy(): Promise<void> {
+    deployed ??= (async () => {
+        project.writeStack(stack, await tinyStack({ addons: { redis: "redis", cache: { plan: "redis", as: "CACHE" } } }));
+        const up = await project.cli(["up", "--yes", "--stack", stack]);
+        assert.equal(up.code, 0, up.stderr);
+    })();
+    return deployed;
+}
+
+const volumeExists = (name: string) =>
+    connectDocker()
+        .getVolume(name)
+        .inspect()
+        .then(() => true, () => false);
+
+test("addons:destroy: without --confirm NAME, or with another name, exits 2 and changes nothing", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    const file = project.readStack(stack);
+    assert.match(usageLine(await project.cli(["addons:destroy", "redis", "--stack", stack])), /needs --confirm redis/);
+    assert.match(usageLine(await project.cli(["addons:destroy", "redis", "--confirm", "cache", "--stack", stack])), /does not match/);
+    assert.match(usageLine(await project.cli(["addons:destroy", "nope", "--confirm", "nope", "--stack", stack])), /no add-on `nope`/);
+    assert.equal(project.readStack(stack), file);
+});
+
+test("addons:destroy: the add-on and its attachment go, the data volume stays", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    const r = await project.cli(["addons:destroy", "redis", "--confirm", "redis", "--stack", stack]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Data volume tiny-${stack}-redis-data kept`));
+    assert.equal((await containersWith({ [LABEL.stack]: stack, [ADDON_LABEL]: "redis" })).length, 0, "redis container removed");
+    assert.ok(await volumeExists(`tiny-${stack}-redis-data`), "data volume kept");
+    const env = envOf((await webDyno(stack))!);
+    assert.equal(env.REDIS_URL, undefined);
+    assert.match(env.CACHE_URL, /^redis:\/\//, "the other add-on stays attached");
+    assert.doesNotMatch(project.readStack(stack), /\bredis: redis\b/);
+});
+
+test("addons:destroy --delete-data: the data volume goes too", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await deploy();
+    assert.ok(await volumeExists(`tiny-${stack}-cache-data`));
+    const r = await project.cli(["addons:destroy", "cache", "--confirm", "cache", "--delete-data", "--stack", stack]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`Data volume tiny-${stack}-cache-data deleted`));
+    assert.equal(await volumeExists(`tiny-${stack}-cache-data`), false);
+    assert.equal(envOf((await webDyno(stack))!).CACHE_URL, undefined);
+});
