@@ -9,6 +9,7 @@ import { configSetCommand } from "./config-set";
 import { configUnsetCommand } from "./config-unset";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
+import { initCommand } from "./init";
 import { logsCommand } from "./logs";
 import { previewCommand } from "./preview";
 import { psCommand } from "./ps";
@@ -49,4 +50,5 @@ export const commands: CommandModule<any, any>[] = [
     addonsCreateCommand,
     addonsDestroyCommand,
     addonsInfoCommand,
+    initCommand,
 ];

@@ -1,0 +1,109 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { after, before, test } from "node:test";
+import YAML from "yaml";
+import { freePort, requireEngines } from "../support/harness";
+import { CliProject, cliProject, TINY_APP, usageLine } from "../support/cli";
+
+// `dynoform init` in an app folder without Pulumi files: writes Pulumi.yaml and the stack file
+// from the Procfile and app.json, refuses to overwrite without --force, and `preview` accepts
+// what it wrote.
+let project: CliProject;
+let stack: string;
+let port: number;
+
+before(async () => {
+    project = await cliProject("init", {
+        appDir: ".",
+        pulumiYaml: false,
+        files: {
+            ...TINY_APP,
+            Procfile: "web: node server.js\nworker: node -e 'setInterval(() => {}, 1000)'\n",
+            "app.json": JSON.stringify({
+                name: "tiny-init",
+                description: "init test",
+                formation: { web: { quantity: 2, size: "standard-2x" } },
+                addons: ["heroku-postgresql"],
+            }),
+        },
+    });
+    stack = project.stackName("s");
+    port = await freePort();
+});
+after(async () => {
+    await project?.cleanup();
+});
+
+const read = (f: string) => fs.readFileSync(path.join(project.dir, f), "utf8");
+
+test("init: writes Pulumi.yaml, .dockerignore and the stack file from Procfile and app.json", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const r = await project.cli(["init", "--stack", stack, "--router-port", String(port)]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /formation: web=2:standard-2x worker=0:standard-1x/);
+    assert.match(r.stdout, /add-ons \(from app\.json\): postgres as DATABASE_URL/);
+
+    const pulumi = YAML.parse(read("Pulumi.yaml"));
+    assert.equal(pulumi.name, "tiny-init");
+    assert.equal(pulumi.runtime, "nodejs");
+    assert.equal(pulumi.stackConfigDir, "stacks");
+    assert.ok(fs.existsSync(path.resolve(project.dir, pulumi.main)), `main ${pulumi.main} exists`);
+    assert.match(read(".dockerignore"), /^stacks$/m);
+
+    const config = YAML.parse(read(`stacks/Pulumi.${stack}.yaml`)).config;
+    assert.deepEqual(config, {
+        "dynoform:app": "tiny-init",
+        "dynoform:source": ".",
+        "dynoform:routerPort": String(port),
+        "dynoform:formation": { web: { quantity: 2, size: "standard-2x" }, worker: { quantity: 0, size: "standard-1x" } },
+    });
+    assert.match(read(`stacks/Pulumi.${stack}.yaml`), /# Add-ons stay declared in app\.json.*postgres \(DATABASE_URL\)/);
+});
+
+test("init: refuses to overwrite without --force (exit 2, nothing written); --force overwrites", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const stackFile = `stacks/Pulumi.${stack}.yaml`;
+    fs.writeFileSync(path.join(project.dir, stackFile), read(stackFile).replace("quantity: 2", "quantity: 1"));
+    const before = { pulumi: read("Pulumi.yaml"), stack: read(stackFile) };
+
+    assert.match(usageLine(await project.cli(["init", "--stack", stack])), new RegExp(`${stackFile.replace(/\./g, "\\.")} already exists.*--force`));
+    assert.deepEqual({ pulumi: read("Pulumi.yaml"), stack: read(stackFile) }, before);
+
+    // An identical Pulumi.yaml is how a second stack is added; a different one is not overwritten.
+    const second = project.stackName("second");
+    fs.appendFileSync(path.join(project.dir, "Pulumi.yaml"), "# edited by hand\n");
+    assert.match(usageLine(await project.cli(["init", "--stack", second])), /Pulumi\.yaml already exists/);
+    assert.equal(fs.existsSync(path.join(project.dir, `stacks/Pulumi.${second}.yaml`)), false, "nothing written");
+
+    const forced = await project.cli(["init", "--stack", stack, "--router-port", String(port), "--force"]);
+    assert.equal(forced.code, 0, forced.stderr);
+    assert.match(read(stackFile), /quantity: 2/);
+    assert.doesNotMatch(read("Pulumi.yaml"), /edited by hand/);
+});
+
+test("init: a bad app name or a missing --from file exits 2 and writes nothing", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const other = project.stackName("bad");
+    assert.match(usageLine(await project.cli(["init", "--stack", other, "--app", "Bad_Name"])), /--app `Bad_Name`/);
+    assert.match(usageLine(await project.cli(["init", "--stack", other, "--from", "missing.json"])), /missing\.json/);
+    assert.equal(fs.existsSync(path.join(project.dir, `stacks/Pulumi.${other}.yaml`)), false);
+});
+
+test("init: `preview` accepts the stack file it wrote", async (t) => {
+    if (!(await requireEngines(t))) return;
+    // Without the app.json add-on: previewing a fresh PostgreSQL add-on hits a Dyno check()
+    // bug with unknown env during preview that is not the CLI's.
+    const plain = await cliProject("init-plain", { appDir: ".", pulumiYaml: false, files: TINY_APP });
+    try {
+        const s = plain.stackName("p");
+        const init = await plain.cli(["init", "--stack", s, "--router-port", String(await freePort())]);
+        assert.equal(init.code, 0, init.stderr);
+        const preview = await plain.cli(["preview", "--stack", s]);
+        assert.equal(preview.code, 0, preview.stderr);
+        assert.match(preview.stdout, /web: new \(1 x standard-1x\)/);
+        assert.match(preview.stdout, /Resources: .*\d+ create/);
+    } finally {
+        await plain.cleanup();
+    }
+});
