@@ -12,6 +12,7 @@ import { doctorCommand } from "./doctor";
 import { initCommand } from "./init";
 import { logsCommand } from "./logs";
 import { previewCommand } from "./preview";
+import { promoteCommand } from "./promote";
 import { psCommand } from "./ps";
 import { psResizeCommand } from "./ps-resize";
 import { psRestartCommand } from "./ps-restart";
@@ -51,4 +52,5 @@ export const commands: CommandModule<any, any>[] = [
     addonsDestroyCommand,
     addonsInfoCommand,
     initCommand,
+    promoteCommand,
 ];

@@ -1,0 +1,83 @@
+import * as fs from "fs";
+import * as path from "path";
+import { CommandModule } from "yargs";
+import { say } from "../deploy";
+import { configPath, EditOptions, editAndDeploy, StackEdit, withUp } from "../edit";
+import { UsageError } from "../errors";
+import { GlobalOptions } from "../options";
+import { checkStack, projectDir } from "../project";
+import { readAppOutputs, shortDigest } from "../stack-outputs";
+import { readStackFile, StackFileView } from "../stack-settings";
+
+interface PromoteOptions extends EditOptions {
+    from: string;
+    to: string;
+}
+
+/**
+ * The stack edit that makes `target` run `imageId`: `dynoform:image` (the program prefers it to
+ * `source`, so nothing is built), plus the Procfile and app.json paths from `source`, which the
+ * program no longer reads once it deploys an image. Config and add-ons are left alone. Pure.
+ */
+export function promotionEdit(dir: string, target: StackFileView, imageId: string, description: string): StackEdit {
+    const s = target.settings;
+    const set: StackEdit["set"] = [{ path: configPath("image"), value: imageId }];
+    const rel = (p: string) => path.relative(dir, path.resolve(dir, p)).split(path.sep).join("/") || ".";
+    const procfile = !s.procfile && s.source ? rel(path.join(s.source, "Procfile")) : undefined;
+    const appJson = !s.appJson && s.source && fs.existsSync(path.resolve(dir, s.source, "app.json")) ? rel(path.join(s.source, "app.json")) : undefined;
+    if (procfile) set.push({ path: configPath("procfile"), value: procfile });
+    if (appJson) set.push({ path: configPath("appJson"), value: appJson });
+    return {
+        set,
+        remove: [],
+        preview: (view) => {
+            view.settings.image = imageId;
+            if (procfile) view.settings.procfile = procfile;
+            if (appJson) view.settings.appJson = appJson;
+        },
+        description,
+    };
+}
+
+/**
+ * `dynoform promote --from staging --to production`: deploys the image the source stack's dynos
+ * run (its `imageDigest`, an image ID) to the target stack, which keeps its own config vars,
+ * add-ons and formation, as Heroku pipelines do. Both stacks belong to the project in `--cwd`.
+ */
+export const promoteCommand: CommandModule<GlobalOptions, PromoteOptions> = {
+    command: "promote",
+    describe: "Deploy the image one stack runs to another (config and add-ons stay the target's)",
+    builder: (y) =>
+        withUp(y)
+            .option("from", { type: "string", demandOption: true, describe: "Stack whose current image is promoted" })
+            .option("to", { type: "string", demandOption: true, describe: "Stack that gets it" })
+            .example("$0 promote --from staging --to production", "ship what staging runs"),
+    handler: async (argv) => {
+        const dir = projectDir(argv);
+        checkStack(dir, argv.from);
+        checkStack(dir, argv.to);
+        if (argv.from === argv.to) throw new UsageError(`--from and --to are both ${argv.from}: promote goes from one stack to another`);
+        const target = readStackFile(dir, argv.to);
+        const app = target.settings.app;
+
+        const source = await readAppOutputs({ cwd: dir, stack: argv.from });
+        const digest = source.imageDigest;
+        if (!digest) throw new Error(`${argv.from} has not been deployed: there is no image to promote (run \`dynoform up --stack ${argv.from}\`)`);
+        const before = (await readAppOutputs({ cwd: dir, stack: argv.to })).imageDigest;
+        if (before === digest && target.settings.image === digest) {
+            if (argv.json) process.stdout.write(JSON.stringify({ from: argv.from, to: argv.to, imageDigest: digest, changed: false }) + "\n");
+            else process.stdout.write(`${argv.to} already runs ${shortDigest(digest)} from ${argv.from}: nothing to promote\n`);
+            return;
+        }
+        say(`Promoting ${app}: ${argv.from} (${shortDigest(digest)}) -> ${argv.to} (${shortDigest(before)})`);
+        const result = await editAndDeploy(
+            { ...argv, stack: argv.to },
+            promotionEdit(dir, target, digest, `Promote from ${argv.from} (${shortDigest(digest)})`),
+        );
+        if (argv.json) return;
+        process.stdout.write(
+            `${argv.to}: image ${shortDigest(before)} -> ${shortDigest(digest)} (${digest}, from ${argv.from})` +
+                `${result ? `, release v${result.release}` : ""}; ${argv.to}'s config vars and add-ons kept\n`,
+        );
+    },
+};
