@@ -547,6 +547,35 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
+    describe("health check", { concurrency: false }, () => {
+        test("create waits until Docker reports the dyno healthy", async (t) => {
+            if (!(await requireEngines(t))) return;
+            const p = project!;
+            const stack = await p.stack(async () => {
+                const d = new Dyno(
+                    "checked-1",
+                    dynoArgs(p, {
+                        processType: "checked",
+                        index: 1,
+                        command: "sleep 3; touch /tmp/ready; sleep 100000",
+                        healthcheck: { command: "test -f /tmp/ready", intervalSeconds: 1, retries: 30 },
+                    }),
+                );
+                return { state: d.state };
+            }, `${p.id}-health`);
+            try {
+                const up = await stack.up();
+                assert.deepEqual(up.summary.resourceChanges, { create: 2 });
+                const info = await onlyContainer(p, "checked.1");
+                // /tmp/ready appears 3 s after start: healthy now means create waited for it.
+                assert.equal(info.State.Health?.Status, "healthy", "healthy when create returned");
+                assert.deepEqual(info.Config.Healthcheck?.Test, ["CMD-SHELL", "test -f /tmp/ready"]);
+            } finally {
+                await stack.destroy();
+            }
+        });
+    });
+
     describe("errors", { concurrency: false }, () => {
         let stack: Stack;
         let args: Partial<DynoArgs> = {};
@@ -617,6 +646,15 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             const noRestart = await failingUp(t, { command: "echo bye-marker; exit 4", restartPolicy: "no" });
             assert.match(noRestart, /dyno err\.1 exited with code 4 while booting/);
             assert.match(noRestart, /bye-marker/);
+        });
+
+        test("a web dyno that never listens on $PORT: the boot timeout says so, no container left", async (t) => {
+            if (!(await requireEngines(t))) return;
+            const started = Date.now();
+            const message = await failingUp(t, { command: "echo not-listening-marker; sleep 100000", port: 5000, bootTimeoutSeconds: 2 });
+            assert.match(message, /^dyno err\.1 did not accept connections on \$PORT \(5000\) within the 2 s boot timeout\n/);
+            assert.match(message, /not-listening-marker/);
+            assert.ok(Date.now() - started >= 2000);
         });
 
         test("memory larger than the host: needed vs available MiB", async (t) => {
