@@ -65,7 +65,7 @@ test("logs --tail: a line printed after it started, a dyno started after it star
         await fetch(`http://127.0.0.1:${routerPort}/${mark}`);
         await eventually(() => tail.out().includes(`app[web.1]: request GET /${mark}`), 15_000, `app[web.1] line for /${mark}`);
         assert.match(tail.out(), new RegExp(`^\\d{4}-\\d\\d-\\d\\dT[\\d:.]+Z app\\[web\\.1\\]: request GET /${mark}$`, "m"));
-        assert.match(tail.out(), new RegExp(`dynoform\\[router\\]: .*GET /${mark} HTTP`));
+        await eventually(() => new RegExp(`dynoform\\[router\\]: .*GET /${mark} HTTP`).test(tail.out()), 15_000, "the router's line");
 
         // A second web dyno, started by an `up` while logs --tail runs, is picked up.
         project.writeStack(stack, { ...(await tinyStack({ config: { GREETING: "hi" } })), routerPort, formation: { web: { quantity: 2 } } });
