@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { after, before, test } from "node:test";
+import { maskUrl } from "../../cli/addons";
 import { requireEngines } from "../support/harness";
 import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
 
@@ -55,4 +56,10 @@ test("addons:info: an unknown add-on is a usage error naming the ones there are"
     if (!(await requireEngines(t))) return;
     await deploy();
     assert.match(usageLine(await project.cli(["addons:info", "nope", "--stack", stack])), /no add-on `nope` .*\(add-ons: redis\)/);
+});
+
+test("maskUrl: the password goes, the rest stays", () => {
+    assert.equal(maskUrl("postgres://app:s3cr%2Ft@postgres:5432/app"), "postgres://app:********@postgres:5432/app");
+    assert.equal(maskUrl("redis://:pw@redis:6379"), "redis://:********@redis:6379");
+    assert.equal(maskUrl("redis://redis:6379"), "redis://redis:6379");
 });

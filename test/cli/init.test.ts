@@ -4,6 +4,7 @@ import * as path from "path";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { freePort, requireEngines } from "../support/harness";
+import { appNameFrom } from "../../cli/commands/init";
 import { CliProject, cliProject, TINY_APP, usageLine } from "../support/cli";
 
 // `dynoform init` in an app folder without Pulumi files: writes Pulumi.yaml and the stack file
@@ -106,4 +107,11 @@ test("init: `preview` accepts the stack file it wrote", async (t) => {
     } finally {
         await plain.cleanup();
     }
+});
+
+test("appNameFrom: a folder name made into an app name", () => {
+    assert.equal(appNameFrom("My_App 2"), "my-app-2");
+    assert.equal(appNameFrom("dynoform-cli-init-AbC123"), "dynoform-cli-init-abc123");
+    assert.equal(appNameFrom("42"), "app");
+    assert.match(appNameFrom("x".repeat(50)), /^x{30}$/);
 });
