@@ -45,7 +45,7 @@ export async function deploy(
 ): Promise<DeployResult> {
     const started = Date.now();
     const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description });
-    const plan = await planApp(stack, definition, view.settings.app);
+    const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {
         throw new Error(

@@ -6,6 +6,8 @@ import { LABEL } from "../infra/docker/labels";
 
 /** What a deploy of the stack would change, in Heroku's words. */
 export interface AppPlan {
+    /** A pinned image (promote, rollback) that differs from the one running. */
+    image?: { from: string; to: string };
     formation: FormationChange[];
     config: { changed: string[]; added: string[]; removed: string[] };
     /** The release the change would make (current + 1), or the current one when nothing changes. */
@@ -17,8 +19,10 @@ export interface AppPlan {
 type DeployedFormation = Record<string, { quantity: number; size: string }>;
 
 /** Compares what the stack file asks for with what the last `up` deployed (the stack's outputs). */
-export async function planApp(stack: Stack, definition: AppDefinition, app: string): Promise<AppPlan> {
+export async function planApp(stack: Stack, definition: AppDefinition, app: string, pinnedImage?: string): Promise<AppPlan> {
     const outputs: OutputMap = await stack.outputs();
+    const running = String(outputs.imageDigest?.value ?? "");
+    const image = pinnedImage && running && pinnedImage !== running ? { from: running, to: pinnedImage } : undefined;
     const deployedFormation = (outputs.formation?.value ?? {}) as DeployedFormation;
     const desiredFormation: DeployedFormation = Object.fromEntries(
         definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]),
@@ -41,8 +45,9 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         else if (String(desired[k]) !== String(deployed[k])) config.changed.push(k);
     }
     const currentRelease = Number(outputs.releaseVersion?.value ?? 0);
-    const anyChange = formation.length + config.changed.length + config.added.length + config.removed.length > 0;
+    const anyChange = Boolean(image) || formation.length + config.changed.length + config.added.length + config.removed.length > 0;
     return {
+        image,
         formation,
         config,
         currentRelease,
@@ -74,6 +79,8 @@ export async function memoryCheck(app: string, stack: string, neededMb: number):
 /** The plan as lines for a terminal. */
 export function formatPlan(plan: AppPlan): string[] {
     const lines: string[] = [];
+    const short = (id: string) => id.replace(/^sha256:/, "").slice(0, 12);
+    if (plan.image) lines.push(`Image: ${short(plan.image.from)} -> ${short(plan.image.to)} (every dyno rolls)`);
     if (plan.formation.length) {
         lines.push("Formation:");
         for (const c of plan.formation) lines.push(`  ${c.text}`);

@@ -10,7 +10,7 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     builder: (y) => y.example("$0 preview --stack production", "the plan for production"),
     handler: async (argv) => {
         const { view, definition, stack } = await openValidated(argv);
-        const plan = await planApp(stack, definition, view.settings.app);
+        const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
         const steps: Array<{ op: string; type: string; name: string; diffs: string[] }> = [];
         const preview = await stack.preview({
             color: "never",

@@ -24,7 +24,7 @@ export const upCommand: CommandModule<GlobalOptions, UpOptions> = {
                 throw new UsageError("up needs --yes when not run from a terminal");
             }
             const { view, definition, stack } = await openValidated(argv);
-            for (const line of formatPlan(await planApp(stack, definition, view.settings.app))) say(line);
+            for (const line of formatPlan(await planApp(stack, definition, view.settings.app, view.settings.image))) say(line);
             if (!(await confirm(`Deploy ${view.settings.app} to ${argv.stack}?`))) {
                 say("cancelled: nothing was changed");
                 return;
