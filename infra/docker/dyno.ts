@@ -127,47 +127,64 @@ export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size
 
 const NAME_PART = /^[a-z0-9][a-z0-9_-]*$/i;
 
-/** Validates dyno inputs; each failure names the property. Pure, so it is tested without Docker. */
+/**
+ * True for a value not known yet (preview, before the resource it comes from exists): the
+ * dynamic-provider host passes such values as a sentinel string, whatever their type.
+ */
+export function isUnknown(v: unknown): boolean {
+    return v === pulumi.runtime.unknownValue;
+}
+
+/**
+ * Validates dyno inputs; each failure names the property. Values not known yet are not judged:
+ * check runs again with the real values during `up`. Pure, so it is tested without Docker.
+ */
 export function checkDynoInputs(news: DynoInputs): pulumi.dynamic.CheckFailure[] {
     const failures: pulumi.dynamic.CheckFailure[] = [];
     const fail = (property: string, reason: string) => failures.push({ property, reason });
+    const known = (key: keyof DynoInputs) => !isUnknown(news[key]);
     for (const key of ["app", "stack", "processType"] as const) {
-        if (typeof news[key] !== "string" || !NAME_PART.test(news[key])) {
+        if (known(key) && (typeof news[key] !== "string" || !NAME_PART.test(news[key]))) {
             fail(key, `\`${key}\` must be letters, digits, '_' or '-' (got ${JSON.stringify(news[key])})`);
         }
     }
-    if (!Number.isInteger(news.index) || news.index < 1) {
+    if (known("index") && (!Number.isInteger(news.index) || news.index < 1)) {
         fail("index", `\`index\` must be a whole number from 1 (got ${JSON.stringify(news.index)})`);
     }
-    if (typeof news.image !== "string" || news.image.length === 0) {
+    if (known("image") && (typeof news.image !== "string" || news.image.length === 0)) {
         fail("image", "`image` must name an image");
     }
-    if (!Number.isInteger(news.memoryMb) || news.memoryMb < 6) {
+    if (news.dockerHost !== undefined && known("dockerHost") && !/^(unix|tcp|http|https):\/\/./.test(news.dockerHost)) {
+        fail("dockerHost", `\`dockerHost\` must be unix:///path/to/docker.sock or tcp://host:port (got ${JSON.stringify(news.dockerHost)})`);
+    }
+    if (known("memoryMb") && (!Number.isInteger(news.memoryMb) || news.memoryMb < 6)) {
         fail("memoryMb", `\`memoryMb\` must be a whole number of MiB, at least 6 (got ${JSON.stringify(news.memoryMb)})`);
     }
-    if (!Number.isInteger(news.cpuShares) || news.cpuShares < 2 || news.cpuShares > 262144) {
+    if (known("cpuShares") && (!Number.isInteger(news.cpuShares) || news.cpuShares < 2 || news.cpuShares > 262144)) {
         fail("cpuShares", `\`cpuShares\` must be a whole number from 2 to 262144 (got ${JSON.stringify(news.cpuShares)})`);
     }
     const policies: RestartPolicy[] = ["always", "unless-stopped", "on-failure", "no"];
-    if (news.restartPolicy !== undefined && !policies.includes(news.restartPolicy)) {
+    if (news.restartPolicy !== undefined && known("restartPolicy") && !policies.includes(news.restartPolicy)) {
         fail("restartPolicy", `\`restartPolicy\` must be one of ${policies.join(", ")} (got ${JSON.stringify(news.restartPolicy)})`);
     }
     for (const key of ["port", "bootTimeoutSeconds", "stopGraceSeconds"] as const) {
         const v = news[key];
-        if (v !== undefined && (!Number.isInteger(v) || v < 0 || (key === "port" && (v < 1 || v > 65535)))) {
+        if (v !== undefined && known(key) && (!Number.isInteger(v) || v < 0 || (key === "port" && (v < 1 || v > 65535)))) {
             fail(key, `\`${key}\` must be a whole number${key === "port" ? " from 1 to 65535" : " of seconds"} (got ${JSON.stringify(v)})`);
         }
     }
-    if (news.publish !== undefined) {
+    if (news.publish !== undefined && known("publish")) {
         if (news.port === undefined) fail("publish", "`publish` needs `port`, the container port to publish");
         const hp = news.publish.hostPort;
-        if (!Number.isInteger(hp) || hp < 1 || hp > 65535) {
+        if (!isUnknown(hp) && (!Number.isInteger(hp) || hp < 1 || hp > 65535)) {
             fail("publish.hostPort", `\`publish.hostPort\` must be a port from 1 to 65535 (got ${JSON.stringify(hp)})`);
         }
     }
-    for (const [k, v] of Object.entries(news.env ?? {})) {
-        if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) fail(`env.${k}`, `env var name \`${k}\` must be letters, digits and '_', not starting with a digit`);
-        if (typeof v !== "string") fail(`env.${k}`, `env var \`${k}\` must be a string`);
+    if (news.env !== undefined && known("env")) {
+        for (const [k, v] of Object.entries(news.env)) {
+            if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) fail(`env.${k}`, `env var name \`${k}\` must be letters, digits and '_', not starting with a digit`);
+            if (typeof v !== "string") fail(`env.${k}`, `env var \`${k}\` must be a string`);
+        }
     }
     return failures;
 }

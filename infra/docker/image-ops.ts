@@ -4,6 +4,7 @@ import * as os from "os";
 import * as path from "path";
 import Docker = require("dockerode");
 import dockerignore from "@balena/dockerignore";
+import * as pulumi from "@pulumi/pulumi";
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { ImageInputs, ImageOutputs } from "./image";
 
@@ -90,6 +91,9 @@ function hasLockfile(files: string[]): boolean {
 /** Validates inputs and computes the content hash, so a changed source shows in preview. */
 export async function checkImage(news: ImageInputs) {
     const failures: Array<{ property: string; reason: string }> = [];
+    if ([news.ref, news.context, news.dockerfile, news.nodeBaseImage].includes(pulumi.runtime.unknownValue)) {
+        return { inputs: news, failures }; // judged (and hashed) once known, during `up`
+    }
     if (!news.ref === !news.context) {
         failures.push({ property: "context", reason: "give exactly one of `ref` (a prebuilt image) or `context` (a folder to build)" });
     }

@@ -30,7 +30,9 @@ const CLIENT = require.resolve("./client");
 /** Network provider: every field is immutable (a change replaces the network). */
 export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
     async check(_olds, news) {
-        const failures = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
+        // A name not known yet (preview) is judged when it is.
+        const { runtime } = require("@pulumi/pulumi");
+        const failures = news.name === runtime.unknownValue || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
             ? []
             : [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
         return { inputs: news, failures };

@@ -35,7 +35,9 @@ const CLIENT = require.resolve("./client");
 /** Volume provider: a kept volume is adopted again by the next create of the same name. */
 export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, VolumeOutputs> = {
     async check(_olds, news) {
-        const failures = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
+        // A name not known yet (preview) is judged when it is.
+        const { runtime } = require("@pulumi/pulumi");
+        const failures = news.name === runtime.unknownValue || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
             ? []
             : [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
         return { inputs: news, failures };

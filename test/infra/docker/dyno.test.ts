@@ -86,6 +86,17 @@ describe("checkDynoInputs", () => {
         for (const f of failures) assert.match(f.reason, /`/, `reason for ${f.property} names the field in backticks`);
         assert.match(failures.find((f) => f.property === "memoryMb")!.reason, /at least 6 \(got 4\)/);
     });
+    test("values not known yet (preview) are not judged", () => {
+        const unknown = pulumi.runtime.unknownValue as never;
+        const inputs = { ...base, memoryMb: unknown, env: unknown, index: unknown, image: unknown, publish: unknown };
+        assert.deepEqual(checkDynoInputs(inputs), []);
+        assert.deepEqual(checkDynoInputs({ ...base, env: { PORT: unknown } }), [], "one env value unknown");
+    });
+    test("dockerHost must be a unix:// or tcp:// address", () => {
+        assert.deepEqual(checkDynoInputs({ ...base, dockerHost: "unix:///var/run/docker.sock" }), []);
+        assert.deepEqual(checkDynoInputs({ ...base, dockerHost: "tcp://127.0.0.1:2375" }), []);
+        assert.match(checkDynoInputs({ ...base, dockerHost: "/var/run/docker.sock" })[0].reason, /`dockerHost` must be unix:\/\/\//);
+    });
     test("publish needs a port and a valid host port", () => {
         const { port: _p, ...noPort } = base;
         const props = checkDynoInputs({ ...noPort, publish: { hostPort: 0 } }).map((f) => f.property);
@@ -544,6 +555,42 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             assert.ok(afterTerm >= 4 - 0.2, `the stubborn dyno lived ${afterTerm} s after SIGTERM: the whole 4 s grace period`);
             assert.ok(afterTerm < 10, `and was then killed (${afterTerm} s)`);
             assert.ok(elapsed >= 4, `the delete took ${elapsed} s, at least the grace period`);
+        });
+    });
+
+    describe("unknown inputs", { concurrency: false }, () => {
+        test("a first preview with env and memory computed from a resource not yet created passes check", async (t) => {
+            if (!(await requireEngines(t))) return;
+            const p = project!;
+            const stack = await p.stack(async () => {
+                const network = new Network("later-net", { name: `${p.id}-later` });
+                new Dyno(
+                    "later-1",
+                    dynoArgs(p, {
+                        processType: "later",
+                        index: 1,
+                        command: "sleep 100000",
+                        network: network.name,
+                        // Unknown during the first preview: the whole env map and a number.
+                        env: network.networkId.apply((id) => ({ NETWORK_ID: id })),
+                        memoryMb: network.networkId.apply(() => 64),
+                    }),
+                );
+                return {};
+            }, `${p.id}-later`);
+            try {
+                const ev = engineEvents();
+                const preview = await stack.preview({ onEvent: ev.onEvent });
+                assert.deepEqual(ev.errors(), []);
+                assert.deepEqual(preview.changeSummary, { create: 3 });
+                const up = await stack.up();
+                assert.deepEqual(up.summary.resourceChanges, { create: 3 });
+                const info = await onlyContainer(p, "later.1");
+                const net = info.NetworkSettings.Networks[`${p.id}-later`];
+                assert.ok(info.Config.Env.includes(`NETWORK_ID=${net.NetworkID}`));
+            } finally {
+                await stack.destroy();
+            }
         });
     });
 
