@@ -30,7 +30,7 @@ export function dockerOptions(host: string): Docker.DockerOptions {
     const match = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(host);
     if (!match) {
         throw new DockerHostError(
-            `DOCKER_HOST "${host}" is not a unix:// or tcp://host:port address`,
+            `Docker host "${host}" (from DOCKER_HOST or dockerHost) is not a unix:// or tcp://host:port address`,
         );
     }
     const [, scheme, hostname, port] = match;
