@@ -493,6 +493,49 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
+    describe("out of memory", { concurrency: false }, () => {
+        test("an OOM-killed dyno: refresh reports `oom-killed`, up starts it again", async (t) => {
+            if (!(await requireEngines(t))) return;
+            const p = project!;
+            const stack = await p.stack(async () => {
+                new Dyno(
+                    "hungry-1",
+                    dynoArgs(p, {
+                        processType: "hungry",
+                        index: 1,
+                        memoryMb: 32,
+                        restartPolicy: "no",
+                        // Boots fine, then allocates until the kernel kills it at the 32 MiB limit.
+                        command: `sleep 2; node -e 'const a = []; for (;;) a.push(Buffer.alloc(1 << 20, 1))'`,
+                    }),
+                );
+                return {};
+            }, `${p.id}-oom`);
+            try {
+                await stack.up();
+                const info = await onlyContainer(p, "hungry.1");
+                const dead = await waitFor(async () => {
+                    const i = (await inspectContainer(info.Id))!;
+                    return i.State.Running ? undefined : i;
+                }, 20_000);
+                assert.equal(dead.State.OOMKilled, true);
+
+                const refresh = await stack.refresh();
+                assert.equal(refresh.summary.resourceChanges?.update, 1);
+                const seen = await resourceState(stack, DYNO_TYPE, "hungry-1");
+                assert.equal(seen.state, "oom-killed");
+                assert.equal(seen.exitCode, 137);
+
+                const up = await stack.up();
+                assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
+                const again = (await inspectContainer(info.Id))!;
+                assert.notEqual(again.State.StartedAt, info.State.StartedAt, "started again");
+            } finally {
+                await stack.destroy();
+            }
+        });
+    });
+
     describe("delete with a grace period", { concurrency: false }, () => {
         test("a dyno that traps SIGTERM finishes its work; one that ignores it is killed after the grace period", async (t) => {
             if (!(await requireEngines(t))) return;
