@@ -52,6 +52,12 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
 CREATE DATABASE "$POSTGRES_DB" OWNER "$POSTGRES_USER";
 SQL
   fi
+else
+  # Data kept from an earlier add-on (its volume outlives it): the password given now is the one that counts.
+  pw_sql=$(printf '%s' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" | sed "s/'/''/g")
+  as_pg $BIN/postgres --single -D "$PGDATA" postgres <<SQL >/dev/null
+ALTER USER "$POSTGRES_USER" WITH PASSWORD '$pw_sql';
+SQL
 fi
 exec setpriv --reuid=postgres --regid=postgres --init-groups $BIN/postgres -D "$PGDATA"
 `;
