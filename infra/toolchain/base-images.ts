@@ -54,6 +54,8 @@ SQL
   fi
 else
   # Data kept from an earlier add-on (its volume outlives it): the password given now is the one that counts.
+  # Dynoform replaces add-on containers old-first, so a postmaster.pid here is a killed container's.
+  rm -f "$PGDATA/postmaster.pid"
   pw_sql=$(printf '%s' "\${POSTGRES_PASSWORD:?POSTGRES_PASSWORD must be set}" | sed "s/'/''/g")
   as_pg $BIN/postgres --single -D "$PGDATA" postgres <<SQL >/dev/null
 ALTER USER "$POSTGRES_USER" WITH PASSWORD '$pw_sql';
