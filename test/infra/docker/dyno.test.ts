@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
-import { connectDocker } from "../../../infra/docker/client";
+import { connectDocker, pingDocker } from "../../../infra/docker/client";
 import {
     canonicalJson,
     checkDynoInputs,
@@ -793,8 +793,7 @@ function filesUnder(dir: string): string[] {
 }
 
 /** requireEngines for `before` hooks, which have no test context to skip. */
-async function engines(): Promise<boolean> {
-    const { pingDocker } = await import("../../../infra/docker/client");
+function engines(): Promise<boolean> {
     return pingDocker(undefined, 3000).then(
         () => true,
         () => false,
