@@ -223,10 +223,12 @@ export function diffDyno(olds: DynoOutputs, news: DynoInputs): pulumi.dynamic.Di
     // Two containers cannot publish one host port, so such a dyno is replaced old-first.
     const samePublishedPort =
         olds.publish !== undefined && news.publish !== undefined && olds.publish.hostPort === news.publish.hostPort;
+    // Two containers on one data volume (an add-on's database files) must never run at once.
+    const sharedVolume = (olds.mounts ?? []).some((m) => (news.mounts ?? []).includes(m));
     return {
         changes: changed.length > 0 ? undefined : drifted,
         replaces: [...replaces],
-        deleteBeforeReplace: replaces.length > 0 && samePublishedPort,
+        deleteBeforeReplace: replaces.length > 0 && (samePublishedPort || sharedVolume),
         stables: ["containerName"],
     };
 }

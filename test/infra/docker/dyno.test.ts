@@ -127,6 +127,12 @@ describe("diffDyno", () => {
         assert.equal(diffDyno(olds, { ...base, publish: { hostPort: 8080 }, image: "other" }).deleteBeforeReplace, true);
         assert.equal(diffDyno(olds, { ...base, publish: { hostPort: 8081 }, image: "other" }).deleteBeforeReplace, false);
     });
+    test("a dyno on a data volume (an add-on) is replaced old-first: never two servers on one volume", () => {
+        const olds = state({ mounts: ["app-pg-data:/var/lib/postgresql/data"] });
+        const same = { ...base, mounts: ["app-pg-data:/var/lib/postgresql/data"], image: "other" };
+        assert.equal(diffDyno(olds, same).deleteBeforeReplace, true);
+        assert.equal(diffDyno(olds, { ...same, mounts: ["other-data:/data"] }).deleteBeforeReplace, false);
+    });
     test("drift found by refresh is a change with equal inputs", () => {
         for (const s of ["missing", "exited", "oom-killed"] as const) {
             const d = diffDyno(state({ state: s }), base);
