@@ -4,23 +4,7 @@ import fc from "fast-check";
 import { AppJson, mapAddonPlan, parseAppJson } from "../../components/app-json";
 import { DynoformInputError } from "../../components/errors";
 
-/** Asserts `fn` throws a DynoformInputError with exactly this field, file and line. */
-function throwsInput(fn: () => unknown, field: string, reason: RegExp, file?: string, line?: number): DynoformInputError {
-    let caught: unknown;
-    try {
-        fn();
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof DynoformInputError, `expected a DynoformInputError, got ${String(caught)}`);
-    assert.equal(caught.field, field);
-    assert.equal(caught.file, file);
-    assert.equal(caught.line, line);
-    assert.match(caught.reason, reason);
-    const where = file === undefined ? "" : line === undefined ? `${file}: ` : `${file}:${line}: `;
-    assert.equal(caught.message, `${where}\`${field}\`: ${caught.reason}`);
-    return caught;
-}
+import { throwsInput } from "../support/input-error";
 
 /** Parses `lines` joined by newlines, so tests can count lines at a glance. */
 const parse = (lines: string[], file?: string) => parseAppJson(lines.join("\n"), file);

@@ -4,22 +4,7 @@ import fc from "fast-check";
 import { DEFAULT_DYNO_SIZE, DYNO_SIZES, DynoSizeSpec, resolveDynoSize } from "../../components/dyno-size";
 import { DynoformInputError } from "../../components/errors";
 
-/** Asserts `fn` throws a DynoformInputError on exactly `field`, with no file or line. */
-function throwsInput(fn: () => unknown, field: string, reason: RegExp): DynoformInputError {
-    let caught: unknown;
-    try {
-        fn();
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof DynoformInputError, `expected a DynoformInputError, got ${String(caught)}`);
-    assert.equal(caught.field, field);
-    assert.equal(caught.file, undefined);
-    assert.equal(caught.line, undefined);
-    assert.match(caught.reason, reason);
-    assert.equal(caught.message, `\`${field}\`: ${caught.reason}`);
-    return caught;
-}
+import { throwsInput } from "../support/input-error";
 
 const KNOWN = ["eco", "basic", "standard-1x", "standard-2x", "performance-m", "performance-l"];
 

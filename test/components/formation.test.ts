@@ -16,23 +16,7 @@ import {
 } from "../../components/formation";
 import { ProcessType } from "../../components/procfile";
 
-/** Asserts `fn` throws a DynoformInputError with exactly this field, file and line. */
-function throwsInput(fn: () => unknown, field: string, reason: RegExp, file?: string, line?: number): DynoformInputError {
-    let caught: unknown;
-    try {
-        fn();
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof DynoformInputError, `expected a DynoformInputError, got ${String(caught)}`);
-    assert.equal(caught.field, field);
-    assert.equal(caught.file, file);
-    assert.equal(caught.line, line);
-    assert.match(caught.reason, reason);
-    const where = file === undefined ? "" : line === undefined ? `${file}: ` : `${file}:${line}: `;
-    assert.equal(caught.message, `${where}\`${field}\`: ${caught.reason}`);
-    return caught;
-}
+import { throwsInput } from "../support/input-error";
 
 const procfile = (...names: string[]): ProcessType[] => names.map((name, i) => ({ name, command: `run-${name}`, line: i + 1 }));
 const std1x = DYNO_SIZES["standard-1x"];

@@ -4,23 +4,11 @@ import fc from "fast-check";
 import { DynoformInputError } from "../../components/errors";
 import { formatProcfile, parseProcfile } from "../../components/procfile";
 
-/** Asserts `fn` throws a DynoformInputError with exactly this field, file and line. */
-function throwsInput(fn: () => unknown, field: string, file: string, line: number | undefined, reason: RegExp): DynoformInputError {
-    let caught: unknown;
-    try {
-        fn();
-    } catch (e) {
-        caught = e;
-    }
-    assert.ok(caught instanceof DynoformInputError, `expected a DynoformInputError, got ${String(caught)}`);
-    assert.equal(caught.field, field);
-    assert.equal(caught.file, file);
-    assert.equal(caught.line, line);
-    assert.match(caught.reason, reason);
-    const where = line === undefined ? file : `${file}:${line}`;
-    assert.equal(caught.message, `${where}: \`${field}\`: ${caught.reason}`);
-    return caught;
-}
+import { throwsInput } from "../support/input-error";
+
+/** Procfile errors always carry a file: arguments in (field, file, line, reason) order. */
+const throwsAt = (fn: () => unknown, field: string, file: string, line: number | undefined, reason: RegExp) =>
+    throwsInput(fn, field, reason, file, line);
 
 describe("parseProcfile", () => {
     test("reads name: command lines with their line numbers", () => {
@@ -67,7 +55,7 @@ describe("parseProcfile", () => {
     });
 
     test("a line without a colon: names the line and shows its text", () => {
-        throwsInput(
+        throwsAt(
             () => parseProcfile("web: npm start\n\nworker node worker.js\n", "apps/api/Procfile"),
             "Procfile line 3",
             "apps/api/Procfile",
@@ -78,32 +66,32 @@ describe("parseProcfile", () => {
 
     test("a long offending line is shown truncated", () => {
         const long = `x${"y".repeat(200)}`;
-        const e = throwsInput(() => parseProcfile(long), "Procfile line 1", "Procfile", 1, /no colon/);
+        const e = throwsAt(() => parseProcfile(long), "Procfile line 1", "Procfile", 1, /no colon/);
         assert.ok(e.reason.includes(`"x${"y".repeat(59)}…"`), e.reason);
         assert.ok(!e.reason.includes("y".repeat(61)), e.reason);
     });
 
     test("a line with nothing before the colon", () => {
-        throwsInput(() => parseProcfile("web: a\n  : npm start"), "Procfile line 2", "Procfile", 2, /no name before the colon/);
+        throwsAt(() => parseProcfile("web: a\n  : npm start"), "Procfile line 2", "Procfile", 2, /no name before the colon/);
     });
 
     test("invalid name characters: names the character and what is allowed", () => {
-        throwsInput(
+        throwsAt(
             () => parseProcfile("web: a\nwork.er: b"),
             "Procfile line 2",
             "Procfile",
             2,
             /process type name "work.er" contains "\."; names use only letters, digits, "_" and "-"/,
         );
-        throwsInput(() => parseProcfile("my web: a"), "Procfile line 1", "Procfile", 1, /"my web" contains " "/);
+        throwsAt(() => parseProcfile("my web: a"), "Procfile line 1", "Procfile", 1, /"my web" contains " "/);
     });
 
     test("empty command: names the process type", () => {
-        throwsInput(() => parseProcfile("web: a\nworker:   \n"), "Procfile.worker", "Procfile", 2, /"worker" has an empty command.*"worker: npm start"/);
+        throwsAt(() => parseProcfile("web: a\nworker:   \n"), "Procfile.worker", "Procfile", 2, /"worker" has an empty command.*"worker: npm start"/);
     });
 
     test("duplicate name: names the second line and the first", () => {
-        throwsInput(
+        throwsAt(
             () => parseProcfile("web: a\nworker: b\n\nweb: c\n"),
             "Procfile.web",
             "Procfile",
@@ -113,7 +101,7 @@ describe("parseProcfile", () => {
     });
 
     test("names differing only in case are duplicates", () => {
-        throwsInput(
+        throwsAt(
             () => parseProcfile("web: a\nWeb: b\n"),
             "Procfile.Web",
             "Procfile",
@@ -124,7 +112,7 @@ describe("parseProcfile", () => {
 
     test("empty Procfile: no line, says what to add", () => {
         for (const text of ["", "\n\n", "# nothing yet\r\n", "\uFEFF"]) {
-            throwsInput(() => parseProcfile(text, "Procfile.dev"), "Procfile", "Procfile.dev", undefined, /no process types found.*"web: npm start"/);
+            throwsAt(() => parseProcfile(text, "Procfile.dev"), "Procfile", "Procfile.dev", undefined, /no process types found.*"web: npm start"/);
         }
     });
 });
@@ -211,7 +199,7 @@ describe("parseProcfile: properties", () => {
                     const lines = formatProcfile(types).split("\n").slice(0, -1);
                     const index = at % (lines.length + 1);
                     lines.splice(index, 0, `${prefix}${bad}${suffix}: run`);
-                    const e = throwsInput(
+                    const e = throwsAt(
                         () => parseProcfile(lines.join("\n")),
                         `Procfile line ${index + 1}`,
                         "Procfile",
