@@ -4,7 +4,7 @@ import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 
 interface InfoOptions extends GlobalOptions {
-    version?: string;
+    release?: string;
 }
 
 /** Parses `v7` or `7`. Pure. */
@@ -16,13 +16,13 @@ export function parseVersion(arg: string): number {
 
 /** `dynoform releases:info [vN]`: one release's image, config keys and formation. */
 export const releasesInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
-    command: "releases:info [version]",
+    command: "releases:info [release]",
     describe: "Show one release (the current one by default)",
-    builder: (y) => y.positional("version", { type: "string" }).example("$0 releases:info v3", ""),
+    builder: (y) => y.positional("release", { type: "string", describe: "v1, v2, ..." }).example("$0 releases:info v3", ""),
     handler: async (argv) => {
         const { outputs } = await stackOutputs(argv);
         const releases = releasesOf(outputs);
-        const wanted = argv.version ? parseVersion(argv.version) : releases[releases.length - 1]?.version;
+        const wanted = argv.release ? parseVersion(argv.release) : releases[releases.length - 1]?.version;
         const r = releases.find((x) => x.version === wanted);
         if (!r) throw new UsageError(`no release v${wanted ?? "?"} on ${argv.stack} (releases: ${releases.map((x) => `v${x.version}`).join(", ") || "none"})`);
         if (argv.json) {

@@ -8,7 +8,7 @@ import { readStackFile } from "../stack-settings";
 import { parseVersion } from "./releases-info";
 
 interface RollbackOptions extends EditOptions {
-    version?: string;
+    release?: string;
 }
 
 /**
@@ -16,15 +16,15 @@ interface RollbackOptions extends EditOptions {
  * release. The formation stays as it is (as on Heroku).
  */
 export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
-    command: "rollback [version]",
+    command: "rollback [release]",
     describe: "Deploy an earlier release's image and config again (the previous one by default)",
-    builder: (y) => withUp(y).positional("version", { type: "string" }).example("$0 rollback v3", ""),
+    builder: (y) => withUp(y).positional("release", { type: "string", describe: "v1, v2, ..." }).example("$0 rollback v3", ""),
     handler: async (argv) => {
         const { outputs } = await stackOutputs(argv);
         const releases = releasesOf(outputs);
         const current = releases[releases.length - 1];
         if (!current) throw new UsageError(`${argv.stack} has no releases yet`);
-        const target = argv.version ? parseVersion(argv.version) : current.version - 1;
+        const target = argv.release ? parseVersion(argv.release) : current.version - 1;
         const release = releases.find((r) => r.version === target);
         const snapshots = (outputs.configSnapshots?.value ?? {}) as Record<string, Record<string, string>>;
         const snapshot = snapshots[String(target)];
