@@ -1,6 +1,14 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
-import { ROUTER_CONF_DIR, ROUTER_CONF_FILE, ROUTER_LISTEN_PORT, RouterConfig, Upstream } from "../infra/docker/router-config";
+import {
+    ROUTER_CONF_DIR,
+    ROUTER_CONF_FILE,
+    ROUTER_LISTEN_PORT,
+    ROUTER_SYNC,
+    ROUTER_SYNC_SCRIPT,
+    RouterConfig,
+    Upstream,
+} from "../infra/docker/router-config";
 import { Volume } from "../infra/docker/volume";
 
 /** Type token of {@link Router}. */
@@ -25,10 +33,20 @@ export interface RouterArgs {
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
-/** The router container's command: start with a 503 page until the first config arrives. */
-export const ROUTER_COMMAND =
-    `[ -s ${ROUTER_CONF_FILE} ] || printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\\n' > ${ROUTER_CONF_FILE}; ` +
-    `exec nginx -g 'daemon off;'`;
+/**
+ * The router container's command: install the sync script, start with a 503 page until the
+ * first config arrives, run nginx, and re-resolve the dynos every second. SIGTERM/SIGQUIT go to
+ * nginx (graceful stop).
+ */
+export const ROUTER_COMMAND = [
+    `printf '%s' '${Buffer.from(ROUTER_SYNC_SCRIPT).toString("base64")}' | base64 -d > ${ROUTER_SYNC} && chmod 755 ${ROUTER_SYNC}`,
+    `[ -s ${ROUTER_CONF_FILE} ] || printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\\n' > ${ROUTER_CONF_FILE}`,
+    `${ROUTER_SYNC} >/dev/null 2>&1`,
+    "nginx -g 'daemon off;' & nginx=$!",
+    "trap 'kill -QUIT $nginx' TERM QUIT INT",
+    `while kill -0 $nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null 2>&1; sleep 1 & wait $!; done`,
+    "wait $nginx",
+].join("; ");
 
 /**
  * An app's HTTP router: an nginx container published on the host that spreads requests over

@@ -38,11 +38,42 @@ interface RouterConfigOutputs extends RouterConfigInputs {
     reloadedAt: string;
 }
 
+/** Port nginx listens on inside the router container. */
+export const ROUTER_LISTEN_PORT = 80;
+
 /** Where the config lives in the router container (a volume, so a recreated router keeps it). */
 export const ROUTER_CONF_DIR = "/etc/nginx/conf.d";
 export const ROUTER_CONF_FILE = `${ROUTER_CONF_DIR}/dynoform.conf`;
-/** Port nginx listens on inside the router container. */
-export const ROUTER_LISTEN_PORT = 80;
+/** The config with dyno names as `{{name}}`: the router resolves them into ROUTER_CONF_FILE. */
+export const ROUTER_TEMPLATE_FILE = `${ROUTER_CONF_DIR}/dynoform.tmpl`;
+/** Where the router keeps its sync script. */
+export const ROUTER_SYNC = "/usr/local/bin/dynoform-router-sync";
+
+/**
+ * Renders the live config from the template with each dyno's current address, and reloads
+ * nginx when that changed. The router runs it every second and after each RouterConfig
+ * update, so a dyno that Docker restarted (a new address) or a daemon restart is followed
+ * within a second, a dyno that does not resolve is left out, and no dyno means a 503 page.
+ * nginx itself resolves names only when it loads its config.
+ */
+export const ROUTER_SYNC_SCRIPT = `#!/bin/sh
+tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
+[ -f "$tmpl" ] || exit 0
+new=$(mktemp)
+cp "$tmpl" "$new"
+for name in $(grep -o '{{[^}]*}}' "$tmpl" | tr -d '{}' | sort -u); do
+  ip=$(getent hosts "$name" | awk '{ print $1; exit }')
+  if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; fi
+done
+if ! grep -q '^ *server [0-9]' "$new" && grep -q '^upstream' "$new"; then
+  printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\n' > "$new"
+fi
+if cmp -s "$new" "$out"; then rm -f "$new"; exit 0; fi
+cp "$out" "$out.old" 2>/dev/null
+mv "$new" "$out"
+chmod 644 "$out"
+if nginx -t -q; then nginx -s reload; else mv "$out.old" "$out"; exit 1; fi
+`;
 
 /** The nginx configuration for an app's web dynos. Pure: tested without Docker. */
 export function renderRouterConfig(app: string, upstreams: Array<{ host: string; port: number }>): string {
@@ -58,7 +89,7 @@ export function renderRouterConfig(app: string, upstreams: Array<{ host: string;
     }
     return [
         "upstream dynos {",
-        ...upstreams.map((u) => `    server ${u.host}:${u.port} max_fails=1 fail_timeout=2s;`),
+        ...upstreams.map((u) => `    server {{${u.host}}}:${u.port} max_fails=1 fail_timeout=2s;`),
         "    keepalive 32;",
         "}",
         "server {",
@@ -92,11 +123,8 @@ async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
     const config: string = require(SELF).renderRouterConfig(inputs.app, inputs.upstreams);
     const container = connectDocker(inputs.dockerHost).getContainer(inputs.container);
     const b64 = Buffer.from(config).toString("base64");
-    // Write, test and reload atomically: a bad config never replaces the running one.
-    const script =
-        `echo '${b64}' | base64 -d > ${ROUTER_CONF_FILE}.new && ` +
-        `cp ${ROUTER_CONF_FILE} ${ROUTER_CONF_FILE}.old 2>/dev/null; mv ${ROUTER_CONF_FILE}.new ${ROUTER_CONF_FILE} && ` +
-        `if nginx -t -q; then nginx -s reload; else mv ${ROUTER_CONF_FILE}.old ${ROUTER_CONF_FILE}; exit 1; fi`;
+    // Write the template, then render, test and reload: a bad config never replaces the running one.
+    const script = `echo '${b64}' | base64 -d > ${ROUTER_TEMPLATE_FILE} && ${ROUTER_SYNC}`;
     let result: { exitCode: number; output: string };
     try {
         result = await execIn(container, ["sh", "-c", script]);

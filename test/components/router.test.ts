@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Router, ROUTER_COMMAND, RouterArgs } from "../../components/router";
+import { ROUTER_SYNC, ROUTER_SYNC_SCRIPT } from "../../infra/docker/router-config";
 import { ROUTER_CONF_DIR, ROUTER_CONF_FILE, ROUTER_LISTEN_PORT } from "../../infra/docker/router-config";
 import { RandomSecret } from "../../infra/random/secret";
 import { installMocks, isSecret, promiseOf, Recorder, T } from "../support/mocks";
@@ -57,10 +58,13 @@ describe("Router: resources", () => {
         assert.equal(nginx.env, undefined);
     });
 
-    test("the router command serves 503 until a config arrives, then runs nginx in the foreground", () => {
-        assert.ok(ROUTER_COMMAND.startsWith(`[ -s ${ROUTER_CONF_FILE} ] || printf`));
-        assert.match(ROUTER_COMMAND, new RegExp(`listen ${ROUTER_LISTEN_PORT} default_server; return 503;`));
-        assert.ok(ROUTER_COMMAND.endsWith(`exec nginx -g 'daemon off;'`));
+    test("the router command installs the sync script, serves 503 until a config arrives, runs nginx and re-resolves every second", () => {
+        const installed = Buffer.from(/printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)/.exec(ROUTER_COMMAND)![1], "base64").toString();
+        assert.equal(installed, ROUTER_SYNC_SCRIPT);
+        assert.match(ROUTER_COMMAND, new RegExp(`\\[ -s ${ROUTER_CONF_FILE} \\] \\|\\| printf 'server \\{ listen ${ROUTER_LISTEN_PORT} default_server; return 503; \\}`));
+        assert.match(ROUTER_COMMAND, /nginx -g 'daemon off;' & nginx=\$!/);
+        assert.match(ROUTER_COMMAND, /trap 'kill -QUIT \$nginx' TERM QUIT INT/);
+        assert.match(ROUTER_COMMAND, new RegExp(`while kill -0 \\$nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null 2>&1; sleep 1`));
     });
 });
 
