@@ -7,6 +7,7 @@ import { progressPrinter } from "../progress";
 interface DestroyOptions extends GlobalOptions {
     confirm?: string;
     yes: boolean;
+    "delete-addon-data": boolean;
 }
 
 /** `dynoform destroy`: removes the app's containers, network and router; add-on data volumes are kept. */
@@ -17,6 +18,12 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
         y
             .option("confirm", { type: "string", describe: "The app name, to confirm without a prompt" })
             .option("yes", { alias: "y", type: "boolean", default: false, hidden: true })
+            .option("delete-addon-data", {
+                type: "boolean",
+                default: false,
+                describe: "Also delete the add-ons' data volumes (PostgreSQL and Redis data): cannot be undone",
+            })
+            .example("$0 destroy --stack review-42 --confirm hello --delete-addon-data", "remove a review app and its data")
             .example("$0 destroy --stack staging --confirm hello", "remove hello's staging stack"),
     handler: async (argv) => {
         const { view, stack } = await openValidated(argv);
@@ -31,11 +38,19 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
                 return;
             }
         }
+        if (argv["delete-addon-data"]) {
+            // The volumes' delete runs the copy of their settings in state: record the opt-in first.
+            await stack.setConfig("dynoform:deleteAddonDataOnDestroy", { value: "true" });
+            await stack.up({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say) });
+        }
         const result = await stack.destroy({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say) });
+        if (argv["delete-addon-data"]) await stack.removeConfig("dynoform:deleteAddonDataOnDestroy");
         if (argv.json) {
             process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges }, null, 2) + "\n");
             return;
         }
-        process.stdout.write(`${app} destroyed on ${argv.stack}; add-on data volumes were kept\n`);
+        process.stdout.write(
+            `${app} destroyed on ${argv.stack}; ${argv["delete-addon-data"] ? "add-on data volumes were deleted" : "add-on data volumes were kept"}\n`,
+        );
     },
 };

@@ -149,7 +149,7 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         assert.equal(releasesAfter.length, releasesBefore.length, "no release recorded");
     });
 
-    test("add-on data survives the add-on container's removal and the app's destroy", async (t) => {
+    test("add-on data survives the add-on container's removal and the app's destroy; --delete-addon-data deletes it", async (t) => {
         if (!(await requireEngines(t))) return;
         const docker = connectDocker();
         const count = visitOf((await get()).body);
@@ -175,5 +175,20 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         const volumes = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name);
         assert.ok(volumes.includes(`hello-${project!.stack}-postgres-data`), "postgres volume kept after destroy");
         assert.ok(volumes.includes(`hello-${project!.stack}-redis-data`), "redis volume kept after destroy");
+
+        // A new deploy adopts the kept volumes (with a new password): the data is still there.
+        const again = await project!.cli(["up", "--yes"]);
+        assert.equal(again.code, 0, again.stderr);
+        const revived = await eventually("the redeployed app to answer", async () => {
+            const p = await get();
+            return p.status === 200 ? p : undefined;
+        });
+        assert.ok(visitOf(revived.body) > visitOf(page.body), "visits from before the destroy are still counted");
+
+        const wipe = await project!.cli(["destroy", "--confirm", project!.app, "--delete-addon-data"]);
+        assert.equal(wipe.code, 0, wipe.stderr);
+        assert.match(wipe.stdout, /add-on data volumes were deleted/);
+        const left = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name).filter((n) => n.startsWith(`hello-${project!.stack}-`));
+        assert.deepEqual(left, [], "--delete-addon-data removed the data volumes");
     });
 });
