@@ -4,7 +4,7 @@ import YAML from "yaml";
 import { validateAppArgs } from "../components/app";
 import { AppDefinition } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { configVars, normalizeFormation, StackSettings } from "../infra/program";
+import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/program";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
 
@@ -51,15 +51,11 @@ export function validateSettings(dir: string, view: StackFileView, stack: string
     if (!s.app) {
         throw new UsageError(`${path.relative(process.cwd(), stackFile(dir, stack)) || stackFile(dir, stack)} has no dynoform:app`);
     }
-    const resolve = (p?: string) => (p === undefined ? undefined : path.resolve(dir, p));
     try {
         const config: Record<string, string> = { ...(s.config ?? {}) };
         for (const k of view.secretKeys) config[k] = "";
         return validateAppArgs(s.app, {
-            source: s.image ? undefined : resolve(s.source),
-            image: s.image,
-            procfile: s.procfile && !s.procfile.includes("\n") ? resolve(s.procfile) : s.procfile,
-            appJson: resolve(s.appJson),
+            ...appSources(s, dir),
             formation: s.formation,
             addons: s.addons,
             config,

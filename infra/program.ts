@@ -1,6 +1,7 @@
+import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
-import { App } from "../components/app";
+import { App, AppArgs } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
 import { FormationSpec } from "../components/formation";
@@ -79,6 +80,23 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
 }
 
+/**
+ * Where the app comes from: its source folder is built, unless an image is pinned (promote,
+ * rollback); then the image runs and the source folder still holds its Procfile and app.json.
+ * Paths are relative to the project folder. Shared by the program and the CLI's checks.
+ */
+export function appSources(settings: StackSettings, projectDir: string): Pick<AppArgs, "source" | "image" | "procfile" | "appJson"> {
+    const resolve = (p?: string) => (p === undefined ? undefined : path.resolve(projectDir, p));
+    const source = resolve(settings.source);
+    let procfile = settings.procfile && !settings.procfile.includes("\n") ? resolve(settings.procfile) : settings.procfile;
+    let appJson = resolve(settings.appJson);
+    if (settings.image && source) {
+        procfile ??= path.join(source, "Procfile");
+        if (appJson === undefined && fs.existsSync(path.join(source, "app.json"))) appJson = path.join(source, "app.json");
+    }
+    return { source: settings.image ? undefined : source, image: settings.image, procfile, appJson };
+}
+
 /** What the CLI passes to one run of the program, beside the stack config. */
 export interface ProgramOverrides {
     /** Describes the release this run makes (`Scale web=3`, `Rollback to v4`). */
@@ -91,17 +109,13 @@ export interface ProgramOverrides {
  */
 export async function appProgram(projectDir: string = process.cwd(), overrides: ProgramOverrides = {}) {
     const { settings, secrets } = readStackSettings();
-    const resolve = (p?: string) => (p === undefined ? undefined : path.resolve(projectDir, p));
     const secretVars: Record<string, pulumi.Input<string>> = {};
     if (secrets) {
         const keys = Object.keys(await new Promise<Record<string, string>>((r) => secrets.apply((s) => r(s ?? {}))));
         for (const key of keys) secretVars[key] = secrets.apply((s) => String(s[key]));
     }
     const app = new App(settings.app, {
-        source: settings.image ? undefined : resolve(settings.source),
-        image: settings.image,
-        procfile: settings.procfile && !settings.procfile.includes("\n") ? resolve(settings.procfile) : settings.procfile,
-        appJson: resolve(settings.appJson),
+        ...appSources(settings, projectDir),
         formation: settings.formation,
         addons: settings.addons,
         config: { ...(settings.config ?? {}), ...secretVars },
