@@ -7,6 +7,7 @@ import { progressPrinter } from "../progress";
 export const refreshCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     command: "refresh",
     describe: "Read the actual containers into the stack's state (drift shows here; `up` heals it)",
+    builder: (y) => y.example("$0 refresh --stack production", "report crashed, exited or removed dynos"),
     handler: async (argv) => {
         const { stack } = await openValidated(argv);
         const drift: Array<{ name: string; state: string }> = [];

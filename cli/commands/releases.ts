@@ -6,6 +6,7 @@ import { GlobalOptions } from "../options";
 export const releasesCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     command: "releases",
     describe: "List releases, newest first",
+    builder: (y) => y.example("$0 releases --stack production", "").example("$0 releases --json", "machine-readable history"),
     handler: async (argv) => {
         const { app, outputs } = await stackOutputs(argv);
         const releases = releasesOf(outputs).slice().reverse();
