@@ -1,6 +1,7 @@
 import * as http from "http";
 import { EngineEvent, Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../../infra/docker/client";
+import { execIn as execInContainer } from "../../infra/docker/exec";
 import { demuxLogs } from "../../infra/docker/logs";
 
 /** `docker inspect` of a container, or undefined when there is none by that name or ID. */
@@ -40,19 +41,8 @@ export async function runOnce(
 
 /** Runs a shell line inside a running container (`docker exec`) and returns its output. */
 export async function execIn(nameOrId: string, cmd: string): Promise<string> {
-    const exec = await connectDocker().getContainer(nameOrId).exec({
-        Cmd: ["/bin/sh", "-c", cmd],
-        AttachStdout: true,
-        AttachStderr: true,
-    });
-    const stream = await exec.start({ hijack: true, stdin: false });
-    const chunks: Buffer[] = [];
-    await new Promise<void>((resolve, reject) => {
-        stream.on("data", (c: Buffer) => chunks.push(c));
-        stream.on("end", resolve);
-        stream.on("error", reject);
-    });
-    return demuxLogs(Buffer.concat(chunks));
+    const { output } = await execInContainer(connectDocker().getContainer(nameOrId), ["/bin/sh", "-c", cmd]);
+    return output;
 }
 
 /** GET http://ip:port/ with a short deadline; the body, or undefined when nothing answered. */
