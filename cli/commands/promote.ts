@@ -1,5 +1,3 @@
-import * as fs from "fs";
-import * as path from "path";
 import { CommandModule } from "yargs";
 import { say } from "../deploy";
 import { configPath, EditOptions, editAndDeploy, StackEdit, withUp } from "../edit";
@@ -7,7 +5,7 @@ import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
 import { readAppOutputs, shortDigest } from "../stack-outputs";
-import { readStackFile, StackFileView } from "../stack-settings";
+import { readStackFile } from "../stack-settings";
 
 interface PromoteOptions extends EditOptions {
     from: string;
@@ -15,25 +13,16 @@ interface PromoteOptions extends EditOptions {
 }
 
 /**
- * The stack edit that makes `target` run `imageId`: `dynoform:image` (the program prefers it to
- * `source`, so nothing is built), plus the Procfile and app.json paths from `source`, which the
- * program no longer reads once it deploys an image. Config and add-ons are left alone. Pure.
+ * The stack edit that makes `target` run `imageId`: `dynoform:image`, which the program prefers
+ * to `source` (nothing is built; the Procfile and app.json are still read from the source folder,
+ * see appSources). Config, add-ons and formation stay the target's. Pure.
  */
-export function promotionEdit(dir: string, target: StackFileView, imageId: string, description: string): StackEdit {
-    const s = target.settings;
-    const set: StackEdit["set"] = [{ path: configPath("image"), value: imageId }];
-    const rel = (p: string) => path.relative(dir, path.resolve(dir, p)).split(path.sep).join("/") || ".";
-    const procfile = !s.procfile && s.source ? rel(path.join(s.source, "Procfile")) : undefined;
-    const appJson = !s.appJson && s.source && fs.existsSync(path.resolve(dir, s.source, "app.json")) ? rel(path.join(s.source, "app.json")) : undefined;
-    if (procfile) set.push({ path: configPath("procfile"), value: procfile });
-    if (appJson) set.push({ path: configPath("appJson"), value: appJson });
+export function promotionEdit(imageId: string, description: string): StackEdit {
     return {
-        set,
+        set: [{ path: configPath("image"), value: imageId }],
         remove: [],
         preview: (view) => {
             view.settings.image = imageId;
-            if (procfile) view.settings.procfile = procfile;
-            if (appJson) view.settings.appJson = appJson;
         },
         description,
     };
@@ -72,7 +61,7 @@ export const promoteCommand: CommandModule<GlobalOptions, PromoteOptions> = {
         say(`Promoting ${app}: ${argv.from} (${shortDigest(digest)}) -> ${argv.to} (${shortDigest(before)})`);
         const result = await editAndDeploy(
             { ...argv, stack: argv.to },
-            promotionEdit(dir, target, digest, `Promote from ${argv.from} (${shortDigest(digest)})`),
+            promotionEdit(digest, `Promote from ${argv.from} (${shortDigest(digest)})`),
         );
         if (argv.json) return;
         process.stdout.write(
