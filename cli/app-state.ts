@@ -35,9 +35,13 @@ export interface DynoStatus {
     container?: string;
 }
 
-/** Heroku's dyno states from Docker's container state. Pure. */
+/**
+ * Heroku's dyno states from Docker's container state. Pure. A dyno Docker is waiting to restart
+ * after a failure (non-zero exit or OOM kill) is crashed, as on Heroku: in a crash loop that is
+ * most of the time, with Docker's back-off between attempts.
+ */
 export function dynoState(s: { Status: string; Running: boolean; Restarting: boolean; ExitCode: number; OOMKilled: boolean }): DynoStatus["state"] {
-    if (s.Restarting) return "restarting";
+    if (s.Restarting) return s.OOMKilled || s.ExitCode !== 0 ? "crashed" : "restarting";
     if (s.Running) return "up";
     if (s.Status === "created") return "starting";
     if (s.OOMKilled || s.ExitCode !== 0) return "crashed";

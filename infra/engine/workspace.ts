@@ -42,31 +42,50 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
  * processes still alive, or from another host, are left alone.
  */
 export function clearStaleLocks(backendUrl: string, stack: string, report: Reporter): string[] {
-    if (!backendUrl.startsWith("file://")) return [];
-    const root = path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi", "locks");
-    if (!fs.existsSync(root)) return [];
     const removed: string[] = [];
-    for (const org of fs.readdirSync(root)) {
-        for (const project of fs.readdirSync(path.join(root, org))) {
-            const dir = path.join(root, org, project, stack);
-            if (!fs.existsSync(dir)) continue;
-            for (const f of fs.readdirSync(dir).filter((n) => n.endsWith(".json"))) {
-                const file = path.join(dir, f);
-                let lock: { pid?: number; hostname?: string; timestamp?: string };
-                try {
-                    lock = JSON.parse(fs.readFileSync(file, "utf8"));
-                } catch {
-                    continue;
-                }
-                if (lock.hostname !== os.hostname() || !lock.pid || processAlive(lock.pid)) continue;
-                fs.rmSync(file, { force: true });
-                fs.rmSync(`${file}.attrs`, { force: true });
-                removed.push(file);
-                report(`removed a stale lock on stack ${stack}: the update started ${lock.timestamp} by pid ${lock.pid} was interrupted`);
-            }
+    for (const file of stackLockFiles(backendUrl, stack)) {
+        let lock: { pid?: number; hostname?: string; timestamp?: string };
+        try {
+            lock = JSON.parse(fs.readFileSync(file, "utf8"));
+        } catch {
+            continue;
         }
+        if (lock.hostname !== os.hostname() || !lock.pid || processAlive(lock.pid)) continue;
+        fs.rmSync(file, { force: true });
+        fs.rmSync(`${file}.attrs`, { force: true });
+        removed.push(file);
+        report(`removed a stale lock on stack ${stack}: the update started ${lock.timestamp} by pid ${lock.pid} was interrupted`);
     }
     return removed;
+}
+
+/** The lock files a file backend holds for a stack (any project); none for other backends. */
+export function stackLockFiles(backendUrl: string, stack: string): string[] {
+    const root = fileBackendRoot(backendUrl);
+    if (!root || !fs.existsSync(path.join(root, "locks"))) return [];
+    const files: string[] = [];
+    for (const org of fs.readdirSync(path.join(root, "locks"))) {
+        for (const project of fs.readdirSync(path.join(root, "locks", org))) {
+            const dir = path.join(root, "locks", org, project, stack);
+            if (!fs.existsSync(dir)) continue;
+            files.push(...fs.readdirSync(dir).filter((n) => n.endsWith(".json")).map((n) => path.join(dir, n)));
+        }
+    }
+    return files;
+}
+
+/** The checkpoint files a file backend holds for a stack (`stacks/<project>/<stack>.json[.gz]`, or the legacy `stacks/<stack>.json`). */
+export function stackCheckpointFiles(backendUrl: string, stack: string): string[] {
+    const root = fileBackendRoot(backendUrl);
+    if (!root || !fs.existsSync(path.join(root, "stacks"))) return [];
+    const dirs = [path.join(root, "stacks"), ...fs.readdirSync(path.join(root, "stacks")).map((d) => path.join(root, "stacks", d))];
+    return dirs.flatMap((d) => [`${stack}.json`, `${stack}.json.gz`].map((n) => path.join(d, n))).filter((f) => fs.existsSync(f));
+}
+
+/** `<dir>/.pulumi` of a `file://<dir>` backend URL; undefined for other backends. */
+function fileBackendRoot(backendUrl: string): string | undefined {
+    if (!backendUrl.startsWith("file://")) return undefined;
+    return path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi");
 }
 
 function processAlive(pid: number): boolean {

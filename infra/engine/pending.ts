@@ -1,0 +1,101 @@
+import * as fs from "fs";
+import { Deployment, Stack } from "@pulumi/pulumi/automation";
+import { connectDocker } from "../docker/client";
+import { LABEL } from "../docker/labels";
+import { Reporter } from "../toolchain/report";
+import { stackCheckpointFiles, stackLockFiles } from "./workspace";
+
+/** One operation an interrupted update left in the stack's state (`deployment.pending_operations`). */
+export interface PendingOperation {
+    type: string;
+    resource: { urn: string; type: string; id?: string; inputs?: Record<string, unknown>; outputs?: Record<string, unknown> };
+}
+
+/** A container as Docker lists it: enough to tell whose it is. */
+export interface ListedContainer {
+    Id: string;
+    Names: string[];
+    Labels: Record<string, string>;
+}
+
+/** `creating tiny-web-2` for each operation. Pure. */
+export function describePending(ops: PendingOperation[]): string[] {
+    return ops.map((op) => `${op.type} ${op.resource.urn.split("::").pop()}`);
+}
+
+/** Every container name and ID the state's resources record (dynos keep the name as ID and the Docker ID as `containerId`). Pure. */
+export function containersInState(resources: Array<{ id?: string; outputs?: Record<string, unknown> }>): Set<string> {
+    const known = new Set<string>();
+    for (const r of resources) {
+        for (const v of [r.id, r.outputs?.containerId, r.outputs?.containerName]) {
+            if (typeof v === "string" && v) known.add(v);
+        }
+    }
+    return known;
+}
+
+/**
+ * The containers a pending dyno create may have left behind: labelled with that dyno of that
+ * app and stack, and recorded nowhere in the state. Pure.
+ */
+export function orphansOf(op: PendingOperation, containers: ListedContainer[], known: Set<string>): ListedContainer[] {
+    const i = op.resource.inputs ?? {};
+    if (op.type !== "creating" || !op.resource.type.endsWith("docker:Dyno")) return [];
+    if (typeof i.app !== "string" || typeof i.stack !== "string" || typeof i.processType !== "string" || i.index === undefined) return [];
+    const dyno = `${i.processType}.${i.index}`;
+    return containers.filter(
+        (c) =>
+            c.Labels[LABEL.app] === i.app &&
+            c.Labels[LABEL.stack] === i.stack &&
+            c.Labels[LABEL.role] === "dyno" &&
+            c.Labels[LABEL.dyno] === dyno &&
+            !known.has(c.Id) &&
+            !c.Names.some((n) => known.has(n.replace(/^\//, ""))),
+    );
+}
+
+/**
+ * Clears what an interrupted update (SIGKILL, a crash) left in a file backend's state: its
+ * pending operations. Pulumi keeps a pending create without a resource, so the container that
+ * create may have started would stay running, unknown to the state, next to the one the next
+ * `up` creates. Such containers are found by their labels and removed (`up` creates the dyno
+ * again); then the state is imported without the pending operations. Pending updates and
+ * deletes need nothing: their resources are in state, and the refresh `up` starts with reads
+ * them. Does nothing while a live process holds the stack's lock, or on other backends.
+ */
+export async function resolvePendingOperations(stack: Stack, report: Reporter): Promise<{ operations: string[]; removed: string[] }> {
+    const none = { operations: [], removed: [] };
+    const backend = stack.workspace.envVars.PULUMI_BACKEND_URL ?? "";
+    const files = stackCheckpointFiles(backend, stack.name);
+    // Cheap test first: a checkpoint without pending operations has no such key at all.
+    if (files.length === 0 || files.every((f) => !f.endsWith(".gz") && !fs.readFileSync(f, "utf8").includes('"pending_operations"'))) {
+        return none;
+    }
+    if (stackLockFiles(backend, stack.name).length > 0) return none;
+    const state: Deployment = await stack.exportStack();
+    const ops = (state.deployment?.pending_operations ?? []) as PendingOperation[];
+    if (ops.length === 0) return none;
+    const operations = describePending(ops);
+    report(
+        `the last update of stack ${stack.name} was interrupted with ${ops.length} operation(s) in flight ` +
+            `(${operations.join(", ")}); Dynoform checks their containers against the state`,
+    );
+    const known = containersInState(state.deployment.resources ?? []);
+    const docker = connectDocker();
+    const containers = (await docker.listContainers({
+        all: true,
+        filters: { label: [`${LABEL.stack}=${stack.name}`, `${LABEL.role}=dyno`] },
+    })) as ListedContainer[];
+    const removed: string[] = [];
+    for (const op of ops) {
+        for (const c of orphansOf(op, containers, known)) {
+            const name = c.Names[0]?.replace(/^\//, "") ?? c.Id;
+            await docker.getContainer(c.Id).remove({ force: true, v: false });
+            removed.push(name);
+            report(`removed container ${name} (${c.Labels[LABEL.dyno]}): the interrupted update started it but never recorded it in state`);
+        }
+    }
+    await stack.importStack({ ...state, deployment: { ...state.deployment, pending_operations: [] } });
+    report(`cleared ${ops.length} pending operation(s) from the state of stack ${stack.name}`);
+    return { operations, removed };
+}

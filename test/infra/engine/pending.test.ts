@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import { LABEL } from "../../../infra/docker/labels";
+import { containersInState, describePending, ListedContainer, orphansOf, PendingOperation } from "../../../infra/engine/pending";
+
+const DYNO = "pulumi-nodejs:dynamic/docker:Dyno";
+const urn = (name: string) => `urn:pulumi:dev::tiny::dynoform:index:App$dynoform:index:Formation$${DYNO}::${name}`;
+
+function op(type: string, name: string, inputs: Record<string, unknown>, resourceType = DYNO): PendingOperation {
+    return { type, resource: { urn: urn(name), type: resourceType, inputs } };
+}
+
+function container(name: string, id: string, labels: Record<string, string>): ListedContainer {
+    return { Id: id, Names: [`/${name}`], Labels: labels };
+}
+
+const web2 = { app: "tiny", stack: "dev", processType: "web", index: 2 };
+const labels = (dyno: string, extra: Record<string, string> = {}) => ({
+    [LABEL.app]: "tiny",
+    [LABEL.stack]: "dev",
+    [LABEL.role]: "dyno",
+    [LABEL.dyno]: dyno,
+    ...extra,
+});
+
+describe("pending operations left by an interrupted update", () => {
+    test("describePending names each operation and its resource", () => {
+        assert.deepEqual(describePending([op("creating", "tiny-web-2", web2), op("deleting", "tiny-worker-1", {})]), [
+            "creating tiny-web-2",
+            "deleting tiny-worker-1",
+        ]);
+    });
+
+    test("containersInState collects resource IDs and the containers' names and Docker IDs", () => {
+        const known = containersInState([
+            { id: "tiny-dev.web.1.aaaaaa", outputs: { containerId: "1111", containerName: "tiny-dev.web.1.aaaaaa" } },
+            { id: "tiny-dev", outputs: {} },
+            {},
+        ]);
+        assert.deepEqual([...known].sort(), ["1111", "tiny-dev", "tiny-dev.web.1.aaaaaa"]);
+    });
+
+    test("a pending dyno create orphans only that dyno's containers the state does not know", () => {
+        const known = containersInState([{ id: "tiny-dev.web.2.aaaaaa", outputs: { containerId: "2222" } }]);
+        const containers = [
+            container("tiny-dev.web.2.aaaaaa", "2222", labels("web.2")), // in state: kept
+            container("tiny-dev.web.2.bbbbbb", "3333", labels("web.2")), // the interrupted create: orphan
+            container("tiny-dev.web.3.cccccc", "4444", labels("web.3")), // another dyno: not this op's
+            container("other-dev.web.2.dddddd", "5555", { ...labels("web.2"), [LABEL.app]: "other" }), // another app
+            container("tiny-dev.release.eeeeee", "6666", labels("web.2", { [LABEL.role]: "release" })), // a one-off
+        ];
+        assert.deepEqual(orphansOf(op("creating", "tiny-web-2", web2), containers, known).map((c) => c.Id), ["3333"]);
+    });
+
+    test("pending updates, deletes and creates of other resource types orphan nothing", () => {
+        const containers = [container("tiny-dev.web.2.bbbbbb", "3333", labels("web.2"))];
+        assert.deepEqual(orphansOf(op("updating", "tiny-web-2", web2), containers, new Set()), []);
+        assert.deepEqual(orphansOf(op("deleting", "tiny-web-2", web2), containers, new Set()), []);
+        assert.deepEqual(orphansOf(op("creating", "tiny-net", web2, "pulumi-nodejs:dynamic/docker:Network"), containers, new Set()), []);
+    });
+
+    test("a pending create whose inputs are not known (secret or missing) orphans nothing", () => {
+        const containers = [container("tiny-dev.web.2.bbbbbb", "3333", labels("web.2"))];
+        assert.deepEqual(orphansOf(op("creating", "tiny-web-2", { app: "tiny", stack: "dev" }), containers, new Set()), []);
+    });
+});
