@@ -264,7 +264,8 @@ function ipOf(info: Docker.ContainerInspectInfo, network?: string): string {
     return chosen?.IPAddress ?? "";
 }
 
-function acceptsConnections(host: string, port: number): Promise<boolean> {
+/** True when a TCP connection to `host:port` opens within a second (the readiness probe of a dyno with a port). */
+export function acceptsConnections(host: string, port: number): Promise<boolean> {
     if (!host) return Promise.resolve(false);
     return new Promise((resolve) => {
         const socket = net.connect({ host, port });
