@@ -7,9 +7,9 @@
  *   missing) with the same image, command, memory, swap, CPU shares, init and restart policy;
  * - N `docker run -d` in parallel, same settings.
  * The two baselines return before their containers answer, so they are also timed until every
- * container accepts connections on $PORT. Also: the peak resident memory of the CLI's process
- * tree during each up, and where the time of the worst ratio goes (the CLI's output and the
- * engine's own event timestamps).
+ * container accepts connections on $PORT. Also: the peak resident memory and the CPU time of
+ * the CLI's process tree during each up, and where the time of the worst ratio goes (the CLI's
+ * output and the engine's own event timestamps).
  *
  * Run: `npx tsc -p . && node dist/bench/scale-out.js [--full | --sizes 1,10,30]`.
  */
@@ -37,7 +37,7 @@ import {
     runMain,
     runOk,
     timed,
-    TreeMemory,
+    TreeUsage,
     untilAccepting,
 } from "./support";
 
@@ -180,7 +180,7 @@ function upPhases(r: Row): Array<[string, number]> {
     const firstCreate = Math.min(...creates);
     const lastStart = Math.max(...starts);
     return [
-        ["CLI start, stack open, typed plan (a Pulumi preview)", planned],
+        ["CLI start, stack open, typed plan (pulumi stack output, config)", planned],
         ["refresh, program, engine diffs until the first dyno create", (firstCreate - t0) / 1000 - planned],
         ["dyno containers created and started (engine create..start)", (lastStart - firstCreate) / 1000],
         ["until every dyno accepts connections, router reload", (reload - lastStart) / 1000],
@@ -195,18 +195,26 @@ function createStartSpan(events: EngineEvent[]): number {
     return (Math.max(...starts) - Math.min(...creates)) / 1000;
 }
 
-function memoryLine(m: TreeMemory): string {
+function memoryLine(m: TreeUsage): string {
     const parts = Object.entries(m.byCommand)
         .sort((a, b) => b[1] - a[1])
         .map(([cmd, bytes]) => `${cmd} ${mib(bytes)}`);
     return `${mib(m.peakBytes)} (${parts.join(", ")})`;
 }
 
+function cpuLine(m: TreeUsage): string {
+    const total = Object.values(m.cpuSeconds).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(m.cpuSeconds)
+        .sort((a, b) => b[1] - a[1])
+        .map(([cmd, s]) => `${cmd} ${fmt(s)} s`);
+    return `${fmt(total)} s (${parts.join(", ")})`;
+}
+
 function report(rows: Row[], composeVersion: string): void {
     printTable(
         `0 -> N web dynos (${SIZE}, node HTTP server, same image and limits each way), seconds; ${machineLine()}`,
         ["N", "dynoform up", `docker-compose ${composeVersion} up`, "... until answering", "docker run x N", "... until answering", "CLI peak RSS"],
-        rows.map((r) => [String(r.n), fmt(r.up.seconds), fmt(r.compose), fmt(r.composeReady), fmt(r.dockerRun), fmt(r.dockerRunReady), mib(r.up.memory.peakBytes)]),
+        rows.map((r) => [String(r.n), fmt(r.up.seconds), fmt(r.compose), fmt(r.composeReady), fmt(r.dockerRun), fmt(r.dockerRunReady), mib(r.up.usage.peakBytes)]),
     );
     printTable(
         "Ratios (dynoform up / baseline; 'answering' baselines include the wait dynoform up also does)",
@@ -214,7 +222,7 @@ function report(rows: Row[], composeVersion: string): void {
         rows.map((r) => [String(r.n), ratio(r.up.seconds, r.compose), ratio(r.up.seconds, r.composeReady), ratio(r.up.seconds, r.dockerRun), ratio(r.up.seconds, r.dockerRunReady)]),
     );
     const largest = rows[rows.length - 1];
-    process.stdout.write(`\nCLI process tree at its peak during the N=${largest.n} up: ${memoryLine(largest.up.memory)}\n`);
+    process.stdout.write(`\nCLI process tree at its peak during the N=${largest.n} up: ${memoryLine(largest.up.usage)}\n`);
 
     const worst = rows.reduce((a, b) => (b.up.seconds / b.dockerRunReady > a.up.seconds / a.dockerRunReady ? b : a));
     printTable(
@@ -223,6 +231,7 @@ function report(rows: Row[], composeVersion: string): void {
         ["phase (CLI output and docker events timestamps)", "seconds", "share"],
         upPhases(worst).map(([what, s]) => [what, fmt(s), `${((100 * s) / worst.up.seconds).toFixed(0)}%`]),
     );
+    process.stdout.write(`CPU time of the CLI's process tree during that up: ${cpuLine(worst.up.usage)}\n`);
     const steps = worst.up.lines.filter((l) => /^[+~-] /.test(l.text)).map((l) => `  ${l.at.toFixed(2)} s  ${l.text}`);
     process.stdout.write(`Pulumi steps of that up (second printed, step and its own duration):\n${steps.join("\n")}\n`);
 }

@@ -77,17 +77,27 @@ export async function runOk(cmd: string, args: string[], opts: { cwd?: string; e
     return r.stdout;
 }
 
-/** Peak resident memory of a process tree, and the share of each command at that moment. */
-export interface TreeMemory {
+/** A process tree's peak resident memory (and each process's share at that moment), and the CPU time each process used. */
+export interface TreeUsage {
     peakBytes: number;
     byCommand: Record<string, number>;
+    cpuSeconds: Record<string, number>;
 }
 
 const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
+const CLOCK_TICKS = Number(spawnSync("getconf", ["CLK_TCK"], { encoding: "utf8" }).stdout.trim()) || 100;
 
-/** Resident memory of `root` and all its descendants now, from /proc/<pid>/stat. */
-function treeRss(root: number): TreeMemory {
-    const procs: Array<{ pid: number; ppid: number; comm: string; rss: number }> = [];
+interface TreeProcess {
+    pid: number;
+    name: string;
+    rss: number;
+    /** User and system CPU time so far, in clock ticks. */
+    cpuTicks: number;
+}
+
+/** `root` and all its descendants now, from /proc/<pid>/stat. */
+function treeNow(root: number): TreeProcess[] {
+    const procs: Array<TreeProcess & { ppid: number; comm: string }> = [];
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) continue;
         let stat: string;
@@ -98,7 +108,14 @@ function treeRss(root: number): TreeMemory {
         }
         const close = stat.lastIndexOf(")");
         const fields = stat.slice(close + 2).split(" ");
-        procs.push({ pid: Number(entry), ppid: Number(fields[1]), comm: stat.slice(stat.indexOf("(") + 1, close), rss: Number(fields[21]) * PAGE_SIZE });
+        procs.push({
+            pid: Number(entry),
+            ppid: Number(fields[1]),
+            comm: stat.slice(stat.indexOf("(") + 1, close),
+            name: "",
+            rss: Number(fields[21]) * PAGE_SIZE,
+            cpuTicks: Number(fields[11]) + Number(fields[12]),
+        });
     }
     const inTree = new Set([root]);
     for (let grew = true; grew; ) {
@@ -110,14 +127,9 @@ function treeRss(root: number): TreeMemory {
             }
         }
     }
-    const byCommand: Record<string, number> = {};
-    let total = 0;
-    for (const p of procs.filter((x) => inTree.has(x.pid))) {
-        const name = p.pid === root ? "dynoform CLI (node)" : p.comm === "node" ? nodeRole(p.pid) : p.comm;
-        byCommand[name] = (byCommand[name] ?? 0) + p.rss;
-        total += p.rss;
-    }
-    return { peakBytes: total, byCommand };
+    return procs
+        .filter((p) => inTree.has(p.pid))
+        .map((p) => ({ ...p, name: p.pid === root ? "dynoform CLI (node)" : p.comm === "node" ? nodeRole(p.pid) : p.comm }));
 }
 
 /** A node process of the CLI's tree by its script: the dynamic-provider host or the program's language host. */
@@ -133,24 +145,36 @@ function nodeRole(pid: number): string {
     return `node ${script.split("/").slice(-2).join("/")}`;
 }
 
-/** Samples a process tree's resident memory every `everyMs` until `stop()`, which returns the peak. */
-export function sampleTreeMemory(root: number, everyMs = 200): { stop(): TreeMemory } {
-    let peak: TreeMemory = { peakBytes: 0, byCommand: {} };
+const sumBy = (procs: TreeProcess[], value: (p: TreeProcess) => number): Record<string, number> => {
+    const out: Record<string, number> = {};
+    for (const p of procs) out[p.name] = (out[p.name] ?? 0) + value(p);
+    return out;
+};
+
+/**
+ * Samples a process tree every `everyMs` until `stop()`: the peak of its resident memory, and
+ * the CPU time of each process as last seen (a process's last few ms before it exits are lost).
+ */
+export function sampleTree(root: number, everyMs = 200): { stop(): TreeUsage } {
+    let peak = { peakBytes: 0, byCommand: {} as Record<string, number> };
+    const lastSeen = new Map<number, TreeProcess>();
     const sample = () => {
-        const now = treeRss(root);
-        if (now.peakBytes > peak.peakBytes) peak = now;
+        const now = treeNow(root);
+        for (const p of now) lastSeen.set(p.pid, p);
+        const total = now.reduce((a, p) => a + p.rss, 0);
+        if (total > peak.peakBytes) peak = { peakBytes: total, byCommand: sumBy(now, (p) => p.rss) };
     };
     sample();
     const timer = setInterval(sample, everyMs);
     return {
         stop() {
             clearInterval(timer);
-            return peak;
+            return { ...peak, cpuSeconds: sumBy([...lastSeen.values()], (p) => p.cpuTicks / CLOCK_TICKS) };
         },
     };
 }
 
-/** One run of the real CLI: wall time, output lines with the second they arrived, memory. */
+/** One run of the real CLI: wall time, output lines with the second they arrived, memory and CPU of its processes. */
 export interface CliRun {
     seconds: number;
     startedAt: number;
@@ -158,7 +182,7 @@ export interface CliRun {
     stdout: string;
     stderr: string;
     lines: Array<{ at: number; text: string }>;
-    memory: TreeMemory;
+    usage: TreeUsage;
 }
 
 /** Runs `dynoform <args>` in the project (the compiled CLI, as a user would); a failure throws. */
@@ -167,7 +191,7 @@ export async function runCli(project: CliProject, args: string[]): Promise<CliRu
     const start = process.hrtime.bigint();
     const h = project.spawnCli(args);
     h.child.stdin?.end();
-    const memory = sampleTreeMemory(h.child.pid!);
+    const sampler = sampleTree(h.child.pid!);
     const lines: CliRun["lines"] = [];
     let partial = "";
     h.child.stderr!.on("data", (c: Buffer) => {
@@ -178,9 +202,9 @@ export async function runCli(project: CliProject, args: string[]): Promise<CliRu
     });
     const code = await h.exited;
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const peak = memory.stop();
+    const usage = sampler.stop();
     if (code !== 0) throw new Error(`dynoform ${args.join(" ")} exited with ${code}:\n${h.err()}`);
-    return { seconds, startedAt, endedAt: Date.now(), stdout: h.out(), stderr: h.err(), lines, memory: peak };
+    return { seconds, startedAt, endedAt: Date.now(), stdout: h.out(), stderr: h.err(), lines, usage };
 }
 
 /** A tiny-app project (test/support/cli's TINY_APP) whose stack settings the bench rewrites. */
