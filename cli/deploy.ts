@@ -4,7 +4,7 @@ import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
 import { silentReporter } from "../infra/toolchain/report";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
-import { AppPlan, formatPlan, planApp } from "./plan";
+import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
 import { progressPrinter } from "./progress";
 import { readStackFile, validateSettings } from "./stack-settings";
@@ -48,10 +48,7 @@ export async function deploy(
     const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {
-        throw new Error(
-            `not enough memory on the Docker host: the formation needs ${plan.memory.neededMb} MiB, ` +
-                `${plan.memory.availableMb} MiB is available; nothing was changed`,
-        );
+        throw new Error(notEnoughMemory(definition.plan, plan.memory));
     }
     const up = await stack.up({ onEvent: opts.quiet ? undefined : progressPrinter(say), refresh: opts.refresh ?? true, color: "never" });
     const outputs = up.outputs;

@@ -1,10 +1,14 @@
 import * as fs from "fs";
 import { ConfigMap } from "@pulumi/pulumi/automation";
 import { DynoformInputError } from "../components/errors";
+import { formationMemoryMb } from "../components/formation";
 import { openStack } from "../infra/engine/workspace";
+import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
+import { silentReporter } from "../infra/toolchain/report";
 import { deploy, DeployResult, printDeploy, say } from "./deploy";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
+import { memoryCheck, notEnoughMemory } from "./plan";
 import { checkStack, projectDir, stackFile } from "./project";
 import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
 
@@ -54,7 +58,13 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     const original = fs.readFileSync(file);
     const view = readStackFile(dir, argv.stack);
     edit.preview(view);
-    validateSettings(dir, view, argv.stack);
+    const definition = validateSettings(dir, view, argv.stack);
+    if (argv.up) {
+        // A formation the host cannot hold is refused before the stack file is touched.
+        await ensureDockerEngine(silentReporter);
+        const memory = await memoryCheck(view.settings.app, argv.stack, formationMemoryMb(definition.plan));
+        if (!memory.fits) throw new Error(notEnoughMemory(definition.plan, memory));
+    }
 
     const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
     if (edit.remove.length) {

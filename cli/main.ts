@@ -16,8 +16,11 @@ export async function main(argv: string[]): Promise<number> {
         .version(require("../../package.json").version)
         .wrap(Math.min(100, process.stdout.columns || 100))
         .fail((msg, err) => {
+            // yargs' own argument checks (a flag without its value) fail with a YError: a usage error too.
+            if (err && err.name === "YError") throw new UsageError(err.message);
             if (err) throw err;
             // Throwing stops yargs here: returning would let it run the handler without its arguments.
+            if (/^Did you mean /.test(msg ?? "")) throw new UsageError(`unknown command \`${commandWord(argv)}\`: ${msg}`);
             throw new UsageError(msg);
         });
     try {
@@ -33,6 +36,15 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.failure;
     }
     return EXIT.ok;
+}
+
+/** The word in the command's place: the first argument that is not an option or a global option's value. */
+function commandWord(argv: string[]): string {
+    for (let i = 0; i < argv.length; i++) {
+        if (["--stack", "-s", "--cwd"].includes(argv[i])) i++;
+        else if (!argv[i].startsWith("-")) return argv[i];
+    }
+    return "";
 }
 
 if (require.main === module) {

@@ -1,6 +1,6 @@
 import { OutputMap, Stack } from "@pulumi/pulumi/automation";
 import { AppDefinition } from "../components/app-definition";
-import { diffFormation, FormationChange, formationMemoryMb } from "../components/formation";
+import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation";
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
 
@@ -74,6 +74,15 @@ export async function memoryCheck(app: string, stack: string, neededMb: number):
     const totalMb = Math.floor(info.MemTotal / 2 ** 20);
     const availableMb = Math.floor((info.MemTotal - reserved) / 2 ** 20);
     return { neededMb, availableMb, totalMb, fits: neededMb <= availableMb };
+}
+
+/** The one-line refusal of a formation the Docker host cannot hold, naming what it asks for. */
+export function notEnoughMemory(plan: PlannedProcess[], m: AppPlan["memory"]): string {
+    const asked = plan.filter((p) => p.quantity > 0).map((p) => `${p.type}: ${p.quantity} x ${p.size.name}`).join(", ");
+    return (
+        `not enough memory on the Docker host: \`formation\` (${asked}) needs ${m.neededMb} MiB, ` +
+        `${m.availableMb} MiB of ${m.totalMb} MiB is not reserved by other apps; nothing was changed`
+    );
 }
 
 /** The plan as lines for a terminal. */

@@ -53,6 +53,16 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
         appJson = parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath);
     }
+    for (const type of Object.keys(appJson?.formation ?? {})) {
+        // planFormation names the field; say which file asked for the type too.
+        if (!processTypes.some((p) => p.name === type)) {
+            throw new DynoformInputError(
+                `formation.${type}`,
+                `process type "${type}" is not in the Procfile; Procfile types are ${processTypes.map((p) => p.name).join(", ")}`,
+                appJsonPath,
+            );
+        }
+    }
     const plan = planFormation(processTypes, input.formation, appJson?.formation);
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 

@@ -1,4 +1,5 @@
 import * as crypto from "crypto";
+import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
@@ -84,6 +85,9 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
     }
     if (args.routerPort !== undefined && (!Number.isInteger(args.routerPort) || args.routerPort < 1 || args.routerPort > 65535)) {
         throw new DynoformInputError("routerPort", `\`routerPort\` must be a port from 1 to 65535 (got ${JSON.stringify(args.routerPort)})`);
+    }
+    if (args.routerHost !== undefined && (typeof args.routerHost !== "string" || net.isIP(args.routerHost) === 0)) {
+        throw new DynoformInputError("routerHost", `${JSON.stringify(args.routerHost)} is not an IP address; give the host address the router listens on, e.g. 127.0.0.1 or 0.0.0.0`);
     }
     return { appName, definition };
 }

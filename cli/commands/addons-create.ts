@@ -34,11 +34,17 @@ export const addonsCreateCommand: CommandModule<GlobalOptions, CreateOptions> = 
     builder: (y) =>
         withUp(y)
             .positional("plan", { type: "string", demandOption: true, describe: "postgres or redis (heroku-postgresql, heroku-redis[:tier] work too)" })
-            .option("as", { type: "string", describe: "Attachment name: the URL is set as <AS>_URL (default DATABASE_URL / REDIS_URL)" })
-            .option("name", { type: "string", describe: "Add-on name, its host name on the app network (default: from --as, else the plan)" })
+            .option("as", { type: "string", requiresArg: true, describe: "Attachment name: the URL is set as <AS>_URL (default DATABASE_URL / REDIS_URL)" })
+            .option("name", { type: "string", requiresArg: true, describe: "Add-on name, its host name on the app network (default: from --as, else the plan)" })
             .example("$0 addons:create postgres", "PostgreSQL as DATABASE_URL")
             .example("$0 addons:create redis --as CACHE", "a Redis named cache, as CACHE_URL"),
     handler: async (argv) => {
+        for (const flag of ["as", "name"] as const) {
+            const v: unknown = argv[flag];
+            if (v !== undefined && (typeof v !== "string" || v === "")) {
+                throw new UsageError(`--${flag} takes one non-empty value, got ${JSON.stringify(v)}`);
+            }
+        }
         const name = argv.name ?? defaultAddonName(argv.plan, argv.as);
         const { app, addons } = await listAddons(argv);
         const existing = addons.find((a) => a.name === name);
