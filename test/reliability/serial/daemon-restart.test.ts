@@ -4,10 +4,11 @@ import { after, before, describe, test } from "node:test";
 import { ADDON_LABEL } from "../../../components/addon";
 import { connectDocker, pingDocker } from "../../../infra/docker/client";
 import { LABEL } from "../../../infra/docker/labels";
+import { demuxLogs } from "../../../infra/docker/logs";
 import { ensureDockerEngine } from "../../../infra/toolchain/docker-engine";
 import { AppProject, appProject } from "../../support/app-project";
 import { containersWith, freePort, requireEngines } from "../../support/harness";
-import { fetchPage, until200, visit, visitsSnapshot, VisitsSnapshot } from "../../support/hello-data";
+import { fetchPage, visit, visitsSnapshot, VisitsSnapshot } from "../../support/hello-data";
 
 // The Docker daemon lost the way a host loses it (dockerd and its containerd killed with SIGKILL)
 // and started again by Dynoform's own code (what `dynoform doctor` does): every dyno, add-on and
@@ -59,6 +60,45 @@ async function stackContainers() {
     return out;
 }
 
+/**
+ * Polls `url` every 250 ms from `since` on and records each change in what it answered (`200`,
+ * `502`, `no answer`, ...) with the second it was first seen, until stopped.
+ */
+function watchPage(url: string, since: number) {
+    const timeline: string[] = [];
+    let lastOkAt = -1;
+    let stopped = false;
+    const done = (async () => {
+        let previous = "";
+        // At most 5 minutes, so a failed test does not leave it polling.
+        while (!stopped && Date.now() - since < 300_000) {
+            const page = await fetchPage(url, 2000);
+            const at = Date.now() - since;
+            const seen = page ? String(page.status) : "no answer";
+            if (seen !== previous) timeline.push(`${seen} at ${(at / 1000).toFixed(1)} s`);
+            previous = seen;
+            if (page?.status === 200) lastOkAt = at;
+            await sleep(250);
+        }
+    })();
+    return {
+        timeline,
+        /** Ms (since `since`) of a 200 seen at or after `ms`; throws when none came within `timeoutMs`. */
+        async okAfter(ms: number, timeoutMs: number): Promise<number> {
+            const deadline = Date.now() + timeoutMs;
+            while (lastOkAt < ms) {
+                if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs} ms: ${timeline.join(" -> ")}`);
+                await sleep(100);
+            }
+            return lastOkAt;
+        },
+        async stop(): Promise<void> {
+            stopped = true;
+            await done;
+        },
+    };
+}
+
 /** `jobs done by workers N` on the hello page. */
 function jobsDone(body: string): number {
     const m = /jobs done by workers (\d+)/.exec(body);
@@ -104,8 +144,11 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         fs.writeFileSync(RESTARTING, `${process.pid} restarting dockerd for ${project!.stack}\n`);
         let killedAt = 0;
         let daemonMs = 0;
+        // What the app answers through the router from the kill on. `/` needs web, router, Postgres and Redis.
+        let watcher: ReturnType<typeof watchPage> | undefined;
         try {
             killedAt = Date.now();
+            watcher = watchPage(`${url}/`, killedAt);
             process.kill(dockerd, "SIGKILL");
             if (containerd) process.kill(containerd, "SIGKILL");
             while (livePid("/var/run/docker.pid", "dockerd") === dockerd || (containerd && livePid("/var/run/docker/containerd/containerd.pid", "containerd") === containerd)) {
@@ -123,9 +166,7 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         }
         log(`killed dockerd ${dockerd} and containerd ${containerd ?? "(none)"}; engine answering again after ${(daemonMs / 1000).toFixed(1)} s`);
 
-        // No `up`, no CLI: what comes back comes back by itself. `/` needs web, router, Postgres and Redis.
-        const appBack = until200(`${url}/`, 180_000).then(() => Date.now() - killedAt);
-        appBack.catch(() => undefined);
+        // No `up`, no CLI: what comes back comes back by itself.
         let allMs = 0;
         let last = new Map<string, { id: string; running: boolean; health?: string }>();
         const deadline = Date.now() + 180_000;
@@ -142,8 +183,20 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
             }
             await sleep(250);
         }
-        const appMs = await appBack;
-        log(`every container running (add-ons healthy) ${(allMs / 1000).toFixed(1)} s after the kill; the app's / answered 200 through the router ${(appMs / 1000).toFixed(1)} s after it`);
+        let appMs = 0;
+        try {
+            appMs = await watcher!.okAfter(allMs, 120_000);
+        } finally {
+            await watcher!.stop();
+        }
+        log(`every container running (add-ons healthy) ${(allMs / 1000).toFixed(1)} s after the kill; the app's / answered 200 through the router (again) ${(appMs / 1000).toFixed(1)} s after it`);
+        log(`what / answered from the kill on: ${watcher!.timeline.join(" -> ")}`);
+        const docker = connectDocker();
+        for (const name of [...containersBefore.keys()].filter((n) => /\.(web|router)\./.test(n))) {
+            const logs = (await docker.getContainer(name).logs({ stdout: true, stderr: true, since: Math.floor(killedAt / 1000) - 1 })) as unknown as Buffer;
+            const lines = demuxLogs(logs).trim().split("\n").filter(Boolean);
+            log(`${name} logs since the kill (${lines.length} lines, last 5): ${lines.slice(-5).join(" | ")}`);
+        }
 
         const after = await stackContainers();
         for (const [name, c] of containersBefore) {
