@@ -1,33 +1,14 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { ADDON_LABEL } from "../../components/addon";
 import { LABEL } from "../../infra/docker/labels";
 import { containersWith, requireEngines } from "../support/harness";
-import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { deployOnce, envOf, usageLine, webDyno } from "../support/cli";
 
 // `dynoform addons:destroy`: needs --confirm NAME; removes the add-on and its attachment, keeps
 // the data volume unless --delete-data.
-let project: CliProject;
-let stack: string;
-let deployed: Promise<void> | undefined;
-
-before(async () => {
-    project = await cliProject("adddestroy", { files: TINY_APP });
-    stack = project.stackName("s");
-});
-after(async () => {
-    await project?.cleanup();
-});
-
-function deploy(): Promise<void> {
-    deployed ??= (async () => {
-        project.writeStack(stack, await tinyStack({ addons: { redis: "redis", cache: { plan: "redis", as: "CACHE" } } }));
-        const up = await project.cli(["up", "--yes", "--stack", stack]);
-        assert.equal(up.code, 0, up.stderr);
-    })();
-    return deployed;
-}
+const tiny = deployOnce("adddestroy", { settings: { addons: { redis: "redis", cache: { plan: "redis", as: "CACHE" } } } });
 
 const volumeExists = (name: string) =>
     connectDocker()
@@ -37,7 +18,7 @@ const volumeExists = (name: string) =>
 
 test("addons:destroy: without --confirm NAME, or with another name, exits 2 and changes nothing", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const file = project.readStack(stack);
     assert.match(usageLine(await project.cli(["addons:destroy", "redis", "--stack", stack])), /needs --confirm redis/);
     assert.match(usageLine(await project.cli(["addons:destroy", "redis", "--confirm", "cache", "--stack", stack])), /does not match/);
@@ -47,7 +28,7 @@ test("addons:destroy: without --confirm NAME, or with another name, exits 2 and 
 
 test("addons:destroy: the add-on and its attachment go, the data volume stays", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const r = await project.cli(["addons:destroy", "redis", "--confirm", "redis", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`Data volume tiny-${stack}-redis-data kept`));
@@ -61,7 +42,7 @@ test("addons:destroy: the add-on and its attachment go, the data volume stays", 
 
 test("addons:destroy --delete-data: the data volume goes too", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     assert.ok(await volumeExists(`tiny-${stack}-cache-data`));
     const r = await project.cli(["addons:destroy", "cache", "--confirm", "cache", "--delete-data", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);

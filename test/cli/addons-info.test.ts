@@ -1,35 +1,16 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { maskUrl } from "../../cli/addons";
 import { requireEngines } from "../support/harness";
-import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { deployOnce, envOf, usageLine, webDyno } from "../support/cli";
 
 // `dynoform addons:info`: plan, container, state, volume and attachment; the URL's password
 // masked unless --reveal.
-let project: CliProject;
-let stack: string;
-let deployed: Promise<void> | undefined;
-
-before(async () => {
-    project = await cliProject("addinfo", { files: TINY_APP });
-    stack = project.stackName("s");
-});
-after(async () => {
-    await project?.cleanup();
-});
-
-function deploy(): Promise<void> {
-    deployed ??= (async () => {
-        project.writeStack(stack, await tinyStack({ addons: { redis: "redis" } }));
-        const up = await project.cli(["up", "--yes", "--stack", stack]);
-        assert.equal(up.code, 0, up.stderr);
-    })();
-    return deployed;
-}
+const tiny = deployOnce("addinfo", { settings: { addons: { redis: "redis" } } });
 
 test("addons:info: masked URL, container, state, volume; --reveal shows the dynos' URL", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const url = envOf((await webDyno(stack))!).REDIS_URL;
     const password = decodeURIComponent(new URL(url).password);
     assert.ok(password.length > 10);
@@ -54,7 +35,7 @@ test("addons:info: masked URL, container, state, volume; --reveal shows the dyno
 
 test("addons:info: an unknown add-on is a usage error naming the ones there are", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     assert.match(usageLine(await project.cli(["addons:info", "nope", "--stack", stack])), /no add-on `nope` .*\(add-ons: redis\)/);
 });
 

@@ -1,39 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { requireEngines } from "../support/harness";
-import { CliProject, cliProject, eventually, TINY_APP, tinyStack, usageLine } from "../support/cli";
+import { deployOnce, eventually, usageLine } from "../support/cli";
 
 // `dynoform logs` against a real deploy of the tiny app: Heroku-style prefixes, filters, and
 // `--tail` following lines printed after it started, on dynos that start after it started.
-let project: CliProject;
-let stack: string;
-let routerPort: number;
-let deployed: Promise<void> | undefined;
-
-before(async () => {
-    project = await cliProject("logs", { files: TINY_APP });
-    stack = project.stackName("s");
-});
-after(async () => {
-    await project?.cleanup();
-});
-
-function deploy(): Promise<void> {
-    deployed ??= (async () => {
-        const settings = await tinyStack({ config: { GREETING: "hi" } });
-        routerPort = settings.routerPort as number;
-        project.writeStack(stack, settings);
-        const up = await project.cli(["up", "--yes", "--stack", stack]);
-        assert.equal(up.code, 0, up.stderr);
-    })();
-    return deployed;
-}
+const tiny = deployOnce("logs", { settings: { config: { GREETING: "hi" } } });
 
 const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (app\[[a-z0-9_.-]+\]|dynoform\[router\]|addon\[[a-z0-9-]+\]): /;
 
 test("logs: recent lines of dynos and router, Heroku prefixes, time order, filters", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack, settings } = await tiny.deployed();
+    const routerPort = settings.routerPort as number;
     const res = await fetch(`http://127.0.0.1:${routerPort}/first`);
     assert.equal(await res.text(), "web.1 hi");
 
@@ -57,7 +36,8 @@ test("logs: recent lines of dynos and router, Heroku prefixes, time order, filte
 
 test("logs --tail: a line printed after it started, a dyno started after it started, stops on SIGINT", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack, settings } = await tiny.deployed();
+    const routerPort = settings.routerPort as number;
     const tail = project.spawnCli(["logs", "--tail", "-n", "0", "--stack", stack]);
     try {
         await eventually(() => tail.err().includes("--- following"), 60_000, "logs --tail to start following");
@@ -68,7 +48,7 @@ test("logs --tail: a line printed after it started, a dyno started after it star
         await eventually(() => new RegExp(`dynoform\\[router\\]: .*GET /${mark} HTTP`).test(tail.out()), 15_000, "the router's line");
 
         // A second web dyno, started by an `up` while logs --tail runs, is picked up.
-        project.writeStack(stack, { ...(await tinyStack({ config: { GREETING: "hi" } })), routerPort, formation: { web: { quantity: 2 } } });
+        project.writeStack(stack, { ...settings, formation: { web: { quantity: 2 } } });
         const up = await project.cli(["up", "--yes", "--stack", stack]);
         assert.equal(up.code, 0, up.stderr);
         await eventually(() => /app\[web\.2\]: listening on \d+/.test(tail.out()), 15_000, "a line from web.2");
@@ -83,6 +63,7 @@ test("logs --tail: a line printed after it started, a dyno started after it star
 
 test("logs: usage errors exit 2 with one line", async (t) => {
     if (!(await requireEngines(t))) return;
+    const { project, stack } = tiny;
     assert.match(usageLine(await project.cli(["logs", "--stack", stack, "-n", "-3"])), /-n -3 must be a whole number/);
     assert.match(usageLine(await project.cli(["logs", "--stack", stack, "--dyno", "web 1"])), /--dyno "web 1" is not a dyno/);
     assert.match(usageLine(await project.cli(["logs", "--stack", `${stack}-nope`])), /unknown stack/);

@@ -1,41 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { LABEL } from "../../infra/docker/labels";
 import { containersWith, requireEngines } from "../support/harness";
-import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { deployOnce, envOf, TINY_APP, usageLine, webDyno } from "../support/cli";
 
 // `dynoform run` against a real deploy: the tiny app with a PostgreSQL add-on declared in its
 // app.json, so a one-off sees config vars and DATABASE_URL and reaches the add-on by name.
-let project: CliProject;
-let stack: string;
-let deployed: Promise<void> | undefined;
-
-before(async () => {
-    project = await cliProject("run", {
-        files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
-    });
-    stack = project.stackName("s");
-});
-after(async () => {
-    await project?.cleanup();
-});
-
-function deploy(): Promise<void> {
-    deployed ??= (async () => {
-        project.writeStack(stack, await tinyStack({ config: { GREETING: "from-config" } }));
-        const up = await project.cli(["up", "--yes", "--stack", stack]);
-        assert.equal(up.code, 0, up.stderr);
-    })();
-    return deployed;
-}
+const tiny = deployOnce("run", { files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) }, settings: { config: { GREETING: "from-config" } } });
 
 async function runContainers() {
-    return containersWith({ [LABEL.stack]: stack, [LABEL.role]: "run" });
+    return containersWith({ [LABEL.stack]: tiny.stack, [LABEL.role]: "run" });
 }
 
 test("run: the command's exit code becomes the CLI's, and the one-off is removed", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, "--", "sh", "-c", "exit 7"]);
     assert.equal(r.code, 7, r.stderr);
     assert.match(r.stderr, /Running `sh -c 'exit 7'` on tiny \(.*\) as run\.1/);
@@ -47,7 +26,7 @@ test("run: the command's exit code becomes the CLI's, and the one-off is removed
 
 test("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on answers by name)", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, 'echo "$DYNO|$GREETING|${DATABASE_URL%%:*}|${PORT:-no-port}"']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout.trim(), "run.1|from-config|postgres|no-port");
@@ -65,7 +44,7 @@ test("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on
 
 test("run: plain streams without a TTY (stdin piped in, stdout and stderr apart), extra env", async (t) => {
     if (!(await requireEngines(t))) return;
-    await deploy();
+    const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, "-e", "EXTRA=1", "--", "sh", "-c", 'cat; echo "extra=$EXTRA"; echo oops >&2'], { input: "piped line\n" });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stdout, "piped line\nextra=1\n");
@@ -74,6 +53,7 @@ test("run: plain streams without a TTY (stdin piped in, stdout and stderr apart)
 
 test("run: usage errors exit 2 with one line", async (t) => {
     if (!(await requireEngines(t))) return;
+    const { project, stack } = tiny;
     assert.match(usageLine(await project.cli(["run", "--stack", stack])), /give a command/);
     assert.match(usageLine(await project.cli(["run", "--stack", stack, "--size", "huge", "--", "true"])), /`size`/);
     assert.match(usageLine(await project.cli(["run", "--stack", stack, "-e", "1BAD=x", "--", "true"])), /1BAD/);

@@ -1,3 +1,5 @@
+import assert from "node:assert/strict";
+import { after, before } from "node:test";
 import { ChildProcess, spawn } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
@@ -199,4 +201,57 @@ export function usageLine(r: CliResult): string {
         throw new Error(`expected exit 2 with one line on stderr, got ${r.code}:\n${r.stderr}`);
     }
     return lines[0];
+}
+
+/** A test file's one tiny-app project and stack (see `deployOnce`). */
+export interface SharedDeploy {
+    /** Set by the file's `before` hook. */
+    readonly project: CliProject;
+    readonly stack: string;
+    /** The settings written to the stack file by the first `deployed()`. */
+    readonly settings: Record<string, unknown>;
+    /** Writes the stack file and runs `up` the first time; later calls wait for that one. */
+    deployed(): Promise<SharedDeploy>;
+}
+
+/**
+ * One project and stack for a whole test file, deployed once by the first test that needs it and
+ * destroyed after the file. Registers the file's `before` and `after` hooks, so call it at the top
+ * level of the test file. `settings` are extra stack settings for `tinyStack`.
+ */
+export function deployOnce(prefix: string, opts: { files?: Record<string, string>; settings?: Record<string, unknown> } = {}): SharedDeploy {
+    let project: CliProject | undefined;
+    let stack = "";
+    let settings: Record<string, unknown> = {};
+    let deploying: Promise<SharedDeploy> | undefined;
+    const shared: SharedDeploy = {
+        get project() {
+            if (!project) throw new Error("deployOnce: the project is made in the file's before hook");
+            return project;
+        },
+        get stack() {
+            return stack;
+        },
+        get settings() {
+            return settings;
+        },
+        deployed() {
+            deploying ??= (async () => {
+                settings = await tinyStack(opts.settings);
+                shared.project.writeStack(stack, settings);
+                const up = await shared.project.cli(["up", "--yes", "--stack", stack]);
+                assert.equal(up.code, 0, up.stderr);
+                return shared;
+            })();
+            return deploying;
+        },
+    };
+    before(async () => {
+        project = await cliProject(prefix, { files: opts.files ?? TINY_APP });
+        stack = project.stackName("s");
+    });
+    after(async () => {
+        await project?.cleanup();
+    });
+    return shared;
 }
