@@ -8,8 +8,8 @@ import { freePort, requireEngines } from "../support/harness";
 import { AppProject, appProject, dynoContainers } from "../support/app-project";
 
 // examples/hello deployed for real through the `dynoform` CLI: router, Postgres, Redis, worker,
-// release phase, scaling, resizing, a rolling config change under load, a failing release, and
-// add-on data that outlives its container.
+// release phase, scaling, resizing, a rolling config change under load and a failing release.
+// Add-on data through faults and destroy: test/reliability/data.test.ts.
 let project: AppProject | undefined;
 let url = "";
 
@@ -147,48 +147,5 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         assert.equal(fs.readFileSync(stackFile, "utf8"), fileBefore, "stack file restored");
         const releasesAfter = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as unknown[];
         assert.equal(releasesAfter.length, releasesBefore.length, "no release recorded");
-    });
-
-    test("add-on data survives the add-on container's removal and the app's destroy; --delete-addon-data deletes it", async (t) => {
-        if (!(await requireEngines(t))) return;
-        const docker = connectDocker();
-        const count = visitOf((await get()).body);
-        const pg = (await docker.listContainers({ filters: { label: [`dev.dynoform.stack=${project!.stack}`, "dev.dynoform.addon=postgres"] } }))[0];
-        assert.ok(pg, "the postgres add-on container runs");
-        await docker.getContainer(pg.Id).remove({ force: true });
-        const refresh = await project!.cli(["refresh"]);
-        assert.equal(refresh.code, 0, refresh.stderr);
-        assert.match(refresh.stdout, /drift: hello-postgres-server is missing/);
-        const up = await project!.cli(["up", "--yes"]);
-        assert.equal(up.code, 0, up.stderr);
-        const pgAfter = (await docker.listContainers({ filters: { label: [`dev.dynoform.stack=${project!.stack}`, "dev.dynoform.addon=postgres"] } }))[0];
-        assert.ok(pgAfter && pgAfter.Id !== pg.Id, "a new postgres container");
-        const page = await eventually("the app to answer again", async () => {
-            const p = await get();
-            return p.status === 200 ? p : undefined;
-        });
-        assert.ok(visitOf(page.body) > count, "visits counted before the container was removed are still there");
-
-        const destroy = await project!.cli(["destroy", "--confirm", project!.app]);
-        assert.equal(destroy.code, 0, destroy.stderr);
-        assert.equal((await dynoContainers(project!.stack)).size, 0);
-        const volumes = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name);
-        assert.ok(volumes.includes(`hello-${project!.stack}-postgres-data`), "postgres volume kept after destroy");
-        assert.ok(volumes.includes(`hello-${project!.stack}-redis-data`), "redis volume kept after destroy");
-
-        // A new deploy adopts the kept volumes (with a new password): the data is still there.
-        const again = await project!.cli(["up", "--yes"]);
-        assert.equal(again.code, 0, again.stderr);
-        const revived = await eventually("the redeployed app to answer", async () => {
-            const p = await get();
-            return p.status === 200 ? p : undefined;
-        });
-        assert.ok(visitOf(revived.body) > visitOf(page.body), "visits from before the destroy are still counted");
-
-        const wipe = await project!.cli(["destroy", "--confirm", project!.app, "--delete-addon-data"]);
-        assert.equal(wipe.code, 0, wipe.stderr);
-        assert.match(wipe.stdout, /add-on data volumes were deleted/);
-        const left = ((await docker.listVolumes()).Volumes ?? []).map((v) => v.Name).filter((n) => n.startsWith(`hello-${project!.stack}-`));
-        assert.deepEqual(left, [], "--delete-addon-data removed the data volumes");
     });
 });

@@ -112,6 +112,9 @@ describe("Postgres data written through the app survives redeploys, resizes, add
         const volBefore = await volume("postgres");
         assert.ok(volBefore, "the postgres data volume exists");
         await connectDocker().getContainer(pgBefore).remove({ force: true });
+        const refresh = await project!.cli(["refresh"]);
+        assert.equal(refresh.code, 0, refresh.stderr);
+        assert.match(refresh.stdout, /drift: hello-postgres-server is missing/);
         const r = await project!.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         const pgAfter = await postgresContainer(project!.stack);
