@@ -206,7 +206,7 @@ function cpuLine(m: TreeUsage): string {
     const total = Object.values(m.cpuSeconds).reduce((a, b) => a + b, 0);
     const parts = Object.entries(m.cpuSeconds)
         .sort((a, b) => b[1] - a[1])
-        .map(([cmd, s]) => `${cmd} ${fmt(s)} s`);
+        .map(([cmd, s]) => `${cmd}${m.processes[cmd] > 1 ? ` (${m.processes[cmd]} processes)` : ""} ${fmt(s)} s`);
     return `${fmt(total)} s (${parts.join(", ")})`;
 }
 

@@ -82,6 +82,8 @@ export interface TreeUsage {
     peakBytes: number;
     byCommand: Record<string, number>;
     cpuSeconds: Record<string, number>;
+    /** How many processes of each name were seen (one living under 200 ms may be missed). */
+    processes: Record<string, number>;
 }
 
 const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
@@ -169,7 +171,8 @@ export function sampleTree(root: number, everyMs = 200): { stop(): TreeUsage } {
     return {
         stop() {
             clearInterval(timer);
-            return { ...peak, cpuSeconds: sumBy([...lastSeen.values()], (p) => p.cpuTicks / CLOCK_TICKS) };
+            const seen = [...lastSeen.values()];
+            return { ...peak, cpuSeconds: sumBy(seen, (p) => p.cpuTicks / CLOCK_TICKS), processes: sumBy(seen, () => 1) };
         },
     };
 }
