@@ -234,7 +234,6 @@ describe("bad input: a clear error, a non-zero exit, and nothing changed", { con
 
         const problems: string[] = [];
         const seconds: number[] = [];
-        const timing: number[] = [];
         /** Runs one row and checks it; rows that write files run alone, the others a few at a time. */
         const check = async (row: Row) => {
             const label = `[${row.category}] ${row.what}: dynoform ${row.args.join(" ")}`;
@@ -250,7 +249,6 @@ describe("bad input: a clear error, a non-zero exit, and nothing changed", { con
             const r = await project.cli(row.ownStack ? row.args : [...row.args, "--stack", stack], { timeoutMs: 60_000 });
             const took = (Date.now() - started) / 1000;
             seconds.push(took);
-            timing[ROWS.indexOf(row)] = took;
             const lines = r.stderr.trimEnd().split("\n");
             if (r.code !== (row.code ?? 2)) fail(`exit ${r.code}, expected ${row.code ?? 2}`);
             if (lines.length !== 1 || !lines[0].startsWith("dynoform: ")) fail(`expected one "dynoform: ..." line on stderr, got:\n${r.stderr}`);
@@ -271,12 +269,6 @@ describe("bad input: a clear error, a non-zero exit, and nothing changed", { con
         });
         await Promise.all(workers);
 
-        // A row that got past validation would build or run the engine: far slower than the others,
-        // whose time is the CLI's start-up (seconds here, more on a busy host).
-        const median = [...seconds].sort((a, b) => a - b)[Math.floor(seconds.length / 2)];
-        ROWS.forEach((row, i) => {
-            if (timing[i] > Math.max(10, 4 * median)) problems.push(`${row.what}: took ${timing[i]} s against a median of ${median} s: it got past validation`);
-        });
         const byCategory = new Map<string, number>();
         for (const row of ROWS) byCategory.set(row.category, (byCategory.get(row.category) ?? 0) + 1);
         t.diagnostic(`bad inputs tried: ${ROWS.length} (${[...byCategory].map(([c, n]) => `${c} ${n}`).join(", ")})`);
