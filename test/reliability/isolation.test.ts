@@ -177,14 +177,17 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
         report.push(`redis User=${cache.Config.User}: ${redisProcs.map((p) => `${p.comm}=${p.uid}`).join(" ")}`);
 
         // Postgres starts as root only to chown a fresh data volume, then drops to `postgres`
-        // (setpriv/gosu); docker-init (pid 1) stays root to reap children.
+        // (setpriv/gosu); docker-init (pid 1) stays root, and Docker runs the health check
+        // (`sh -c pg_isready ...`, every second) as the container's user.
         const pg = alpha.get("postgres.1")!;
         const pgProcs = await processUsers(pg.Id);
         const servers = pgProcs.filter((p) => p.comm === "postgres");
         assert.ok(servers.length >= 1, JSON.stringify(pgProcs));
         const pgUid = Number((await execIn(pg.Id, "id -u postgres")).trim());
         assert.ok(pgUid > 0);
-        for (const p of pgProcs.filter((x) => x.pid !== 1)) assert.equal(p.uid, pgUid, `postgres: ${p.comm} (pid ${p.pid}) runs as postgres`);
+        for (const p of servers) assert.equal(p.uid, pgUid, `postgres: server process ${p.pid} runs as postgres`);
+        const pgRoot = pgProcs.filter((p) => p.uid === 0 && !["docker-init", "sh", "pg_isready"].includes(p.comm));
+        assert.deepEqual(pgRoot, [], "root in the postgres container: only docker-init and the health check");
         report.push(`postgres User=${pg.Config.User || "(root)"}: ${pgProcs.map((p) => `${p.comm}=${p.uid}`).join(" ")}`);
 
         // nginx: the master binds port 80 as root and runs its workers as www-data.
