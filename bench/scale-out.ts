@@ -24,11 +24,13 @@ import {
     benchApp,
     benchSizes,
     CliRun,
+    cpuLine,
     dynoContainers,
     engineEvents,
     EngineEvent,
     fmt,
     machineLine,
+    memoryLine,
     mib,
     printTable,
     range,
@@ -37,7 +39,6 @@ import {
     runMain,
     runOk,
     timed,
-    TreeUsage,
     untilAccepting,
 } from "./support";
 
@@ -193,21 +194,6 @@ function createStartSpan(events: EngineEvent[]): number {
     const creates = events.filter((e) => e.action === "create").map((e) => e.at);
     const starts = events.filter((e) => e.action === "start").map((e) => e.at);
     return (Math.max(...starts) - Math.min(...creates)) / 1000;
-}
-
-function memoryLine(m: TreeUsage): string {
-    const parts = Object.entries(m.byCommand)
-        .sort((a, b) => b[1] - a[1])
-        .map(([cmd, bytes]) => `${cmd} ${mib(bytes)}`);
-    return `${mib(m.peakBytes)} (${parts.join(", ")})`;
-}
-
-function cpuLine(m: TreeUsage): string {
-    const total = Object.values(m.cpuSeconds).reduce((a, b) => a + b, 0);
-    const parts = Object.entries(m.cpuSeconds)
-        .sort((a, b) => b[1] - a[1])
-        .map(([cmd, s]) => `${cmd}${m.processes[cmd] > 1 ? ` (${m.processes[cmd]} processes)` : ""} ${fmt(s)} s`);
-    return `${fmt(total)} s (${parts.join(", ")})`;
 }
 
 function report(rows: Row[], composeVersion: string): void {

@@ -144,7 +144,7 @@ function nodeRole(pid: number): string {
     }
     const script = argv.slice(1).find((a) => !a.startsWith("-")) ?? "";
     if (script.includes("dynamic")) return "provider host (node)";
-    return `node ${script.split("/").slice(-2).join("/")}`;
+    return script ? `node ${script.split("/").slice(-2).join("/")}` : "node (other)";
 }
 
 const sumBy = (procs: TreeProcess[], value: (p: TreeProcess) => number): Record<string, number> => {
@@ -175,6 +175,23 @@ export function sampleTree(root: number, everyMs = 200): { stop(): TreeUsage } {
             return { ...peak, cpuSeconds: sumBy(seen, (p) => p.cpuTicks / CLOCK_TICKS), processes: sumBy(seen, () => 1) };
         },
     };
+}
+
+/** Peak memory of a process tree and each command's share, for printing. */
+export function memoryLine(m: TreeUsage): string {
+    const parts = Object.entries(m.byCommand)
+        .sort((a, b) => b[1] - a[1])
+        .map(([cmd, bytes]) => `${cmd} ${mib(bytes)}`);
+    return `${mib(m.peakBytes)} (${parts.join(", ")})`;
+}
+
+/** CPU time of a process tree by command (and how many processes), for printing. */
+export function cpuLine(m: TreeUsage): string {
+    const total = Object.values(m.cpuSeconds).reduce((a, b) => a + b, 0);
+    const parts = Object.entries(m.cpuSeconds)
+        .sort((a, b) => b[1] - a[1])
+        .map(([cmd, s]) => `${cmd}${m.processes[cmd] > 1 ? ` (${m.processes[cmd]} processes)` : ""} ${fmt(s)} s`);
+    return `${fmt(total)} s (${parts.join(", ")})`;
 }
 
 /** One run of the real CLI: wall time, output lines with the second they arrived, memory and CPU of its processes. */
