@@ -37,6 +37,16 @@ export function configPath(root: string, ...keys: string[]): string {
     return `dynoform:${root}${keys.map((k) => `["${k}"]`).join("")}`;
 }
 
+/**
+ * Splits a `TYPE=VALUE` argument (`ps:scale web=3`, `ps:resize web=standard-2x`); anything else
+ * is a usage error naming the command and the form it takes. Pure.
+ */
+export function typeAssignment(command: string, arg: string, form: string): { type: string; value: string } {
+    const m = /^([A-Za-z0-9_-]+)=(.*)$/.exec(arg);
+    if (!m) throw new UsageError(`${command}: \`${arg}\` is not ${form}`);
+    return { type: m[1], value: m[2] };
+}
+
 /** Turns a thrown {@link DynoformInputError} into a usage error (exit 2). */
 export function asUsage<T>(fn: () => T): T {
     try {

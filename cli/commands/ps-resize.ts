@@ -1,7 +1,6 @@
 import { CommandModule } from "yargs";
 import { resolveDynoSize } from "../../components/dyno-size";
-import { asUsage, configPath, EditOptions, editAndDeploy, withUp } from "../edit";
-import { UsageError } from "../errors";
+import { asUsage, configPath, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
 import { GlobalOptions } from "../options";
 
 interface ResizeOptions extends EditOptions {
@@ -19,10 +18,9 @@ export const psResizeCommand: CommandModule<GlobalOptions, ResizeOptions> = {
             .example("$0 ps:resize worker=custom-768mb", "a custom size"),
     handler: async (argv) => {
         const parsed = argv.changes.map((arg) => {
-            const m = /^([A-Za-z0-9_-]+)=(.+)$/.exec(arg);
-            if (!m) throw new UsageError(`ps:resize: \`${arg}\` is not TYPE=SIZE (e.g. web=standard-2x)`);
-            const size = asUsage(() => resolveDynoSize(m[2], `formation.${m[1]}.size`)).name;
-            return { type: m[1], size: m[2], resolved: size };
+            const { type, value } = typeAssignment("ps:resize", arg, "TYPE=SIZE (e.g. web=standard-2x)");
+            asUsage(() => resolveDynoSize(value, `formation.${type}.size`));
+            return { type, size: value };
         });
         await editAndDeploy(argv, {
             set: parsed.map((p) => ({ path: configPath("formation", p.type, "size"), value: p.size })),

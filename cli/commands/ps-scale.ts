@@ -1,8 +1,7 @@
 import { CommandModule } from "yargs";
 import { validateQuantity } from "../../components/formation";
 import { resolveDynoSize } from "../../components/dyno-size";
-import { asUsage, configPath, EditOptions, editAndDeploy, withUp } from "../edit";
-import { UsageError } from "../errors";
+import { asUsage, configPath, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
 import { GlobalOptions } from "../options";
 
 interface ScaleOptions extends EditOptions {
@@ -11,9 +10,8 @@ interface ScaleOptions extends EditOptions {
 
 /** Parses `web=3`, `worker=2:standard-2x` (Heroku's syntax). Pure. */
 export function parseScaleArg(arg: string): { type: string; quantity: number; size?: string } {
-    const m = /^([A-Za-z0-9_-]+)=([^:]*)(?::(.+))?$/.exec(arg);
-    if (!m) throw new UsageError(`ps:scale: \`${arg}\` is not TYPE=QUANTITY[:SIZE] (e.g. web=3 or worker=2:standard-2x)`);
-    const [, type, q, size] = m;
+    const { type, value } = typeAssignment("ps:scale", arg, "TYPE=QUANTITY[:SIZE] (e.g. web=3 or worker=2:standard-2x)");
+    const [q, size] = value.includes(":") ? [value.slice(0, value.indexOf(":")), value.slice(value.indexOf(":") + 1)] : [value, undefined];
     const quantity = asUsage(() => validateQuantity(/^\d+$/.test(q) ? Number(q) : q, `formation.${type}.quantity`));
     if (size !== undefined) asUsage(() => resolveDynoSize(size, `formation.${type}.size`));
     return { type, quantity, size };
