@@ -5,6 +5,7 @@ import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/a
 import { pulumiEnvironment } from "../toolchain/backend";
 import { ensurePulumiCli } from "../toolchain/pulumi-cli";
 import { Reporter, silentReporter } from "../toolchain/report";
+import { processRunning } from "../toolchain/processes";
 
 /** Which stack of which project to drive, and the program that declares it. */
 export interface StackTarget {
@@ -50,7 +51,7 @@ export function clearStaleLocks(backendUrl: string, stack: string, report: Repor
         } catch {
             continue;
         }
-        if (lock.hostname !== os.hostname() || !lock.pid || processAlive(lock.pid)) continue;
+        if (lock.hostname !== os.hostname() || !lock.pid || processRunning(lock.pid)) continue;
         fs.rmSync(file, { force: true });
         fs.rmSync(`${file}.attrs`, { force: true });
         removed.push(file);
@@ -86,15 +87,6 @@ export function stackCheckpointFiles(backendUrl: string, stack: string): string[
 function fileBackendRoot(backendUrl: string): string | undefined {
     if (!backendUrl.startsWith("file://")) return undefined;
     return path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi");
-}
-
-function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch (err) {
-        return (err as NodeJS.ErrnoException).code === "EPERM";
-    }
 }
 
 /** Stack names the file backend and Dynoform accept. */

@@ -9,6 +9,7 @@ import {
 } from "../docker/client";
 import { paths } from "./paths";
 import { Reporter } from "./report";
+import { processRunning } from "./processes";
 
 /** What {@link ensureDockerEngine} found or did. */
 export interface DockerEngineStatus {
@@ -86,11 +87,14 @@ function startDockerd(report: Reporter): void {
     const logFile = path.join(paths.logs(), "dockerd.log");
     const out = fs.openSync(logFile, "a");
     const dockerd = which("dockerd")!;
-    // A stale pid file from a killed daemon makes a new dockerd refuse to start.
-    for (const pidFile of ["/var/run/docker.pid"]) {
+    // A stale pid file from a killed daemon makes a new dockerd refuse to start ("pid file found"),
+    // and so does one naming a zombie: a killed dockerd whose parent never reaped it (here the
+    // container's init does not), which still has a /proc entry.
+    for (const pidFile of ["/var/run/docker.pid", "/var/run/docker/containerd/containerd.pid"]) {
         const pid = Number(fs.existsSync(pidFile) ? fs.readFileSync(pidFile, "utf8") : NaN);
-        if (pid && !processAlive(pid)) {
+        if (pid && !processRunning(pid)) {
             fs.rmSync(pidFile, { force: true });
+            report(`removed ${pidFile}: its process ${pid} is gone or a zombie`);
         }
     }
     const child = spawn(
@@ -100,15 +104,6 @@ function startDockerd(report: Reporter): void {
     );
     child.unref();
     report(`started dockerd (pid ${child.pid}, data ${paths.dockerData()}, log ${logFile})`);
-}
-
-function processAlive(pid: number): boolean {
-    try {
-        process.kill(pid, 0);
-        return true;
-    } catch {
-        return false;
-    }
 }
 
 async function waitForDocker(timeoutMs: number): Promise<string> {
