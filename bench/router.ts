@@ -15,7 +15,7 @@ import { benchApp, dynoContainers, FULL, load, LoadFigures, machineLine, mib, pr
 const CONNECTIONS = 10;
 
 async function main(): Promise<void> {
-    const seconds = FULL ? 10 : 4;
+    const seconds = FULL ? 10 : 3;
     const app = await benchApp("bench-router", { quantity: 1, size: "standard-1x" });
     const docker = connectDocker();
     let twin = "";

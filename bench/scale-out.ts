@@ -92,8 +92,11 @@ async function main(): Promise<void> {
             const running = (await dynoContainers(app.stack)).filter((c) => c.State.Running).length;
             if (running !== n) throw new Error(`dynoform up: expected ${n} running web dynos, found ${running}`);
             const upEvents = await engineEvents(up.startedAt, up.endedAt, { [LABEL.stack]: app.stack });
-            app.setWeb(0, SIZE);
-            await app.cli("up", "--yes");
+            if (n !== sizes[sizes.length - 1]) {
+                // Back to 0 for the next size; after the last one, cleanup destroys the stack.
+                app.setWeb(0, SIZE);
+                await app.cli("up", "--yes");
+            }
 
             const composeSeconds = await timed(() => compose("up", "-d", "--scale", `web=${n}`));
             const composeIds = (await compose("ps", "-q")).split("\n").filter(Boolean);
