@@ -48,7 +48,7 @@ export function connectDocker(host?: string): Docker {
 
 /** A Docker endpoint that does not answer or is malformed. */
 export class DockerHostError extends Error {
-    override readonly name = "DockerHostError";
+    override readonly name: string = "DockerHostError";
 }
 
 /** The shape of errors thrown by docker-modem: an HTTP status and the engine's JSON reason. */
@@ -72,29 +72,45 @@ export function engineMessage(err: unknown): string {
 
 /**
  * Pings the engine with a deadline. Resolves to the engine version, or rejects with a
- * one-line {@link DockerHostError} that names where the address came from.
+ * one-line {@link DockerHostError} that names where the address came from: a
+ * {@link DockerSlowError} when something listens but did not answer in time (a busy engine),
+ * a plain one when nothing answers at all.
  */
 export async function pingDocker(
     endpoint: DockerEndpoint = resolveDockerEndpoint(),
     timeoutMs = 5000,
 ): Promise<{ version: string; apiVersion: string }> {
-    const docker = new Docker({ ...dockerOptions(endpoint.host), timeout: timeoutMs });
+    const docker = new Docker(dockerOptions(endpoint.host));
+    const deadline = AbortSignal.timeout(timeoutMs);
     try {
-        const v = await docker.version();
+        // dockerode 4 takes `abortSignal` on every call; its type declarations leave it out here.
+        const version = docker.version.bind(docker) as unknown as (opts: { abortSignal: AbortSignal }) => Promise<Docker.DockerVersion>;
+        const v = await version({ abortSignal: deadline });
         return { version: v.Version, apiVersion: v.ApiVersion };
     } catch (err) {
+        if (deadline.aborted) {
+            throw new DockerSlowError(`Docker engine at ${describeEndpoint(endpoint)} did not answer within ${timeoutMs / 1000} s`);
+        }
         throw unreachable(endpoint, err);
     }
+}
+
+/** An engine that accepted the connection (or may have) but did not answer before the deadline. */
+export class DockerSlowError extends DockerHostError {
+    override readonly name = "DockerSlowError";
+}
+
+/** Where an endpoint came from, for messages: `DOCKER_HOST=tcp://…`, or the default socket. */
+function describeEndpoint(endpoint: DockerEndpoint): string {
+    return endpoint.source === "DOCKER_HOST"
+        ? `DOCKER_HOST=${endpoint.host}`
+        : endpoint.source === "argument"
+          ? `dockerHost ${endpoint.host}`
+          : `the default socket ${endpoint.host} (DOCKER_HOST is not set)`;
 }
 
 /** The error for an engine that does not answer, naming DOCKER_HOST or the socket. */
 export function unreachable(endpoint: DockerEndpoint, err: unknown): DockerHostError {
     const cause = (err as DockerApiError)?.code ?? engineMessage(err);
-    const where =
-        endpoint.source === "DOCKER_HOST"
-            ? `DOCKER_HOST=${endpoint.host}`
-            : endpoint.source === "argument"
-              ? `dockerHost ${endpoint.host}`
-              : `the default socket ${endpoint.host} (DOCKER_HOST is not set)`;
-    return new DockerHostError(`Docker engine not reachable at ${where}: ${cause}`);
+    return new DockerHostError(`Docker engine not reachable at ${describeEndpoint(endpoint)}: ${cause}`);
 }

@@ -4,6 +4,7 @@ import * as path from "path";
 import {
     DEFAULT_DOCKER_HOST,
     DockerHostError,
+    DockerSlowError,
     pingDocker,
     resolveDockerEndpoint,
 } from "../docker/client";
@@ -19,18 +20,27 @@ export interface DockerEngineStatus {
 }
 
 const START_TIMEOUT_MS = 60_000;
+/** How long one ping may take before the engine counts as slow (it answers in milliseconds when idle). */
+const PING_TIMEOUT_MS = 3000;
+/** One ping's deadline while waiting for a busy or starting engine. */
+const PATIENT_PING_TIMEOUT_MS = 10_000;
 
 /**
  * Makes sure a Docker engine answers. An engine named by DOCKER_HOST must answer as it is;
  * otherwise the default socket is used, and when nothing listens there and we run as root,
  * Debian's `docker.io` is installed if needed and `dockerd` started in the background.
+ * An engine that is there but slow (a loaded host) is waited for, never started a second time.
  */
 export async function ensureDockerEngine(report: Reporter): Promise<DockerEngineStatus> {
     const endpoint = resolveDockerEndpoint();
     try {
-        const { version } = await pingDocker(endpoint, 3000);
+        const { version } = await pingDocker(endpoint, PING_TIMEOUT_MS);
         return { host: endpoint.host, version, action: "found" };
     } catch (err) {
+        if (err instanceof DockerSlowError) {
+            report(`${err.message}: waiting up to ${START_TIMEOUT_MS / 1000} s for it`);
+            return { host: endpoint.host, version: await waitForDocker(START_TIMEOUT_MS), action: "found" };
+        }
         if (endpoint.source !== "default") {
             throw err;
         }
@@ -106,23 +116,26 @@ function startDockerd(report: Reporter): void {
     report(`started dockerd (pid ${child.pid}, data ${paths.dockerData()}, log ${logFile})`);
 }
 
-async function waitForDocker(timeoutMs: number): Promise<string> {
+/**
+ * Pings until the engine answers or `timeoutMs` has passed; resolves to its version. Each ping
+ * may take {@link PATIENT_PING_TIMEOUT_MS}: a busy engine answers late, not never.
+ */
+export async function waitForDocker(timeoutMs: number): Promise<string> {
     const deadline = Date.now() + timeoutMs;
     let last: unknown;
     while (Date.now() < deadline) {
         try {
-            return (await pingDocker(resolveDockerEndpoint(), 2000)).version;
+            return (await pingDocker(resolveDockerEndpoint(), Math.min(PATIENT_PING_TIMEOUT_MS, Math.max(1000, deadline - Date.now())))).version;
         } catch (err) {
             last = err;
             await new Promise((r) => setTimeout(r, 500));
         }
     }
+    const reason = `did not answer within ${timeoutMs / 1000} s (${(last as Error)?.message})`;
+    if (resolveDockerEndpoint().source !== "default") throw new DockerHostError(`the Docker engine ${reason}`);
     const log = path.join(paths.logs(), "dockerd.log");
     const tail = fs.existsSync(log)
         ? fs.readFileSync(log, "utf8").trim().split("\n").slice(-5).join("\n")
         : "";
-    throw new DockerHostError(
-        `dockerd did not answer within ${timeoutMs / 1000} s (${(last as Error)?.message}); ` +
-            `last lines of ${log}:\n${tail}`,
-    );
+    throw new DockerHostError(`dockerd ${reason}; last lines of ${log}:\n${tail}`);
 }

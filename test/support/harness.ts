@@ -5,28 +5,43 @@ import * as os from "os";
 import * as path from "path";
 import { TestContext } from "node:test";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import { connectDocker, pingDocker } from "../../infra/docker/client";
+import { connectDocker, DockerSlowError, pingDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { openStack } from "../../infra/engine/workspace";
 import { BaseImageRefs, recordedBaseImages } from "../../infra/toolchain/base-images";
+import { waitForDocker } from "../../infra/toolchain/docker-engine";
 import { cliVersion, PULUMI_VERSION, pulumiRoot } from "../../infra/toolchain/pulumi-cli";
 import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+
+/**
+ * What keeps end-to-end tests from running: a Docker engine that does not answer, or no Pulumi
+ * CLI of the pinned version. An engine that is there but slow (a loaded CI machine) is waited
+ * for, up to a minute: slow is not missing.
+ */
+export async function missingEngines(): Promise<string[]> {
+    const problems: string[] = [];
+    try {
+        await pingDocker(undefined, 3000);
+    } catch (err) {
+        if (err instanceof DockerSlowError) {
+            await waitForDocker(60_000).catch((e: Error) => problems.push(`${err.message}, nor in the minute after: ${e.message}`));
+        } else {
+            problems.push((err as Error).message);
+        }
+    }
+    const cli = path.join(pulumiRoot(), "bin", "pulumi");
+    if (!fs.existsSync(cli) || cliVersion(cli) !== PULUMI_VERSION) {
+        problems.push(`no Pulumi CLI v${PULUMI_VERSION} at ${cli}`);
+    }
+    return problems;
+}
 
 /**
  * Checks that a Docker engine and the Pulumi CLI are there. In CI (CI=true) their absence fails
  * the test; elsewhere the test is skipped with a loud message saying why and what to run.
  */
 export async function requireEngines(t: TestContext): Promise<boolean> {
-    const problems: string[] = [];
-    try {
-        await pingDocker(undefined, 3000);
-    } catch (err) {
-        problems.push((err as Error).message);
-    }
-    const cli = path.join(pulumiRoot(), "bin", "pulumi");
-    if (!fs.existsSync(cli) || cliVersion(cli) !== PULUMI_VERSION) {
-        problems.push(`no Pulumi CLI v${PULUMI_VERSION} at ${cli}`);
-    }
+    const problems = await missingEngines();
     if (problems.length === 0) return true;
     const message = `needs a real Docker engine and Pulumi CLI: ${problems.join("; ")}. Run \`npx dynoform doctor\`.`;
     if (process.env.CI === "true") {
@@ -34,6 +49,20 @@ export async function requireEngines(t: TestContext): Promise<boolean> {
     }
     process.stderr.write(`\n!!! SKIPPED ${t.name}: ${message}\n\n`);
     t.skip(message);
+    return false;
+}
+
+/**
+ * {@link requireEngines} for `before` hooks, which have no test to skip: in CI a missing engine
+ * throws (the hook fails, and with it every test it serves); elsewhere false, said loudly, and
+ * the tests then skip through their own `requireEngines`.
+ */
+export async function enginesForHook(what: string): Promise<boolean> {
+    const problems = await missingEngines();
+    if (problems.length === 0) return true;
+    const message = `${what} needs a real Docker engine and Pulumi CLI: ${problems.join("; ")}. Run \`npx dynoform doctor\`.`;
+    if (process.env.CI === "true") throw new Error(message);
+    process.stderr.write(`\n!!! ${message}\n\n`);
     return false;
 }
 

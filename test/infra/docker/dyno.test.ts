@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Stack } from "@pulumi/pulumi/automation";
-import { connectDocker, pingDocker } from "../../../infra/docker/client";
+import { connectDocker } from "../../../infra/docker/client";
 import {
     canonicalJson,
     checkDynoInputs,
@@ -20,7 +20,7 @@ import { containerSpec } from "../../../infra/docker/dyno-ops";
 import { LABEL } from "../../../infra/docker/labels";
 import { Network } from "../../../infra/docker/network";
 import { Volume } from "../../../infra/docker/volume";
-import { containersWith, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "../../support/harness";
+import { containersWith, enginesForHook, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "../../support/harness";
 import {
     engineEvents,
     execIn,
@@ -383,7 +383,7 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         const ready = () => stack !== undefined;
 
         before(async () => {
-            if (!(await engines())) return;
+            if (!(await enginesForHook("the drift suite's deploy"))) return;
             const p = project!;
             stack = await p.stack(async () => {
                 const outs: Record<string, pulumi.Output<string>> = {};
@@ -798,10 +798,3 @@ function filesUnder(dir: string): string[] {
     return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
 }
 
-/** requireEngines for `before` hooks, which have no test context to skip. */
-function engines(): Promise<boolean> {
-    return pingDocker(undefined, 3000).then(
-        () => true,
-        () => false,
-    );
-}

@@ -1,9 +1,11 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "child_process";
+import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { test } from "node:test";
-import { dockerOptions, resolveDockerEndpoint } from "../../../infra/docker/client";
+import { dockerOptions, DockerSlowError, pingDocker, resolveDockerEndpoint } from "../../../infra/docker/client";
+import { ensureDockerEngine } from "../../../infra/toolchain/docker-engine";
 import { PACKAGE_ROOT } from "../../../infra/toolchain/paths";
 
 // The bootstrap's Docker check: an engine named by DOCKER_HOST must answer as it is; one that
@@ -35,4 +37,42 @@ test("DOCKER_HOST forms: unix socket, tcp with and without port; anything else i
     assert.deepEqual(dockerOptions("tcp://docker"), { host: "docker", port: 2375, protocol: "http" });
     assert.throws(() => dockerOptions("ssh://me@host"), /not a unix:\/\/ or tcp:\/\/host:port address/);
     assert.deepEqual(resolveDockerEndpoint("tcp://x:1"), { host: "tcp://x:1", source: "argument" });
+});
+
+/** An HTTP server standing in for a busy engine: it answers `/version`, its first `lateCount` answers `late` ms late. */
+async function busyEngine(late: number, lateCount: number): Promise<{ host: string; requests: () => number; close: () => void }> {
+    let requests = 0;
+    const srv = http.createServer((req, res) => {
+        const delay = requests++ < lateCount ? late : 0;
+        setTimeout(() => {
+            res.setHeader("content-type", "application/json");
+            res.end(JSON.stringify({ Version: "99.0.0-busy", ApiVersion: "1.41" }));
+        }, delay).unref();
+    });
+    await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
+    return { host: `tcp://127.0.0.1:${(srv.address() as net.AddressInfo).port}`, requests: () => requests, close: () => { srv.closeAllConnections(); srv.close(); } };
+}
+
+// A loaded host's engine can take seconds to answer: that is slow, not missing. It is waited
+// for (and never started a second time); only an engine that never answers is an error.
+test("an engine that answers late is named slow, not missing, and waited for", async () => {
+    const late = await busyEngine(4000, 2); // the two pings with short deadlines below
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = late.host;
+    try {
+        await assert.rejects(pingDocker(resolveDockerEndpoint(), 1000), (err: Error) => {
+            assert.ok(err instanceof DockerSlowError, err.name);
+            assert.equal(err.message, `Docker engine at DOCKER_HOST=${late.host} did not answer within 1 s`);
+            return true;
+        });
+        const said: string[] = [];
+        const status = await ensureDockerEngine((line) => said.push(line));
+        assert.deepEqual(status, { host: late.host, version: "99.0.0-busy", action: "found" });
+        assert.equal(said.length, 1, said.join("\n"));
+        assert.match(said[0], /did not answer within 3 s: waiting up to 60 s for it$/);
+    } finally {
+        if (saved === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = saved;
+        late.close();
+    }
 });
