@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from "child_process";
+import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { which } from "./docker-engine";
@@ -50,14 +51,56 @@ export async function ensurePulumiCli(report: Reporter): Promise<PulumiCliStatus
     return { root, binDir, version, action: "built" };
 }
 
-/** `pulumi version` of a binary, without the leading `v`, or undefined when it does not run. */
+/**
+ * `pulumi version` of a binary, without the leading `v`, or undefined when it does not run.
+ * Every command checks its CLI, and each `pulumi version` costs a third of a CPU-second, so the
+ * answer is kept, per process and in a stamp file beside the toolchain, for as long as the
+ * binary's size, mtime and inode stay the same.
+ */
 export function cliVersion(cli: string): string | undefined {
+    const stat = fs.statSync(cli, { throwIfNoEntry: false });
+    if (!stat) return undefined;
+    const identity = `${stat.size}:${stat.mtimeMs}:${stat.ino}`;
+    const stamp = path.join(paths.toolchain(), "version-stamps", `${crypto.createHash("sha256").update(path.resolve(cli)).digest("hex").slice(0, 16)}.json`);
+    const known = knownVersions.get(cli) ?? readStamp(stamp);
+    if (known?.identity === identity) return known.version;
     const r = spawnSync(cli, ["version"], {
         encoding: "utf8",
         env: { ...process.env, PULUMI_SKIP_UPDATE_CHECK: "true" },
         timeout: 30_000,
     });
-    return r.status === 0 ? r.stdout.trim().replace(/^v/, "") : undefined;
+    if (r.status !== 0) return undefined;
+    const version = r.stdout.trim().replace(/^v/, "");
+    knownVersions.set(cli, { identity, version });
+    writeStamp(stamp, { identity, version });
+    return version;
+}
+
+interface VersionStamp {
+    identity: string;
+    version: string;
+}
+
+const knownVersions = new Map<string, VersionStamp>();
+
+function readStamp(file: string): VersionStamp | undefined {
+    try {
+        return JSON.parse(fs.readFileSync(file, "utf8")) as VersionStamp;
+    } catch {
+        return undefined;
+    }
+}
+
+/** Written to a temporary name and renamed: concurrent commands never read half a stamp. */
+function writeStamp(file: string, stamp: VersionStamp): void {
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}.tmp`;
+        fs.writeFileSync(tmp, JSON.stringify(stamp));
+        fs.renameSync(tmp, file);
+    } catch {
+        // A read-only toolchain folder: the next command asks the binary again.
+    }
 }
 
 function goBinary(): string {
