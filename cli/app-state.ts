@@ -1,24 +1,20 @@
-import { OutputMap } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
 import { ReleaseRecord } from "../infra/release";
-import { openStack } from "../infra/engine/workspace";
 import { GlobalOptions } from "./options";
-import { checkStack, projectDir } from "./project";
+import { projectDir } from "./project";
+import { AppOutputs, readAppOutputs } from "./stack-outputs";
 import { readStackFile } from "./stack-settings";
 
-/** The stack's outputs from its last `up` (empty before the first), read without running the program. */
-export async function stackOutputs(argv: GlobalOptions): Promise<{ app: string; outputs: OutputMap }> {
-    const dir = projectDir(argv);
-    checkStack(dir, argv.stack);
-    const app = readStackFile(dir, argv.stack).settings.app;
-    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
-    return { app, outputs: await stack.outputs() };
+/** The app named in the stack file, and the stack's outputs from its last `up` (empty before the first). */
+export async function stackOutputs(argv: GlobalOptions): Promise<{ app: string; outputs: AppOutputs }> {
+    const outputs = await readAppOutputs(argv);
+    return { app: readStackFile(projectDir(argv), argv.stack).settings.app, outputs };
 }
 
 /** Release history, oldest first. */
-export function releasesOf(outputs: OutputMap): ReleaseRecord[] {
-    return (outputs.releases?.value ?? []) as ReleaseRecord[];
+export function releasesOf(outputs: AppOutputs): ReleaseRecord[] {
+    return outputs.releases ?? [];
 }
 
 /** A dyno as `ps` shows it: read from Docker, so crashes and removals are visible. */
@@ -49,7 +45,7 @@ export function dynoState(s: { Status: string; Running: boolean; Restarting: boo
 }
 
 /** Dynos of an app's stack from Docker, plus those the last `up` declared that have no container (missing). */
-export async function dynoStatuses(app: string, stack: string, outputs: OutputMap): Promise<DynoStatus[]> {
+export async function dynoStatuses(app: string, stack: string, outputs: AppOutputs): Promise<DynoStatus[]> {
     const docker = connectDocker();
     const containers = await docker.listContainers({
         all: true,
@@ -80,7 +76,7 @@ export async function dynoStatuses(app: string, stack: string, outputs: OutputMa
             container: c.Names[0]?.replace(/^\//, ""),
         });
     }
-    const declared = (outputs.dynos?.value ?? {}) as Record<string, string[]>;
+    const declared = outputs.dynos ?? {};
     for (const [type, names] of Object.entries(declared)) {
         for (const name of names) {
             if (!found.some((d) => d.dyno === name)) {

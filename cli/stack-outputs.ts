@@ -1,5 +1,4 @@
-import { OutputMap } from "@pulumi/pulumi/automation";
-import { openStack } from "../infra/engine/workspace";
+import { readStackOutputs } from "../infra/engine/stack-read";
 import { ReleaseRecord } from "../infra/release";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir } from "./project";
@@ -20,11 +19,13 @@ export interface AppOutputs {
     attachments?: Record<string, string>;
     /** Config vars the dynos run with (secret). */
     config?: Record<string, string>;
+    /** Config vars of each kept release, by version (secret): what `rollback` restores. */
+    configSnapshots?: Record<string, Record<string, string>>;
 }
 
-/** Picks the known outputs out of an Automation API output map. Pure. */
-export function appOutputs(map: OutputMap): AppOutputs {
-    const v = <T>(k: string) => map[k]?.value as T | undefined;
+/** Picks the known outputs out of a stack's output values. Pure. */
+export function appOutputs(values: Record<string, unknown>): AppOutputs {
+    const v = <T>(k: string) => values[k] as T | undefined;
     return {
         app: v("app"),
         url: v("url"),
@@ -36,6 +37,7 @@ export function appOutputs(map: OutputMap): AppOutputs {
         addonAttachments: v("addonAttachments"),
         attachments: v("attachments"),
         config: v("config"),
+        configSnapshots: v("configSnapshots"),
     };
 }
 
@@ -43,8 +45,7 @@ export function appOutputs(map: OutputMap): AppOutputs {
 export async function readAppOutputs(argv: Pick<GlobalOptions, "cwd" | "stack">): Promise<AppOutputs> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
-    return appOutputs(await stack.outputs());
+    return appOutputs(await readStackOutputs({ projectDir: dir, stack: argv.stack }));
 }
 
 /** `sha256:3f9a1c2b4d5e...` -> `3f9a1c2b4d5e`: how image IDs are shown. Pure. */

@@ -1,4 +1,5 @@
 import { CommandModule } from "yargs";
+import { NoSuchStackError, readStackConfig } from "../../infra/engine/stack-read";
 import { openStack } from "../../infra/engine/workspace";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
@@ -7,9 +8,14 @@ import { checkStack, projectDir } from "../project";
 export async function readConfigVars(argv: GlobalOptions): Promise<{ plain: Record<string, string>; secret: Record<string, string> }> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
-    const all = await stack.getAllConfig();
-    const parse = (k: string) => (all[k]?.value ? (JSON.parse(all[k].value) as Record<string, unknown>) : {});
+    const all = await readStackConfig({ projectDir: dir, stack: argv.stack }).catch(async (err) => {
+        if (!(err instanceof NoSuchStackError)) throw err;
+        // Config written to the stack file before the stack's first `up`: creating the stack in
+        // the backend is what lets its secrets be read.
+        const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
+        return Object.fromEntries(Object.entries(await stack.getAllConfig()).map(([k, v]) => [k, v.value]));
+    });
+    const parse = (k: string) => (all[k] ? (JSON.parse(all[k]) as Record<string, unknown>) : {});
     const str = (o: Record<string, unknown>) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, String(v)]));
     return { plain: str(parse("dynoform:config")), secret: str(parse("dynoform:secrets")) };
 }

@@ -26,14 +26,14 @@ export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
         if (!current) throw new UsageError(`${argv.stack} has no releases yet`);
         const target = argv.release ? parseVersion(argv.release) : current.version - 1;
         const release = releases.find((r) => r.version === target);
-        const snapshots = (outputs.configSnapshots?.value ?? {}) as Record<string, Record<string, string>>;
+        const snapshots = outputs.configSnapshots ?? {};
         const snapshot = snapshots[String(target)];
         if (!release || !snapshot) {
             const kept = Object.keys(snapshots).map((v) => `v${v}`).join(", ");
             throw new UsageError(`cannot roll back to v${target}: its image and config are not kept (releases that can be restored: ${kept || "none"})`);
         }
         const view = readStackFile(projectDir(argv), argv.stack);
-        const deployed = (outputs.config?.value ?? {}) as Record<string, string>;
+        const deployed = outputs.config ?? {};
         const plainNow = view.settings.config ?? {};
         const inStackFile = (k: string) => k in plainNow || view.secretKeys.includes(k);
         // Values the app derives itself (app.json defaults, generated secrets) stay derived when unchanged;
