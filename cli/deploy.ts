@@ -12,13 +12,16 @@ import { readStackFile, validateSettings } from "./stack-settings";
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
-/** The stack with its file validated: nothing is opened when the stack file asks for something wrong. */
-export async function openValidated(argv: GlobalOptions, overrides: ProgramOverrides = {}) {
+/**
+ * The stack with its file validated: nothing is opened when the stack file asks for something
+ * wrong. The Docker engine is made sure of first, unless the caller just did (`engineChecked`).
+ */
+export async function openValidated(argv: GlobalOptions, overrides: ProgramOverrides = {}, engineChecked = false) {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
     const view = readStackFile(dir, argv.stack);
     const definition = validateSettings(dir, view, argv.stack);
-    await ensureDockerEngine(silentReporter);
+    if (!engineChecked) await ensureDockerEngine(silentReporter);
     const stack = await openAppStack(argv, overrides);
     return { dir, view, definition, stack };
 }
@@ -38,14 +41,15 @@ export interface DeployResult {
 /**
  * Plan (typed formation diff, config changes, memory check), then a real `pulumi up` with a
  * refresh first so drift (crashed or removed dynos) is healed. Refuses a plan the host cannot hold.
+ * `memory`: the memory check a caller made just before, with the engine (neither is done again).
  */
 export async function deploy(
     argv: GlobalOptions,
-    opts: { refresh?: boolean; quiet?: boolean; description?: string } = {},
+    opts: { refresh?: boolean; quiet?: boolean; description?: string; memory?: AppPlan["memory"] } = {},
 ): Promise<DeployResult> {
     const started = Date.now();
-    const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description });
-    const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
+    const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description }, opts.memory !== undefined);
+    const plan = await planApp(stack, definition, view.settings.app, view.settings.image, opts.memory);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {
         throw new Error(notEnoughMemory(definition.plan, plan.memory));

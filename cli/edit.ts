@@ -8,7 +8,7 @@ import { silentReporter } from "../infra/toolchain/report";
 import { deploy, DeployResult, printDeploy, say } from "./deploy";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
-import { memoryCheck, notEnoughMemory } from "./plan";
+import { AppPlan, memoryCheck, notEnoughMemory } from "./plan";
 import { checkStack, projectDir, stackFile } from "./project";
 import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
 
@@ -69,10 +69,11 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     const view = readStackFile(dir, argv.stack);
     edit.preview(view);
     const definition = validateSettings(dir, view, argv.stack);
+    let memory: AppPlan["memory"] | undefined;
     if (argv.up) {
         // A formation the host cannot hold is refused before the stack file is touched.
         await ensureDockerEngine(silentReporter);
-        const memory = await memoryCheck(view.settings.app, argv.stack, formationMemoryMb(definition.plan));
+        memory = await memoryCheck(view.settings.app, argv.stack, formationMemoryMb(definition.plan));
         if (!memory.fits) throw new Error(notEnoughMemory(definition.plan, memory));
     }
 
@@ -94,7 +95,7 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     }
     let result: DeployResult;
     try {
-        result = await deploy(argv, { description: edit.description });
+        result = await deploy(argv, { description: edit.description, memory });
     } catch (err) {
         // The change did not deploy: put the stack file back, so it says what runs.
         fs.writeFileSync(file, original);

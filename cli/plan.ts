@@ -1,8 +1,10 @@
-import { OutputMap, Stack } from "@pulumi/pulumi/automation";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { AppDefinition } from "../components/app-definition";
 import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation";
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
+import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
+import { appOutputs } from "./stack-outputs";
 
 /** What a deploy of the stack would change, in Heroku's words. */
 export interface AppPlan {
@@ -18,24 +20,28 @@ export interface AppPlan {
 
 type DeployedFormation = Record<string, { quantity: number; size: string }>;
 
-/** Compares what the stack file asks for with what the last `up` deployed (the stack's outputs). */
-export async function planApp(stack: Stack, definition: AppDefinition, app: string, pinnedImage?: string): Promise<AppPlan> {
-    const outputs: OutputMap = await stack.outputs();
-    const running = String(outputs.imageDigest?.value ?? "");
+/**
+ * Compares what the stack file asks for with what the last `up` deployed (the stack's outputs).
+ * `memory` is a {@link memoryCheck} the caller has just made (it is not made twice).
+ */
+export async function planApp(stack: Stack, definition: AppDefinition, app: string, pinnedImage?: string, memory?: AppPlan["memory"]): Promise<AppPlan> {
+    const ws = stack.workspace as LocalWorkspace;
+    const ref = { projectDir: ws.workDir, stack: stack.name, env: ws.envVars };
+    const [outputs, all] = await Promise.all([readStackOutputs(ref).then(appOutputs), readStackConfig(ref)]);
+    const running = outputs.imageDigest ?? "";
     const image = pinnedImage && running && pinnedImage !== running ? { from: running, to: pinnedImage } : undefined;
-    const deployedFormation = (outputs.formation?.value ?? {}) as DeployedFormation;
+    const deployedFormation: DeployedFormation = outputs.formation ?? {};
     const desiredFormation: DeployedFormation = Object.fromEntries(
         definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]),
     );
     const formation = outputs.formation ? diffFormation(deployedFormation, desiredFormation) : diffFormation({}, desiredFormation);
 
-    const all = await stack.getAllConfig();
     const desired: Record<string, string> = { ...definition.configDefaults };
-    const plain = all["dynoform:config"]?.value;
+    const plain = all["dynoform:config"];
     if (plain) Object.assign(desired, JSON.parse(plain));
-    const secrets = all["dynoform:secrets"]?.value;
+    const secrets = all["dynoform:secrets"];
     if (secrets) Object.assign(desired, JSON.parse(secrets));
-    const deployed = { ...((outputs.config?.value ?? {}) as Record<string, string>) };
+    const deployed = { ...(outputs.config ?? {}) };
     for (const k of definition.generatedSecrets) delete deployed[k];
     const keys = new Set([...Object.keys(desired), ...Object.keys(deployed)]);
     const config = { changed: [] as string[], added: [] as string[], removed: [] as string[] };
@@ -44,7 +50,7 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         else if (!(k in desired)) config.removed.push(k);
         else if (String(desired[k]) !== String(deployed[k])) config.changed.push(k);
     }
-    const currentRelease = Number(outputs.releaseVersion?.value ?? 0);
+    const currentRelease = Number(outputs.releaseVersion ?? 0);
     const anyChange = Boolean(image) || formation.length + config.changed.length + config.added.length + config.removed.length > 0;
     return {
         image,
@@ -52,7 +58,7 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         config,
         currentRelease,
         nextRelease: anyChange || currentRelease === 0 ? currentRelease + 1 : currentRelease,
-        memory: await memoryCheck(app, stack.name, formationMemoryMb(definition.plan)),
+        memory: memory ?? (await memoryCheck(app, stack.name, formationMemoryMb(definition.plan))),
     };
 }
 
