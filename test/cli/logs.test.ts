@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { requireEngines } from "../support/harness";
-import { deployOnce, eventually, usageLine } from "../support/cli";
+import { deployOnce, usageLine } from "../support/cli";
+import { eventually } from "../support/poll";
 
 // `dynoform logs` against a real deploy of the tiny app: Heroku-style prefixes, filters, and
 // `--tail` following lines printed after it started, on dynos that start after it started.

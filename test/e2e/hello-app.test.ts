@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 import { connectDocker } from "../../infra/docker/client";
 import { freePort, requireEngines } from "../support/harness";
 import { AppProject, appProject, dynoContainers } from "../support/app-project";
+import { eventually } from "../support/poll";
 
 // examples/hello deployed for real through the `dynoform` CLI: router, Postgres, Redis, worker,
 // release phase, scaling, resizing, a rolling config change under load and a failing release.
@@ -22,16 +23,6 @@ function visitOf(body: string): number {
     const m = /visit (\d+)/.exec(body);
     assert.ok(m, `page shows a visit count: ${body}`);
     return Number(m[1]);
-}
-
-async function eventually<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const v = await fn().catch(() => undefined);
-        if (v !== undefined) return v;
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 500));
-    }
 }
 
 describe("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
@@ -53,10 +44,12 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         assert.equal(first.status, 200);
         const second = await get();
         assert.equal(visitOf(second.body), visitOf(first.body) + 1, "the count comes from Postgres");
-        await eventually("a worker to consume a job from Redis", async () => {
-            const m = /jobs done by workers (\d+)/.exec((await get()).body);
-            return m && Number(m[1]) >= 1 ? true : undefined;
-        });
+        await eventually(
+            async () => Number(/jobs done by workers (\d+)/.exec((await get()).body)?.[1] ?? 0) >= 1,
+            30_000,
+            "a worker to consume a job from Redis",
+            500,
+        );
     });
 
     test("scale web 1 -> 3 -> 1 starts and stops only the difference", async (t) => {

@@ -185,15 +185,6 @@ export function envOf(info: { Config: { Env?: string[] } }): Record<string, stri
     return Object.fromEntries((info.Config.Env ?? []).map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)]));
 }
 
-/** Waits until `probe()` is true, polling every 200 ms; throws after `timeoutMs`. */
-export async function eventually(probe: () => boolean | Promise<boolean>, timeoutMs: number, what: string): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!(await probe())) {
-        if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-        await new Promise((r) => setTimeout(r, 200));
-    }
-}
-
 /** Asserts a usage error: exit 2 and exactly one line on stderr. Returns that line. */
 export function usageLine(r: CliResult): string {
     const lines = r.stderr.trimEnd().split("\n");

@@ -137,21 +137,6 @@ export function plain<T>(v: any): T {
     return v as T;
 }
 
-/** Polls `probe` every `everyMs` until it returns a truthy value or `timeoutMs` passes. */
-export async function waitFor<T>(
-    probe: () => Promise<T | undefined | null | false>,
-    timeoutMs: number,
-    everyMs = 100,
-): Promise<T> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-        const v = await probe();
-        if (v) return v;
-        if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`);
-        await sleep(everyMs);
-    }
-}
-
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /** Removes a volume if it exists (tests' cleanup). */

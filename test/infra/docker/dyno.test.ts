@@ -20,6 +20,7 @@ import { containerSpec } from "../../../infra/docker/dyno-ops";
 import { LABEL } from "../../../infra/docker/labels";
 import { Network } from "../../../infra/docker/network";
 import { Volume } from "../../../infra/docker/volume";
+import { eventually } from "../../support/poll";
 import { containersWith, enginesForHook, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "../../support/harness";
 import {
     engineEvents,
@@ -31,7 +32,6 @@ import {
     resourceState,
     runOnce,
     sleep,
-    waitFor,
 } from "../../support/docker";
 
 const MIB = 1024 * 1024;
@@ -435,7 +435,7 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             if (!(await requireEngines(t)) || !ready()) return t.skip("needs engines");
             const before = await onlyContainer(project!, "stopped.1");
             await connectDocker().getContainer(before.Id).kill();
-            await waitFor(async () => !(await inspectContainer(before.Id))!.State.Running, 5000);
+            await eventually(async () => !(await inspectContainer(before.Id))!.State.Running, 5000, "the killed dyno to stop", 100);
 
             const refresh = await stack.refresh();
             assert.equal(refresh.summary.resourceChanges?.update, 1);
@@ -479,11 +479,11 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
                 before.Id,
                 'for s in /proc/[0-9]*/status; do [ "$(sed -n "s/^PPid:[[:space:]]*//p" $s)" = 1 ] && kill -KILL $(sed -n "s/^Pid:[[:space:]]*//p" $s); done; true',
             );
-            const restarted = await waitFor(async () => {
+            const restarted = await eventually(async () => {
                 const i = (await inspectContainer(before.Id))!;
                 // While Docker waits to restart, State.Running is already true (with Restarting).
                 return i.RestartCount === 1 && i.State.Running && !i.State.Restarting ? i : undefined;
-            }, 10_000);
+            }, 10_000, "Docker to restart the crashed dyno", 100);
             assert.notEqual(restarted.State.StartedAt, before.State.StartedAt);
 
             // Refresh writes what Docker says into state; its summary counts what an `up` would have
@@ -520,10 +520,10 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             try {
                 await stack.up();
                 const info = await onlyContainer(p, "hungry.1");
-                const dead = await waitFor(async () => {
+                const dead = await eventually(async () => {
                     const i = (await inspectContainer(info.Id))!;
                     return i.State.Running ? undefined : i;
-                }, 20_000);
+                }, 20_000, "the hungry dyno to be killed", 100);
                 assert.equal(dead.State.OOMKilled, true);
 
                 const refresh = await stack.refresh();
