@@ -19,8 +19,12 @@ export interface StackFileView {
     problem?: string;
 }
 
-/** The `dynoform:*` settings a stack file may hold, by the kind of value each takes. */
-const SETTING_KINDS: Readonly<Record<string, "text" | "map" | "port" | "boolean">> = {
+/**
+ * The `dynoform:*` settings a stack file may hold, by the kind of value each takes: every key of
+ * {@link StackSettings} and no other (the compiler holds the two lists together), plus `secrets`,
+ * which the program reads as secret config beside them.
+ */
+const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text" | "map" | "port" | "boolean" } = {
     app: "text",
     source: "text",
     image: "text",
@@ -42,7 +46,7 @@ const shown = (v: unknown) => (isMap(v) ? "a map" : Array.isArray(v) ? "a list" 
 
 /** What is wrong with one `dynoform:<key>` value, or undefined. */
 function settingProblem(key: string, value: unknown): { at: string[]; reason: string } | undefined {
-    const kind = SETTING_KINDS[key];
+    const kind = (SETTING_KINDS as Readonly<Record<string, string>>)[key];
     if (kind === undefined) {
         return { at: [], reason: `unknown setting; the dynoform settings are ${Object.keys(SETTING_KINDS).join(", ")}` };
     }
