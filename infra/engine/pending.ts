@@ -35,20 +35,29 @@ export function containersInState(resources: Array<{ id?: string; outputs?: Reco
 }
 
 /**
- * The containers a pending dyno create may have left behind: labelled with that dyno of that
- * app and stack, and recorded nowhere in the state. Pure.
+ * The containers a pending create may have left behind, recorded nowhere in the state: for a
+ * dyno, containers labelled with that dyno of that app and stack; for a release phase, that app
+ * and stack's release containers (the provider removes its container when the command ends, so
+ * one still there outlived an interrupted update). Pure.
  */
 export function orphansOf(op: PendingOperation, containers: ListedContainer[], known: Set<string>): ListedContainer[] {
     const i = op.resource.inputs ?? {};
-    if (op.type !== "creating" || !op.resource.type.endsWith("docker:Dyno")) return [];
-    if (typeof i.app !== "string" || typeof i.stack !== "string" || typeof i.processType !== "string" || i.index === undefined) return [];
-    const dyno = `${i.processType}.${i.index}`;
+    if (op.type !== "creating" || typeof i.app !== "string" || typeof i.stack !== "string") return [];
+    let created: (c: ListedContainer) => boolean;
+    if (op.resource.type.endsWith("docker:Dyno")) {
+        if (typeof i.processType !== "string" || i.index === undefined) return [];
+        const dyno = `${i.processType}.${i.index}`;
+        created = (c) => c.Labels[LABEL.role] === "dyno" && c.Labels[LABEL.dyno] === dyno;
+    } else if (op.resource.type.endsWith("docker:ReleasePhase")) {
+        created = (c) => c.Labels[LABEL.role] === "release";
+    } else {
+        return [];
+    }
     return containers.filter(
         (c) =>
             c.Labels[LABEL.app] === i.app &&
             c.Labels[LABEL.stack] === i.stack &&
-            c.Labels[LABEL.role] === "dyno" &&
-            c.Labels[LABEL.dyno] === dyno &&
+            created(c) &&
             !known.has(c.Id) &&
             !c.Names.some((n) => known.has(n.replace(/^\//, ""))),
     );
@@ -58,8 +67,8 @@ export function orphansOf(op: PendingOperation, containers: ListedContainer[], k
  * Clears what an interrupted update (SIGKILL, a crash) left in a file backend's state: its
  * pending operations. Pulumi keeps a pending create without a resource, so the container that
  * create may have started would stay running, unknown to the state, next to the one the next
- * `up` creates. Such containers are found by their labels and removed (`up` creates the dyno
- * again); then the state is imported without the pending operations. Pending updates and
+ * `up` creates. Such containers (dynos, and a release phase's one-off) are found by their labels
+ * and removed (`up` creates the dyno, or runs the release command, again); then the state is imported without the pending operations. Pending updates and
  * deletes need nothing: their resources are in state, and the refresh `up` starts with reads
  * them. Does nothing while a live process holds the stack's lock, or on other backends.
  */
@@ -84,7 +93,7 @@ export async function resolvePendingOperations(stack: Stack, report: Reporter): 
     const docker = connectDocker();
     const containers = (await docker.listContainers({
         all: true,
-        filters: { label: [`${LABEL.stack}=${stack.name}`, `${LABEL.role}=dyno`] },
+        filters: { label: [`${LABEL.stack}=${stack.name}`] },
     })) as ListedContainer[];
     const removed: string[] = [];
     for (const op of ops) {

@@ -52,6 +52,20 @@ describe("pending operations left by an interrupted update", () => {
         assert.deepEqual(orphansOf(op("creating", "tiny-web-2", web2), containers, known).map((c) => c.Id), ["3333"]);
     });
 
+    test("a pending release-phase create orphans that app and stack's release containers the state does not know", () => {
+        const release = { app: "tiny", stack: "dev", release: "r-abc", command: "node migrate.js" };
+        const releaseOp = op("creating", "tiny-release", release, "pulumi-nodejs:dynamic/docker:ReleasePhase");
+        const containers = [
+            container("tiny-dev.release.aaaaaa", "7777", labels("release.1", { [LABEL.role]: "release" })), // the interrupted release: orphan
+            container("tiny-dev.run.bbbbbb", "8888", labels("run.1", { [LABEL.role]: "run" })), // a `dynoform run` session: not the update's
+            container("tiny-dev.web.1.cccccc", "9999", labels("web.1")), // a dyno
+            container("tiny-prod.release.dddddd", "1010", labels("release.1", { [LABEL.role]: "release", [LABEL.stack]: "prod" })), // another stack
+        ];
+        assert.deepEqual(orphansOf(releaseOp, containers, new Set()).map((c) => c.Id), ["7777"]);
+        assert.deepEqual(orphansOf(releaseOp, containers, new Set(["tiny-dev.release.aaaaaa"])), [], "known to the state by name");
+        assert.deepEqual(orphansOf(op("updating", "tiny-release", release, "pulumi-nodejs:dynamic/docker:ReleasePhase"), containers, new Set()), []);
+    });
+
     test("pending updates, deletes and creates of other resource types orphan nothing", () => {
         const containers = [container("tiny-dev.web.2.bbbbbb", "3333", labels("web.2"))];
         assert.deepEqual(orphansOf(op("updating", "tiny-web-2", web2), containers, new Set()), []);
