@@ -213,13 +213,18 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
         assert.ok(worker.restarts >= 7, `restarts ${worker.restarts}`);
         t.diagnostic(`ps --json worker.1: state ${worker.state}, exitCode ${worker.exitCode}, restarts ${worker.restarts}; 7 restarts reached ${(looping / 1000).toFixed(1)} s after the kill`);
 
+        // Docker's back-off: the gap from each death to the next start grows. RestartCount counts a
+        // restart once it is scheduled: the 7th start comes 6.4 s later.
+        const gapsSeen = () => {
+            const dies = watch.events.filter((e) => e.action === "die");
+            return dies.map((d) => watch.events.find((e) => e.action === "start" && e.ms > d.ms)).flatMap((s, i) => (s ? [s.ms - dies[i].ms] : []));
+        };
+        await eventually(() => gapsSeen().length >= 7, 60_000, "the 7th restart's start event");
         watch.stop();
-        const events = watch.events;
-        const dies = events.filter((e) => e.action === "die");
+        const dies = watch.events.filter((e) => e.action === "die");
         assert.equal(dies[0].exitCode, "137", "the first death was the SIGKILL");
         assert.ok(dies.slice(1).every((e) => e.exitCode === "3"), "then the worker's own exit 3, every time");
-        // Docker's back-off: the gap from each death to the next start grows.
-        const gaps = dies.map((d) => events.find((e) => e.action === "start" && e.ms > d.ms)).map((s, i) => (s ? s.ms - dies[i].ms : NaN)).filter((g) => !Number.isNaN(g));
+        const gaps = gapsSeen();
         t.diagnostic(`die -> start gaps (ms): ${gaps.map((g) => Math.round(g)).join(", ")}`);
         assert.ok(gaps.length >= 7, `${gaps.length} restarts seen in the event log`);
         assert.ok(gaps[6] >= 6000, `the 7th restart waited ${Math.round(gaps[6])} ms (Docker's back-off: 6.4 s)`);
