@@ -4,7 +4,7 @@ import YAML, { LineCounter } from "yaml";
 import { validateAppArgs } from "../components/app";
 import { AppDefinition } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/program";
+import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/settings";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
 
