@@ -1,6 +1,5 @@
-import { ADDON_LABEL } from "../components/addon";
 import { connectDocker, isNotFound } from "../infra/docker/client";
-import { LABEL } from "../infra/docker/labels";
+import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir } from "./project";
 import { AppOutputs } from "./stack-outputs";

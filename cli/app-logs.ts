@@ -1,6 +1,5 @@
 import Docker = require("dockerode");
-import { ADDON_LABEL } from "../components/addon";
-import { LABEL } from "../infra/docker/labels";
+import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
 
 /** Where a log line came from, in Heroku's words: `app[web.1]`, `dynoform[router]`, `addon[postgres]`. */
 export interface LogSource {

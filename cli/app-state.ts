@@ -1,6 +1,6 @@
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
-import { ReleaseRecord } from "../infra/release";
+import type { ReleaseRecord } from "../infra/release";
 import { GlobalOptions } from "./options";
 import { projectDir } from "./project";
 import { AppOutputs, readAppOutputs } from "./stack-outputs";

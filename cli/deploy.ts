@@ -1,5 +1,5 @@
-import { Stack } from "@pulumi/pulumi/automation";
-import { ProgramOverrides } from "../infra/program";
+import type { Stack } from "@pulumi/pulumi/automation";
+import type { ProgramOverrides } from "../infra/program";
 import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
 import { silentReporter } from "../infra/toolchain/report";
 import { UsageError } from "./errors";

@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import { ConfigMap } from "@pulumi/pulumi/automation";
+import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { DynoformInputError } from "../components/errors";
 import { formationMemoryMb } from "../components/formation";
 import { openStack } from "../infra/engine/workspace";

@@ -1,4 +1,4 @@
-import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { AppDefinition } from "../components/app-definition";
 import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation";
 import { connectDocker } from "../infra/docker/client";

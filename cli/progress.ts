@@ -1,4 +1,4 @@
-import { EngineEvent } from "@pulumi/pulumi/automation";
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 
 /** Colour only on a TTY and without NO_COLOR. */
 export function useColor(stream: NodeJS.WriteStream = process.stdout): boolean {

@@ -1,10 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
-import { Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { resolvePendingOperations } from "../infra/engine/pending";
 import { STACK_NAME, openStack } from "../infra/engine/workspace";
 import { consoleReporter } from "../infra/toolchain/report";
-import { appProgram, ProgramOverrides } from "../infra/program";
+import type { ProgramOverrides } from "../infra/program";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 
@@ -39,6 +39,8 @@ export function checkStack(dir: string, stack: string): void {
 export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">, overrides: ProgramOverrides = {}): Promise<Stack> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
+    // The program (and through it the SDK and every component) is loaded only by commands that open the stack.
+    const { appProgram } = await import("../infra/program");
     const stack = await openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir, overrides) }, consoleReporter);
     // An interrupted `up` (SIGKILL) leaves pending operations: cleared here, so no dyno it started is left behind.
     await resolvePendingOperations(stack, consoleReporter);

@@ -1,5 +1,5 @@
 import { readStackOutputs } from "../infra/engine/stack-read";
-import { ReleaseRecord } from "../infra/release";
+import type { ReleaseRecord } from "../infra/release";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir } from "./project";
 

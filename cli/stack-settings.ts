@@ -1,10 +1,9 @@
 import * as fs from "fs";
 import * as path from "path";
 import YAML, { LineCounter } from "yaml";
-import { validateAppArgs } from "../components/app";
-import { AppDefinition } from "../components/app-definition";
+import { AppDefinition, validateAppArgs } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/program";
+import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/settings";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
 

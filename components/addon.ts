@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
+import { ADDON_LABEL } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
 
@@ -9,8 +10,8 @@ export const ADDON_TYPE = "dynoform:addon:AddOn";
 /** The add-on plans Dynoform runs. */
 export type AddOnPlan = "postgres" | "redis";
 
-/** Label that marks add-on containers (so `ps` lists dynos only). */
-export const ADDON_LABEL = "dev.dynoform.addon";
+/** Label that marks add-on containers (defined with the other labels; the CLI reads it without loading this module). */
+export { ADDON_LABEL };
 
 /** Arguments of an {@link AddOn}. */
 export interface AddOnArgs {

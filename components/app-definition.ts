@@ -1,5 +1,7 @@
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
+import type { AppArgs } from "./app";
 import { AddOnSpec, AppJson, mapAddonPlan, parseAppJson } from "./app-json";
 import { attachmentVarName, validateAttachmentName, validateConfigVarName } from "./config-vars";
 import { DynoformInputError } from "./errors";
@@ -119,6 +121,39 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
     }
     return { processTypes, plan, releaseCommand, addons, appJson, procfileFile: file, configDefaults, generatedSecrets };
+}
+
+/** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
+export function validateAppArgs(name: string, args: AppArgs): { appName: string; definition: AppDefinition } {
+    const appName = args.name ?? name;
+    if (!/^[a-z][a-z0-9-]{1,29}$/.test(appName)) {
+        throw new DynoformInputError("name", `app name \`${appName}\` must be 2-30 lower-case letters, digits or '-', starting with a letter`);
+    }
+    if (args.source === undefined && args.image === undefined) {
+        throw new DynoformInputError("source", "give `source` (a folder to build) or `image` (a prebuilt image)");
+    }
+    if (args.source !== undefined && args.image !== undefined) {
+        throw new DynoformInputError("image", "give either `source` or `image`, not both");
+    }
+    const definition = loadAppDefinition({
+        source: args.source ? path.resolve(args.source) : undefined,
+        procfile: args.procfile,
+        appJson: args.appJson,
+        formation: args.formation,
+        addons: args.addons,
+        configKeys: Object.keys(args.config ?? {}),
+    });
+    const web = definition.plan.find((p) => p.type === "web");
+    if (web && web.quantity > 0 && args.routerPort === undefined) {
+        throw new DynoformInputError("routerPort", "the app has web dynos: give `routerPort`, the host port its router listens on");
+    }
+    if (args.routerPort !== undefined && (!Number.isInteger(args.routerPort) || args.routerPort < 1 || args.routerPort > 65535)) {
+        throw new DynoformInputError("routerPort", `\`routerPort\` must be a port from 1 to 65535 (got ${JSON.stringify(args.routerPort)})`);
+    }
+    if (args.routerHost !== undefined && (typeof args.routerHost !== "string" || net.isIP(args.routerHost) === 0)) {
+        throw new DynoformInputError("routerHost", `${JSON.stringify(args.routerHost)} is not an IP address; give the host address the router listens on, e.g. 127.0.0.1 or 0.0.0.0`);
+    }
+    return { appName, definition };
 }
 
 function readProcfile(input: AppDefinitionInput): { text: string; file: string } {

@@ -1,5 +1,4 @@
 import * as crypto from "crypto";
-import * as net from "net";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
@@ -9,12 +8,14 @@ import { RandomSecret } from "../infra/random/secret";
 import { Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../infra/toolchain/base-images";
 import { AddOn } from "./addon";
-import { AddOnRequest, AppDefinition, loadAppDefinition } from "./app-definition";
+import { AddOnRequest, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
 import { Formation } from "./dyno-formation";
-import { DynoformInputError } from "./errors";
 import { FormationSpec } from "./formation";
 import { Router } from "./router";
+
+// The checks made before any child exists are pure (app-definition.ts); they are part of App's API.
+export { validateAppArgs };
 
 /** Type token of {@link App}. */
 export const APP_TYPE = "dynoform:index:App";
@@ -57,39 +58,6 @@ export interface AppArgs {
     restarts?: Record<string, string>;
     /** Delete add-on data volumes when the app is destroyed. Off by default. */
     deleteAddonDataOnDestroy?: boolean;
-}
-
-/** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
-export function validateAppArgs(name: string, args: AppArgs): { appName: string; definition: AppDefinition } {
-    const appName = args.name ?? name;
-    if (!/^[a-z][a-z0-9-]{1,29}$/.test(appName)) {
-        throw new DynoformInputError("name", `app name \`${appName}\` must be 2-30 lower-case letters, digits or '-', starting with a letter`);
-    }
-    if (args.source === undefined && args.image === undefined) {
-        throw new DynoformInputError("source", "give `source` (a folder to build) or `image` (a prebuilt image)");
-    }
-    if (args.source !== undefined && args.image !== undefined) {
-        throw new DynoformInputError("image", "give either `source` or `image`, not both");
-    }
-    const definition = loadAppDefinition({
-        source: args.source ? path.resolve(args.source) : undefined,
-        procfile: args.procfile,
-        appJson: args.appJson,
-        formation: args.formation,
-        addons: args.addons,
-        configKeys: Object.keys(args.config ?? {}),
-    });
-    const web = definition.plan.find((p) => p.type === "web");
-    if (web && web.quantity > 0 && args.routerPort === undefined) {
-        throw new DynoformInputError("routerPort", "the app has web dynos: give `routerPort`, the host port its router listens on");
-    }
-    if (args.routerPort !== undefined && (!Number.isInteger(args.routerPort) || args.routerPort < 1 || args.routerPort > 65535)) {
-        throw new DynoformInputError("routerPort", `\`routerPort\` must be a port from 1 to 65535 (got ${JSON.stringify(args.routerPort)})`);
-    }
-    if (args.routerHost !== undefined && (typeof args.routerHost !== "string" || net.isIP(args.routerHost) === 0)) {
-        throw new DynoformInputError("routerHost", `${JSON.stringify(args.routerHost)} is not an IP address; give the host address the router listens on, e.g. 127.0.0.1 or 0.0.0.0`);
-    }
-    return { appName, definition };
 }
 
 /** A keyed hash naming a code release (image + env): equal inputs give the same id. Pure. */

@@ -1,4 +1,12 @@
-import Docker = require("dockerode");
+import type Docker = require("dockerode");
+
+/**
+ * dockerode, loaded on first use: it takes a quarter of a CPU-second to load, and `--help` or a
+ * usage error never talks to Docker.
+ */
+function dockerode(): typeof Docker {
+    return require("dockerode");
+}
 
 /** Where the Docker Engine API is reached, and what told us so (for error messages). */
 export interface DockerEndpoint {
@@ -43,7 +51,8 @@ export function dockerOptions(host: string): Docker.DockerOptions {
 
 /** A dockerode client for an endpoint. `host` defaults to DOCKER_HOST or the default socket. */
 export function connectDocker(host?: string): Docker {
-    return new Docker(dockerOptions(resolveDockerEndpoint(host).host));
+    const Dockerode = dockerode();
+    return new Dockerode(dockerOptions(resolveDockerEndpoint(host).host));
 }
 
 /** A Docker endpoint that does not answer or is malformed. */
@@ -80,7 +89,8 @@ export async function pingDocker(
     endpoint: DockerEndpoint = resolveDockerEndpoint(),
     timeoutMs = 5000,
 ): Promise<{ version: string; apiVersion: string }> {
-    const docker = new Docker(dockerOptions(endpoint.host));
+    const Dockerode = dockerode();
+    const docker = new Dockerode(dockerOptions(endpoint.host));
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
         // dockerode 4 takes `abortSignal` on every call; its type declarations leave it out here.

@@ -11,6 +11,9 @@ export const LABEL = {
     role: "dev.dynoform.role",
 } as const;
 
+/** Label that marks add-on containers (so `ps` lists dynos only); its value is the add-on's name. */
+export const ADDON_LABEL = "dev.dynoform.addon";
+
 /** The labels that identify an object as belonging to one app in one stack. */
 export function ownerLabels(app: string, stack: string): Record<string, string> {
     return { [LABEL.managed]: "true", [LABEL.app]: app, [LABEL.stack]: stack };

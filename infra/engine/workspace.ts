@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LocalWorkspace, PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { pulumiEnvironment } from "../toolchain/backend";
 import { ensurePulumiCli } from "../toolchain/pulumi-cli";
 import { Reporter, silentReporter } from "../toolchain/report";
@@ -24,6 +24,8 @@ export interface StackTarget {
  * inline: the CLI connects back to this process's language server, so no language plugin is needed.
  */
 export async function openStack(target: StackTarget, report: Reporter = silentReporter): Promise<Stack> {
+    // Loaded here, not at the top: the SDK costs a CPU-second, and only commands that open a stack need it.
+    const { LocalWorkspace, PulumiCommand, Stack } = await import("@pulumi/pulumi/automation");
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
     const envVars = { ...pulumiEnvironment(cli.binDir), ...(target.env ?? {}) };
