@@ -6,6 +6,7 @@ import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
+import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { readStackFile, validateSettings } from "./stack-settings";
 
@@ -54,7 +55,9 @@ export async function deploy(
     if (!plan.memory.fits) {
         throw new Error(notEnoughMemory(definition.plan, plan.memory));
     }
-    const up = await stack.up({ onEvent: opts.quiet ? undefined : progressPrinter(say), refresh: opts.refresh ?? true, color: "never" });
+    const up = await interruptible("up", (signal) =>
+        stack.up({ onEvent: opts.quiet ? undefined : progressPrinter(say), refresh: opts.refresh ?? true, color: "never", signal }),
+    );
     const outputs = up.outputs;
     return {
         app: view.settings.app,

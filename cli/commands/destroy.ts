@@ -1,6 +1,7 @@
 import { CommandModule } from "yargs";
 import { confirm, openValidated, say } from "../deploy";
 import { UsageError } from "../errors";
+import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { progressPrinter } from "../progress";
 
@@ -41,9 +42,9 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
         if (argv["delete-addon-data"]) {
             // The volumes' delete runs the copy of their settings in state: record the opt-in first.
             await stack.setConfig("dynoform:deleteAddonDataOnDestroy", { value: "true" });
-            await stack.up({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say) });
+            await interruptible("destroy", (signal) => stack.up({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say), signal }));
         }
-        const result = await stack.destroy({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say) });
+        const result = await interruptible("destroy", (signal) => stack.destroy({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say), signal }));
         if (argv["delete-addon-data"]) await stack.removeConfig("dynoform:deleteAddonDataOnDestroy");
         if (argv.json) {
             process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges }, null, 2) + "\n");

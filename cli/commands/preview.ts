@@ -1,5 +1,6 @@
 import { CommandModule } from "yargs";
 import { openValidated, say } from "../deploy";
+import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { formatPlan, planApp } from "../plan";
 
@@ -12,15 +13,18 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
         const { view, definition, stack } = await openValidated(argv);
         const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
         const steps: Array<{ op: string; type: string; name: string; diffs: string[] }> = [];
-        const preview = await stack.preview({
-            color: "never",
-            onEvent: (e) => {
-                const m = e.resourcePreEvent?.metadata;
-                if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack") {
-                    steps.push({ op: m.op, type: m.type.replace(/^pulumi-nodejs:dynamic\//, ""), name: m.urn.split("::").pop()!, diffs: m.diffs ?? [] });
-                }
-            },
-        });
+        const preview = await interruptible("preview", (signal) =>
+            stack.preview({
+                color: "never",
+                signal,
+                onEvent: (e) => {
+                    const m = e.resourcePreEvent?.metadata;
+                    if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack") {
+                        steps.push({ op: m.op, type: m.type.replace(/^pulumi-nodejs:dynamic\//, ""), name: m.urn.split("::").pop()!, diffs: m.diffs ?? [] });
+                    }
+                },
+            }),
+        );
         if (argv.json) {
             process.stdout.write(JSON.stringify({ plan, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
             return;

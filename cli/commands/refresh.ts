@@ -1,5 +1,6 @@
 import { CommandModule } from "yargs";
 import { openValidated, say } from "../deploy";
+import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { progressPrinter } from "../progress";
 
@@ -11,17 +12,20 @@ export const refreshCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     handler: async (argv) => {
         const { stack } = await openValidated(argv);
         const drift: Array<{ name: string; state: string }> = [];
-        const result = await stack.refresh({
-            color: "never",
-            onEvent: (e) => {
-                const m = e.resOutputsEvent?.metadata;
-                const state = m?.new?.outputs?.state;
-                if (m && m.type.endsWith("docker:Dyno") && state && state !== "running") {
-                    drift.push({ name: m.urn.split("::").pop()!, state });
-                }
-                if (!argv.json) progressPrinter(say)(e);
-            },
-        });
+        const result = await interruptible("refresh", (signal) =>
+            stack.refresh({
+                color: "never",
+                signal,
+                onEvent: (e) => {
+                    const m = e.resOutputsEvent?.metadata;
+                    const state = m?.new?.outputs?.state;
+                    if (m && m.type.endsWith("docker:Dyno") && state && state !== "running") {
+                        drift.push({ name: m.urn.split("::").pop()!, state });
+                    }
+                    if (!argv.json) progressPrinter(say)(e);
+                },
+            }),
+        );
         if (argv.json) {
             process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges, drift }, null, 2) + "\n");
             return;

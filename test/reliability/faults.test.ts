@@ -370,4 +370,38 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
         for (let i = 0; i < 12; i++) bodies.add(await (await fetch(url)).text());
         assert.ok([...bodies].every((b) => /^web\.[1-4] hello$/.test(b)), [...bodies].join(", "));
     });
+
+    test("SIGTERM to the CLI alone during up: Pulumi stops cleanly (no lock, no pending operation, no orphan), exit 143; the next up finishes the job", async (t) => {
+        if (!(await requireEngines(t))) return;
+        await ok("ps:scale", "web=6", "--no-up");
+        const baseline = new Set((await stackContainers()).map((c) => c.id));
+        const run = project.spawnCli(["up", "--yes", "--stack", stack]);
+        await eventually(async () => (await stackContainers()).some((c) => !baseline.has(c.id)) || run.child.exitCode !== null, 120_000, "up to create its first container");
+        assert.equal(run.child.exitCode, null, `up ended before creating a container:\n${run.err()}`);
+        const cliPid = run.child.pid!;
+        const tree = new Set(descendants(cliPid));
+        const signalled = Date.now();
+        run.child.kill("SIGTERM"); // the CLI alone, as a CI runner or a supervisor sends it
+        const code = await run.exited;
+        const seconds = ((Date.now() - signalled) / 1000).toFixed(1);
+        t.diagnostic(`exit ${code} ${seconds} s after SIGTERM; stderr: ${run.err().split("\n").filter((l) => /SIGTERM/.test(l)).join(" | ")}`);
+        assert.equal(code, 143, run.err());
+        assert.match(run.err(), /^dynoform: SIGTERM: stopping up once the operations in flight finish/m);
+        assert.match(run.err(), /^dynoform: up stopped by SIGTERM; what it finished is in the stack's state/m);
+        await eventually(() => [...tree].every((p) => !alive(p)), 10_000, "pulumi and its provider processes to end with the CLI");
+
+        // Clean: no lock, nothing pending, every container of the stack recorded in state.
+        assert.deepEqual(stackLockFiles(project.env.PULUMI_BACKEND_URL, stack), [], "the lock was released");
+        const stopped = checkpoint();
+        assert.deepEqual(stopped.pending_operations ?? [], [], "no operation left in flight");
+        const known = stateContainerIds(stopped.resources);
+        const containers = await stackContainers();
+        assert.deepEqual(containers.filter((c) => !known.has(c.id)).map((c) => c.name), [], "no container the state does not know");
+        const webs = containers.filter((c) => c.role === "dyno" && c.dyno.startsWith("web.")).map((c) => c.dyno).sort();
+        t.diagnostic(`after the stop: ${webs.length} web dynos (${webs.join(", ")}), all in state`);
+
+        const up = await ok("up", "--yes");
+        assert.doesNotMatch(up.stderr, /stale lock|was interrupted|pending operation/, "nothing to clear up");
+        assert.deepEqual((await psJson()).map((d) => `${d.dyno}:${d.state}`), ["web.1:up", "web.2:up", "web.3:up", "web.4:up", "web.5:up", "web.6:up"]);
+    });
 });
