@@ -55,8 +55,8 @@ export async function deploy(
     if (!plan.memory.fits) {
         throw new Error(notEnoughMemory(definition.plan, plan.memory));
     }
-    const up = await interruptible("up", (signal) =>
-        stack.up({ onEvent: opts.quiet ? undefined : progressPrinter(say), refresh: opts.refresh ?? true, color: "never", signal }),
+    const up = await interruptible("up", (i) =>
+        stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
     );
     const outputs = up.outputs;
     return {

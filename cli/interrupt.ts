@@ -1,22 +1,35 @@
+import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ExitStatus } from "./errors";
 
 /** Exit codes of a command stopped by a signal, as a shell reports them (128 + the signal's number). */
 const SIGNAL_EXIT: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
 
+/** How long to wait for Pulumi to say it got the signal itself before passing it on. */
+const ACK_MS = 1000;
+
+/** What an interruptible operation hands to Pulumi: the abort signal, and its event callback. */
+export interface Interruption {
+    signal: AbortSignal;
+    /** The operation's `onEvent`, watched for Pulumi's own "^C received" (`inner` may be undefined: quiet). */
+    onEvent(inner?: (e: EngineEvent) => void): (e: EngineEvent) => void;
+}
+
 /**
  * Runs a Pulumi operation (`up`, `preview`, `refresh`, `destroy`) so that a SIGINT or SIGTERM
- * sent to this process stops it cleanly instead of orphaning it. The Automation API hands the
- * abort to the `pulumi` process as SIGINT; Pulumi then cancels: the operations already started
- * finish and are written to the state, no new ones begin, the lock is released. The command then
- * exits 130 (SIGINT) or 143 (SIGTERM). A second signal exits at once, as a second Ctrl-C does.
+ * stops it cleanly: Pulumi finishes the operations already started, writes them to the state,
+ * begins no new ones and releases the lock; the command then exits 130 (SIGINT) or 143
+ * (SIGTERM). A second signal exits at once, as a second Ctrl-C does.
  *
- * A Ctrl-C at a terminal reaches the whole foreground process group, `pulumi` included, so a
- * SIGINT is only passed on when stdin is not a terminal (CI runners and supervisors signal the
- * CLI alone); SIGTERM is always passed on.
+ * Pulumi cancels on its first SIGINT and terminates on its second, so the signal must reach it
+ * exactly once. A Ctrl-C at a terminal, or a runner signalling the process group, reaches
+ * `pulumi` directly, and it says so at once ("^C received; cancelling"); a signal sent to the
+ * CLI alone does not, and is passed on (the Automation API turns the abort into one SIGINT)
+ * when Pulumi has not said so within a second.
  */
-export async function interruptible<T>(what: string, run: (signal: AbortSignal) => Promise<T>): Promise<T> {
+export async function interruptible<T>(what: string, run: (i: Interruption) => Promise<T>): Promise<T> {
     const controller = new AbortController();
     let received: "SIGINT" | "SIGTERM" | undefined;
+    let pulumiGotIt = false;
     const onSignal = (signal: "SIGINT" | "SIGTERM") => {
         if (received) {
             process.stderr.write(`dynoform: ${signal} again: stopping now; the next command clears what ${what} left in flight\n`);
@@ -24,15 +37,22 @@ export async function interruptible<T>(what: string, run: (signal: AbortSignal) 
         }
         received = signal;
         process.stderr.write(`dynoform: ${signal}: stopping ${what} once the operations in flight finish (send it again to stop at once)\n`);
-        if (signal === "SIGTERM" || !process.stdin.isTTY) controller.abort();
+        setTimeout(() => pulumiGotIt || controller.abort(), ACK_MS).unref();
     };
     const onInt = () => onSignal("SIGINT");
     const onTerm = () => onSignal("SIGTERM");
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
+    const interruption: Interruption = {
+        signal: controller.signal,
+        onEvent: (inner) => (e) => {
+            if (e.stdoutEvent?.message.startsWith("^C received")) pulumiGotIt = true;
+            inner?.(e);
+        },
+    };
     try {
         // An operation that completed all the same (nothing was left to do) is a success.
-        return await run(controller.signal);
+        return await run(interruption);
     } catch (err) {
         if (received) throw stopped(what, received);
         throw err;

@@ -42,9 +42,9 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
         if (argv["delete-addon-data"]) {
             // The volumes' delete runs the copy of their settings in state: record the opt-in first.
             await stack.setConfig("dynoform:deleteAddonDataOnDestroy", { value: "true" });
-            await interruptible("destroy", (signal) => stack.up({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say), signal }));
+            await interruptible("destroy", (i) => stack.up({ color: "never", onEvent: i.onEvent(argv.json ? undefined : progressPrinter(say)), signal: i.signal }));
         }
-        const result = await interruptible("destroy", (signal) => stack.destroy({ color: "never", onEvent: argv.json ? undefined : progressPrinter(say), signal }));
+        const result = await interruptible("destroy", (i) => stack.destroy({ color: "never", onEvent: i.onEvent(argv.json ? undefined : progressPrinter(say)), signal: i.signal }));
         if (argv["delete-addon-data"]) await stack.removeConfig("dynoform:deleteAddonDataOnDestroy");
         if (argv.json) {
             process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges }, null, 2) + "\n");

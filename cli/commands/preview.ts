@@ -13,16 +13,16 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
         const { view, definition, stack } = await openValidated(argv);
         const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
         const steps: Array<{ op: string; type: string; name: string; diffs: string[] }> = [];
-        const preview = await interruptible("preview", (signal) =>
+        const preview = await interruptible("preview", (i) =>
             stack.preview({
                 color: "never",
-                signal,
-                onEvent: (e) => {
+                signal: i.signal,
+                onEvent: i.onEvent((e) => {
                     const m = e.resourcePreEvent?.metadata;
                     if (m && m.op !== "same" && m.type !== "pulumi:pulumi:Stack") {
                         steps.push({ op: m.op, type: m.type.replace(/^pulumi-nodejs:dynamic\//, ""), name: m.urn.split("::").pop()!, diffs: m.diffs ?? [] });
                     }
-                },
+                }),
             }),
         );
         if (argv.json) {

@@ -12,18 +12,18 @@ export const refreshCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     handler: async (argv) => {
         const { stack } = await openValidated(argv);
         const drift: Array<{ name: string; state: string }> = [];
-        const result = await interruptible("refresh", (signal) =>
+        const result = await interruptible("refresh", (i) =>
             stack.refresh({
                 color: "never",
-                signal,
-                onEvent: (e) => {
+                signal: i.signal,
+                onEvent: i.onEvent((e) => {
                     const m = e.resOutputsEvent?.metadata;
                     const state = m?.new?.outputs?.state;
                     if (m && m.type.endsWith("docker:Dyno") && state && state !== "running") {
                         drift.push({ name: m.urn.split("::").pop()!, state });
                     }
                     if (!argv.json) progressPrinter(say)(e);
-                },
+                }),
             }),
         );
         if (argv.json) {

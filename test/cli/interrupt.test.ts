@@ -3,19 +3,26 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { test } from "node:test";
 
-// `interruptible` with real signals, in a child process standing in for the CLI: the operation
-// sees the abort (what the Automation API turns into a SIGINT for `pulumi`), and the command ends
-// with the shell's code for the signal. The whole CLI path, through Pulumi, is in
+// `interruptible` with real signals, in a child process standing in for the CLI, and a fake
+// operation standing in for Pulumi: one that only learns of the signal through the abort (a
+// signal sent to the CLI alone), or one that gets it itself and says "^C received" (a terminal's
+// Ctrl-C or a signal to the process group), which must then not be signalled a second time
+// (Pulumi terminates at once on its second SIGINT). The whole path through Pulumi is in
 // test/reliability/faults.test.ts.
 const INTERRUPT = path.resolve(__dirname, "..", "..", "cli", "interrupt.js");
 
-/** Runs an operation that, once aborted, takes `cancelMs` to stop (never, when undefined). */
-function operation(cancelMs: number | undefined) {
+/**
+ * Runs an operation that, once aborted, takes `cancelMs` to stop (never, when undefined). With
+ * `seesSignal`, it gets the signal itself, reports it as Pulumi does, and stops 1.5 s later.
+ */
+function operation(cancelMs: number | undefined, seesSignal = false) {
     const script = `
         const { interruptible } = require(${JSON.stringify(INTERRUPT)});
-        interruptible("up", (signal) => new Promise((resolve, reject) => {
+        interruptible("up", (i) => new Promise((resolve, reject) => {
             setInterval(() => undefined, 1000);
-            signal.addEventListener("abort", () => {
+            const onEvent = i.onEvent();
+            ${seesSignal ? `process.once("SIGINT", () => { onEvent({ stdoutEvent: { message: "^C received; cancelling. If you would like to terminate immediately, press ^C again.\\n" } }); setTimeout(() => reject(new Error("cancelled")), 1500); });` : ""}
+            i.signal.addEventListener("abort", () => {
                 process.stdout.write("aborted\\n");
                 ${cancelMs === undefined ? "" : `setTimeout(() => reject(new Error("cancelled")), ${cancelMs});`}
             });
@@ -32,7 +39,7 @@ function operation(cancelMs: number | undefined) {
 }
 
 for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
-    test(`${signal} to the CLI alone aborts the operation, which stops; exit ${code}`, async () => {
+    test(`${signal} to the CLI alone is passed on to the operation, which stops; exit ${code}`, async () => {
         const op = operation(200);
         await op.ready;
         op.child.kill(signal);
@@ -45,11 +52,21 @@ for (const [signal, code] of [["SIGTERM", 143], ["SIGINT", 130]] as const) {
     });
 }
 
+test("a SIGINT Pulumi got itself (\"^C received\") is not passed on a second time", async () => {
+    const op = operation(200, true);
+    await op.ready;
+    op.child.kill("SIGINT"); // as the process group gets it: the CLI and its Pulumi alike
+    assert.equal(await op.exited, 130, op.err());
+    assert.equal(op.out(), "ready\n", "no abort: Pulumi had the signal already");
+    assert.match(op.err(), /^dynoform: up stopped by SIGINT;/m);
+});
+
 test("a second signal ends the CLI at once, while the operation is still stopping", async () => {
     const op = operation(undefined);
     await op.ready;
     op.child.kill("SIGTERM");
-    await new Promise((r) => setTimeout(r, 300));
+    await new Promise((r) => setTimeout(r, 1300));
+    assert.equal(op.out(), "ready\naborted\n");
     assert.equal(op.child.exitCode, null, "still stopping after the first signal");
     op.child.kill("SIGTERM");
     assert.equal(await op.exited, 143);

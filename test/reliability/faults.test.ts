@@ -375,7 +375,7 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
         assert.ok([...bodies].every((b) => /^web\.[1-4] hello$/.test(b)), [...bodies].join(", "));
     });
 
-    test("SIGINT to the CLI alone during up: Pulumi stops cleanly (no lock, no pending operation, no orphan), exit 130; the next up finishes the job", async (t) => {
+    test("SIGINT during up, to the CLI alone or to its process group: Pulumi stops cleanly (no lock, no pending operation, no orphan), exit 130; the next up finishes the job", async (t) => {
         if (!(await requireEngines(t))) return;
         await ok("ps:scale", "web=6", "--no-up");
         const baseline = new Set((await stackContainers()).map((c) => c.id));
@@ -407,5 +407,27 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
         const up = await ok("up", "--yes");
         assert.doesNotMatch(up.stderr, /stale lock|was interrupted|pending operation/, "nothing to clear up");
         assert.deepEqual((await psJson()).map((d) => `${d.dyno}:${d.state}`), ["web.1:up", "web.2:up", "web.3:up", "web.4:up", "web.5:up", "web.6:up"]);
+
+        // A SIGINT to the whole process group, as a terminal's Ctrl-C or a runner sends it: Pulumi
+        // gets it directly and says so; the CLI must not send it a second one (Pulumi's "terminate
+        // immediately", which would leave a pending operation behind).
+        await ok("ps:scale", "web=8", "--no-up");
+        const six = new Set((await stackContainers()).map((c) => c.id));
+        const group = project.spawnCli(["up", "--yes", "--stack", stack], { detached: true });
+        await eventually(async () => (await stackContainers()).some((c) => !six.has(c.id)) || group.child.exitCode !== null, 120_000, "up to create its first container");
+        assert.equal(group.child.exitCode, null, `up ended before creating a container:\n${group.err()}`);
+        process.kill(-group.child.pid!, "SIGINT");
+        const groupCode = await group.exited;
+        t.diagnostic(`group SIGINT: exit ${groupCode}; ${group.err().split("\n").filter((l) => /\^C|SIGINT/.test(l)).join(" | ")}`);
+        assert.equal(groupCode, 130, group.err());
+        assert.deepEqual(stackLockFiles(project.env.PULUMI_BACKEND_URL, stack), [], "the lock was released");
+        const afterGroup = checkpoint();
+        assert.deepEqual(afterGroup.pending_operations ?? [], [], "no operation left in flight");
+        const knownAfterGroup = stateContainerIds(afterGroup.resources);
+        assert.deepEqual((await stackContainers()).filter((c) => !knownAfterGroup.has(c.id)).map((c) => c.name), [], "no container the state does not know");
+        const last = await ok("up", "--yes");
+        assert.doesNotMatch(last.stderr, /stale lock|was interrupted|pending operation/, "nothing to clear up");
+        assert.deepEqual((await psJson()).map((d) => d.dyno), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7", "web.8"]);
+        assert.ok((await psJson()).every((d) => d.state === "up"));
     });
 });

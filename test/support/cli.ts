@@ -56,7 +56,8 @@ export interface CliProject {
     /** Runs `node dist/cli/main.js --cwd <dir> <args>` to completion (--cwd first: `run` passes what follows `--` on). */
     cli(args: string[], opts?: { input?: string; timeoutMs?: number; cwd?: string }): Promise<CliResult>;
     /** Starts the CLI and returns the child with its output collected as it comes. */
-    spawnCli(args: string[]): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> };
+    /** `detached`: the CLI leads its own process group, to be signalled as a terminal does (`process.kill(-pid)`). */
+    spawnCli(args: string[], opts?: { detached?: boolean }): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> };
     /** Destroys every recorded stack through the CLI, then removes what is left with their labels (containers, volumes, networks). */
     cleanup(): Promise<void>;
 }
@@ -131,8 +132,8 @@ export async function cliProject(
                 child.stdin.end(o.input ?? "");
             });
         },
-        spawnCli(args) {
-            const child = spawn(process.execPath, [CLI, "--cwd", dir, ...args], { env: childEnv(), stdio: ["pipe", "pipe", "pipe"] });
+        spawnCli(args, opts = {}) {
+            const child = spawn(process.execPath, [CLI, "--cwd", dir, ...args], { env: childEnv(), stdio: ["pipe", "pipe", "pipe"], detached: opts.detached });
             let out = "";
             let err = "";
             child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
