@@ -51,7 +51,6 @@ export const DOCKERIGNORE = [
     ".git",
     ".env",
     "npm-debug.log",
-    "Dockerfile.dynoform",
     "Pulumi.yaml",
     "Pulumi.*.yaml",
     "stacks",

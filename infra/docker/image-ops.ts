@@ -8,12 +8,15 @@ import * as pulumi from "@pulumi/pulumi";
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { ImageInputs, ImageOutputs } from "./image";
 
+/** Name of the generated Dockerfile in a staged build context (never in the user's folder). */
+export const GENERATED_DOCKERFILE = "Dockerfile.dynoform";
+
 /**
  * What a Node.js app without a Dockerfile never ships in its image, whatever its .dockerignore
  * says: host node_modules would overwrite the production install, `.env` holds local secrets.
  * A folder with its own Dockerfile and no .dockerignore leaves these out too.
  */
-export const DEFAULT_IGNORES = ["node_modules", ".git", ".env", "npm-debug.log", "Dockerfile.dynoform"];
+export const DEFAULT_IGNORES = ["node_modules", ".git", ".env", "npm-debug.log", GENERATED_DOCKERFILE];
 
 /** The Dockerfile generated for a Node.js app (package.json, no Dockerfile). Pure. */
 export function nodeDockerfile(baseImage: string, hasLockfile: boolean): string {
@@ -68,7 +71,7 @@ export function contextFiles(context: string, generated = false): string[] {
 export function contentHash(inputs: ImageInputs): string {
     const context = inputs.context!;
     const generated = usesGeneratedDockerfile(inputs);
-    const files = contextFiles(context, generated);
+    const files = buildFiles(inputs, generated);
     const h = crypto.createHash("sha256");
     h.update(JSON.stringify({ dockerfile: inputs.dockerfile ?? null, base: inputs.nodeBaseImage ?? null }));
     if (generated) h.update(nodeDockerfile(inputs.nodeBaseImage ?? "", hasLockfile(files)));
@@ -79,6 +82,41 @@ export function contentHash(inputs: ImageInputs): string {
         if (link === undefined || fs.statSync(full).isFile()) h.update(fs.readFileSync(full));
     }
     return h.digest("hex");
+}
+
+/**
+ * What a build sends: {@link contextFiles}, and the Dockerfile even when .dockerignore lists it
+ * (Docker's CLI always sends it: the daemon needs it to build, and leaves it out of `COPY`).
+ */
+export function buildFiles(inputs: Pick<ImageInputs, "context" | "dockerfile">, generated = usesGeneratedDockerfile(inputs)): string[] {
+    const files = contextFiles(inputs.context!, generated);
+    const dockerfile = (inputs.dockerfile ?? "Dockerfile").split(path.sep).join("/");
+    return generated || files.includes(dockerfile) ? files : [...files, dockerfile].sort();
+}
+
+/**
+ * Copies a build's files (already filtered by .dockerignore) into a new temporary folder, without
+ * the .dockerignore itself: dockerode filters a context again with the .dockerignore it finds
+ * there, which would drop files that must be sent (a Dockerfile the rules list, the generated
+ * one). What the daemon gets is then exactly what was hashed. Symbolic links stay links.
+ * @returns The folder (the caller removes it) and the files staged in it.
+ */
+export function stageContext(context: string, files: string[]): { dir: string; files: string[] } {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-build-"));
+    const staged = files.filter((rel) => rel !== ".dockerignore");
+    try {
+        for (const rel of staged) {
+            const from = path.join(context, rel);
+            const to = path.join(dir, rel);
+            fs.mkdirSync(path.dirname(to), { recursive: true });
+            if (fs.lstatSync(from).isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
+            else fs.copyFileSync(from, to);
+        }
+    } catch (err) {
+        fs.rmSync(dir, { recursive: true, force: true });
+        throw err;
+    }
+    return { dir, files: staged };
 }
 
 /** Label on built images: the content hash they were built from. */
@@ -177,27 +215,14 @@ async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOut
     if (existing?.Config?.Labels?.[CONTENT_HASH_LABEL] === hash) {
         return { imageId: existing.Id, imageRef, generatedDockerfile: generated };
     }
-    const dockerfile = inputs.dockerfile ?? "Dockerfile";
-    const files = contextFiles(context, generated);
-    let buildDir = context;
-    let tmp: string | undefined;
-    let dockerfileName = dockerfile;
-    if (generated) {
-        // Copy the filtered files beside a generated Dockerfile, so the user's folder is not touched.
-        tmp = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-build-"));
-        for (const rel of files) {
-            fs.mkdirSync(path.dirname(path.join(tmp, rel)), { recursive: true });
-            fs.copyFileSync(path.join(context, rel), path.join(tmp, rel));
-        }
-        dockerfileName = "Dockerfile.dynoform";
-        fs.writeFileSync(path.join(tmp, dockerfileName), nodeDockerfile(inputs.nodeBaseImage!, hasLockfile(files)));
-        files.push(dockerfileName);
-        buildDir = tmp;
-    }
+    const files = buildFiles(inputs, generated);
+    const dockerfile = generated ? GENERATED_DOCKERFILE : (inputs.dockerfile ?? "Dockerfile");
+    const staged = stageContext(context, files);
+    if (generated) fs.writeFileSync(path.join(staged.dir, dockerfile), nodeDockerfile(inputs.nodeBaseImage!, hasLockfile(files)));
     try {
         const stream = await docker.buildImage(
-            { context: buildDir, src: files },
-            { t: imageRef, dockerfile: dockerfileName, labels: { ...(inputs.labels ?? {}), [CONTENT_HASH_LABEL]: hash }, rm: true, forcerm: true },
+            { context: staged.dir, src: generated ? [...staged.files, dockerfile] : staged.files },
+            { t: imageRef, dockerfile, labels: { ...(inputs.labels ?? {}), [CONTENT_HASH_LABEL]: hash }, rm: true, forcerm: true },
         );
         const log: string[] = [];
         await new Promise<void>((resolve, reject) => {
@@ -215,7 +240,7 @@ async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOut
             );
         });
     } finally {
-        if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+        fs.rmSync(staged.dir, { recursive: true, force: true });
     }
     const info = await docker.getImage(imageRef).inspect();
     return { imageId: info.Id, imageRef, generatedDockerfile: generated };

@@ -7,13 +7,16 @@ import { Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../../../infra/docker/client";
 import { Image, ImageArgs } from "../../../infra/docker/image";
 import {
+    buildFiles,
     checkImage,
     CONTENT_HASH_LABEL,
     contentHash,
     contextFiles,
     DEFAULT_IGNORES,
     nodeDockerfile,
+    stageContext,
 } from "../../../infra/docker/image-ops";
+import { DOCKERIGNORE } from "../../../cli/commands/init";
 import { requireEngines, testProject, TestProject } from "../../support/harness";
 import { engineEvents, runOnce } from "../../support/docker";
 
@@ -87,6 +90,27 @@ describe("contextFiles", () => {
     test("`!` exceptions re-include files inside ignored folders", () => {
         const dir = tmpFolder({ ...app, ".dockerignore": "docs\n!docs/guide.md\n" });
         assert.ok(contextFiles(dir).includes("docs/guide.md"));
+    });
+});
+
+describe("buildFiles and stageContext", () => {
+    test("the Dockerfile is sent even when .dockerignore lists it, as Docker's CLI does", () => {
+        const dir = tmpFolder({ Dockerfile: "FROM x\n", "a.txt": "", ".dockerignore": "Dockerfile\n*.md\n", "b.md": "" });
+        assert.deepEqual(buildFiles({ context: dir }), [".dockerignore", "Dockerfile", "a.txt"]);
+        const other = tmpFolder({ "deploy/Dockerfile.prod": "FROM x\n", ".dockerignore": "deploy\n" });
+        assert.deepEqual(buildFiles({ context: other, dockerfile: "deploy/Dockerfile.prod" }), [".dockerignore", "deploy/Dockerfile.prod"]);
+    });
+    test("the staged folder holds exactly the files, no .dockerignore to filter them again, links kept", () => {
+        const dir = tmpFolder({ "index.js": "1", "lib/a.js": "2", ".dockerignore": DOCKERIGNORE });
+        fs.symlinkSync("lib/a.js", path.join(dir, "link.js"));
+        fs.chmodSync(path.join(dir, "index.js"), 0o755);
+        const staged = stageContext(dir, buildFiles({ context: dir }, true));
+        folders.push(staged.dir);
+        assert.deepEqual(staged.files, ["index.js", "lib/a.js", "link.js"]);
+        assert.ok(!fs.existsSync(path.join(staged.dir, ".dockerignore")));
+        assert.equal(fs.readlinkSync(path.join(staged.dir, "link.js")), "lib/a.js");
+        assert.equal(fs.statSync(path.join(staged.dir, "index.js")).mode & 0o777, 0o755);
+        assert.equal(fs.readFileSync(path.join(staged.dir, "lib/a.js"), "utf8"), "2");
     });
 });
 
@@ -233,6 +257,46 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         write(src, "node_modules/host-only/index.js", "module.exports = 2;\n");
         write(src, ".env", "SECRET=changed\n");
         assert.deepEqual((await stack.preview()).changeSummary, { same: 2 }, "host node_modules and .env are not content");
+    });
+
+    test("init's .dockerignore (and the one older inits wrote, listing the generated Dockerfile): the generated build still gets its Dockerfile", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const p = project!;
+        // Issue 11: dockerode filtered the built context again with this file and dropped
+        // Dockerfile.dynoform ("Cannot locate specified Dockerfile").
+        for (const [name, ignore] of [["initignore", DOCKERIGNORE], ["oldinitignore", `${DOCKERIGNORE}Dockerfile.dynoform\n`]]) {
+            const src = tmpFolder({
+                "package.json": JSON.stringify({ name: "tiny", version: "1.0.0", scripts: { start: "node index.js" } }),
+                "index.js": 'console.log("started");\n',
+                "Procfile": "web: node index.js\n",
+                ".dockerignore": ignore,
+                "stacks/Pulumi.dev.yaml": "config: {}\n",
+            });
+            const stack = await imageStack(p, name, () => ({ context: src, nodeBaseImage: p.images.node }));
+            const up = await stack.up();
+            assert.equal(up.outputs.generated.value, true);
+            const run = await runOnce(up.outputs.imageRef.value as string, "ls -a /app | tr '\\n' ' '; node index.js");
+            assert.equal(run.exitCode, 0, run.output);
+            assert.match(run.output, /started/);
+            assert.ok(!run.output.includes("stacks"), `the stack files are not shipped: ${run.output}`);
+        }
+    });
+
+    test("a Dockerfile that .dockerignore lists is still sent (and nothing else it lists)", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const p = project!;
+        const src = tmpFolder({
+            Dockerfile: `FROM ${p.images.node}\nCOPY . /src/\nCMD ["ls", "/src"]\n`,
+            ".dockerignore": "Dockerfile\n.dockerignore\n*.md\n",
+            "hello.txt": "hi\n",
+            "README.md": "notes\n",
+        });
+        const stack = await imageStack(p, "ignoreddockerfile", () => ({ context: src }));
+        const up = await stack.up();
+        const run = await runOnce(up.outputs.imageRef.value as string, "ls -a /src | tr '\\n' ' '");
+        assert.equal(run.exitCode, 0, run.output);
+        const shipped = run.output.trim().split(" ");
+        assert.ok(shipped.includes("hello.txt") && !shipped.includes("README.md"), run.output);
     });
 
     test("a failing build: the error carries the build log's last lines", async (t) => {
