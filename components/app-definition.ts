@@ -6,7 +6,7 @@ import { AddOnSpec, AppJson, mapAddonPlan, parseAppJson } from "./app-json";
 import { attachmentVarName, validateAttachmentName, validateConfigVarName } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation";
-import { parseProcfile, ProcessType } from "./procfile";
+import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 
 /** How an add-on is asked for in {@link AppArgs.addons}: a plan name, or a plan with an attachment name. */
 export type AddOnRequest = "postgres" | "redis" | { plan: string; as?: string };
@@ -22,6 +22,8 @@ export interface AppDefinition {
     addons: Array<AddOnSpec & { name: string; varName: string }>;
     appJson?: AppJson;
     procfileFile: string;
+    /** Set when the app declares no process types and the language default applies: why, in one line. */
+    defaultProcess?: string;
     /** Config defaults from app.json `env` values, for keys the user did not set. */
     configDefaults: Record<string, string>;
     /** app.json `env` keys with `generator: "secret"` the user did not set: generated once, kept secret. */
@@ -45,8 +47,10 @@ export interface AppDefinitionInput {
  * var names and attachment collisions. Throws {@link DynoformInputError} naming the field.
  */
 export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
-    const { text, file } = readProcfile(input);
-    const processTypes = parseProcfile(text, file);
+    const { text, file, folder } = readProcfile(input);
+    const declared = text === undefined ? [] : parseProcfile(text, file);
+    const fallback = declared.length ? undefined : languageDefault(folder, file, text !== undefined);
+    const processTypes = fallback?.types ?? declared;
     let appJson: AppJson | undefined;
     const appJsonPath = input.appJson ?? (input.source ? path.join(input.source, "app.json") : undefined);
     if (appJsonPath && (input.appJson || fs.existsSync(appJsonPath))) {
@@ -120,7 +124,17 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
             );
         }
     }
-    return { processTypes, plan, releaseCommand, addons, appJson, procfileFile: file, configDefaults, generatedSecrets };
+    return {
+        processTypes,
+        plan,
+        releaseCommand,
+        addons,
+        appJson,
+        procfileFile: file,
+        defaultProcess: fallback?.reason,
+        configDefaults,
+        generatedSecrets,
+    };
 }
 
 /** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
@@ -156,14 +170,22 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
     return { appName, definition };
 }
 
-function readProcfile(input: AppDefinitionInput): { text: string; file: string } {
+/**
+ * The Procfile's text and path; `text` undefined when the folder has none. `folder` is where the
+ * language default is looked for: the source, or the folder of a `procfile` path named Procfile
+ * (the CLI passes `<source>/Procfile` when an image is pinned).
+ */
+function readProcfile(input: AppDefinitionInput): { text?: string; file: string; folder?: string } {
     if (input.procfile !== undefined) {
         const asPath = input.source && !path.isAbsolute(input.procfile) ? path.join(input.source, input.procfile) : input.procfile;
         if (!input.procfile.includes("\n") && fs.existsSync(asPath) && fs.statSync(asPath).isFile()) {
-            return { text: fs.readFileSync(asPath, "utf8"), file: asPath };
+            return { text: fs.readFileSync(asPath, "utf8"), file: asPath, folder: path.dirname(asPath) };
         }
         if (input.procfile.includes("\n") || input.procfile.includes(":")) {
-            return { text: input.procfile, file: "Procfile" };
+            return { text: input.procfile, file: "Procfile", folder: input.source };
+        }
+        if (path.basename(asPath) === "Procfile" && fs.existsSync(path.dirname(asPath))) {
+            return { file: asPath, folder: path.dirname(asPath) };
         }
         throw new DynoformInputError("procfile", `${asPath} does not exist`);
     }
@@ -171,8 +193,32 @@ function readProcfile(input: AppDefinitionInput): { text: string; file: string }
         throw new DynoformInputError("procfile", "give `procfile` (a path or its text) or `source` (a folder with a Procfile)");
     }
     const file = path.join(input.source, "Procfile");
-    if (!fs.existsSync(file)) {
-        throw new DynoformInputError("procfile", `${file} does not exist: add a Procfile (e.g. \`web: npm start\`)`);
+    return fs.existsSync(file) ? { text: fs.readFileSync(file, "utf8"), file, folder: input.source } : { file, folder: input.source };
+}
+
+/** What `folder` shows of how it runs (Dockerfile, package.json's start script, server.js). */
+export function sourceFacts(folder: string): SourceFacts {
+    let startScript: string | undefined;
+    try {
+        const start = JSON.parse(fs.readFileSync(path.join(folder, "package.json"), "utf8"))?.scripts?.start;
+        if (typeof start === "string") startScript = start;
+    } catch {
+        // No package.json, or not JSON: no start script (the image build reports a broken one).
     }
-    return { text: fs.readFileSync(file, "utf8"), file };
+    return {
+        dockerfile: fs.existsSync(path.join(folder, "Dockerfile")),
+        startScript,
+        serverJs: fs.existsSync(path.join(folder, "server.js")),
+    };
+}
+
+/** The language default of an app that declares no process types, or the error saying what to add. */
+function languageDefault(folder: string | undefined, file: string, procfileExists: boolean) {
+    const fallback = folder ? defaultProcessTypes(sourceFacts(folder)) : undefined;
+    if (fallback) return fallback;
+    const none = `${folder ?? "the app"} has no default web process (no Dockerfile, no package.json with a "start" script, no server.js)`;
+    if (procfileExists) {
+        throw new DynoformInputError("Procfile", `no process types declared (the file is empty or only has comments) and ${none}; add a line like "web: npm start"`, file);
+    }
+    throw new DynoformInputError("procfile", `${file} does not exist and ${none}: add a Procfile (e.g. \`web: npm start\`)`);
 }

@@ -16,8 +16,8 @@ export interface FormationArgs {
     stack: string;
     /** Process type from the Procfile (`web`, `worker`, ...). */
     processType: string;
-    /** The Procfile command. */
-    command: string;
+    /** The Procfile command; undefined: the image's CMD. */
+    command?: string;
     /** Number of dynos. */
     quantity: number;
     size: DynoSize;

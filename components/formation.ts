@@ -17,8 +17,8 @@ export type FormationSpec = Record<string, Partial<FormationEntry>>;
 export interface PlannedProcess {
     /** Process type name from the Procfile. */
     type: string;
-    /** The command from the Procfile. */
-    command: string;
+    /** The command from the Procfile; undefined: the image's CMD. */
+    command?: string;
     /** Number of dynos, a whole number 0..100. */
     quantity: number;
     /** Resolved size of every dyno of this type. */

@@ -1,12 +1,15 @@
 import { DynoformInputError } from "./errors";
 
-/** One Procfile line: a process type and the command its dynos run. */
+/** One Procfile line (or a language default): a process type and the command its dynos run. */
 export interface ProcessType {
     /** Process type name, e.g. `web`, `worker`, `release`. */
     name: string;
-    /** The command, trimmed, exactly as written otherwise (it may contain colons). */
-    command: string;
-    /** 1-based line in the Procfile. */
+    /**
+     * The command, trimmed, exactly as written otherwise (it may contain colons). Undefined only
+     * for a default `web` type of an app with a Dockerfile: its dynos run the image's CMD.
+     */
+    command?: string;
+    /** 1-based line in the Procfile; 0 for a language default. */
     line: number;
 }
 
@@ -25,13 +28,14 @@ function showLine(text: string): string {
  * missing final newline and a UTF-8 BOM accepted.
  *
  * Names are letters, digits, `_` and `-`. Two names that differ only in case are refused as
- * duplicates: they would name the same containers and DNS aliases.
+ * duplicates: they would name the same containers and DNS aliases. An empty or comment-only
+ * file declares no process types (an empty list): as on Heroku, the language default then
+ * applies ({@link defaultProcessTypes}).
  *
  * @param file Path shown in error messages.
  * @returns The process types in file order.
  * @throws DynoformInputError with `file` and the 1-based line, on field `Procfile line N` for a
- *   malformed line or bad name, `Procfile.<name>` for an empty command or a duplicate, and
- *   `Procfile` (no line) when there are no process types.
+ *   malformed line or bad name, and `Procfile.<name>` for an empty command or a duplicate.
  */
 export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
     const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
@@ -92,14 +96,42 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
         seen.set(name.toLowerCase(), type);
         types.push(type);
     });
-    if (types.length === 0) {
-        throw new DynoformInputError(
-            "Procfile",
-            `no process types found (the file is empty or only has comments); add a line like "web: npm start"`,
-            file,
-        );
-    }
     return types;
+}
+
+/** What a source folder shows of how it runs, for {@link defaultProcessTypes}. */
+export interface SourceFacts {
+    /** The folder has a Dockerfile (the image is built from it). */
+    dockerfile: boolean;
+    /** package.json's `scripts.start`, when there is one. */
+    startScript?: string;
+    /** The folder has server.js (what `npm start` runs when package.json has no start script). */
+    serverJs?: boolean;
+}
+
+/** The process types of an app that declares none, and why; see {@link defaultProcessTypes}. */
+export interface DefaultProcessTypes {
+    types: ProcessType[];
+    /** One line for the user, e.g. `web runs the image's CMD (a Dockerfile and no Procfile)`. */
+    reason: string;
+}
+
+/**
+ * The process types of an app that declares none (no Procfile, or an empty or comment-only one),
+ * as Heroku sets them: with a Dockerfile, `web` runs the image's CMD (Heroku's container stack;
+ * `command` undefined); a Node.js app whose package.json has a `start` script, or that has a
+ * server.js, gets `web: npm start` (the Node.js buildpack's default). Undefined when neither
+ * applies. Pure.
+ */
+export function defaultProcessTypes(facts: SourceFacts): DefaultProcessTypes | undefined {
+    if (facts.dockerfile) {
+        return { types: [{ name: "web", line: 0 }], reason: "web runs the image's CMD (Dockerfile, no process types declared)" };
+    }
+    if (facts.startScript?.trim() || facts.serverJs) {
+        const why = facts.startScript?.trim() ? "package.json's start script" : "server.js";
+        return { types: [{ name: "web", command: "npm start", line: 0 }], reason: `web: npm start (Node.js default: ${why}, no process types declared)` };
+    }
+    return undefined;
 }
 
 /**
@@ -107,7 +139,7 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
  * `parseProcfile(formatProcfile(types))` gives the same names and commands back.
  */
 export function formatProcfile(
-    types: ReadonlyArray<Pick<ProcessType, "name" | "command">>,
+    types: ReadonlyArray<{ name: string; command: string }>,
 ): string {
     return types.map((t) => `${t.name}: ${t.command}\n`).join("");
 }

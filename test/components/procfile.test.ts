@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { DynoformInputError } from "../../components/errors";
-import { formatProcfile, parseProcfile } from "../../components/procfile";
+import { defaultProcessTypes, formatProcfile, parseProcfile } from "../../components/procfile";
 
 import { throwsInput } from "../support/input-error";
 
@@ -110,10 +110,29 @@ describe("parseProcfile", () => {
         );
     });
 
-    test("empty Procfile: no line, says what to add", () => {
+    test("an empty or comment-only Procfile declares no process types (the language default then applies)", () => {
         for (const text of ["", "\n\n", "# nothing yet\r\n", "\uFEFF"]) {
-            throwsAt(() => parseProcfile(text, "Procfile.dev"), "Procfile", "Procfile.dev", undefined, /no process types found.*"web: npm start"/);
+            assert.deepEqual(parseProcfile(text, "Procfile.dev"), []);
         }
+    });
+});
+
+describe("defaultProcessTypes", () => {
+    test("a Dockerfile: web runs the image's CMD (no command), whatever package.json says", () => {
+        for (const facts of [{ dockerfile: true }, { dockerfile: true, startScript: "node a.js", serverJs: true }]) {
+            const d = defaultProcessTypes(facts);
+            assert.deepEqual(d?.types, [{ name: "web", line: 0 }]);
+            assert.match(d!.reason, /image's CMD/);
+        }
+    });
+    test("Node.js: web: npm start with a start script or a server.js", () => {
+        assert.deepEqual(defaultProcessTypes({ dockerfile: false, startScript: "node index.js" })?.types, [{ name: "web", command: "npm start", line: 0 }]);
+        assert.deepEqual(defaultProcessTypes({ dockerfile: false, serverJs: true })?.types, [{ name: "web", command: "npm start", line: 0 }]);
+        assert.match(defaultProcessTypes({ dockerfile: false, serverJs: true })!.reason, /server\.js/);
+    });
+    test("neither: no default", () => {
+        assert.equal(defaultProcessTypes({ dockerfile: false }), undefined);
+        assert.equal(defaultProcessTypes({ dockerfile: false, startScript: "  " }), undefined);
     });
 });
 

@@ -36,6 +36,7 @@ const PREVIEW = ["preview"];
 const PROCFILE = "app/Procfile";
 const APP_JSON = "app/app.json";
 const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+const NO_DEFAULT = { "app/package.json": '{ "name": "tiny" }\n', "app/server.js": null };
 const appJsonRow = (what: string, body: unknown, expect: RegExp, args = UP): Row => ({
     category: "app.json",
     what,
@@ -52,10 +53,11 @@ const ROWS: Row[] = [
     { category: "Procfile", what: "an empty command", files: { [PROCFILE]: "web:\n" }, args: UP, expect: /app\/Procfile:1: `Procfile\.web`: process type "web" has an empty command/ },
     { category: "Procfile", what: "a duplicate process type", files: { [PROCFILE]: "web: node server.js\n\nweb: node other.js\n" }, args: UP, expect: /app\/Procfile:3: `Procfile\.web`: process type "web" is defined twice, first on line 1/ },
     { category: "Procfile", what: "types differing only in case", files: { [PROCFILE]: "web: node server.js\nWEB: node server.js\n" }, args: PREVIEW, expect: /app\/Procfile:2: `Procfile\.WEB`: .*same as "web" apart from case/ },
-    { category: "Procfile", what: "an empty Procfile", files: { [PROCFILE]: "" }, args: UP, expect: /app\/Procfile: `Procfile`: no process types found/ },
+    // An app that declares no process types gets Heroku's language default; these have none (no start script, no server.js).
+    { category: "Procfile", what: "an empty Procfile and no language default", files: { [PROCFILE]: "", ...NO_DEFAULT }, args: UP, expect: /app\/Procfile: `Procfile`: no process types declared \(the file is empty or only has comments\) and \S*app has no default web process/ },
     { category: "Procfile", what: "a merge-conflict garbage line", files: { [PROCFILE]: "<<<<<<< HEAD\nweb: node server.js\n=======\n" }, args: UP, expect: /app\/Procfile:1: `Procfile line 1`: expected "name: command", got "<<<<<<< HEAD" \(no colon\)/ },
     { category: "Procfile", what: "no web type while the stack routes web dynos", files: { [PROCFILE]: "worker: node server.js\n" }, args: UP, expect: /`formation\.web`: process type "web" is not in the Procfile; Procfile types are worker$/ },
-    { category: "Procfile", what: "no Procfile at all", files: { [PROCFILE]: null }, args: UP, expect: /`procfile`: \S*app\/Procfile does not exist/ },
+    { category: "Procfile", what: "no Procfile at all and no language default", files: { [PROCFILE]: null, ...NO_DEFAULT }, args: UP, expect: /`procfile`: \S*app\/Procfile does not exist and \S*app has no default web process/ },
 
     // app.json
     appJsonRow("a trailing comma", '{\n  "formation": {\n    "web": { "quantity": 1 },\n  }\n}\n', /app\/app\.json:4: `app\.json`: not valid JSON: .*\(column 3\)/),
