@@ -7,6 +7,7 @@ import { parseAppJson } from "../../components/app-json";
 import { STACK_NAME } from "../../infra/engine/workspace";
 import { asUsage } from "../edit";
 import { UsageError } from "../errors";
+import { pickRouterPort, TakenPort } from "../init-port";
 import { GlobalOptions } from "../options";
 import { stackFile } from "../project";
 import { validateSettings } from "../stack-settings";
@@ -34,9 +35,6 @@ export function programEntry(dir: string): string {
     if (fs.existsSync(path.join(dir, PACKAGE_PROGRAM))) return PACKAGE_PROGRAM;
     return path.relative(dir, path.resolve(__dirname, "..", "..", "infra", "main.js")).split(path.sep).join("/");
 }
-
-/** Router port written for apps with web dynos when `--router-port` is not given (Foreman's and `heroku local`'s). */
-export const DEFAULT_ROUTER_PORT = 5000;
 
 const APP_NAME = /^[a-z][a-z0-9-]{1,29}$/;
 
@@ -120,16 +118,13 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
             .option("from", { type: "string", describe: "app.json to read (default: ./app.json when present)" })
             .option("force", { type: "boolean", default: false, describe: "Overwrite existing files" })
             .option("app", { type: "string", describe: "App name (default: app.json's name, else the folder's)" })
-            .option("router-port", { type: "number", describe: `Host port of the router (default ${DEFAULT_ROUTER_PORT} when there are web dynos)` })
+            .option("router-port", { type: "number", describe: "Host port of the router (default: the first free one from 5000 up, when there are web dynos)" })
             .example("$0 init --stack staging", "a staging stack for the app in this folder")
             .example("$0 init --from deploy/app.json --app shop --router-port 8080", ""),
     handler: async (argv) => {
         const dir = path.resolve(argv.cwd);
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--cwd ${dir} is not a folder`);
         if (!STACK_NAME.test(argv.stack)) throw new UsageError(`--stack "${argv.stack}" is not a valid stack name (letters, digits, '-', '_', '.')`);
-        if (!fs.existsSync(path.join(dir, "Procfile"))) {
-            throw new UsageError(`${dir} has no Procfile: add one (e.g. \`web: npm start\`), then run init again`);
-        }
         const appJsonPath = argv.from !== undefined ? path.resolve(dir, argv.from) : path.join(dir, "app.json");
         if (argv.from !== undefined && !fs.existsSync(appJsonPath)) throw new UsageError(`--from ${argv.from}: ${appJsonPath} does not exist`);
         const appJson = fs.existsSync(appJsonPath) ? asUsage(() => parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath)) : undefined;
@@ -141,10 +136,11 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         const app = argv.app ?? (appJson?.name && APP_NAME.test(appJson.name) ? appJson.name : appNameFrom(path.basename(dir)));
         if (!APP_NAME.test(app)) throw new UsageError(`--app \`${app}\` must be 2-30 lower-case letters, digits or '-', starting with a letter`);
         const hasWeb = definition.plan.some((p) => p.type === "web" && p.quantity > 0);
-        const routerPort = argv.routerPort ?? (hasWeb ? DEFAULT_ROUTER_PORT : undefined);
-        if (routerPort !== undefined && (!Number.isInteger(routerPort) || routerPort < 1 || routerPort > 65535)) {
+        if (argv.routerPort !== undefined && (!Number.isInteger(argv.routerPort) || argv.routerPort < 1 || argv.routerPort > 65535)) {
             throw new UsageError(`--router-port ${argv.routerPort} must be a port from 1 to 65535`);
         }
+        const picked = argv.routerPort === undefined && hasWeb ? await pickRouterPort(dir, argv.stack) : undefined;
+        const routerPort = argv.routerPort ?? picked?.port;
         const formation = Object.fromEntries(definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]));
         const customAppJson = appJson && path.resolve(appJsonPath) !== path.join(dir, "app.json") ? path.relative(dir, appJsonPath) : undefined;
         const required = Object.entries(appJson?.env ?? {})
@@ -192,8 +188,9 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         const lines = [
             `Wrote Pulumi.yaml${wroteIgnore ? ", .dockerignore" : ""} and stacks/Pulumi.${argv.stack}.yaml for ${app} in ${dir}`,
             `  formation: ${definition.plan.map((p) => `${p.type}=${p.quantity}:${p.size.name}`).join(" ") || "(none)"}`,
+            ...(definition.defaultProcess ? [`  process types: ${definition.defaultProcess}`] : []),
             ...(definition.addons.length ? [`  add-ons (from app.json): ${definition.addons.map((a) => `${a.name} as ${a.varName}`).join(", ")}`] : []),
-            ...(routerPort !== undefined ? [`  router: http://127.0.0.1:${routerPort}`] : []),
+            ...(routerPort !== undefined ? [`  router: http://127.0.0.1:${routerPort}${picked ? ` (${pickedWhy(picked.skipped)})` : ""}`] : []),
             ...(ignoresStacks ? [] : ["  note: add `stacks` and `Pulumi.yaml` to .dockerignore, or every stack file edit rebuilds the image"]),
             ...required.map((k) => `  app.json requires ${k}: set it with \`dynoform config:set ${k}=... --stack ${argv.stack}\``),
             `Next: dynoform preview --stack ${argv.stack}, then dynoform up --stack ${argv.stack}`,
@@ -201,6 +198,14 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         process.stdout.write(lines.join("\n") + "\n");
     },
 };
+
+/** Why init's router port is the one it picked, e.g. `the first free port from 5000; 5000: bound on 127.0.0.1`. Pure. */
+export function pickedWhy(skipped: TakenPort[]): string {
+    const byPort = new Map<number, string[]>();
+    for (const s of skipped) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s.why]);
+    const taken = [...byPort].sort(([a], [b]) => a - b).map(([port, why]) => `${port}: ${[...new Set(why)].join(", ")}`);
+    return `the first free port from 5000${taken.length ? `; taken: ${taken.join("; ")}` : ""}; change it with --router-port`;
+}
 
 /** The passphrase salt of an existing stack file: kept on --force, so its encrypted secrets stay readable. */
 function saltOf(text: string): string | undefined {
