@@ -22,7 +22,8 @@
  * TypeScript programs: this host does not transpile (no ts-node). For a `.ts` entry point whose
  * compiled twin exists under `<project root>/dist/` at the same relative path with `.js`
  * (`infra/main.ts` -> `dist/infra/main.js`, what `npx tsc -p .` produces here), the twin is run;
- * otherwise the entry point is run as given. Build first: `npx tsc -p .`.
+ * otherwise the entry point is run as given. A twin older than any `.ts` source of the project
+ * is rebuilt first with the project's `tsc -p .` (or the run is refused, naming that command).
  *
  * Not implemented (answered with UNIMPLEMENTED): RunPlugin, Template, GenerateProgram,
  * GenerateProject, GeneratePackage, Pack, Link. Runtime options in Pulumi.yaml
@@ -35,6 +36,7 @@ import type * as grpcTypes from "@grpc/grpc-js";
 import * as langpb from "@pulumi/pulumi/proto/language_pb";
 import * as langrpc from "@pulumi/pulumi/proto/language_grpc_pb";
 import * as pluginpb from "@pulumi/pulumi/proto/plugin_pb";
+import { newestSource, rebuildTwin } from "./twin";
 
 const SDK_DIR = path.dirname(require.resolve("@pulumi/pulumi/package.json"));
 // The gRPC library the generated stubs use: a Server only accepts service definitions of its own copy.
@@ -91,10 +93,10 @@ function locate(info: langpb.ProgramInfo | undefined, pwd = "", program = ""): P
 
 /**
  * The file to run for an entry point: for `<root>/<rel>.ts` whose compiled twin
- * `<root>/dist/<rel>.js` exists, the twin (and whether it looks older than its source);
- * otherwise the entry point as given.
+ * `<root>/dist/<rel>.js` exists, the twin, and `newer`: the newest `.ts` source of the project
+ * when it is newer than the twin (the twin is then stale); otherwise the entry point as given.
  */
-export function programToRun(loc: ProgramLocation): { program: string; twinOf?: string; stale?: boolean } {
+export function programToRun(loc: ProgramLocation): { program: string; twinOf?: string; stale?: boolean; newer?: string } {
     const entry = loc.entryPoint;
     if (!/\.ts$/.test(entry) || /\.d\.ts$/.test(entry)) return { program: entry };
     const source = path.resolve(loc.programDirectory, entry);
@@ -102,13 +104,9 @@ export function programToRun(loc: ProgramLocation): { program: string; twinOf?: 
     if (rel.startsWith("..") || path.isAbsolute(rel)) return { program: entry };
     const twin = path.join(loc.rootDirectory, "dist", rel.replace(/\.ts$/, ".js"));
     if (!fs.existsSync(twin)) return { program: entry };
-    let stale = false;
-    try {
-        stale = fs.statSync(source).mtimeMs > fs.statSync(twin).mtimeMs;
-    } catch {
-        // the source may be gone: run the twin anyway
-    }
-    return { program: twin, twinOf: source, stale };
+    const newest = newestSource(loc.rootDirectory);
+    const stale = newest !== undefined && newest.mtimeMs > fs.statSync(twin).mtimeMs;
+    return { program: twin, twinOf: source, stale, ...(stale ? { newer: newest.file } : {}) };
 }
 
 /** The SDK's program runner, resolved from the program's folder (PULUMI_LANGUAGE_NODEJS_RUN_PATH overrides). */
@@ -342,13 +340,29 @@ export class LanguageHost {
             return;
         }
         const chosen = programToRun(loc);
-        if (chosen.twinOf && chosen.stale) {
-            log(`${path.relative(loc.rootDirectory, chosen.program)} is older than ` +
-                `${path.relative(loc.rootDirectory, chosen.twinOf)}: rebuild with \`npx tsc -p .\``);
-        } else if (!chosen.twinOf && /\.ts$/.test(loc.entryPoint)) {
+        if (chosen.stale && chosen.newer) {
+            rebuildTwin(loc.rootDirectory, chosen.program, chosen.newer, log).then(
+                (error) => (error ? respond(error) : this.start(call, respond, loc, runner, chosen.program)),
+                (err: Error) => respond(err.message),
+            );
+            return;
+        }
+        if (!chosen.twinOf && /\.ts$/.test(loc.entryPoint)) {
             log(`no compiled twin of ${loc.entryPoint} under ${path.join(loc.rootDirectory, "dist")}: ` +
                 "running the .ts file as given (build with `npx tsc -p .`)");
         }
+        this.start(call, respond, loc, runner, chosen.program);
+    };
+
+    /** Runs the program through the SDK's runner and answers the engine when it exits. */
+    private start(
+        call: grpcTypes.ServerUnaryCall<langpb.RunRequest, langpb.RunResponse>,
+        respond: (error: string, bail?: boolean) => void,
+        loc: ProgramLocation,
+        runner: string,
+        program: string,
+    ): void {
+        const req = call.request;
         const config: Record<string, string> = {};
         req.getConfigMap().forEach((value, key) => {
             config[key] = value;
@@ -361,7 +375,7 @@ export class LanguageHost {
             stack: req.getStack(),
             rootDirectory: loc.rootDirectory,
             programDirectory: loc.programDirectory,
-            program: chosen.program,
+            program,
             dryRun: req.getDryrun(),
             parallel: req.getParallel(),
             args: req.getArgsList(),
@@ -394,7 +408,7 @@ export class LanguageHost {
             const outcome = runOutcome(code, signal);
             respond(outcome.error, outcome.bail);
         });
-    };
+    }
 
     private cancel: langrpc.ILanguageRuntimeServer["cancel"] = (_call, cb) => {
         this.stopPrograms("SIGINT");

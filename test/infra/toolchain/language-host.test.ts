@@ -18,6 +18,7 @@ import {
     runOutcome,
 } from "../../../infra/toolchain/language-host/server";
 import { wouldLoop } from "../../../infra/toolchain/language-host/inspect-guard";
+import { rebuildTwin } from "../../../infra/toolchain/language-host/twin";
 import { ensurePulumiCli, installLanguageHost } from "../../../infra/toolchain/pulumi-cli";
 import { PACKAGE_ROOT } from "../../../infra/toolchain/paths";
 import { silentReporter } from "../../../infra/toolchain/report";
@@ -120,8 +121,53 @@ describe("language host: command line and Run mapping", () => {
             assert.deepEqual(programToRun(loc), { program: twin, twinOf: path.join(root, "infra", "main.ts"), stale: false });
             const past = new Date(Date.now() - 60_000);
             fs.utimesSync(twin, past, past);
-            assert.equal(programToRun(loc).stale, true, "a twin older than its source is flagged");
+            assert.deepEqual(programToRun(loc), { program: twin, twinOf: path.join(root, "infra", "main.ts"), stale: true, newer: path.join(root, "infra", "main.ts") }, "a twin older than its source is flagged");
+            // Any newer source of the project makes the twin stale, not only the entry point.
+            fs.utimesSync(twin, future, future);
+            fs.mkdirSync(path.join(root, "components"));
+            fs.writeFileSync(path.join(root, "components", "app.ts"), "export const x = 2;\n");
+            const later = new Date(Date.now() + 120_000);
+            fs.utimesSync(path.join(root, "components", "app.ts"), later, later);
+            assert.equal(programToRun(loc).newer, path.join(root, "components", "app.ts"));
             assert.deepEqual(programToRun({ ...loc, entryPoint: "index.js" }), { program: "index.js" });
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
+        }
+    });
+
+    test("a stale twin is rebuilt with the project's tsc, or refused naming the command", async () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-lh-rebuild-"));
+        try {
+            fs.mkdirSync(path.join(root, "src"));
+            fs.mkdirSync(path.join(root, "dist", "src"), { recursive: true });
+            const twin = path.join(root, "dist", "src", "index.js");
+            fs.writeFileSync(twin, 'module.exports = "old program";\n');
+            const past = new Date(Date.now() - 60_000);
+            fs.utimesSync(twin, past, past);
+            fs.writeFileSync(path.join(root, "src", "index.ts"), 'const result: string = "new program";\nexport = result;\n');
+            const loc = { rootDirectory: root, programDirectory: path.join(root, "src"), entryPoint: "index.ts" };
+            const chosen = programToRun(loc);
+            assert.equal(chosen.stale, true);
+            const lines: string[] = [];
+
+            // No tsconfig.json: refused, with the command that would build it.
+            const refused = await rebuildTwin(root, twin, chosen.newer!, (l) => lines.push(l));
+            assert.match(refused ?? "", /dist\/src\/index\.js is older than src\/index\.ts: not running the old program; build it with `npx tsc -p \.`/);
+            assert.equal(fs.readFileSync(twin, "utf8"), 'module.exports = "old program";\n');
+
+            fs.writeFileSync(path.join(root, "tsconfig.json"), JSON.stringify({ compilerOptions: { module: "commonjs", outDir: "dist", rootDir: ".", strict: true } }));
+            fs.symlinkSync(path.join(PACKAGE_ROOT, "node_modules"), path.join(root, "node_modules"));
+            assert.equal(await rebuildTwin(root, twin, chosen.newer!, (l) => lines.push(l)), undefined);
+            assert.equal(require(twin), "new program", "the twin is the new program");
+            assert.equal(programToRun(loc).stale, false);
+            assert.match(lines.join("\n"), /building it with `npx tsc -p \.` first/);
+
+            // A program that does not compile: refused with tsc's errors.
+            fs.writeFileSync(path.join(root, "src", "index.ts"), "const result: number = 'not a number';\nexport = result;\n");
+            const later = new Date(Date.now() + 60_000);
+            fs.utimesSync(path.join(root, "src", "index.ts"), later, later);
+            const failed = await rebuildTwin(root, twin, path.join(root, "src", "index.ts"), () => undefined);
+            assert.match(failed ?? "", /`npx tsc -p \.` in .* failed \(exit 2\); fix the errors and run it again:\n.*TS2322/);
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
