@@ -109,6 +109,32 @@ test("init: `preview` accepts the stack file it wrote", async (t) => {
     }
 });
 
+test("init: no Procfile with a Dockerfile, or a comment-only one in a Node.js app, gets Heroku's default web; nothing to run is exit 2", async () => {
+    const cases: Array<[string, Record<string, string>, RegExp]> = [
+        ["docker", { Dockerfile: "FROM scratch\nCMD [\"/server\"]\n" }, /process types: web runs the image's CMD/],
+        ["comments", { ...TINY_APP, Procfile: "# web: to come\n" }, /process types: web: npm start \(Node\.js default: package\.json's start script/],
+    ];
+    for (const [name, files, expected] of cases) {
+        const p = await cliProject(`init-${name}`, { appDir: ".", pulumiYaml: false, files });
+        try {
+            const r = await p.cli(["init", "--stack", p.stackName("s")]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stdout, /formation: web=1:standard-1x/);
+            assert.match(r.stdout, expected);
+            assert.match(r.stdout, /router: http:\/\/127\.0\.0\.1:\d+ \(the first free port from 5000/);
+        } finally {
+            await p.cleanup();
+        }
+    }
+    const bare = await cliProject("init-bare", { appDir: ".", pulumiYaml: false, files: { "index.js": "" } });
+    try {
+        assert.match(usageLine(await bare.cli(["init", "--stack", bare.stackName("s")])), /Procfile does not exist and .* has no default web process .*: add a Procfile/);
+        assert.equal(fs.existsSync(path.join(bare.dir, "Pulumi.yaml")), false, "nothing written");
+    } finally {
+        await bare.cleanup();
+    }
+});
+
 test("appNameFrom: a folder name made into an app name", () => {
     assert.equal(appNameFrom("My_App 2"), "my-app-2");
     assert.equal(appNameFrom("dynoform-cli-init-AbC123"), "dynoform-cli-init-abc123");
