@@ -95,3 +95,11 @@ export async function pickRouterPort(dir: string, stack: string): Promise<{ port
         start = port + 1;
     }
 }
+
+/** Why init's router port is the one it picked, e.g. `the first free port from 5000; taken: 5000: bound on 127.0.0.1; ...`. Pure. */
+export function pickedWhy(skipped: TakenPort[]): string {
+    const byPort = new Map<number, string[]>();
+    for (const s of skipped) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s.why]);
+    const taken = [...byPort].sort(([a], [b]) => a - b).map(([port, why]) => `${port}: ${[...new Set(why)].join(", ")}`);
+    return `the first free port from ${FIRST_ROUTER_PORT}${taken.length ? `; taken: ${taken.join("; ")}` : ""}; change it with --router-port`;
+}

@@ -7,7 +7,7 @@ import { parseAppJson } from "../../components/app-json";
 import { STACK_NAME } from "../../infra/engine/workspace";
 import { asUsage } from "../edit";
 import { UsageError } from "../errors";
-import { pickRouterPort, TakenPort } from "../init-port";
+import { pickedWhy, pickRouterPort } from "../init-port";
 import { GlobalOptions } from "../options";
 import { stackFile } from "../project";
 import { validateSettings } from "../stack-settings";
@@ -198,14 +198,6 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         process.stdout.write(lines.join("\n") + "\n");
     },
 };
-
-/** Why init's router port is the one it picked, e.g. `the first free port from 5000; 5000: bound on 127.0.0.1`. Pure. */
-export function pickedWhy(skipped: TakenPort[]): string {
-    const byPort = new Map<number, string[]>();
-    for (const s of skipped) byPort.set(s.port, [...(byPort.get(s.port) ?? []), s.why]);
-    const taken = [...byPort].sort(([a], [b]) => a - b).map(([port, why]) => `${port}: ${[...new Set(why)].join(", ")}`);
-    return `the first free port from 5000${taken.length ? `; taken: ${taken.join("; ")}` : ""}; change it with --router-port`;
-}
 
 /** The passphrase salt of an existing stack file: kept on --force, so its encrypted secrets stay readable. */
 function saltOf(text: string): string | undefined {

@@ -4,8 +4,7 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import { after, describe, test } from "node:test";
-import { pickedWhy } from "../../cli/commands/init";
-import { canBind, firstFreePort, FIRST_ROUTER_PORT, pickRouterPort, stackFilePorts } from "../../cli/init-port";
+import { canBind, firstFreePort, FIRST_ROUTER_PORT, pickedWhy, pickRouterPort, stackFilePorts } from "../../cli/init-port";
 
 const dirs: string[] = [];
 after(() => {
