@@ -129,7 +129,9 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
         if (!(await requireEngines(t))) return;
         const { dir, app } = appFolder("node-sample", SAMPLE_APP);
         await ok(dir, "doctor");
+        const started = Date.now();
         const { init, url, port } = await initAndUp(dir);
+        t.diagnostic(`init and up in ${((Date.now() - started) / 1000).toFixed(1)} s; ${/router: .*/.exec(init.stdout)?.[0]}`);
         assert.match(init.stdout, /formation: web=1:standard-1x/);
         const ignore = fs.readFileSync(path.join(dir, ".dockerignore"), "utf8");
         assert.doesNotMatch(ignore, /Dockerfile/, "init's .dockerignore names nothing the build needs");
@@ -168,6 +170,7 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
         assert.ok(first.url, "the first deploy ran");
         const second = appFolder("node-sample-two", SAMPLE_APP);
         const { init, url, port } = await initAndUp(second.dir);
+        t.diagnostic(`second app: ${/router: .*/.exec(init.stdout)?.[0]}`);
         assert.notEqual(port, first.port, "init picked another port");
         assert.match(init.stdout, new RegExp(`taken: .*${first.port}: `), `init says why it passed over ${first.port}:\n${init.stdout}`);
         assert.equal((await get(url)).status, 200);
@@ -190,6 +193,7 @@ describe("a Dockerfile-only app (no Procfile): its CMD runs as web", () => {
         if (!(await requireEngines(t))) return;
         const { dir, app } = appFolder("docker-only", DOCKERFILE_APP(recordedBaseImages().node));
         const { init, url } = await initAndUp(dir);
+        t.diagnostic(/process types: .*/.exec(init.stdout)?.[0] ?? init.stdout);
         assert.match(init.stdout, /formation: web=1:standard-1x/);
         assert.match(init.stdout, /process types: web runs the image's CMD/);
         const page = await get(url);
