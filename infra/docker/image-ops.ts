@@ -67,7 +67,18 @@ export function contextFiles(context: string, generated = false): string[] {
     return files.sort();
 }
 
-/** sha256 over the context's files (path, mode, bytes) and the build recipe (the generated Dockerfile included). */
+/**
+ * The permission bits a file is sent with. A generated build's files are readable by all
+ * (0644, 0755 when executable): its dynos run as uid 1000 over root-owned files, and a file
+ * written under umask 077 would otherwise fail with EACCES, where Heroku's slug just works.
+ * A Dockerfile build sends the bits as they are. Pure.
+ */
+export function stagedMode(mode: number, generated: boolean): number {
+    if (!generated) return mode & 0o777;
+    return mode & 0o111 ? 0o755 : 0o644;
+}
+
+/** sha256 over the context's files (path, mode as sent, bytes) and the build recipe (the generated Dockerfile included). */
 export function contentHash(inputs: ImageInputs): string {
     const context = inputs.context!;
     const generated = usesGeneratedDockerfile(inputs);
@@ -78,7 +89,7 @@ export function contentHash(inputs: ImageInputs): string {
     for (const rel of files) {
         const full = path.join(context, rel);
         const link = fs.lstatSync(full).isSymbolicLink() ? fs.readlinkSync(full) : undefined;
-        h.update(`\0${rel}\0${fs.statSync(full).mode & 0o111 ? "x" : "-"}\0${link ?? ""}\0`);
+        h.update(`\0${rel}\0${stagedMode(fs.statSync(full).mode, generated).toString(8)}\0${link ?? ""}\0`);
         if (link === undefined || fs.statSync(full).isFile()) h.update(fs.readFileSync(full));
     }
     return h.digest("hex");
@@ -98,10 +109,11 @@ export function buildFiles(inputs: Pick<ImageInputs, "context" | "dockerfile">, 
  * Copies a build's files (already filtered by .dockerignore) into a new temporary folder, without
  * the .dockerignore itself: dockerode filters a context again with the .dockerignore it finds
  * there, which would drop files that must be sent (a Dockerfile the rules list, the generated
- * one). What the daemon gets is then exactly what was hashed. Symbolic links stay links.
+ * one). What the daemon gets is then exactly what was hashed, with the modes of
+ * {@link stagedMode}. Symbolic links stay links.
  * @returns The folder (the caller removes it) and the files staged in it.
  */
-export function stageContext(context: string, files: string[]): { dir: string; files: string[] } {
+export function stageContext(context: string, files: string[], generated = false): { dir: string; files: string[] } {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-build-"));
     const staged = files.filter((rel) => rel !== ".dockerignore");
     try {
@@ -109,8 +121,12 @@ export function stageContext(context: string, files: string[]): { dir: string; f
             const from = path.join(context, rel);
             const to = path.join(dir, rel);
             fs.mkdirSync(path.dirname(to), { recursive: true });
-            if (fs.lstatSync(from).isSymbolicLink()) fs.symlinkSync(fs.readlinkSync(from), to);
-            else fs.copyFileSync(from, to);
+            if (fs.lstatSync(from).isSymbolicLink()) {
+                fs.symlinkSync(fs.readlinkSync(from), to);
+            } else {
+                fs.copyFileSync(from, to);
+                fs.chmodSync(to, stagedMode(fs.statSync(from).mode, generated));
+            }
         }
     } catch (err) {
         fs.rmSync(dir, { recursive: true, force: true });
@@ -217,7 +233,7 @@ async function build(docker: Docker, inputs: ImageInputs): Promise<Omit<ImageOut
     }
     const files = buildFiles(inputs, generated);
     const dockerfile = generated ? GENERATED_DOCKERFILE : (inputs.dockerfile ?? "Dockerfile");
-    const staged = stageContext(context, files);
+    const staged = stageContext(context, files, generated);
     if (generated) fs.writeFileSync(path.join(staged.dir, dockerfile), nodeDockerfile(inputs.nodeBaseImage!, hasLockfile(files)));
     try {
         const stream = await docker.buildImage(

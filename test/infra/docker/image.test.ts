@@ -15,6 +15,7 @@ import {
     DEFAULT_IGNORES,
     nodeDockerfile,
     stageContext,
+    stagedMode,
 } from "../../../infra/docker/image-ops";
 import { DOCKERIGNORE } from "../../../cli/commands/init";
 import { requireEngines, testProject, TestProject } from "../../support/harness";
@@ -111,6 +112,19 @@ describe("buildFiles and stageContext", () => {
         assert.equal(fs.readlinkSync(path.join(staged.dir, "link.js")), "lib/a.js");
         assert.equal(fs.statSync(path.join(staged.dir, "index.js")).mode & 0o777, 0o755);
         assert.equal(fs.readFileSync(path.join(staged.dir, "lib/a.js"), "utf8"), "2");
+    });
+    test("a generated build's files are readable by all (0644, 0755 when executable); a Dockerfile build keeps the bits", () => {
+        assert.equal(stagedMode(0o100600, true), 0o644);
+        assert.equal(stagedMode(0o100700, true), 0o755);
+        assert.equal(stagedMode(0o100640, false), 0o640);
+        const dir = tmpFolder({ "secret-ish.js": "1" });
+        fs.chmodSync(path.join(dir, "secret-ish.js"), 0o600);
+        const staged = stageContext(dir, ["secret-ish.js"], true);
+        folders.push(staged.dir);
+        assert.equal(fs.statSync(path.join(staged.dir, "secret-ish.js")).mode & 0o777, 0o644);
+        const before = contentHash({ context: dir, nodeBaseImage: "b" });
+        fs.chmodSync(path.join(dir, "secret-ish.js"), 0o644);
+        assert.equal(contentHash({ context: dir, nodeBaseImage: "b" }), before, "the hash is of the modes sent");
     });
 });
 
@@ -272,6 +286,8 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
                 ".dockerignore": ignore,
                 "stacks/Pulumi.dev.yaml": "config: {}\n",
             });
+            // Written under umask 077: the dyno's uid 1000 must still read it.
+            fs.chmodSync(path.join(src, "index.js"), 0o600);
             const stack = await imageStack(p, name, () => ({ context: src, nodeBaseImage: p.images.node }));
             const up = await stack.up();
             assert.equal(up.outputs.generated.value, true);
