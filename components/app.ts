@@ -96,6 +96,8 @@ export class App extends pulumi.ComponentResource {
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super(APP_TYPE, name, {}, opts);
         const { appName, definition } = validateAppArgs(name, args);
+        // Never dropped silently: say which of app.json's add-ons do not run, and what is lacking.
+        for (const line of definition.skippedAddons) void pulumi.log.warn(line, this);
         const stack = args.stack ?? pulumi.getStack();
         const images: BaseImageRefs = { ...safeRecordedImages(args.baseImages), ...(args.baseImages ?? {}) } as BaseImageRefs;
         const child = { parent: this };

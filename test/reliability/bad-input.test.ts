@@ -89,7 +89,7 @@ const ROWS: Row[] = [
     { category: "add-on", what: "an attachment name ending in _URL", args: ["addons:create", "redis", "--as", "CACHE_URL"], expect: /`addons\.cache-url\.as`: attachment name "CACHE_URL" ends in _URL/ },
     { category: "add-on", what: "an add-on name with capitals", args: ["addons:create", "postgres", "--name", "Main_DB"], expect: /`addons\.Main_DB`: add-on name `Main_DB` must be lower-case/ },
     { category: "add-on", what: "--as without its value", args: ["addons:create", "postgres", "--as"], expect: /^Not enough arguments following: as$/ },
-    { category: "add-on", what: "an unknown plan in app.json", files: { [APP_JSON]: json({ addons: ["mysql"] }) }, args: UP, expect: /app\/app\.json:3: `addons\[0\]`: unknown add-on plan "mysql"/ },
+    { category: "add-on", what: "a plan in app.json that is no add-on name", files: { [APP_JSON]: json({ addons: ["my sql"] }) }, args: UP, expect: /app\/app\.json:3: `addons\[0\]`: "my sql" is not an add-on plan name/ },
     { category: "add-on", what: "add-ons as a string in the stack file", stack: withSettings({ addons: "postgres" }), args: UP, expect: /Pulumi\.[\w-]+\.yaml:\d+: `dynoform:addons`: expected a map, got "postgres"/ },
 
     // config vars
