@@ -11,6 +11,9 @@ export interface ProcessType {
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+/** Most process types one Procfile may declare: each is a formation with its own resources. */
+export const MAX_PROCESS_TYPES = 50;
 const SHOWN_LINE_LENGTH = 60;
 
 /** A line as the user wrote it, quoted and cut to a readable length. */
@@ -25,7 +28,8 @@ function showLine(text: string): string {
  * missing final newline and a UTF-8 BOM accepted.
  *
  * Names are letters, digits, `_` and `-`. Two names that differ only in case are refused as
- * duplicates: they would name the same containers and DNS aliases.
+ * duplicates: they would name the same containers and DNS aliases. At most
+ * {@link MAX_PROCESS_TYPES} types.
  *
  * @param file Path shown in error messages.
  * @returns The process types in file order.
@@ -84,6 +88,14 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
             throw new DynoformInputError(
                 `Procfile.${name}`,
                 `process type ${same} is defined twice, first on line ${first.line}; keep one of the two lines`,
+                file,
+                line,
+            );
+        }
+        if (types.length === MAX_PROCESS_TYPES) {
+            throw new DynoformInputError(
+                `Procfile.${name}`,
+                `more than ${MAX_PROCESS_TYPES} process types (this is the ${MAX_PROCESS_TYPES + 1}st); the limit is ${MAX_PROCESS_TYPES} per app: run related commands under one type`,
                 file,
                 line,
             );

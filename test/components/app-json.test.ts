@@ -80,10 +80,8 @@ describe("parseAppJson: valid files", () => {
         assert.deepEqual(parseAppJson('\uFEFF{\r\n  "name": "x"\r\n}\r\n').name, "x");
     });
 
-    test("an env var named __proto__ stays an ordinary key", () => {
-        const app = parseAppJson('{ "env": { "__proto__": "p" } }');
-        assert.deepEqual(Object.keys(app.env), ["__proto__"]);
-        assert.deepEqual(Object.getOwnPropertyDescriptor(app.env, "__proto__")?.value, { value: "p" });
+    test("an env var named __proto__ is refused on its line (as a config var it was dropped)", () => {
+        throwsInput(() => parse(["{", '  "env": {', '    "__proto__": "p"', "  }", "}"]), "env.__proto__", /^config var name "__proto__" is a name every JavaScript object already has/, "app.json", 3);
     });
 });
 
