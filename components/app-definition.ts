@@ -16,6 +16,9 @@ import { parseProcfile, ProcessType } from "./procfile";
  */
 export type AddOnRequest = AddOnPlanName | { plan: AddOnPlanName; as?: string };
 
+/** Type token of {@link App}; here, free of the SDK, so the CLI can look for Apps in a stack's state. */
+export const APP_TYPE = "dynoform:index:App";
+
 /** Everything the App's shape depends on, read and checked before any resource exists. */
 export interface AppDefinition {
     processTypes: ProcessType[];
