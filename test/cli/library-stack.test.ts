@@ -67,7 +67,7 @@ test("ps, releases and logs work on a stack made by a plain program that uses Ap
         async () => {
             const r = await cli(["logs", "-n", "20", "--ps", "web"]);
             assert.equal(r.code, 0, r.stderr);
-            return /app\[web\.1\]: listening on/.test(r.stdout) && r;
+            return /app\[web\.1\]: listening on/.test(r.stdout) ? r : undefined;
         },
         30_000,
         "web.1's first log line through `dynoform logs`",
