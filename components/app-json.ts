@@ -535,7 +535,7 @@ export function parseAppJson(text: string, file = "app.json"): AppJson {
         skippedAddons: addons.skipped,
         notes: doc.notes,
     };
-    for (const key of BUILD_KEYS.filter((k) => top[k] !== undefined)) {
+    for (const key of Object.keys(top).filter((k) => BUILD_KEYS.includes(k))) {
         doc.note(
             [key],
             `not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image`,

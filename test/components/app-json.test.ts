@@ -158,9 +158,9 @@ describe("parseAppJson: read as Heroku reads it", () => {
         const app = parse(["{", '  "stack": "heroku-22",', '  "image": "heroku/nodejs",', '  "buildpacks": [{ "url": "heroku/nodejs" }]', "}"]);
         assert.deepEqual(
             app.notes.map((n) => n.replace(/: not used: .*$/, "")),
-            ["app.json:4: `buildpacks`", "app.json:2: `stack`", "app.json:3: `image`"],
+            ["app.json:2: `stack`", "app.json:3: `image`", "app.json:4: `buildpacks`"],
         );
-        assert.match(app.notes[0], /not used: Dynoform builds the image from the app's Dockerfile, or from package.json/);
+        assert.match(app.notes[2], /not used: Dynoform builds the image from the app's Dockerfile, or from package.json/);
     });
 
     test("add-ons Dynoform does not run are all skipped and listed, with the vars the app lacks", () => {
