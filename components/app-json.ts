@@ -85,7 +85,6 @@ const PROCESS_TYPE_RE = /^[A-Za-z0-9_-]+$/;
 type Path = ReadonlyArray<string | number>;
 type Json = Record<string, unknown>;
 
-const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 const show = (v: unknown) => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
 const isObject = (v: unknown): v is Json =>
     typeof v === "object" && v !== null && !Array.isArray(v);
