@@ -1,15 +1,55 @@
+import * as fs from "fs";
+import { APP_TYPE } from "../components/app-definition";
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
+import { readDeployedResources } from "../infra/engine/stack-read";
 import type { ReleaseRecord } from "../infra/release";
+import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
-import { projectDir } from "./project";
-import { AppOutputs, readAppOutputs } from "./stack-outputs";
+import { checkStack, projectDir, stackFile } from "./project";
+import { AppOutputs, appOutputs, readAppOutputs } from "./stack-outputs";
 import { readStackFile } from "./stack-settings";
 
-/** The app named in the stack file, and the stack's outputs from its last `up` (empty before the first). */
+/**
+ * The app named in the stack file, and the stack's outputs from its last `up` (empty before the
+ * first). A stack without a Dynoform stack file, made by a plain Pulumi program that uses `App`,
+ * is read from the App's outputs in its state.
+ */
 export async function stackOutputs(argv: GlobalOptions): Promise<{ app: string; outputs: AppOutputs }> {
+    const dir = projectDir(argv);
+    if (!fs.existsSync(stackFile(dir, argv.stack))) return appInState(dir, argv.stack);
     const outputs = await readAppOutputs(argv);
-    return { app: readStackFile(projectDir(argv), argv.stack).settings.app, outputs };
+    return { app: readStackFile(dir, argv.stack).settings.app, outputs };
+}
+
+/** The app's name: from the stack file, else from the App in the stack's state (see {@link stackOutputs}). */
+export async function stackApp(argv: GlobalOptions): Promise<string> {
+    const dir = projectDir(argv);
+    if (!fs.existsSync(stackFile(dir, argv.stack))) return (await appInState(dir, argv.stack)).app;
+    const app = readStackFile(dir, argv.stack).settings.app;
+    if (!app) throw new UsageError(`stacks/Pulumi.${argv.stack}.yaml has no dynoform:app`);
+    return app;
+}
+
+/** The one `App` of a stack made by any Pulumi program, from its state (no secret is decrypted). */
+async function appInState(dir: string, stack: string): Promise<{ app: string; outputs: AppOutputs }> {
+    checkStackName(dir, stack);
+    const apps = await readDeployedResources({ projectDir: dir, stack }, APP_TYPE);
+    if (apps.length === 0) checkStack(dir, stack);
+    if (apps.length > 1) {
+        throw new UsageError(`stack "${stack}" has ${apps.length} Dynoform Apps (${apps.map((a) => a.name).join(", ")}); these commands read a stack with one`);
+    }
+    const { name, outputs } = apps[0];
+    return { app: typeof outputs.appName === "string" ? outputs.appName : name, outputs: appOutputs(outputs) };
+}
+
+/** A bad stack name is refused before the backend is asked. */
+function checkStackName(dir: string, stack: string): void {
+    try {
+        checkStack(dir, stack);
+    } catch (err) {
+        if (err instanceof UsageError && err.message.startsWith("--stack")) throw err;
+    }
 }
 
 /** Release history, oldest first. */

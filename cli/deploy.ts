@@ -56,7 +56,7 @@ export async function deploy(
         throw new Error(notEnoughMemory(definition.plan, plan.memory));
     }
     const up = await interruptible("up", (i) =>
-        stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
+        stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
     );
     const outputs = up.outputs;
     return {

@@ -47,6 +47,14 @@ export function typeAssignment(command: string, arg: string, form: string): { ty
     return { type: m[1], value: m[2] };
 }
 
+/** Refuses a process type given twice in one command (`ps:scale web=2 web=3`): which was meant is a guess. Pure. */
+export function distinctTypes(command: string, args: string[], types: string[]): void {
+    const twice = types.find((t, i) => types.indexOf(t) !== i);
+    if (twice === undefined) return;
+    const given = args.filter((_, i) => types[i] === twice).map((a) => `\`${a}\``);
+    throw new UsageError(`${command}: \`${twice}\` is given ${given.length} times (${given.join(", ")}); give each process type once`);
+}
+
 /** Turns a thrown {@link DynoformInputError} into a usage error (exit 2). */
 export function asUsage<T>(fn: () => T): T {
     try {

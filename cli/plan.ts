@@ -16,6 +16,8 @@ export interface AppPlan {
     nextRelease: number;
     currentRelease: number;
     memory: { neededMb: number; availableMb: number; totalMb: number; fits: boolean };
+    /** What the deploy leaves out: app.json's add-ons Dynoform does not run, one line each. */
+    warnings: string[];
 }
 
 type DeployedFormation = Record<string, { quantity: number; size: string }>;
@@ -59,6 +61,7 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         currentRelease,
         nextRelease: anyChange || currentRelease === 0 ? currentRelease + 1 : currentRelease,
         memory: memory ?? (await memoryCheck(app, stack.name, formationMemoryMb(definition.plan))),
+        warnings: definition.skippedAddons,
     };
 }
 
@@ -117,5 +120,6 @@ export function formatPlan(plan: AppPlan): string[] {
         `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on the Docker host is not reserved by other apps` +
             (m.fits ? "" : " — NOT ENOUGH"),
     );
+    for (const w of plan.warnings) lines.push(`warning: ${w}`);
     return lines;
 }

@@ -12,8 +12,11 @@ function shortType(type: string): string {
     return type.replace(/^pulumi-nodejs:dynamic\//, "").replace(/^dynoform:index:/, "").replace(/^dynoform:/, "");
 }
 
-/** One line per finished resource step: `+ created docker:Dyno hello-web-1 (1.2 s) [env]`. */
-export function progressPrinter(write: (line: string) => void, color = useColor()) {
+/**
+ * One line per finished resource step: `+ created docker:Dyno hello-web-1 (1.2 s) [env]`.
+ * `said`: warnings already printed (the plan's), not repeated when the program logs them.
+ */
+export function progressPrinter(write: (line: string) => void, color = useColor(), said: readonly string[] = []) {
     const started = new Map<string, number>();
     const green = paint(color, 32);
     const yellow = paint(color, 33);
@@ -54,7 +57,7 @@ export function progressPrinter(write: (line: string) => void, color = useColor(
         const diag = event.diagnosticEvent;
         if (diag && (diag.severity === "error" || diag.severity === "warning") && !diag.message.includes("One or more errors")) {
             const text = diag.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%[^%]*%\}>/g, "").trim();
-            if (text) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
+            if (text && !said.includes(text)) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
         }
     };
 }

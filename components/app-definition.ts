@@ -2,14 +2,22 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import type { AppArgs } from "./app";
-import { AddOnSpec, AppJson, mapAddonPlan, parseAppJson } from "./app-json";
+import { AddOnPlanName, mapAddonPlan } from "./addon-plans";
+import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } from "./app-json";
 import { attachmentVarName, validateAttachmentName, validateConfigVarName } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 
-/** How an add-on is asked for in {@link AppArgs.addons}: a plan name, or a plan with an attachment name. */
-export type AddOnRequest = "postgres" | "redis" | { plan: string; as?: string };
+/**
+ * How an add-on is asked for in {@link AppArgs.addons}: a plan name (`postgres`,
+ * `heroku-postgresql:essential-0`, `redis`, `heroku-redis`: the names the CLI and app.json take),
+ * or a plan with an attachment name.
+ */
+export type AddOnRequest = AddOnPlanName | { plan: AddOnPlanName; as?: string };
+
+/** Type token of {@link App}; here, free of the SDK, so the CLI can look for Apps in a stack's state. */
+export const APP_TYPE = "dynoform:index:App";
 
 /** Everything the App's shape depends on, read and checked before any resource exists. */
 export interface AppDefinition {
@@ -20,6 +28,8 @@ export interface AppDefinition {
     releaseCommand?: string;
     /** Add-ons by name, with the env var each is attached as. */
     addons: Array<AddOnSpec & { name: string; varName: string }>;
+    /** app.json's add-ons Dynoform does not run, one line each saying what the app will lack. */
+    skippedAddons: string[];
     appJson?: AppJson;
     procfileFile: string;
     /** Set when the app declares no process types and the language default applies: why, in one line. */
@@ -59,9 +69,14 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
         appJson = parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath);
     }
-    for (const type of Object.keys(appJson?.formation ?? {})) {
-        // planFormation names the field; say which file asked for the type too.
-        if (!processTypes.some((p) => p.name === type)) {
+    const appFormation = { ...(appJson?.formation ?? {}) };
+    for (const [type, entry] of Object.entries(appFormation)) {
+        if (processTypes.some((p) => p.name === type)) continue;
+        // As on Heroku, no dynos of a type the Procfile lacks is nothing to run.
+        if ((entry.quantity ?? (type === "web" ? 1 : 0)) === 0) {
+            delete appFormation[type];
+        } else {
+            // planFormation names the field; say which file asked for the type too.
             throw new DynoformInputError(
                 `formation.${type}`,
                 `process type "${type}" is not in the Procfile; Procfile types are ${processTypes.map((p) => p.name).join(", ")}`,
@@ -69,7 +84,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
             );
         }
     }
-    const plan = planFormation(processTypes, input.formation, appJson?.formation);
+    const plan = planFormation(processTypes, input.formation, appFormation);
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 
     const addons: AppDefinition["addons"] = [];
@@ -124,11 +139,13 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
             );
         }
     }
+    const skippedAddons = (appJson?.skippedAddons ?? []).map((s: SkippedAddOn) => skippedAddonMessage(s, appJsonPath));
     return {
         processTypes,
         plan,
         releaseCommand,
         addons,
+        skippedAddons,
         appJson,
         procfileFile: file,
         defaultProcess: fallback?.reason,

@@ -1,5 +1,13 @@
+import {
+    AddOnPlan,
+    checkUnsupportedPlan,
+    isSupportedPlan,
+    KNOWN_PLANS,
+    mapAddonPlan,
+    missingAddonVars,
+} from "./addon-plans";
 import { validateAttachmentName, validateConfigVarName, attachmentVarName } from "./config-vars";
-import { DynoSizeSpec, resolveDynoSize } from "./dyno-size";
+import { DynoSizeSpec, legacyDynoSize, resolveDynoSize } from "./dyno-size";
 import { DynoformInputError } from "./errors";
 import { FormationEntry, FormationSpec, validateQuantity } from "./formation";
 
@@ -15,14 +23,31 @@ export interface AppJsonEnvVar {
     generator?: "secret";
 }
 
+// The plan table lives in addon-plans.ts; mapAddonPlan stays importable from here.
+export { mapAddonPlan };
+
 /** An add-on app.json asks for, mapped to a Dynoform add-on kind. */
 export interface AddOnSpec {
     /** The add-on kind Dynoform runs. */
-    plan: "postgres" | "redis";
+    plan: AddOnPlan;
     /** Heroku plan tier as written after the colon, e.g. `essential-0`, `mini`. */
     tier?: string;
     /** Attachment name: the add-on's URL is set as `<AS>_URL`. */
     as?: string;
+}
+
+/** An add-on of app.json that Dynoform does not run (`mongolab`, `papertrail`): skipped, never silently. */
+export interface SkippedAddOn {
+    /** Its place in app.json: `addons[2]`. */
+    field: string;
+    /** The plan as written: `sendgrid:starter`. */
+    plan: string;
+    /** Attachment name, when app.json gave one. */
+    as?: string;
+    /** Line of the entry in the file. */
+    line?: number;
+    /** The config vars the app will lack, when the add-on is a well-known one. */
+    vars?: string[];
 }
 
 /** The parts of Heroku's app.json Dynoform uses, checked and with defaults filled in. */
@@ -39,6 +64,13 @@ export interface AppJson {
     addons: AddOnSpec[];
     /** Lifecycle scripts. */
     scripts: { postdeploy?: string };
+    /** Add-ons Dynoform does not run, skipped (see {@link skippedAddonMessage}). */
+    skippedAddons: SkippedAddOn[];
+    /**
+     * What was read differently from the letter of the file, one line each with file and line:
+     * a key written twice (the last is used), a retired dyno size name, keys Dynoform ignores.
+     */
+    notes: string[];
 }
 
 /** Heroku's app.json keys; those Dynoform does not use are accepted and ignored. */
@@ -46,21 +78,13 @@ const TOP_LEVEL_KEYS = [
     "name", "description", "keywords", "website", "repository", "logo", "success_url", "scripts",
     "env", "formation", "image", "addons", "buildpacks", "environments", "stack",
 ];
+/** Heroku keys about how Heroku builds the app: Dynoform builds from the Dockerfile or package.json. */
+const BUILD_KEYS = ["buildpacks", "stack", "image"];
 const PROCESS_TYPE_RE = /^[A-Za-z0-9_-]+$/;
-const TIER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-const PLANS: Readonly<Record<string, AddOnSpec["plan"]>> = {
-    "heroku-postgresql": "postgres",
-    postgres: "postgres",
-    postgresql: "postgres",
-    "heroku-redis": "redis",
-    redis: "redis",
-};
-const KNOWN_PLANS = "postgres (heroku-postgresql), redis (heroku-redis)";
 
 type Path = ReadonlyArray<string | number>;
 type Json = Record<string, unknown>;
 
-const has = (o: object, key: string) => Object.prototype.hasOwnProperty.call(o, key);
 const show = (v: unknown) => (typeof v === "number" ? String(v) : (JSON.stringify(v) ?? String(v)));
 const isObject = (v: unknown): v is Json =>
     typeof v === "object" && v !== null && !Array.isArray(v);
@@ -71,60 +95,29 @@ function fieldOf(path: Path): string {
     return path.map((s, i) => (typeof s === "number" ? `[${s}]` : i === 0 ? s : `.${s}`)).join("");
 }
 
-/**
- * Maps an add-on plan name to a Dynoform add-on: `heroku-postgresql[:tier]` and
- * `postgres`/`postgresql` to postgres, `heroku-redis[:tier]` and `redis` to redis.
- *
- * @param field Path for error messages, e.g. `addons[1].plan`.
- * @throws DynoformInputError naming `field` for unknown plans (listing the known ones) or a
- *   malformed tier.
- */
-export function mapAddonPlan(name: string, field: string, file?: string): AddOnSpec {
-    if (typeof name !== "string") {
-        throw new DynoformInputError(
-            field,
-            `add-on plan ${show(name)} is not a string; known plans: ${KNOWN_PLANS}`,
-            file,
-        );
-    }
-    const colon = name.indexOf(":");
-    const service = (colon < 0 ? name : name.slice(0, colon)).trim().toLowerCase();
-    const plan = has(PLANS, service) ? PLANS[service] : undefined;
-    if (!plan) {
-        throw new DynoformInputError(
-            field,
-            `unknown add-on plan ${show(name)}; known plans: ${KNOWN_PLANS}, e.g. "heroku-postgresql:essential-0" or "redis"`,
-            file,
-        );
-    }
-    if (colon < 0) return { plan };
-    const tier = name.slice(colon + 1).trim();
-    if (!TIER_RE.test(tier)) {
-        throw new DynoformInputError(
-            field,
-            `add-on tier ${show(tier)} in ${show(name)} is not valid; write a tier after the colon (e.g. "${service}:essential-0") or leave out the colon`,
-            file,
-        );
-    }
-    return { plan, tier };
-}
-
 /** Where the JSON scanner stopped on bad syntax. */
 class JsonSyntaxAt {
     constructor(readonly at: number) {}
 }
 
-/** A key written twice in one object: JSON.parse would silently keep the last. */
-class DuplicateKey {
-    constructor(readonly path: Path, readonly at: number, readonly firstAt: number) {}
+/** A key written twice in one object: JSON.parse keeps the last, as every JSON parser does. */
+interface DuplicateKey {
+    path: Path;
+    at: number;
+    firstAt: number;
+    /** The two values differ (compared as parsed JSON). */
+    differs: boolean;
 }
 
 /**
  * Walks strict JSON and records the offset of every object key and array element by path
- * (`JSON.stringify(path)`). Throws JsonSyntaxAt on bad syntax, DuplicateKey if `duplicates`.
+ * (`JSON.stringify(path)`; a key written twice has its last offset) and every duplicate key.
+ * Throws JsonSyntaxAt on bad syntax.
  */
-function scanJson(text: string, duplicates: boolean): Map<string, number> {
+function scanJson(text: string): { offsets: Map<string, number>; duplicates: DuplicateKey[] } {
     const offsets = new Map<string, number>();
+    const duplicates: DuplicateKey[] = [];
+    const canonical = (from: number, to: number) => JSON.stringify(JSON.parse(text.slice(from, to)));
     let pos = 0;
     const fail = (): never => {
         throw new JsonSyntaxAt(pos);
@@ -165,18 +158,24 @@ function scanJson(text: string, duplicates: boolean): Map<string, number> {
             pos++;
             ws();
             if (text[pos] === "}") return void pos++;
-            const keys = new Map<string, number>();
+            const keys = new Map<string, { at: number; value: [number, number] }>();
             for (;;) {
                 ws();
                 const at = pos;
                 const child = [...path, string()];
                 const key = child[child.length - 1] as string;
-                if (duplicates && keys.has(key)) throw new DuplicateKey(child, at, keys.get(key)!);
-                keys.set(key, at);
                 offsets.set(JSON.stringify(child), at);
                 ws();
                 expect(":");
+                ws();
+                const from = pos;
                 value(child);
+                const first = keys.get(key);
+                if (first) {
+                    const differs = canonical(...first.value) !== canonical(from, pos);
+                    duplicates.push({ path: child, at, firstAt: first.at, differs });
+                }
+                keys.set(key, { at, value: [from, pos] });
                 ws();
                 if (text[pos] === "}") return void pos++;
                 expect(",");
@@ -206,7 +205,7 @@ function scanJson(text: string, duplicates: boolean): Map<string, number> {
     value([]);
     ws();
     if (pos < text.length) fail();
-    return offsets;
+    return { offsets, duplicates };
 }
 
 function lineAt(text: string, at: number): { line: number; column: number } {
@@ -220,7 +219,7 @@ function syntaxError(text: string, err: Error, file: string): DynoformInputError
     let at = given ? Number(given[1]) : undefined;
     if (at === undefined) {
         try {
-            scanJson(text, false);
+            scanJson(text);
         } catch (e) {
             if (e instanceof JsonSyntaxAt) at = e.at;
         }
@@ -242,23 +241,36 @@ function syntaxError(text: string, err: Error, file: string): DynoformInputError
 /** Reports errors at the line of the offending key, found by path. */
 class Located {
     private readonly offsets: Map<string, number>;
+    /** Notes for the user, in the form of an error message: `app.json:4: \`field\`: what`. */
+    readonly notes: string[] = [];
 
     constructor(private readonly text: string, readonly file: string) {
+        let scanned: ReturnType<typeof scanJson>;
         try {
-            this.offsets = scanJson(text, true);
-        } catch (e) {
-            // JSON.parse accepted the text, so only a duplicate key or a stack-deep nesting gets
-            // here; for the latter, errors go without a line.
+            scanned = scanJson(text);
+        } catch {
+            // JSON.parse accepted the text, so only a stack-deep nesting gets here: errors go
+            // without a line.
             this.offsets = new Map();
-            if (!(e instanceof DuplicateKey)) return;
-            const first = lineAt(text, e.firstAt).line;
-            throw new DynoformInputError(
-                fieldOf(e.path),
-                `key ${show(e.path[e.path.length - 1])} appears twice in the same object (first on line ${first}); JSON keeps only the last, so remove one`,
-                file,
-                lineAt(text, e.at).line,
+            return;
+        }
+        this.offsets = scanned.offsets;
+        for (const d of scanned.duplicates.filter((d) => d.differs)) {
+            const first = lineAt(text, d.firstAt).line;
+            this.notes.push(
+                new DynoformInputError(
+                    fieldOf(d.path),
+                    `key ${show(d.path[d.path.length - 1])} appears twice with different values (first on line ${first}); the last is used, as in every JSON parser`,
+                    file,
+                    lineAt(text, d.at).line,
+                ).message,
             );
         }
+    }
+
+    /** Adds a note about `path`, with its line. */
+    note(path: Path, what: string): void {
+        this.notes.push(new DynoformInputError(fieldOf(path), what, this.file, this.line(path)).message);
     }
 
     /** Line of `path`, or of its nearest located parent. */
@@ -380,44 +392,77 @@ function parseFormation(doc: Located, raw: unknown): FormationSpec {
         }
         if (o.size !== undefined) {
             const at = [...path, "size"];
+            const current = legacyDynoSize(o.size);
+            if (current) {
+                doc.note(at, `${show(o.size)} is Heroku's retired name of the ${current} size; using ${current}`);
+            }
             doc.at(at, () => resolveDynoSize(o.size as DynoSizeSpec, fieldOf(at)));
-            entry.size = o.size as DynoSizeSpec;
+            entry.size = current ?? (o.size as DynoSizeSpec);
         }
         formation.push([type, entry]);
     }
     return Object.fromEntries(formation);
 }
 
-function parseAddons(doc: Located, raw: unknown): AddOnSpec[] {
+function parseAddons(doc: Located, raw: unknown): { addons: AddOnSpec[]; skipped: SkippedAddOn[] } {
     if (!Array.isArray(raw)) {
         doc.fail(["addons"], `expected an array of add-ons, e.g. ["heroku-postgresql"], got ${show(raw)}`);
     }
-    return raw.map((item: unknown, i): AddOnSpec => {
+    const addons: AddOnSpec[] = [];
+    const skipped: SkippedAddOn[] = [];
+    raw.forEach((item: unknown, i) => {
         const path = ["addons", i];
-        if (typeof item === "string") {
-            return doc.at(path, () => mapAddonPlan(item, fieldOf(path), doc.file));
+        let planPath: Path = path;
+        let plan = item;
+        let as: string | undefined;
+        if (typeof item !== "string") {
+            const o = doc.object(item, path, `a plan name or { "plan", "as"?, "options"? }`);
+            doc.keys(o, path, ["plan", "as", "options"]);
+            if (o.plan === undefined) doc.fail(path, `add-on has no "plan"; known plans: ${KNOWN_PLANS}`);
+            planPath = [...path, "plan"];
+            plan = doc.string(o.plan, planPath);
+            if (o.options !== undefined) doc.object(o.options, [...path, "options"], "an object");
+            if (o.as !== undefined) {
+                const asPath = [...path, "as"];
+                as = doc.string(o.as, asPath);
+                validateAttachmentName(as, fieldOf(asPath), doc.file, doc.line(asPath));
+            }
         }
-        const o = doc.object(item, path, `a plan name or { "plan", "as"?, "options"? }`);
-        doc.keys(o, path, ["plan", "as", "options"]);
-        if (o.plan === undefined) doc.fail(path, `add-on has no "plan"; known plans: ${KNOWN_PLANS}`);
-        const planPath = [...path, "plan"];
-        const spec = doc.at(
-            planPath,
-            () => mapAddonPlan(o.plan as string, fieldOf(planPath), doc.file),
-        );
-        if (o.options !== undefined) doc.object(o.options, [...path, "options"], "an object");
-        if (o.as !== undefined) {
-            const asPath = [...path, "as"];
-            validateAttachmentName(
-                doc.string(o.as, asPath),
-                fieldOf(asPath),
-                doc.file,
-                doc.line(asPath),
-            );
-            spec.as = o.as as string;
+        const name = plan as string;
+        if (!isSupportedPlan(name)) {
+            doc.at(planPath, () => checkUnsupportedPlan(name, fieldOf(planPath), doc.file));
+            const vars = missingAddonVars(name);
+            skipped.push({ field: fieldOf(path), plan: name, line: doc.line(path), ...(as ? { as } : {}), ...(vars ? { vars } : {}) });
+            return;
         }
-        return spec;
+        const spec: AddOnSpec = doc.at(planPath, () => mapAddonPlan(name, fieldOf(planPath), doc.file));
+        if (as !== undefined) spec.as = as;
+        addons.push(spec);
     });
+    return { addons, skipped };
+}
+
+/**
+ * One line about an add-on app.json names that Dynoform does not run, saying what the app will
+ * lack: `app.json:12: \`addons[0]\`: add-on "mongolab" is not one Dynoform runs (only postgres and redis): skipped;
+ * the app will not have MONGOLAB_URI`. Pure.
+ */
+export function skippedAddonMessage(s: SkippedAddOn, file = "app.json"): string {
+    const lacks =
+        s.vars === undefined
+            ? `its config vars${s.as ? ` (${s.as}_...)` : ""}`
+            : s.vars.length === 0
+              ? undefined
+              : s.as
+                ? `its config vars ${s.as}_... (${s.vars.join(", ")} without "as")`
+                : s.vars.join(", ");
+    return new DynoformInputError(
+        s.field,
+        `add-on ${show(s.plan)} is not one Dynoform runs (only postgres and redis): skipped; ` +
+            (lacks ? `the app will not have ${lacks}` : "it sets no config vars, but its jobs will not run"),
+        file,
+        s.line,
+    ).message;
 }
 
 /** Two add-ons on one var, or an env var an add-on sets: attachments never fight config. */
@@ -453,8 +498,12 @@ function checkAttachments(
  * Parses and checks Heroku's app.json: `env` (strings as shorthand for `{ value }`, names checked
  * with validateConfigVarName, generator `secret` only), `formation` (`{ quantity, size }` per
  * process type), `addons` (plan strings such as `heroku-postgresql:essential-0` or objects
- * `{ plan, as?, options? }`) and `scripts.postdeploy`. Other Heroku keys are ignored; keys
- * Heroku does not define are refused, so a typo such as `formations` is not silently dropped.
+ * `{ plan, as?, options? }`) and `scripts.postdeploy`. Read as Heroku reads it: a key written
+ * twice takes its last value; the retired sizes `Free` and `Hobby` are `eco` and `basic`; add-ons
+ * Dynoform does not run are skipped and listed in `skippedAddons`; the rest is said in `notes`,
+ * as are `buildpacks`, `stack` and `image`, which Dynoform does not use. Other Heroku
+ * keys are ignored; keys Heroku does not define are refused, so a typo such as `formations` is
+ * not silently dropped.
  *
  * @param file Path shown in error messages.
  * @throws DynoformInputError with the field path (`addons[1].plan`, `env.SECRET_KEY.generator`,
@@ -476,12 +525,21 @@ export function parseAppJson(text: string, file = "app.json"): AppJson {
         `a JSON object, e.g. { "name": "my-app", "formation": { "web": { "quantity": 1 } } }`,
     );
     doc.keys(top, [], TOP_LEVEL_KEYS);
+    const addons = top.addons === undefined ? { addons: [], skipped: [] } : parseAddons(doc, top.addons);
     const app: AppJson = {
         env: top.env === undefined ? {} : parseEnv(doc, top.env),
         formation: top.formation === undefined ? {} : parseFormation(doc, top.formation),
-        addons: top.addons === undefined ? [] : parseAddons(doc, top.addons),
+        addons: addons.addons,
         scripts: {},
+        skippedAddons: addons.skipped,
+        notes: doc.notes,
     };
+    for (const key of Object.keys(top).filter((k) => BUILD_KEYS.includes(k))) {
+        doc.note(
+            [key],
+            `not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image`,
+        );
+    }
     if (top.name !== undefined) app.name = doc.string(top.name, ["name"]);
     if (top.description !== undefined) {
         app.description = doc.string(top.description, ["description"]);

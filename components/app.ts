@@ -8,17 +8,15 @@ import { RandomSecret } from "../infra/random/secret";
 import { Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../infra/toolchain/base-images";
 import { AddOn } from "./addon";
-import { AddOnRequest, validateAppArgs } from "./app-definition";
+import { AddOnRequest, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
 import { Formation } from "./dyno-formation";
 import { FormationSpec } from "./formation";
 import { Router } from "./router";
 
-// The checks made before any child exists are pure (app-definition.ts); they are part of App's API.
-export { validateAppArgs };
-
-/** Type token of {@link App}. */
-export const APP_TYPE = "dynoform:index:App";
+// The checks made before any child exists are pure (app-definition.ts); they are part of App's API,
+// as is the type token, which the CLI reads in a stack's state without loading the SDK.
+export { APP_TYPE, validateAppArgs };
 
 /** Arguments of an {@link App}. */
 export interface AppArgs {
@@ -72,6 +70,10 @@ export function releaseIdOf(salt: string, imageId: string, env: Record<string, s
  * and a router for web traffic. Every change of image, config or formation is a new release.
  */
 export class App extends pulumi.ComponentResource {
+    /** The app's name: containers, networks and volumes are labelled with it. */
+    public readonly appName: string;
+    /** The stack (environment) name the app's Docker objects are labelled with. */
+    public readonly stackName: string;
     /** Router URL (`http://127.0.0.1:<routerPort>`), or "" without web dynos. */
     public readonly url: pulumi.Output<string>;
     /** Release version number (v1 = 1). */
@@ -96,7 +98,11 @@ export class App extends pulumi.ComponentResource {
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super(APP_TYPE, name, {}, opts);
         const { appName, definition } = validateAppArgs(name, args);
+        // Never dropped silently: say which of app.json's add-ons do not run, and what is lacking.
+        for (const line of definition.skippedAddons) void pulumi.log.warn(line, this);
         const stack = args.stack ?? pulumi.getStack();
+        this.appName = appName;
+        this.stackName = stack;
         const images: BaseImageRefs = { ...safeRecordedImages(args.baseImages), ...(args.baseImages ?? {}) } as BaseImageRefs;
         const child = { parent: this };
         const dockerHost = args.dockerHost;
@@ -230,6 +236,9 @@ export class App extends pulumi.ComponentResource {
         this.attachments = attachments;
         this.configSnapshots = pulumi.secret(release.snapshots);
         this.registerOutputs({
+            // What `dynoform ps`, `logs` and `releases` read in the state of a stack made by any program.
+            appName,
+            stackName: stack,
             config: this.config,
             configSnapshots: this.configSnapshots,
             url: this.url,

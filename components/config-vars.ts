@@ -60,6 +60,16 @@ export function validateConfigVarName(
     if (Object.prototype.hasOwnProperty.call(RESERVED, name)) {
         throw new DynoformInputError(field, `${name} is reserved: ${RESERVED[name]}`, file, line);
     }
+    // `__proto__` set on a plain object changes its prototype instead of adding a key (the var
+    // was dropped); `constructor`, `toString`... are found on every object by `in`.
+    if (name in Object.prototype || name === "prototype") {
+        throw new DynoformInputError(
+            field,
+            `config var name ${show(name)} is a name every JavaScript object already has, which config tools mishandle; use another name (e.g. an upper-case one)`,
+            file,
+            line,
+        );
+    }
 }
 
 /**

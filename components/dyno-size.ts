@@ -32,6 +32,22 @@ export const DYNO_SIZES: Readonly<Record<string, DynoSize>> = Object.freeze({
     "performance-l": size("performance-l", 14336, 16384),
 });
 
+/**
+ * Heroku's retired size names and the sizes that replaced them (Free and Hobby became Eco and
+ * Basic in 2022); public app.json files still name them.
+ */
+export const LEGACY_DYNO_SIZES: Readonly<Record<string, string>> = Object.freeze({
+    free: "eco",
+    hobby: "basic",
+});
+
+/** The current name of a retired Heroku size name (`Free` -> `eco`, any case), else undefined. Pure. */
+export function legacyDynoSize(spec: unknown): string | undefined {
+    if (typeof spec !== "string") return undefined;
+    const written = spec.trim().toLowerCase();
+    return Object.prototype.hasOwnProperty.call(LEGACY_DYNO_SIZES, written) ? LEGACY_DYNO_SIZES[written] : undefined;
+}
+
 /** The size a process type gets when none is given, as on Heroku. */
 export const DEFAULT_DYNO_SIZE = "standard-1x";
 
@@ -141,7 +157,8 @@ function resolveObject(spec: Record<string, unknown>, field: string): DynoSize {
 /**
  * Resolves a dyno size spec to its memory limit and CPU weight.
  *
- * Names are case-insensitive. Custom sizes take 6..1048576 MiB in whole MiB; their CPU weight
+ * Names are case-insensitive; Heroku's retired names (`free`, `hobby`) resolve to the sizes
+ * that replaced them (`eco`, `basic`). Custom sizes take 6..1048576 MiB in whole MiB; their CPU weight
  * defaults to 1024 per 512 MiB (within Docker's 2..262144). The returned name is canonical, so
  * `custom-2048mb`, `CUSTOM-2GB` and `{ memoryMb: 2048 }` all resolve to `custom-2gb`, and
  * resolving a returned name gives the same size back.
@@ -151,7 +168,7 @@ function resolveObject(spec: Record<string, unknown>, field: string): DynoSize {
  */
 export function resolveDynoSize(spec: DynoSizeSpec, field: string): DynoSize {
     if (typeof spec === "string") {
-        const written = spec.trim().toLowerCase();
+        const written = legacyDynoSize(spec) ?? spec.trim().toLowerCase();
         const known = Object.prototype.hasOwnProperty.call(DYNO_SIZES, written)
             ? DYNO_SIZES[written]
             : undefined;

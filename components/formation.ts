@@ -28,6 +28,9 @@ export interface PlannedProcess {
 /** Most dynos of one process type Dynoform runs on one host (Heroku's default limit). */
 export const MAX_QUANTITY = 100;
 
+/** Most dynos of all process types together on one host: beyond it a plan is a typo, not an app. */
+export const MAX_TOTAL_QUANTITY = 500;
+
 function show(value: unknown): string {
     return typeof value === "number" ? String(value) : (JSON.stringify(value) ?? String(value));
 }
@@ -107,7 +110,8 @@ function checkSpec(spec: unknown, which: string, types: Set<string>, field: stri
  * @param defaults Formation from app.json.
  * @param field Path prefix for error messages.
  * @returns One entry per process type except `release`, in Procfile order.
- * @throws DynoformInputError on `formation.<type>` for types not in the Procfile,
+ * @throws DynoformInputError on `formation` for more than {@link MAX_TOTAL_QUANTITY} dynos in all,
+ *   `formation.<type>` for types not in the Procfile,
  *   `formation.<type>.quantity` for bad quantities (or `release` above 0), and
  *   `formation.<type>.size` for bad sizes.
  */
@@ -122,7 +126,7 @@ export function planFormation(
     const fallback = checkSpec(defaults, "default", types, field);
     const has = (spec: FormationSpec, type: string) =>
         Object.prototype.hasOwnProperty.call(spec, type);
-    return processTypes
+    const plan = processTypes
         .filter((t) => t.name !== "release")
         .map((t) => {
             const asked = has(wanted, t.name) ? wanted[t.name] : {};
@@ -132,6 +136,15 @@ export function planFormation(
             const size = resolveDynoSize(sizeSpec, `${field}.${t.name}.size`);
             return { type: t.name, command: t.command, quantity, size };
         });
+    const total = plan.reduce((n, p) => n + p.quantity, 0);
+    if (total > MAX_TOTAL_QUANTITY) {
+        const asked = plan.filter((p) => p.quantity > 0).map((p) => `${p.type}=${p.quantity}`).join(" ");
+        throw new DynoformInputError(
+            field,
+            `${total} dynos in all (${asked}); the limit is ${MAX_TOTAL_QUANTITY} dynos per app on one host`,
+        );
+    }
+    return plan;
 }
 
 /**

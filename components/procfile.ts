@@ -14,6 +14,9 @@ export interface ProcessType {
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+/** Most process types one Procfile may declare: each is a formation with its own resources. */
+export const MAX_PROCESS_TYPES = 50;
 const SHOWN_LINE_LENGTH = 60;
 
 /** A line as the user wrote it, quoted and cut to a readable length. */
@@ -31,6 +34,7 @@ function showLine(text: string): string {
  * duplicates: they would name the same containers and DNS aliases. An empty or comment-only
  * file declares no process types (an empty list): as on Heroku, the language default then
  * applies ({@link defaultProcessTypes}).
+ * At most {@link MAX_PROCESS_TYPES} types.
  *
  * @param file Path shown in error messages.
  * @returns The process types in file order.
@@ -88,6 +92,14 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
             throw new DynoformInputError(
                 `Procfile.${name}`,
                 `process type ${same} is defined twice, first on line ${first.line}; keep one of the two lines`,
+                file,
+                line,
+            );
+        }
+        if (types.length === MAX_PROCESS_TYPES) {
+            throw new DynoformInputError(
+                `Procfile.${name}`,
+                `more than ${MAX_PROCESS_TYPES} process types (this is the ${MAX_PROCESS_TYPES + 1}st); the limit is ${MAX_PROCESS_TYPES} per app: run related commands under one type`,
                 file,
                 line,
             );

@@ -1,4 +1,5 @@
 import { CommandModule } from "yargs";
+import { AddOnPlanName } from "../../components/addon-plans";
 import { AddOnRequest } from "../../components/app-definition";
 import { mapAddonPlan } from "../../components/app-json";
 import { attachmentVarName } from "../../components/config-vars";
@@ -53,7 +54,9 @@ export const addonsCreateCommand: CommandModule<GlobalOptions, CreateOptions> = 
                 `add-on \`${name}\` already exists on ${argv.stack} (${existing.plan}, from ${existing.from === "stack" ? "the stack file" : "app.json"}): give another --name`,
             );
         }
-        const request: AddOnRequest = argv.as ? { plan: argv.plan, as: argv.as } : (argv.plan as AddOnRequest);
+        // Checked with the rest of the stack (mapAddonPlan) before the stack file is touched.
+        const plan = argv.plan as AddOnPlanName;
+        const request: AddOnRequest = argv.as ? { plan, as: argv.as } : plan;
         const result = await editAndDeploy(argv, {
             set: argv.as
                 ? [

@@ -3,7 +3,8 @@ import * as path from "path";
 import YAML from "yaml";
 import { CommandModule } from "yargs";
 import { loadAppDefinition } from "../../components/app-definition";
-import { parseAppJson } from "../../components/app-json";
+import { KNOWN_PLANS } from "../../components/addon-plans";
+import { AppJson, parseAppJson } from "../../components/app-json";
 import { STACK_NAME } from "../../infra/engine/workspace";
 import { asUsage } from "../edit";
 import { UsageError } from "../errors";
@@ -17,6 +18,7 @@ interface InitOptions extends GlobalOptions {
     force: boolean;
     app?: string;
     routerPort?: number;
+    strict: boolean;
 }
 
 /**
@@ -119,6 +121,7 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
             .option("force", { type: "boolean", default: false, describe: "Overwrite existing files" })
             .option("app", { type: "string", describe: "App name (default: app.json's name, else the folder's)" })
             .option("router-port", { type: "number", describe: "Host port of the router (default: the first free one from 5000 up, when there are web dynos)" })
+            .option("strict", { type: "boolean", default: false, describe: "Refuse an app.json with add-ons Dynoform does not run (default: skip them with a warning)" })
             .example("$0 init --stack staging", "a staging stack for the app in this folder")
             .example("$0 init --from deploy/app.json --app shop --router-port 8080", ""),
     handler: async (argv) => {
@@ -128,6 +131,7 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         const appJsonPath = argv.from !== undefined ? path.resolve(dir, argv.from) : path.join(dir, "app.json");
         if (argv.from !== undefined && !fs.existsSync(appJsonPath)) throw new UsageError(`--from ${argv.from}: ${appJsonPath} does not exist`);
         const appJson = fs.existsSync(appJsonPath) ? asUsage(() => parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath)) : undefined;
+        if (argv.strict && appJson?.skippedAddons.length) throw new UsageError(strictRefusal(appJson, appJsonPath));
         const envKeys = Object.keys(appJson?.env ?? {});
         const definition = asUsage(() =>
             loadAppDefinition({ source: dir, appJson: appJson ? appJsonPath : undefined, configKeys: envKeys }),
@@ -182,9 +186,12 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         const ignoresStacks = /^\/?stacks\/?$/m.test(fs.readFileSync(ignoreFile, "utf8"));
 
         if (argv.json) {
-            process.stdout.write(JSON.stringify({ app, stack: argv.stack, files: [pulumiFile, stackPath, ...(wroteIgnore ? [ignoreFile] : [])], formation, routerPort: routerPort ?? null, addons: definition.addons, requiredConfig: required }, null, 2) + "\n");
+            const warnings = [...(appJson?.notes ?? []), ...definition.skippedAddons];
+            process.stdout.write(JSON.stringify({ app, stack: argv.stack, files: [pulumiFile, stackPath, ...(wroteIgnore ? [ignoreFile] : [])], formation, routerPort: routerPort ?? null, addons: definition.addons, skippedAddons: appJson?.skippedAddons ?? [], warnings, requiredConfig: required }, null, 2) + "\n");
             return;
         }
+        // How app.json was read where it differs from its letter, and what was left out: said once, here.
+        for (const line of [...(appJson?.notes ?? []), ...definition.skippedAddons]) process.stderr.write(`warning: ${line}\n`);
         const lines = [
             `Wrote Pulumi.yaml${wroteIgnore ? ", .dockerignore" : ""} and stacks/Pulumi.${argv.stack}.yaml for ${app} in ${dir}`,
             `  formation: ${definition.plan.map((p) => `${p.type}=${p.quantity}:${p.size.name}`).join(" ") || "(none)"}`,
@@ -198,6 +205,12 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
         process.stdout.write(lines.join("\n") + "\n");
     },
 };
+
+/** `--strict`'s one-line refusal, naming every add-on of app.json that Dynoform does not run. Pure. */
+export function strictRefusal(appJson: Pick<AppJson, "skippedAddons">, file: string): string {
+    const list = appJson.skippedAddons.map((s) => `${s.field} ${JSON.stringify(s.plan)}${s.line ? ` (line ${s.line})` : ""}`);
+    return `${file}: ${list.length} add-on${list.length === 1 ? " is" : "s are"} not run by Dynoform (--strict): ${list.join(", ")}; it runs ${KNOWN_PLANS}; nothing was written`;
+}
 
 /** The passphrase salt of an existing stack file: kept on --force, so its encrypted secrets stay readable. */
 function saltOf(text: string): string | undefined {

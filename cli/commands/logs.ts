@@ -2,11 +2,10 @@ import { CommandModule } from "yargs";
 import { connectDocker } from "../../infra/docker/client";
 import { say } from "../deploy";
 import { followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines } from "../app-logs";
+import { stackApp } from "../app-state";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { useColor } from "../progress";
-import { checkStack, projectDir } from "../project";
-import { readStackFile } from "../stack-settings";
 
 interface LogsOptions extends GlobalOptions {
     tail: boolean;
@@ -42,10 +41,7 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
             if (v !== undefined && !NAME.test(v)) throw new UsageError(`${flag} ${JSON.stringify(v)} is not a dyno or process type (e.g. web.1 or worker)`);
         }
         if (!Number.isInteger(argv.num) || argv.num < 0) throw new UsageError(`-n ${argv.num} must be a whole number of lines, 0 or more`);
-        const dir = projectDir(argv);
-        checkStack(dir, argv.stack);
-        const app = readStackFile(dir, argv.stack).settings.app;
-        if (!app) throw new UsageError(`stacks/Pulumi.${argv.stack}.yaml has no dynoform:app`);
+        const app = await stackApp(argv);
         const filter: LogFilter = { dyno: argv.dyno, ps: argv.ps, source: argv.source };
         const docker = connectDocker();
         const color = useColor() && !argv.json;

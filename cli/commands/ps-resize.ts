@@ -1,6 +1,6 @@
 import { CommandModule } from "yargs";
 import { resolveDynoSize } from "../../components/dyno-size";
-import { asUsage, configPath, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
+import { asUsage, configPath, distinctTypes, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
 import { GlobalOptions } from "../options";
 
 interface ResizeOptions extends EditOptions {
@@ -22,6 +22,7 @@ export const psResizeCommand: CommandModule<GlobalOptions, ResizeOptions> = {
             asUsage(() => resolveDynoSize(value, `formation.${type}.size`));
             return { type, size: value };
         });
+        distinctTypes("ps:resize", argv.changes, parsed.map((p) => p.type));
         await editAndDeploy(argv, {
             set: parsed.map((p) => ({ path: configPath("formation", p.type, "size"), value: p.size })),
             remove: [],

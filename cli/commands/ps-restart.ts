@@ -1,10 +1,26 @@
 import { CommandModule } from "yargs";
+import type { AppDefinition } from "../../components/app-definition";
 import { configPath, EditOptions, editAndDeploy, withUp } from "../edit";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 
 interface RestartOptions extends EditOptions {
     target?: string;
+}
+
+/** Refuses a restart of a process type the Procfile lacks, or of a dyno the formation does not run. Pure. */
+export function checkRestartTarget(target: string, definition: Pick<AppDefinition, "plan" | "procfileFile">): void {
+    const [type, index] = target.split(".");
+    const p = definition.plan.find((x) => x.type === type);
+    if (!p) {
+        const types = definition.plan.map((x) => x.type).join(", ");
+        const why = type === "release" ? "release runs once per release and has no dynos" : `it is not in ${definition.procfileFile}`;
+        throw new UsageError(`ps:restart: \`${type}\` is not a process type with dynos (${why}); the types are ${types}`);
+    }
+    if (index !== undefined && Number(index) > p.quantity) {
+        const running = p.quantity === 0 ? "none" : p.quantity === 1 ? `${type}.1` : `${type}.1 to ${type}.${p.quantity}`;
+        throw new UsageError(`ps:restart: there is no dyno ${target}: ${type} runs ${p.quantity} (${running})`);
+    }
 }
 
 /**
@@ -24,9 +40,13 @@ export const psRestartCommand: CommandModule<GlobalOptions, RestartOptions> = {
             throw new UsageError(`ps:restart: \`${target}\` is not a process type or dyno name (web, web.2)`);
         }
         const token = new Date().toISOString();
-        const { readStackFile } = await import("../stack-settings");
-        const { projectDir } = await import("../project");
-        const types = target ? [target] : Object.keys(readStackFile(projectDir(argv), argv.stack).settings.formation ?? { web: {} });
+        const { readStackFile, validateSettings } = await import("../stack-settings");
+        const { checkStack, projectDir } = await import("../project");
+        const dir = projectDir(argv);
+        checkStack(dir, argv.stack);
+        const view = readStackFile(dir, argv.stack);
+        if (target !== undefined) checkRestartTarget(target, validateSettings(dir, view, argv.stack));
+        const types = target ? [target] : Object.keys(view.settings.formation ?? { web: {} });
         await editAndDeploy(argv, {
             set: (types.length ? types : ["web"]).map((t) => ({ path: configPath("restarts", t), value: token })),
             remove: [],

@@ -1,7 +1,7 @@
 import { CommandModule } from "yargs";
 import { validateQuantity } from "../../components/formation";
 import { resolveDynoSize } from "../../components/dyno-size";
-import { asUsage, configPath, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
+import { asUsage, configPath, distinctTypes, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
 import { GlobalOptions } from "../options";
 
 interface ScaleOptions extends EditOptions {
@@ -28,6 +28,7 @@ export const psScaleCommand: CommandModule<GlobalOptions, ScaleOptions> = {
             .example("$0 ps:scale web=2:standard-2x", "two web dynos of 1 GB"),
     handler: async (argv) => {
         const parsed = argv.changes.map(parseScaleArg);
+        distinctTypes("ps:scale", argv.changes, parsed.map((p) => p.type));
         await editAndDeploy(argv, {
             set: parsed.flatMap((p) => [
                 { path: configPath("formation", p.type, "quantity"), value: String(p.quantity) },

@@ -31,6 +31,48 @@ export async function readStackOutputs(ref: StackRef): Promise<Record<string, un
     }
 }
 
+/** One resource of a stack's last deployment: its name (from the URN) and its outputs. */
+export interface DeployedResource {
+    name: string;
+    outputs: Record<string, unknown>;
+}
+
+/** Secret values in `pulumi stack export` (not decrypted): left out, so nothing secret is read. */
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Outputs as exported, with every secret value removed. Pure. */
+export function withoutSecrets(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(withoutSecrets);
+    if (typeof value !== "object" || value === null) return value;
+    if (SECRET_SIG in value) return undefined;
+    return Object.fromEntries(
+        Object.entries(value).flatMap(([k, v]) => {
+            const kept = withoutSecrets(v);
+            return kept === undefined ? [] : [[k, kept]];
+        }),
+    );
+}
+
+/**
+ * The resources of type `type` in a stack's last deployment, with their outputs (secret ones
+ * left out, never decrypted): how the CLI reads a stack made by any Pulumi program. One
+ * `pulumi stack export` call; [] when the backend has no such stack.
+ */
+export async function readDeployedResources(ref: StackRef, type: string): Promise<DeployedResource[]> {
+    let exported: string;
+    try {
+        exported = await pulumi(ref, ["stack", "export"]);
+    } catch (err) {
+        if (err instanceof NoSuchStackError) return [];
+        throw err;
+    }
+    const resources = (JSON.parse(exported) as { deployment?: { resources?: Array<{ urn: string; type: string; outputs?: unknown }> } })
+        .deployment?.resources ?? [];
+    return resources
+        .filter((r) => r.type === type)
+        .map((r) => ({ name: r.urn.split("::").pop() ?? "", outputs: (withoutSecrets(r.outputs ?? {}) ?? {}) as Record<string, unknown> }));
+}
+
 /**
  * A stack's config (`namespace:key` -> value, secrets decrypted in memory), in one `pulumi
  * config` call. Throws {@link NoSuchStackError} when the backend has no such stack: its config

@@ -287,7 +287,7 @@ async function buildLocal(docker: Docker, name: BaseImageName, ref: string, base
 }
 
 /** Waits for a pull/build/import progress stream, failing on the first error message in it. */
-export function followStream(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
+function followStream(docker: Docker, stream: NodeJS.ReadableStream): Promise<unknown[]> {
     return new Promise((resolve, reject) => {
         docker.modem.followProgress(stream, (err: Error | null, output: Array<{ error?: string }>) => {
             if (err) return reject(err);

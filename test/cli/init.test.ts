@@ -135,6 +135,75 @@ test("init: no Procfile with a Dockerfile, or a comment-only one in a Node.js ap
     }
 });
 
+/** An app.json as public Heroku samples write them: a key twice, retired sizes, add-ons Dynoform does not run. */
+const HEROKU_SAMPLE_APP_JSON = [
+    "{",
+    '  "name": "node-sample",',
+    '  "description": "A barebones Node.js app",',
+    '  "repository": "https://github.com/heroku/node-js-sample",',
+    '  "keywords": ["node", "express"],',
+    '  "image": "heroku/nodejs",',
+    '  "stack": "heroku-22",',
+    '  "buildpacks": [{ "url": "heroku/nodejs" }],',
+    '  "env": { "NODE_ENV": "production", "NODE_ENV": "production" },',
+    '  "formation": {',
+    '    "web": { "quantity": 1, "size": "Free" },',
+    '    "worker": { "quantity": 1, "size": "hobby" },',
+    '    "clock": { "quantity": 0 },',
+    '    "worker": { "quantity": 0, "size": "hobby" }',
+    "  },",
+    '  "addons": ["heroku-postgresql", "mongolab", "papertrail", "sendgrid:starter"]',
+    "}",
+    "",
+].join("\n");
+
+test("init: a Heroku sample app.json is read as Heroku reads it, with one warning per thing left out; --strict refuses it", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const sample = await cliProject("init-heroku", {
+        appDir: ".",
+        pulumiYaml: false,
+        files: { ...TINY_APP, Procfile: "web: node server.js\nworker: node server.js\n", "app.json": HEROKU_SAMPLE_APP_JSON },
+    });
+    try {
+        // --strict: exit 2, one line naming every skipped add-on, nothing written.
+        const strictStack = sample.stackName("strict");
+        const strict = usageLine(await sample.cli(["init", "--stack", strictStack, "--strict"]));
+        assert.match(strict, /app\.json: 3 add-ons are not run by Dynoform \(--strict\): addons\[1\] "mongolab" \(line 16\), addons\[2\] "papertrail" \(line 16\), addons\[3\] "sendgrid:starter" \(line 16\); it runs postgres/);
+        assert.equal(fs.existsSync(path.join(sample.dir, "Pulumi.yaml")), false, "nothing written");
+        assert.equal(fs.existsSync(path.join(sample.dir, `stacks/Pulumi.${strictStack}.yaml`)), false, "nothing written");
+
+        const s = sample.stackName("s");
+        const r = await sample.cli(["init", "--stack", s, "--router-port", String(await freePort())]);
+        assert.equal(r.code, 0, r.stderr);
+        const warnings = r.stderr.trimEnd().split("\n");
+        const file = path.join(sample.dir, "app.json");
+        assert.deepEqual(warnings, [
+            `warning: ${file}:14: \`formation.worker\`: key "worker" appears twice with different values (first on line 12); the last is used, as in every JSON parser`,
+            `warning: ${file}:11: \`formation.web.size\`: "Free" is Heroku's retired name of the eco size; using eco`,
+            `warning: ${file}:14: \`formation.worker.size\`: "hobby" is Heroku's retired name of the basic size; using basic`,
+            `warning: ${file}:6: \`image\`: not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image`,
+            `warning: ${file}:7: \`stack\`: not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image`,
+            `warning: ${file}:8: \`buildpacks\`: not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image`,
+            `warning: ${file}:16: \`addons[1]\`: add-on "mongolab" is not one Dynoform runs (only postgres and redis): skipped; the app will not have MONGOLAB_URI`,
+            `warning: ${file}:16: \`addons[2]\`: add-on "papertrail" is not one Dynoform runs (only postgres and redis): skipped; the app will not have PAPERTRAIL_API_TOKEN`,
+            `warning: ${file}:16: \`addons[3]\`: add-on "sendgrid:starter" is not one Dynoform runs (only postgres and redis): skipped; the app will not have SENDGRID_USERNAME, SENDGRID_PASSWORD`,
+        ]);
+        assert.match(r.stdout, /formation: web=1:eco worker=0:basic/);
+        assert.match(r.stdout, /add-ons \(from app\.json\): postgres as DATABASE_URL/);
+        const config = YAML.parse(fs.readFileSync(path.join(sample.dir, `stacks/Pulumi.${s}.yaml`), "utf8")).config;
+        assert.deepEqual(config["dynoform:formation"], { web: { quantity: 1, size: "eco" }, worker: { quantity: 0, size: "basic" } });
+
+        // preview says which of app.json's add-ons are skipped, every time.
+        const preview = await sample.cli(["preview", "--stack", s]);
+        assert.equal(preview.code, 0, preview.stderr);
+        for (const addon of ["mongolab", "papertrail", "sendgrid:starter"]) {
+            assert.match(preview.stdout, new RegExp(`^warning: .*app\\.json:16: \`addons\\[\\d\\]\`: add-on "${addon}" is not one Dynoform runs`, "m"));
+        }
+    } finally {
+        await sample.cleanup();
+    }
+});
+
 test("appNameFrom: a folder name made into an app name", () => {
     assert.equal(appNameFrom("My_App 2"), "my-app-2");
     assert.equal(appNameFrom("dynoform-cli-init-AbC123"), "dynoform-cli-init-abc123");

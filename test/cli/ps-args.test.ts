@@ -1,7 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseScaleArg } from "../../cli/commands/ps-scale";
-import { typeAssignment } from "../../cli/edit";
+import { checkRestartTarget } from "../../cli/commands/ps-restart";
+import { DYNO_SIZES } from "../../components/dyno-size";
+import { distinctTypes, typeAssignment } from "../../cli/edit";
 import { UsageError } from "../../cli/errors";
 
 // The `TYPE=...` arguments of ps:scale and ps:resize, parsed by one function.
@@ -23,4 +25,29 @@ test("parseScaleArg: quantity and optional size, each checked under its formatio
     usage("web=-1", /^`formation\.web\.quantity`/);
     usage("web=1:tiny", /^`formation\.web\.size`: unknown dyno size "tiny"/);
     usage("web=1:", /^`formation\.web\.size`: unknown dyno size ""/);
+});
+
+test("distinctTypes: a process type given twice in one command is refused, naming both arguments", () => {
+    distinctTypes("ps:scale", ["web=2", "worker=1"], ["web", "worker"]);
+    assert.throws(
+        () => distinctTypes("ps:scale", ["web=2", "worker=1", "web=3"], ["web", "worker", "web"]),
+        (e: Error) => e instanceof UsageError && e.message === "ps:scale: `web` is given 2 times (`web=2`, `web=3`); give each process type once",
+    );
+});
+
+test("checkRestartTarget: a type the Procfile lacks, release, or a dyno past the formation is refused", () => {
+    const def = {
+        procfileFile: "app/Procfile",
+        plan: [
+            { type: "web", command: "node server.js", quantity: 2, size: DYNO_SIZES["standard-1x"] },
+            { type: "clock", command: "node clock.js", quantity: 0, size: DYNO_SIZES["standard-1x"] },
+        ],
+    };
+    for (const ok of ["web", "web.1", "web.2", "clock"]) checkRestartTarget(ok, def);
+    const usage = (target: string, message: string) =>
+        assert.throws(() => checkRestartTarget(target, def), (e: Error) => e instanceof UsageError && e.message === message);
+    usage("worker", "ps:restart: `worker` is not a process type with dynos (it is not in app/Procfile); the types are web, clock");
+    usage("release", "ps:restart: `release` is not a process type with dynos (release runs once per release and has no dynos); the types are web, clock");
+    usage("web.3", "ps:restart: there is no dyno web.3: web runs 2 (web.1 to web.2)");
+    usage("clock.1", "ps:restart: there is no dyno clock.1: clock runs 0 (none)");
 });

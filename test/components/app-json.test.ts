@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { AppJson, mapAddonPlan, parseAppJson } from "../../components/app-json";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import { loadAppDefinition } from "../../components/app-definition";
+import { AppJson, mapAddonPlan, parseAppJson, skippedAddonMessage } from "../../components/app-json";
 import { DynoformInputError } from "../../components/errors";
 
 import { throwsInput } from "../support/input-error";
@@ -60,22 +64,24 @@ describe("parseAppJson: valid files", () => {
                 { plan: "redis", as: "CACHE" },
             ],
             scripts: { postdeploy: "npm run seed" },
+            skippedAddons: [],
+            notes: [
+                "app.json:6: `buildpacks`: not used: Dynoform builds the image from the app's Dockerfile, or from package.json on its Node.js base image",
+            ],
         };
         assert.deepEqual(app, want);
     });
 
     test("an empty object gets empty defaults", () => {
-        assert.deepEqual(parseAppJson("{}"), { env: {}, formation: {}, addons: [], scripts: {} });
+        assert.deepEqual(parseAppJson("{}"), { env: {}, formation: {}, addons: [], scripts: {}, skippedAddons: [], notes: [] });
     });
 
     test("a UTF-8 BOM and CRLF line endings are accepted", () => {
         assert.deepEqual(parseAppJson('\uFEFF{\r\n  "name": "x"\r\n}\r\n').name, "x");
     });
 
-    test("an env var named __proto__ stays an ordinary key", () => {
-        const app = parseAppJson('{ "env": { "__proto__": "p" } }');
-        assert.deepEqual(Object.keys(app.env), ["__proto__"]);
-        assert.deepEqual(Object.getOwnPropertyDescriptor(app.env, "__proto__")?.value, { value: "p" });
+    test("an env var named __proto__ is refused on its line (as a config var it was dropped)", () => {
+        throwsInput(() => parse(["{", '  "env": {', '    "__proto__": "p"', "  }", "}"]), "env.__proto__", /^config var name "__proto__" is a name every JavaScript object already has/, "app.json", 3);
     });
 });
 
@@ -112,14 +118,118 @@ describe("parseAppJson: JSON syntax errors carry the line", () => {
         throwsInput(() => parseAppJson("\n[]"), "app.json", /^expected a JSON object, e\.g\. .*, got \[\]$/, "app.json", 2);
     });
 
-    test("a key written twice in one object", () => {
+});
+
+describe("parseAppJson: read as Heroku reads it", () => {
+    test("a key written twice with the same value is accepted without a word", () => {
+        const app = parse(["{", '  "name": "x",', '  "formation": { "web": { "quantity": 1 } },', '  "name": "x"', "}"]);
+        assert.equal(app.name, "x");
+        assert.deepEqual(app.notes, []);
+        // Same value written differently is the same value.
+        assert.deepEqual(parse(["{", '  "env": { "A": { "value": "1" }, "A": {"value":"1"} }', "}"]).notes, []);
+    });
+
+    test("a key written twice with different values: the last is used, with a note on its line", () => {
+        const app = parse(["{", '  "formation": {', '    "web": { "quantity": 1 },', '    "web": { "quantity": 2 }', "  }", "}"], "shop/app.json");
+        assert.deepEqual(app.formation, { web: { quantity: 2 } });
+        assert.deepEqual(app.notes, [
+            'shop/app.json:4: `formation.web`: key "web" appears twice with different values (first on line 3); the last is used, as in every JSON parser',
+        ]);
+        // Errors then point at the value that is used.
         throwsInput(
-            () => parse(["{", '  "formation": {', '    "web": { "quantity": 1 },', '    "web": { "quantity": 2 }', "  }", "}"]),
-            "formation.web",
-            /^key "web" appears twice in the same object \(first on line 3\); JSON keeps only the last, so remove one$/,
+            () => parse(["{", '  "formation": {', '    "web": { "quantity": 1 },', '    "web": { "quantity": -1 }', "  }", "}"]),
+            "formation.web.quantity",
+            /quantity -1 is not valid/,
             "app.json",
             4,
         );
+    });
+
+    test("Heroku's retired sizes Free and Hobby, any case, are eco and basic, with a note", () => {
+        const app = parse(["{", '  "formation": {', '    "web": { "size": "Free" },', '    "worker": { "quantity": 1, "size": "HOBBY" }', "  }", "}"]);
+        assert.deepEqual(app.formation, { web: { size: "eco" }, worker: { quantity: 1, size: "basic" } });
+        assert.deepEqual(app.notes, [
+            "app.json:3: `formation.web.size`: \"Free\" is Heroku's retired name of the eco size; using eco",
+            "app.json:4: `formation.worker.size`: \"HOBBY\" is Heroku's retired name of the basic size; using basic",
+        ]);
+    });
+
+    test("buildpacks, stack and image are noted once each as not used", () => {
+        const app = parse(["{", '  "stack": "heroku-22",', '  "image": "heroku/nodejs",', '  "buildpacks": [{ "url": "heroku/nodejs" }]', "}"]);
+        assert.deepEqual(
+            app.notes.map((n) => n.replace(/: not used: .*$/, "")),
+            ["app.json:2: `stack`", "app.json:3: `image`", "app.json:4: `buildpacks`"],
+        );
+        assert.match(app.notes[2], /not used: Dynoform builds the image from the app's Dockerfile, or from package.json/);
+    });
+
+    test("add-ons Dynoform does not run are all skipped and listed, with the vars the app lacks", () => {
+        const app = parse([
+            "{",
+            '  "addons": [',
+            '    "mongolab",',
+            '    "heroku-postgresql:essential-0",',
+            '    "papertrail:choklad",',
+            '    { "plan": "sendgrid:starter" },',
+            '    { "plan": "mongolab:sandbox", "as": "MONGO" },',
+            '    "some-new-addon:free",',
+            '    "scheduler:standard"',
+            "  ]",
+            "}",
+        ]);
+        assert.deepEqual(app.addons, [{ plan: "postgres", tier: "essential-0" }]);
+        assert.deepEqual(app.skippedAddons, [
+            { field: "addons[0]", plan: "mongolab", line: 3, vars: ["MONGOLAB_URI"] },
+            { field: "addons[2]", plan: "papertrail:choklad", line: 5, vars: ["PAPERTRAIL_API_TOKEN"] },
+            { field: "addons[3]", plan: "sendgrid:starter", line: 6, vars: ["SENDGRID_USERNAME", "SENDGRID_PASSWORD"] },
+            { field: "addons[4]", plan: "mongolab:sandbox", line: 7, as: "MONGO", vars: ["MONGOLAB_URI"] },
+            { field: "addons[5]", plan: "some-new-addon:free", line: 8 },
+            { field: "addons[6]", plan: "scheduler:standard", line: 9, vars: [] },
+        ]);
+        assert.deepEqual(
+            app.skippedAddons.map((a) => skippedAddonMessage(a, "shop/app.json")),
+            [
+                'shop/app.json:3: `addons[0]`: add-on "mongolab" is not one Dynoform runs (only postgres and redis): skipped; the app will not have MONGOLAB_URI',
+                'shop/app.json:5: `addons[2]`: add-on "papertrail:choklad" is not one Dynoform runs (only postgres and redis): skipped; the app will not have PAPERTRAIL_API_TOKEN',
+                'shop/app.json:6: `addons[3]`: add-on "sendgrid:starter" is not one Dynoform runs (only postgres and redis): skipped; the app will not have SENDGRID_USERNAME, SENDGRID_PASSWORD',
+                'shop/app.json:7: `addons[4]`: add-on "mongolab:sandbox" is not one Dynoform runs (only postgres and redis): skipped; the app will not have its config vars MONGO_... (MONGOLAB_URI without "as")',
+                'shop/app.json:8: `addons[5]`: add-on "some-new-addon:free" is not one Dynoform runs (only postgres and redis): skipped; the app will not have its config vars',
+                'shop/app.json:9: `addons[6]`: add-on "scheduler:standard" is not one Dynoform runs (only postgres and redis): skipped; it sets no config vars, but its jobs will not run',
+            ],
+        );
+    });
+
+    test("a formation entry with quantity 0 for a type the Procfile lacks is ignored; 1 is refused", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-appjson-"));
+        try {
+            const file = path.join(dir, "app.json");
+            fs.writeFileSync(file, JSON.stringify({ formation: { web: { quantity: 1 }, worker: { quantity: 0, size: "Free" }, clock: { size: "basic" } } }));
+            const def = loadAppDefinition({ procfile: "web: node server.js\n", appJson: file, configKeys: [] });
+            assert.deepEqual(def.plan.map((p) => [p.type, p.quantity]), [["web", 1]]);
+            fs.writeFileSync(file, JSON.stringify({ formation: { worker: { quantity: 1 } } }));
+            throwsInput(
+                () => loadAppDefinition({ procfile: "web: node server.js\n", appJson: file, configKeys: [] }),
+                "formation.worker",
+                /^process type "worker" is not in the Procfile; Procfile types are web$/,
+                file,
+            );
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    test("loadAppDefinition carries the skipped add-ons' lines, with the file", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-appjson-"));
+        try {
+            const file = path.join(dir, "app.json");
+            fs.writeFileSync(file, JSON.stringify({ addons: ["heroku-redis", "mongolab"] }, null, 2));
+            const def = loadAppDefinition({ procfile: "web: node server.js\n", appJson: file, configKeys: [] });
+            assert.deepEqual(def.addons.map((a) => a.name), ["redis"]);
+            assert.equal(def.skippedAddons.length, 1);
+            assert.match(def.skippedAddons[0], new RegExp(`^${file}:4: \`addons\\[1\\]\`: add-on "mongolab" .* the app will not have MONGOLAB_URI$`));
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
 
@@ -215,21 +325,18 @@ describe("parseAppJson: formation", () => {
 });
 
 describe("parseAppJson: addons", () => {
-    test("unknown plan in a string item", () => {
+    test("a plan that could not be an add-on's name is refused on its line", () => {
         throwsInput(
-            () => parse(["{", '  "addons": [', '    "heroku-postgresql",', '    "heroku-kafka:basic-0"', "  ]", "}"]),
+            () => parse(["{", '  "addons": [', '    "heroku-postgresql",', '    "my sql"', "  ]", "}"]),
             "addons[1]",
-            /^unknown add-on plan "heroku-kafka:basic-0"; known plans: postgres \(heroku-postgresql\), redis \(heroku-redis\)/,
+            /^"my sql" is not an add-on plan name; write a service and an optional tier, e\.g\. "heroku-postgresql:essential-0"; known plans: postgres \(heroku-postgresql\), redis \(heroku-redis\)$/,
             "app.json",
             4,
         );
-    });
-
-    test("unknown plan in an object item names addons[i].plan", () => {
         throwsInput(
-            () => parse(["{", '  "addons": [', "    {", '      "plan": "mongolab"', "    }", "  ]", "}"]),
+            () => parse(["{", '  "addons": [', "    {", '      "plan": "mongolab:"', "    }", "  ]", "}"]),
             "addons[0].plan",
-            /unknown add-on plan "mongolab"/,
+            /"mongolab:" is not an add-on plan name/,
             "app.json",
             4,
         );

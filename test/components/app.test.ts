@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as os from "os";
 import * as path from "path";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
@@ -210,6 +212,23 @@ describe("App: the resource graph", () => {
         assert.equal(rec.ofType(T.AddOn).length, 0);
         assert.equal(await promiseOf(app.imageDigest), image.state.imageId);
         for (const d of dynosOf(rec)) assert.equal(d.inputs.image, image.state.imageId);
+    });
+
+    test("app.json's add-ons Dynoform does not run are not created, and the App says so", async (t) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-app-"));
+        const appJson = path.join(dir, "app.json");
+        fs.writeFileSync(appJson, JSON.stringify({ addons: ["heroku-redis", "mongolab"] }, null, 2));
+        const warn = t.mock.method(pulumi.log, "warn", async () => undefined);
+        try {
+            const { rec, app } = await build("demo", imageArgs({ appJson }));
+            assert.deepEqual(rec.ofType(T.AddOn).map((a) => a.name), ["demo-redis"]);
+            assert.deepEqual(await promiseOf(app.addonAttachments), { redis: "REDIS_URL" });
+            const said = warn.mock.calls.map((c) => String(c.arguments[0]));
+            assert.deepEqual(said, [`${appJson}:4: \`addons[1]\`: add-on "mongolab" is not one Dynoform runs (only postgres and redis): skipped; the app will not have MONGOLAB_URI`]);
+            assert.equal(warn.mock.calls[0].arguments[1], app, "said on the App");
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 
     test("publishes the outputs: url, dynos, attachments, formation, release, image", async () => {

@@ -60,6 +60,20 @@ describe("validateConfigVarName", () => {
         );
     });
 
+    test("__proto__, constructor and the other names every object has are refused (__proto__ was dropped)", () => {
+        for (const name of ["__proto__", "constructor", "toString", "hasOwnProperty", "prototype"]) {
+            throwsInput(
+                () => validateConfigVarName(name, `config.${name}`, "app.json", 3),
+                `config.${name}`,
+                new RegExp(`^config var name "${name}" is a name every JavaScript object already has, which config tools mishandle; use another name`),
+                "app.json",
+                3,
+            );
+        }
+        validateConfigVarName("PROTO", "config.PROTO");
+        validateConfigVarName("CONSTRUCTOR", "config.CONSTRUCTOR");
+    });
+
     test("reserved names are case-sensitive, like the environment", () => {
         validateConfigVarName("port", "config.port");
         validateConfigVarName("Dyno", "config.Dyno");
@@ -68,7 +82,9 @@ describe("validateConfigVarName", () => {
     test("property: accepts exactly what the regex accepts, up to 256 characters", () => {
         fc.assert(
             fc.property(fc.oneof(fc.string({ maxLength: 12 }), validName), (name) => {
-                if (name === "PORT" || name === "DYNO") {
+                if (name in Object.prototype || name === "prototype") {
+                    throwsInput(() => validateConfigVarName(name, "f"), "f", /is a name every JavaScript object already has/);
+                } else if (name === "PORT" || name === "DYNO") {
                     throwsInput(() => validateConfigVarName(name, "f"), "f", /is reserved: Dynoform sets it/);
                 } else if (NAME_RE.test(name)) {
                     validateConfigVarName(name, "f");
@@ -168,11 +184,9 @@ describe("dynoEnv", () => {
         throwsInput(() => dynoEnv({ config: { N: "a\0b" }, attachments: {}, processType: "web", index: 1 }), "config.N", /NUL character/);
     });
 
-    test("a name like __proto__ is kept as an ordinary variable", () => {
+    test("a name like __proto__ is refused on config.<NAME> (the stack file and Pulumi config drop it)", () => {
         const config = JSON.parse('{"__proto__": "p", "A": "a"}') as Record<string, string>;
-        const env = dynoEnv({ config, attachments: {}, processType: "web", index: 1 });
-        assert.deepEqual(Object.keys(env), ["A", "DYNO", "__proto__"]);
-        assert.equal(Object.getOwnPropertyDescriptor(env, "__proto__")?.value, "p");
+        throwsInput(() => dynoEnv({ config, attachments: {}, processType: "web", index: 1 }), "config.__proto__", /is a name every JavaScript object already has/);
     });
 
     test("bad dyno identity: processType, index, port", () => {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { DEFAULT_DYNO_SIZE, DYNO_SIZES, DynoSizeSpec, resolveDynoSize } from "../../components/dyno-size";
+import { DEFAULT_DYNO_SIZE, DYNO_SIZES, DynoSizeSpec, legacyDynoSize, resolveDynoSize } from "../../components/dyno-size";
 import { DynoformInputError } from "../../components/errors";
 
 import { throwsInput } from "../support/input-error";
@@ -49,6 +49,16 @@ describe("resolveDynoSize: names", () => {
         const e = throwsInput(() => resolveDynoSize("standard-3x", "formation.web.size"), "formation.web.size", /unknown dyno size "standard-3x"/);
         for (const name of KNOWN) assert.ok(e.reason.includes(name), `reason lists ${name}: ${e.reason}`);
         assert.match(e.reason, /custom-768mb/);
+    });
+
+    test("Heroku's retired names Free and Hobby, any case, are eco and basic", () => {
+        assert.equal(resolveDynoSize("Free", "size"), DYNO_SIZES.eco);
+        assert.equal(resolveDynoSize(" HOBBY ", "size"), DYNO_SIZES.basic);
+        assert.equal(legacyDynoSize("free"), "eco");
+        assert.equal(legacyDynoSize("Hobby"), "basic");
+        assert.equal(legacyDynoSize("eco"), undefined);
+        assert.equal(legacyDynoSize("constructor"), undefined);
+        assert.equal(legacyDynoSize({ memoryMb: 512 }), undefined);
     });
 
     test("inherited object keys are not sizes", () => {

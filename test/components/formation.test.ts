@@ -10,6 +10,7 @@ import {
     formationMemoryMb,
     FormationState,
     MAX_QUANTITY,
+    MAX_TOTAL_QUANTITY,
     PlannedProcess,
     planFormation,
     validateQuantity,
@@ -105,6 +106,18 @@ describe("planFormation", () => {
             () => planFormation(procfile("web"), { web: { qty: 3 } } as unknown as FormationSpec),
             "formation.web.qty",
             /unknown key "qty"; a formation entry has quantity and size/,
+        );
+    });
+
+    test("more than MAX_TOTAL_QUANTITY dynos in all is refused on `formation`", () => {
+        const types = procfile(...Array.from({ length: 6 }, (_, i) => `w${i}`));
+        const full = (q: number) => Object.fromEntries(types.map((t) => [t.name, { quantity: q }]));
+        assert.equal(MAX_TOTAL_QUANTITY, 500);
+        assert.equal(planFormation(types, { ...full(80), w5: { quantity: 100 } }).length, 6);
+        throwsInput(
+            () => planFormation(types, { ...full(100), w5: { quantity: 1 } }),
+            "formation",
+            /^501 dynos in all \(w0=100 w1=100 w2=100 w3=100 w4=100 w5=1\); the limit is 500 dynos per app on one host$/,
         );
     });
 

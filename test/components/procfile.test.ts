@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
 import { DynoformInputError } from "../../components/errors";
-import { defaultProcessTypes, formatProcfile, parseProcfile } from "../../components/procfile";
+import { defaultProcessTypes, formatProcfile, MAX_PROCESS_TYPES, parseProcfile } from "../../components/procfile";
 
 import { throwsInput } from "../support/input-error";
 
@@ -11,6 +11,19 @@ const throwsAt = (fn: () => unknown, field: string, file: string, line: number |
     throwsInput(fn, field, reason, file, line);
 
 describe("parseProcfile", () => {
+    test("at most MAX_PROCESS_TYPES (50) types: the 51st is refused on its line", () => {
+        const lines = Array.from({ length: 51 }, (_, i) => `p${i + 1}: run ${i + 1}`);
+        assert.equal(MAX_PROCESS_TYPES, 50);
+        assert.equal(parseProcfile(["# fifty", ...lines.slice(0, 50)].join("\n")).length, 50);
+        throwsAt(
+            () => parseProcfile(["# fifty-one", ...lines].join("\n"), "app/Procfile"),
+            "Procfile.p51",
+            "app/Procfile",
+            52,
+            /^more than 50 process types \(this is the 51st\); the limit is 50 per app: run related commands under one type$/,
+        );
+    });
+
     test("reads name: command lines with their line numbers", () => {
         assert.deepEqual(parseProcfile("web: npm start\nworker: node worker.js\n"), [
             { name: "web", command: "npm start", line: 1 },

@@ -58,6 +58,7 @@ const ROWS: Row[] = [
     { category: "Procfile", what: "a merge-conflict garbage line", files: { [PROCFILE]: "<<<<<<< HEAD\nweb: node server.js\n=======\n" }, args: UP, expect: /app\/Procfile:1: `Procfile line 1`: expected "name: command", got "<<<<<<< HEAD" \(no colon\)/ },
     { category: "Procfile", what: "no web type while the stack routes web dynos", files: { [PROCFILE]: "worker: node server.js\n" }, args: UP, expect: /`formation\.web`: process type "web" is not in the Procfile; Procfile types are worker$/ },
     { category: "Procfile", what: "no Procfile at all and no language default", files: { [PROCFILE]: null, ...NO_DEFAULT }, args: UP, expect: /`procfile`: \S*app\/Procfile does not exist and \S*app has no default web process/ },
+    { category: "Procfile", what: "51 process types", files: { [PROCFILE]: Array.from({ length: 51 }, (_, i) => `p${i + 1}: node server.js\n`).join("") }, args: PREVIEW, expect: /app\/Procfile:51: `Procfile\.p51`: more than 50 process types/ },
 
     // app.json
     appJsonRow("a trailing comma", '{\n  "formation": {\n    "web": { "quantity": 1 },\n  }\n}\n', /app\/app\.json:4: `app\.json`: not valid JSON: .*\(column 3\)/),
@@ -76,6 +77,10 @@ const ROWS: Row[] = [
     { category: "formation", what: "ps:scale of a type not in the Procfile", args: ["ps:scale", "worker=1"], expect: /`formation\.worker`: process type "worker" is not in the Procfile; Procfile types are web$/ },
     { category: "formation", what: "more dynos than the host has memory for", args: ["ps:scale", "web=80"], code: 1, expect: /not enough memory on the Docker host: `formation` \(web: 80 x standard-1x\) needs 40960 MiB, \d+ MiB of \d+ MiB is not reserved by other apps; nothing was changed/ },
     { category: "formation", what: "a quantity as a word in the stack file", stack: withSettings({ formation: { web: { quantity: "lots" } } }), args: UP, expect: /`formation\.web\.quantity`: quantity "lots" is not valid/ },
+    { category: "formation", what: "ps:scale of one type twice", args: ["ps:scale", "web=2", "web=3"], expect: /^ps:scale: `web` is given 2 times \(`web=2`, `web=3`\); give each process type once$/ },
+    { category: "formation", what: "more than 500 dynos in all", files: { [PROCFILE]: ["web", "w1", "w2", "w3", "w4", "w5"].map((t) => `${t}: node server.js\n`).join("") }, stack: withSettings({ formation: Object.fromEntries(["web", "w1", "w2", "w3", "w4", "w5"].map((t) => [t, { quantity: 100 }])) }), args: PREVIEW, expect: /`formation`: 600 dynos in all \(web=100 w1=100 w2=100 w3=100 w4=100 w5=100\); the limit is 500/ },
+    { category: "formation", what: "ps:restart of a type not in the Procfile", args: ["ps:restart", "worker"], expect: /^ps:restart: `worker` is not a process type with dynos \(it is not in \S*app\/Procfile\); the types are web$/ },
+    { category: "formation", what: "ps:restart of a dyno past the formation", args: ["ps:restart", "web.2"], expect: /^ps:restart: there is no dyno web\.2: web runs 1 \(web\.1\)$/ },
     { category: "formation", what: "the formation as a string in the stack file", stack: withSettings({ formation: "web=2" }), args: UP, expect: /Pulumi\.[\w-]+\.yaml:\d+: `dynoform:formation`: expected a map, got "web=2"/ },
 
     // dyno sizes
@@ -91,13 +96,15 @@ const ROWS: Row[] = [
     { category: "add-on", what: "an attachment name ending in _URL", args: ["addons:create", "redis", "--as", "CACHE_URL"], expect: /`addons\.cache-url\.as`: attachment name "CACHE_URL" ends in _URL/ },
     { category: "add-on", what: "an add-on name with capitals", args: ["addons:create", "postgres", "--name", "Main_DB"], expect: /`addons\.Main_DB`: add-on name `Main_DB` must be lower-case/ },
     { category: "add-on", what: "--as without its value", args: ["addons:create", "postgres", "--as"], expect: /^Not enough arguments following: as$/ },
-    { category: "add-on", what: "an unknown plan in app.json", files: { [APP_JSON]: json({ addons: ["mysql"] }) }, args: UP, expect: /app\/app\.json:3: `addons\[0\]`: unknown add-on plan "mysql"/ },
+    { category: "add-on", what: "a plan in app.json that is no add-on name", files: { [APP_JSON]: json({ addons: ["my sql"] }) }, args: UP, expect: /app\/app\.json:3: `addons\[0\]`: "my sql" is not an add-on plan name/ },
     { category: "add-on", what: "add-ons as a string in the stack file", stack: withSettings({ addons: "postgres" }), args: UP, expect: /Pulumi\.[\w-]+\.yaml:\d+: `dynoform:addons`: expected a map, got "postgres"/ },
 
     // config vars
     { category: "config var", what: "a name starting with a digit", args: ["config:set", "1BAD=x"], expect: /`config\.1BAD`: config var name "1BAD" starts with the digit "1"/ },
     { category: "config var", what: "a dash in the name", args: ["config:set", "BAD-NAME=x"], expect: /`config\.BAD-NAME`: config var name "BAD-NAME" contains "-"/ },
     { category: "config var", what: "the reserved PORT", args: ["config:set", "PORT=8080"], expect: /`config\.PORT`: PORT is reserved/ },
+    { category: "config var", what: "__proto__ as a name", args: ["config:set", "__proto__=x"], expect: /`config\.__proto__`: config var name "__proto__" is a name every JavaScript object already has/ },
+    { category: "config var", what: "constructor as a name in app.json", files: { [APP_JSON]: json({ env: { constructor: "x" } }) }, args: PREVIEW, expect: /app\/app\.json:3: `env\.constructor`: config var name "constructor" is a name every JavaScript object already has/ },
     { category: "config var", what: "nothing before =", args: ["config:set", "=value"], expect: /`config`: expected KEY=VALUE, got "=value" with nothing before "="/ },
     { category: "config var", what: "no = at all", args: ["config:set", "GREETING"], expect: /`config`: expected KEY=VALUE, got "GREETING"; write e\.g\. GREETING=value/ },
     { category: "config var", what: "a map as a value in the stack file", stack: withSettings({ config: { GREETING: { nested: true } } }), args: UP, expect: /Pulumi\.[\w-]+\.yaml:\d+: `dynoform:config\.GREETING`: expected a string value, got a map/ },
