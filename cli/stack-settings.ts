@@ -37,6 +37,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     routerPort: "port",
     routerHost: "text",
     releaseDescription: "text",
+    // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
     deleteAddonDataOnDestroy: "boolean",
 };
 

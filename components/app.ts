@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
+import { dockerName, legacyDockerName } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
@@ -56,7 +57,10 @@ export interface AppArgs {
     releaseDescription?: string;
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
-    /** Delete add-on data volumes when the app is destroyed. Off by default. */
+    /**
+     * Delete add-on data volumes when the app is destroyed by `pulumi destroy`. Off by default;
+     * the `dynoform` CLI never sets it (its `destroy --delete-addon-data` deletes them itself).
+     */
     deleteAddonDataOnDestroy?: boolean;
 }
 
@@ -97,13 +101,17 @@ export class App extends pulumi.ComponentResource {
         super(APP_TYPE, name, {}, opts);
         const { appName, definition } = validateAppArgs(name, args);
         const stack = args.stack ?? pulumi.getStack();
+        if (stack.includes(".")) {
+            throw new pulumi.InputPropertyError({ propertyPath: "stack", reason: `\`stack\` may not contain '.' (it separates app and stack in Docker names; got ${JSON.stringify(stack)})` });
+        }
         const images: BaseImageRefs = { ...safeRecordedImages(args.baseImages), ...(args.baseImages ?? {}) } as BaseImageRefs;
         const child = { parent: this };
         const dockerHost = args.dockerHost;
 
         const network = new Network(`${name}-net`, {
             dockerHost,
-            name: `${appName}-${stack}`,
+            name: dockerName.network(appName, stack),
+            formerNames: [legacyDockerName.network(appName, stack)],
             labels: { "dev.dynoform.app": appName, "dev.dynoform.stack": stack },
         }, child);
 

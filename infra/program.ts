@@ -27,7 +27,6 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         routerPort,
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
-        deleteAddonDataOnDestroy: config.getBoolean("deleteAddonDataOnDestroy"),
         restarts: config.getObject<Record<string, string>>("restarts"),
     };
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
@@ -59,7 +58,6 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         routerHost: settings.routerHost,
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         restarts: settings.restarts,
-        deleteAddonDataOnDestroy: settings.deleteAddonDataOnDestroy,
     });
     return {
         app: settings.app,

@@ -24,6 +24,7 @@ export interface StackSettings {
     routerPort?: number;
     routerHost?: string;
     releaseDescription?: string;
+    /** Accepted so older stack files load, never read: only `destroy --delete-addon-data` deletes data. */
     deleteAddonDataOnDestroy?: boolean;
     /** Restart tokens (`dynoform ps:restart`). */
     restarts?: Record<string, string>;

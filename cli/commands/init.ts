@@ -127,7 +127,7 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
     handler: async (argv) => {
         const dir = path.resolve(argv.cwd);
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--cwd ${dir} is not a folder`);
-        if (!STACK_NAME.test(argv.stack)) throw new UsageError(`--stack "${argv.stack}" is not a valid stack name (letters, digits, '-', '_', '.')`);
+        if (!STACK_NAME.test(argv.stack)) throw new UsageError(`--stack "${argv.stack}" is not a valid stack name (letters, digits, '-', '_'; no '.', which separates app and stack in Docker names)`);
         if (!fs.existsSync(path.join(dir, "Procfile"))) {
             throw new UsageError(`${dir} has no Procfile: add one (e.g. \`web: npm start\`), then run init again`);
         }

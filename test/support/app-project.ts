@@ -57,7 +57,7 @@ export async function appProject(example: string, config: Record<string, unknown
                 await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
             }
             for (const v of (await docker.listVolumes()).Volumes ?? []) {
-                if (v.Name.startsWith(`${app}-${stack}-`)) await docker.getVolume(v.Name).remove().catch(() => undefined);
+                if (v.Name.startsWith(`${app}-${stack}-`) || v.Name.startsWith(`${app}.${stack}.`)) await docker.getVolume(v.Name).remove().catch(() => undefined);
             }
             fs.rmSync(dir, { recursive: true, force: true });
         },
