@@ -55,6 +55,8 @@ export interface AppArgs {
     stopGraceSeconds?: number;
     /** Description recorded with the release (`Rollback to v3`); generated when unset. */
     releaseDescription?: string;
+    /** A token new to this deploy records a release even when nothing the dynos run changed (`rollback`). */
+    releaseRequest?: string;
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
     /**
@@ -222,6 +224,7 @@ export class App extends pulumi.ComponentResource {
             config,
             formation: formationSummary,
             description: args.releaseDescription,
+            request: args.releaseRequest,
         }, { parent: this, dependsOn: formations.flatMap((f) => f.dynos) });
 
         this.url = router ? router.url : pulumi.output("");

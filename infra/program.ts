@@ -36,6 +36,8 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
 export interface ProgramOverrides {
     /** Describes the release this run makes (`Scale web=3`, `Rollback to v4`). */
     releaseDescription?: string;
+    /** This run records a release even when nothing the dynos run changes (`rollback`). */
+    newRelease?: boolean;
 }
 
 /**
@@ -57,6 +59,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         routerPort: settings.routerPort,
         routerHost: settings.routerHost,
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
+        releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
     });
     return {

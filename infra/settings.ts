@@ -15,6 +15,11 @@ export interface StackSettings {
     source?: string;
     /** A prebuilt image instead of `source` (set by `promote` and `rollback`). */
     image?: string;
+    /**
+     * Set by `rollback` with `image`: the source folder's content hash then. Once the source
+     * differs, the next deploy drops both and builds the source again (as Heroku's next push).
+     */
+    rollbackSourceHash?: string;
     procfile?: string;
     appJson?: string;
     formation?: FormationSpec;
