@@ -51,6 +51,7 @@ export async function deploy(
 ): Promise<DeployResult> {
     const started = Date.now();
     const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
     if (stalePin(dir, readStackFile(dir, argv.stack).settings)) {
         dropPin(dir, argv.stack);
         say(`The source changed since the rollback: building it again (dynoform:image removed from stacks/Pulumi.${argv.stack}.yaml)`);
