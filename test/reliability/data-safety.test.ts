@@ -106,42 +106,43 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     test("a failed `destroy --delete-addon-data` leaves no intent behind: the next plain destroy keeps the data", async (t) => {
         if (!(await requireEngines(t))) return;
         const docker = connectDocker();
-        // A container of someone else's on B's network makes removing the network, and so the destroy, fail.
-        const network = (await docker.listNetworks({ filters: { label: [`${LABEL.app}=${B!.app}`, `${LABEL.stack}=${B!.stack}`] } }))[0].Name;
-        const image = (await docker.getContainer((await postgresContainer(B!.stack))!).inspect()).Image;
+        // A container of someone else's on A's network makes removing the network, and so the destroy, fail.
+        const network = (await docker.listNetworks({ filters: { label: [`${LABEL.app}=${A!.app}`, `${LABEL.stack}=${A!.stack}`] } }))[0].Name;
+        const image = (await docker.getContainer((await postgresContainer(A!.stack))!).inspect()).Image;
         const squatter = await docker.createContainer({ Image: image, Entrypoint: ["sleep", "600"], HostConfig: { NetworkMode: network }, Labels: { "dev.dynoform.test": "squatter" } });
         await squatter.start();
         let failed;
         try {
-            failed = await B!.cli(["destroy", "--confirm", B!.app, "--delete-addon-data"]);
+            failed = await A!.cli(["destroy", "--confirm", A!.app, "--delete-addon-data"]);
         } finally {
             await squatter.remove({ force: true });
         }
         log(`destroy --delete-addon-data with the network busy: exit ${failed.code}`);
         assert.equal(failed.code, 1, failed.stdout + failed.stderr);
-        assert.deepEqual(await dataVolumes(B!), [`hello.q${h}-s${h}.postgres-data`, `hello.q${h}-s${h}.redis-data`], "the failed run deleted no data");
-        assert.doesNotMatch(stackFileText(B!), /deleteAddonDataOnDestroy/, "no intent written to the stack file");
+        assert.equal((await dataVolumes(A!)).length, 2, "the failed run deleted no data");
+        assert.doesNotMatch(stackFileText(A!), /deleteAddonDataOnDestroy/, "no intent written to the stack file");
 
-        const plain = await B!.cli(["destroy", "--confirm", B!.app]);
+        const plain = await A!.cli(["destroy", "--confirm", A!.app]);
         assert.equal(plain.code, 0, plain.stderr);
-        assert.match(plain.stdout, /add-on data volumes were kept; images were kept/);
-        assert.deepEqual(await dataVolumes(B!), [`hello.q${h}-s${h}.postgres-data`, `hello.q${h}-s${h}.redis-data`], "the plain destroy kept the data");
-        await up(B!);
-        await assertRows(B!, rowsB!, "after a failed destroy --delete-addon-data, a plain destroy and an up");
-        await assertRows(A!, rowsA!, "untouched by B's destroys");
+        log(`then a plain destroy: ${JSON.stringify(plain.stdout.trim())}`);
+        assert.match(plain.stdout, /add-on data volumes were kept/);
+        assert.equal((await dataVolumes(A!)).length, 2, "the plain destroy kept the data");
+        await up(A!);
+        await assertRows(A!, rowsA!, "after a failed destroy --delete-addon-data, a plain destroy and an up");
+        if (rowsB) await assertRows(B!, rowsB, "untouched by A's destroys");
     });
 
     test("neither an old stack file's deleteAddonDataOnDestroy nor an old state's deleteOnDestroy makes a plain destroy delete data", async (t) => {
         if (!(await requireEngines(t))) return;
         // What a failed `destroy --delete-addon-data` of an older Dynoform left: the key in the stack file ...
-        const file = path.join(B!.dir, "stacks", `Pulumi.${B!.stack}.yaml`);
-        const doc = YAML.parseDocument(stackFileText(B!));
+        const file = path.join(A!.dir, "stacks", `Pulumi.${A!.stack}.yaml`);
+        const doc = YAML.parseDocument(stackFileText(A!));
         doc.setIn(["config", "dynoform:deleteAddonDataOnDestroy"], "true");
         fs.writeFileSync(file, doc.toString());
-        const again = await B!.cli(["up", "--yes"]);
+        const again = await A!.cli(["up", "--yes"]);
         assert.equal(again.code, 0, again.stderr);
         // ... and the volumes' deleteOnDestroy in state, written by its `up`.
-        const stack = await openStack({ projectDir: B!.dir, stack: B!.stack, program: async () => ({}), env: B!.env });
+        const stack = await openStack({ projectDir: A!.dir, stack: A!.stack, program: async () => ({}), env: A!.env });
         const state = await stack.exportStack();
         const volumes = (state.deployment.resources as Array<{ type: string; inputs: Record<string, unknown>; outputs: Record<string, unknown> }>)
             .filter((r) => r.type === VOLUME_TYPE && (r.outputs.labels as Record<string, string> | undefined)?.[ADDON_LABEL]);
@@ -149,17 +150,17 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
         for (const v of volumes) v.inputs.deleteOnDestroy = v.outputs.deleteOnDestroy = true;
         await stack.importStack(state);
 
-        const plain = await B!.cli(["destroy", "--confirm", B!.app]);
+        const plain = await A!.cli(["destroy", "--confirm", A!.app]);
         assert.equal(plain.code, 0, plain.stderr);
         log(`plain destroy with both old leftovers: ${JSON.stringify(plain.stdout.trim())}`);
-        assert.match(plain.stdout, /add-on data volumes were kept/);
+        assert.equal((await dataVolumes(A!)).length, 2, "the data is kept");
+        assert.match(plain.stdout, /add-on data volumes were kept; images were kept/);
         assert.match(plain.stderr, /= kept +docker:Image /, "the image is said to be kept, not deleted");
-        assert.doesNotMatch(plain.stderr, /deleted +docker:Image|deleted +docker:Volume hello-(postgres|redis)/);
-        assert.deepEqual(await dataVolumes(B!), [`hello.q${h}-s${h}.postgres-data`, `hello.q${h}-s${h}.redis-data`], "the data is kept");
+        assert.doesNotMatch(plain.stderr, new RegExp(`deleted +docker:Image|deleted +docker:Volume ${A!.app}-(postgres|redis)`));
         doc.deleteIn(["config", "dynoform:deleteAddonDataOnDestroy"]);
         fs.writeFileSync(file, doc.toString());
-        await up(B!);
-        await assertRows(B!, rowsB!, "after a plain destroy with old leftovers and an up");
+        await up(A!);
+        await assertRows(A!, rowsA!, "after a plain destroy with old leftovers and an up");
     });
 
     test("a volume under this app's name owned by another app is refused; an old-named volume is adopted only by its owner", async (t) => {
@@ -208,6 +209,7 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
 
     test("rollback always records a release, keeps add-ons, and lasts until the source changes", async (t) => {
         if (!(await requireEngines(t))) return;
+        await up(A!);
         const releases = async () => JSON.parse((await A!.cli(["releases", "--json"])).stdout) as Array<{ version: number; imageId: string; description: string }>;
         const create = await A!.cli(["addons:create", "redis", "--as", "CACHE"]);
         assert.equal(create.code, 0, create.stderr);
