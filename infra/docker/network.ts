@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface NetworkArgs {
     /** Docker host; DOCKER_HOST or the default socket when unset. */
     dockerHost?: pulumi.Input<string>;
-    /** Network name, e.g. `hello-dev`. */
+    /** Network name, e.g. `hello.dev` (see `dockerName`). */
     name: pulumi.Input<string>;
     /** Labels (app, stack). A network found under `name` is adopted only when its app and stack labels match these. */
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;

@@ -4,7 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 export interface VolumeArgs {
     /** Docker host; DOCKER_HOST or the default socket when unset. */
     dockerHost?: pulumi.Input<string>;
-    /** Volume name, e.g. `hello-dev-postgres-data`. */
+    /** Volume name, e.g. `hello.dev.postgres-data` (see `dockerName`). */
     name: pulumi.Input<string>;
     /** Labels (app, stack, add-on). A volume found under `name` is adopted only when its app and stack labels match these. */
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
@@ -16,7 +16,8 @@ export interface VolumeArgs {
     formerNames?: pulumi.Input<pulumi.Input<string>[]>;
     /**
      * Remove the volume (and its data) when the resource is deleted. Off by default: add-on
-     * data outlives its containers and the app. Set it, run `up`, then `destroy`, to delete data.
+     * data outlives its containers and the app. The `dynoform` CLI sets it only for the router's
+     * config volume; `destroy --delete-addon-data` deletes data volumes itself (cli/addon-data.ts).
      */
     deleteOnDestroy?: pulumi.Input<boolean>;
 }
