@@ -1,5 +1,5 @@
-import { connectDocker, isNotFound } from "../infra/docker/client";
-import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
+import { connectDocker } from "../infra/docker/client";
+import { ADDON_LABEL, dockerName, LABEL } from "../infra/docker/labels";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir } from "./project";
 import { AppOutputs } from "./stack-outputs";
@@ -15,7 +15,7 @@ export interface AddonView {
     varName: string;
     /** `stack` (dynoform:addons in the stack file) or `app.json`. */
     from: "stack" | "app.json";
-    /** `<app>-<stack>-<name>-data`. */
+    /** `<app>.<stack>.<name>-data` (or the name an older deployment gave it). */
     volume: string;
     volumeExists: boolean;
     container?: string;
@@ -42,12 +42,12 @@ export async function listAddons(argv: Pick<GlobalOptions, "cwd" | "stack">): Pr
     });
     const addons: AddonView[] = [];
     for (const a of definition.addons) {
-        const volume = `${app}-${argv.stack}-${a.name}-data`;
-        const volumeExists = await docker
-            .getVolume(volume)
-            .inspect()
-            .then(() => true)
-            .catch((err) => (isNotFound(err) ? false : Promise.reject(err)));
+        // Found by its owner labels: a volume of an older deployment keeps its older name.
+        const owned = await docker.listVolumes({
+            filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${argv.stack}`, `${ADDON_LABEL}=${a.name}`] },
+        });
+        const volume = owned.Volumes?.[0]?.Name ?? dockerName.dataVolume(app, argv.stack, a.name);
+        const volumeExists = owned.Volumes?.length > 0;
         const c = containers.find((x) => x.Labels[ADDON_LABEL] === a.name);
         const health = c && /\((healthy|unhealthy|health: starting)\)/.exec(c.Status)?.[1];
         addons.push({

@@ -8,6 +8,7 @@ import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
+import { dropPin, stalePin } from "./rollback-pin";
 import { readStackFile, validateSettings } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
@@ -46,10 +47,20 @@ export interface DeployResult {
  */
 export async function deploy(
     argv: GlobalOptions,
-    opts: { refresh?: boolean; quiet?: boolean; description?: string; memory?: AppPlan["memory"] } = {},
+    opts: { refresh?: boolean; quiet?: boolean; description?: string; memory?: AppPlan["memory"]; newRelease?: boolean } = {},
 ): Promise<DeployResult> {
     const started = Date.now();
-    const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description }, opts.memory !== undefined);
+    const dir = projectDir(argv);
+    checkStack(dir, argv.stack);
+    if (stalePin(dir, readStackFile(dir, argv.stack).settings)) {
+        dropPin(dir, argv.stack);
+        say(`The source changed since the rollback: building it again (dynoform:image removed from stacks/Pulumi.${argv.stack}.yaml)`);
+    }
+    const { view, definition, stack } = await openValidated(
+        argv,
+        { releaseDescription: opts.description, newRelease: opts.newRelease },
+        opts.memory !== undefined,
+    );
     const plan = await planApp(stack, definition, view.settings.app, view.settings.image, opts.memory);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {

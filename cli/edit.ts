@@ -20,6 +20,8 @@ export interface StackEdit {
     preview: (view: StackFileView) => void;
     /** Recorded with the release (`Scale web=3`). */
     description: string;
+    /** Record a release even when nothing the dynos run changes (`rollback`). */
+    newRelease?: boolean;
 }
 
 /** Options of commands that edit the stack and deploy. */
@@ -103,7 +105,7 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     }
     let result: DeployResult;
     try {
-        result = await deploy(argv, { description: edit.description, memory });
+        result = await deploy(argv, { description: edit.description, memory, newRelease: edit.newRelease });
     } catch (err) {
         // The change did not deploy: put the stack file back, so it says what runs.
         fs.writeFileSync(file, original);

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import Docker = require("dockerode");
 import { DynoSize } from "../components/dyno-size";
-import { LABEL, ownerLabels } from "../infra/docker/labels";
+import { dockerName, LABEL, ownerLabels } from "../infra/docker/labels";
 
 /**
  * The shell line a one-off runs: one argument is a shell line as given (`"rake db:migrate &&
@@ -43,7 +43,7 @@ type Hijacked = NodeJS.ReadWriteStream & { destroy(): void; end(): void };
  * stdout and stderr stay apart. The container is removed afterwards, whatever happened.
  */
 export async function runAttached(r: OneOffRun): Promise<number> {
-    const name = `${r.app}-${r.stack}.run.${r.index}.${crypto.randomBytes(3).toString("hex")}`;
+    const name = dockerName.container(r.app, r.stack, "run", r.index, crypto.randomBytes(3).toString("hex"));
     const container = await r.docker.createContainer({
         name,
         Image: r.image,

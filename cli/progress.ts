@@ -13,6 +13,16 @@ function shortType(type: string): string {
 }
 
 /**
+ * Deletes that leave the Docker object in place: images (other releases and stacks may run
+ * them) and volumes kept on destroy (add-on data).
+ */
+function keptOnDelete(m: { op: string; type: string; old?: { outputs?: Record<string, unknown> } }): boolean {
+    if (m.op !== "delete") return false;
+    const type = shortType(m.type);
+    return type === "docker:Image" || (type === "docker:Volume" && !m.old?.outputs?.deleteOnDestroy);
+}
+
+/**
  * One line per finished resource step: `+ created docker:Dyno hello-web-1 (1.2 s) [env]`.
  * `said`: warnings already printed (the plan's), not repeated when the program logs them.
  */
@@ -43,7 +53,7 @@ export function progressPrinter(write: (line: string) => void, color = useColor(
             // A refresh that found a resource as it was is not news.
             if (m.op === "refresh" && !m.diffs?.length) return;
             const t0 = started.get(`${m.urn}/${m.op}`) ?? Date.now();
-            const [verb, tint] = verbs[m.op] ?? [m.op.padEnd(9), (s: string) => s];
+            const [verb, tint] = keptOnDelete(m) ? ["= kept    ", (s: string) => s] : verbs[m.op] ?? [m.op.padEnd(9), (s: string) => s];
             const name = m.urn.split("::").pop();
             const diffs = m.diffs?.length ? ` [${m.diffs.join(", ")}]` : "";
             write(`${tint(verb)} ${shortType(m.type)} ${name} (${((Date.now() - t0) / 1000).toFixed(1)} s)${diffs}`);

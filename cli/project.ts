@@ -25,7 +25,7 @@ export function stackFile(dir: string, stack: string): string {
 /** Checks the stack name and that its config file exists (unknown stacks are a usage error). */
 export function checkStack(dir: string, stack: string): void {
     if (!STACK_NAME.test(stack)) {
-        throw new UsageError(`--stack "${stack}" is not a valid stack name (letters, digits, '-', '_', '.')`);
+        throw new UsageError(`--stack "${stack}" is not a valid stack name (letters, digits, '-', '_'; no '.', which separates app and stack in Docker names)`);
     }
     if (!fs.existsSync(stackFile(dir, stack))) {
         const known = fs.existsSync(path.join(dir, "stacks"))

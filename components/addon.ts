@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
-import { ADDON_LABEL } from "../infra/docker/labels";
+import { ADDON_LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
 
@@ -76,8 +76,10 @@ export class AddOn extends pulumi.ComponentResource {
             `${name}-data`,
             {
                 dockerHost: args.dockerHost,
-                name: `${args.app}-${args.stack}-${args.addonName}-data`,
-                labels: { "dev.dynoform.app": args.app, "dev.dynoform.stack": args.stack, ...labels },
+                name: dockerName.dataVolume(args.app, args.stack, args.addonName),
+                // Data of a deployment made before the naming scheme changed stays where it is.
+                formerNames: [legacyDockerName.dataVolume(args.app, args.stack, args.addonName)],
+                labels: { ...ownerLabels(args.app, args.stack), ...labels },
                 deleteOnDestroy: args.deleteDataOnDestroy ?? false,
             },
             { parent: this },

@@ -2,6 +2,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
+import { dockerName, legacyDockerName } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
@@ -52,9 +53,14 @@ export interface AppArgs {
     stopGraceSeconds?: number;
     /** Description recorded with the release (`Rollback to v3`); generated when unset. */
     releaseDescription?: string;
+    /** A token new to this deploy records a release even when nothing the dynos run changed (`rollback`). */
+    releaseRequest?: string;
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
-    /** Delete add-on data volumes when the app is destroyed. Off by default. */
+    /**
+     * Delete add-on data volumes when the app is destroyed by `pulumi destroy`. Off by default;
+     * the `dynoform` CLI never sets it (its `destroy --delete-addon-data` deletes them itself).
+     */
     deleteAddonDataOnDestroy?: boolean;
 }
 
@@ -101,6 +107,9 @@ export class App extends pulumi.ComponentResource {
         // Never dropped silently: say which of app.json's add-ons do not run, and what is lacking.
         for (const line of definition.skippedAddons) void pulumi.log.warn(line, this);
         const stack = args.stack ?? pulumi.getStack();
+        if (stack.includes(".")) {
+            throw new pulumi.InputPropertyError({ propertyPath: "stack", reason: `\`stack\` may not contain '.' (it separates app and stack in Docker names; got ${JSON.stringify(stack)})` });
+        }
         this.appName = appName;
         this.stackName = stack;
         const images: BaseImageRefs = { ...safeRecordedImages(args.baseImages), ...(args.baseImages ?? {}) } as BaseImageRefs;
@@ -109,7 +118,8 @@ export class App extends pulumi.ComponentResource {
 
         const network = new Network(`${name}-net`, {
             dockerHost,
-            name: `${appName}-${stack}`,
+            name: dockerName.network(appName, stack),
+            formerNames: [legacyDockerName.network(appName, stack)],
             labels: { "dev.dynoform.app": appName, "dev.dynoform.stack": stack },
         }, child);
 
@@ -220,6 +230,7 @@ export class App extends pulumi.ComponentResource {
             config,
             formation: formationSummary,
             description: args.releaseDescription,
+            request: args.releaseRequest,
         }, { parent: this, dependsOn: formations.flatMap((f) => f.dynos) });
 
         this.url = router ? router.url : pulumi.output("");

@@ -9,6 +9,7 @@ import {
     RouterConfig,
     Upstream,
 } from "../infra/docker/router-config";
+import { dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 
 /** Type token of {@link Router}. */
@@ -64,7 +65,13 @@ export class Router extends pulumi.ComponentResource {
         const hostIp = args.hostIp ?? "127.0.0.1";
         const conf = new Volume(
             `${name}-conf`,
-            { dockerHost: args.dockerHost, name: `${args.app}-${args.stack}-router-conf`, deleteOnDestroy: true },
+            {
+                dockerHost: args.dockerHost,
+                name: dockerName.routerConf(args.app, args.stack),
+                formerNames: [legacyDockerName.routerConf(args.app, args.stack)],
+                labels: ownerLabels(args.app, args.stack),
+                deleteOnDestroy: true,
+            },
             { parent: this },
         );
         const container = new Dyno(

@@ -27,7 +27,6 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         routerPort,
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
-        deleteAddonDataOnDestroy: config.getBoolean("deleteAddonDataOnDestroy"),
         restarts: config.getObject<Record<string, string>>("restarts"),
     };
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
@@ -37,6 +36,8 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
 export interface ProgramOverrides {
     /** Describes the release this run makes (`Scale web=3`, `Rollback to v4`). */
     releaseDescription?: string;
+    /** This run records a release even when nothing the dynos run changes (`rollback`). */
+    newRelease?: boolean;
 }
 
 /**
@@ -58,8 +59,8 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         routerPort: settings.routerPort,
         routerHost: settings.routerHost,
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
+        releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
-        deleteAddonDataOnDestroy: settings.deleteAddonDataOnDestroy,
     });
     return {
         app: settings.app,

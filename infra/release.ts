@@ -28,6 +28,8 @@ export interface ReleaseArgs {
     /** Overrides the generated description (`Rollback to v4`, `Promote from staging`). */
     description?: pulumi.Input<string>;
     by?: pulumi.Input<string>;
+    /** A token new to this deploy: records a release even when nothing else changed (`rollback`). */
+    request?: pulumi.Input<string>;
 }
 
 interface ReleaseInputs {
@@ -37,6 +39,7 @@ interface ReleaseInputs {
     formation: Record<string, { quantity: number; size: string }>;
     description?: string;
     by?: string;
+    request?: string;
 }
 
 interface ReleaseOutputs extends ReleaseInputs {
@@ -94,7 +97,8 @@ const SELF = __filename;
 export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, ReleaseOutputs> = {
     async diff(_id, olds, news) {
         const fields = ["releaseId", "imageId", "config", "formation"] as const;
-        const changes = fields.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const requested = news.request !== undefined && news.request !== olds.request;
+        const changes = requested || fields.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
         return { changes, replaces: [] };
     },
     async create(inputs) {

@@ -15,6 +15,11 @@ export interface StackSettings {
     source?: string;
     /** A prebuilt image instead of `source` (set by `promote` and `rollback`). */
     image?: string;
+    /**
+     * Set by `rollback` with `image`: the source folder's content hash then. Once the source
+     * differs, the next deploy drops both and builds the source again (as Heroku's next push).
+     */
+    rollbackSourceHash?: string;
     procfile?: string;
     appJson?: string;
     formation?: FormationSpec;
@@ -24,6 +29,7 @@ export interface StackSettings {
     routerPort?: number;
     routerHost?: string;
     releaseDescription?: string;
+    /** Accepted so older stack files load, never read: only `destroy --delete-addon-data` deletes data. */
     deleteAddonDataOnDestroy?: boolean;
     /** Restart tokens (`dynoform ps:restart`). */
     restarts?: Record<string, string>;

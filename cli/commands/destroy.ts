@@ -1,4 +1,5 @@
 import { CommandModule } from "yargs";
+import { deleteDataVolumes, keepDataVolumesOnDestroy } from "../addon-data";
 import { confirm, openValidated, say } from "../deploy";
 import { UsageError } from "../errors";
 import { interruptible } from "../interrupt";
@@ -11,7 +12,10 @@ interface DestroyOptions extends GlobalOptions {
     "delete-addon-data": boolean;
 }
 
-/** `dynoform destroy`: removes the app's containers, network and router; add-on data volumes are kept. */
+/**
+ * `dynoform destroy`: removes the app's containers, network and router; add-on data volumes and
+ * images are kept. `--delete-addon-data` deletes the data volumes after the app is gone.
+ */
 export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
     command: "destroy",
     describe: "Remove the app from the Docker host (add-on data volumes are kept)",
@@ -39,19 +43,20 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
                 return;
             }
         }
-        if (argv["delete-addon-data"]) {
-            // The volumes' delete runs the copy of their settings in state: record the opt-in first.
-            await stack.setConfig("dynoform:deleteAddonDataOnDestroy", { value: "true" });
-            await interruptible("destroy", (i) => stack.up({ color: "never", onEvent: i.onEvent(argv.json ? undefined : progressPrinter(say)), signal: i.signal }));
-        }
+        // A plain destroy never deletes data, whatever an older Dynoform recorded in state; with
+        // --delete-addon-data the volumes are deleted below, once the app is gone, by this run only.
+        await keepDataVolumesOnDestroy(stack);
         const result = await interruptible("destroy", (i) => stack.destroy({ color: "never", onEvent: i.onEvent(argv.json ? undefined : progressPrinter(say)), signal: i.signal }));
-        if (argv["delete-addon-data"]) await stack.removeConfig("dynoform:deleteAddonDataOnDestroy");
+        const deleted = argv["delete-addon-data"] ? await deleteDataVolumes(app, argv.stack) : [];
         if (argv.json) {
-            process.stdout.write(JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges }, null, 2) + "\n");
+            process.stdout.write(
+                JSON.stringify({ result: result.summary.result, changes: result.summary.resourceChanges, deletedVolumes: deleted }, null, 2) + "\n",
+            );
             return;
         }
-        process.stdout.write(
-            `${app} destroyed on ${argv.stack}; ${argv["delete-addon-data"] ? "add-on data volumes were deleted" : "add-on data volumes were kept"}\n`,
-        );
+        const data = !argv["delete-addon-data"]
+            ? "add-on data volumes were kept"
+            : `add-on data volumes were deleted${deleted.length ? ` (${deleted.join(", ")})` : " (there were none)"}`;
+        process.stdout.write(`${app} destroyed on ${argv.stack}; ${data}; images were kept (other releases and stacks may run them)\n`);
     },
 };

@@ -127,7 +127,7 @@ export const initCommand: CommandModule<GlobalOptions, InitOptions> = {
     handler: async (argv) => {
         const dir = path.resolve(argv.cwd);
         if (!fs.existsSync(dir) || !fs.statSync(dir).isDirectory()) throw new UsageError(`--cwd ${dir} is not a folder`);
-        if (!STACK_NAME.test(argv.stack)) throw new UsageError(`--stack "${argv.stack}" is not a valid stack name (letters, digits, '-', '_', '.')`);
+        if (!STACK_NAME.test(argv.stack)) throw new UsageError(`--stack "${argv.stack}" is not a valid stack name (letters, digits, '-', '_'; no '.', which separates app and stack in Docker names)`);
         const appJsonPath = argv.from !== undefined ? path.resolve(dir, argv.from) : path.join(dir, "app.json");
         if (argv.from !== undefined && !fs.existsSync(appJsonPath)) throw new UsageError(`--from ${argv.from}: ${appJsonPath} does not exist`);
         const appJson = fs.existsSync(appJsonPath) ? asUsage(() => parseAppJson(fs.readFileSync(appJsonPath, "utf8"), appJsonPath)) : undefined;

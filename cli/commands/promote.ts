@@ -20,7 +20,8 @@ interface PromoteOptions extends EditOptions {
 export function promotionEdit(imageId: string, description: string): StackEdit {
     return {
         set: [{ path: configPath("image"), value: imageId }],
-        remove: [],
+        // A promoted image stays until the next promotion: it is no rollback that new code ends.
+        remove: [configPath("rollbackSourceHash")],
         preview: (view) => {
             view.settings.image = imageId;
         },

@@ -1,9 +1,12 @@
+import * as fs from "fs";
+import * as path from "path";
 import { CommandModule } from "yargs";
 import { releasesOf, stackOutputs } from "../app-state";
 import { configPath, EditOptions, editAndDeploy, withUp } from "../edit";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { projectDir } from "../project";
+import { sourceHash } from "../rollback-pin";
 import { readStackFile } from "../stack-settings";
 import { parseVersion } from "./releases-info";
 
@@ -13,7 +16,8 @@ interface RollbackOptions extends EditOptions {
 
 /**
  * `dynoform rollback [vN]`: deploys that release's image (by ID) and config again, as a new
- * release. The formation stays as it is (as on Heroku).
+ * release (always a new release, even when nothing the dynos run changes). The formation and
+ * the add-ons stay as they are (as on Heroku). The image stays pinned until the source changes.
  */
 export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
     command: "rollback [release]",
@@ -47,13 +51,30 @@ export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
         const remove = Object.keys(deployed)
             .filter((k) => !(k in snapshot))
             .flatMap((k) => [configPath("config", k), configPath("secrets", k)]);
-        await editAndDeploy(argv, {
-            set: [{ path: "dynoform:image", value: release.imageId }, ...set],
-            remove,
+        // The pin lasts until the source changes: recorded with the source's hash, dropped by the next deploy of new code.
+        const dir = projectDir(argv);
+        const source = view.settings.source ? path.resolve(dir, view.settings.source) : undefined;
+        const hash = source && fs.existsSync(source) ? sourceHash(source) : undefined;
+        const result = await editAndDeploy(argv, {
+            set: [
+                { path: "dynoform:image", value: release.imageId },
+                ...(hash ? [{ path: "dynoform:rollbackSourceHash", value: hash }] : []),
+                ...set,
+            ],
+            remove: hash ? remove : [...remove, "dynoform:rollbackSourceHash"],
             preview: (v) => {
                 v.settings.image = release.imageId;
             },
             description: `Rollback to v${target}`,
+            newRelease: true,
         });
+        if (result && !argv.json) {
+            process.stdout.write(
+                `Add-ons are kept as they are (a rollback restores code and config vars, not add-ons or their data).\n` +
+                    (hash
+                        ? `v${target}'s image stays until the source changes: the next deploy of new code builds it (\`dynoform up\`).\n`
+                        : `v${target}'s image is pinned as dynoform:image in stacks/Pulumi.${argv.stack}.yaml.\n`),
+            );
+        }
     },
 };

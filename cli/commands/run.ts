@@ -2,7 +2,7 @@ import { CommandModule } from "yargs";
 import { dynoEnv, parseConfigAssignment } from "../../components/config-vars";
 import { DEFAULT_DYNO_SIZE, resolveDynoSize } from "../../components/dyno-size";
 import { connectDocker } from "../../infra/docker/client";
-import { LABEL } from "../../infra/docker/labels";
+import { dockerName, LABEL } from "../../infra/docker/labels";
 import { ensureDockerEngine } from "../../infra/toolchain/docker-engine";
 import { silentReporter } from "../../infra/toolchain/report";
 import { say } from "../deploy";
@@ -72,7 +72,9 @@ export const runCommand: CommandModule<GlobalOptions, RunOptions> = {
             image: outputs.imageDigest,
             command,
             env,
-            network: `${app}-${argv.stack}`,
+            // Found by its owner labels: an older deployment's network keeps its older name.
+            network: (await docker.listNetworks({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${argv.stack}`] } }))[0]?.Name ??
+                dockerName.network(app, argv.stack),
             index,
             size,
             tty,

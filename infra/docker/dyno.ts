@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { dockerName } from "./labels";
 
 /** An HTTP or command health check, run by Docker inside the dyno. */
 export interface HealthCheck {
@@ -233,9 +234,9 @@ export function diffDyno(olds: DynoOutputs, news: DynoInputs): pulumi.dynamic.Di
     };
 }
 
-/** Docker container name for one generation of a dyno: `<app>-<stack>.web.1.<6 hex>`. */
+/** Docker container name for one generation of a dyno: `<app>.<stack>.web.1.<6 hex>`. */
 export function containerNameFor(inputs: Pick<DynoInputs, "app" | "stack" | "processType" | "index">, suffix: string): string {
-    return `${inputs.app}-${inputs.stack}.${inputs.processType}.${inputs.index}.${suffix}`;
+    return dockerName.container(inputs.app, inputs.stack, inputs.processType, inputs.index, suffix);
 }
 
 const SELF = __filename;

@@ -18,3 +18,48 @@ export const ADDON_LABEL = "dev.dynoform.addon";
 export function ownerLabels(app: string, stack: string): Record<string, string> {
     return { [LABEL.managed]: "true", [LABEL.app]: app, [LABEL.stack]: stack };
 }
+
+/**
+ * Docker object names: `<app>.<stack>[.<part>...]`, built here and nowhere else. App names are
+ * [a-z][a-z0-9-] and stack names may not contain '.', so the first two dots always split a name
+ * back into its app and stack: two (app, stack) pairs never share a name. (The old scheme
+ * `<app>-<stack>` gave app `a-b` on stack `c` and app `a` on stack `b-c` the same names.) Pure.
+ */
+export const dockerName = {
+    /** The app's network: `hello.dev`. */
+    network: (app: string, stack: string) => `${app}.${stack}`,
+    /** An add-on's data volume: `hello.dev.postgres-data`. */
+    dataVolume: (app: string, stack: string, addon: string) => `${app}.${stack}.${addon}-data`,
+    /** The router's config volume: `hello.dev.router-conf`. */
+    routerConf: (app: string, stack: string) => `${app}.${stack}.router-conf`,
+    /** A container: `hello.dev.web.1.3f9a1c` (dynos, add-ons, the router, one-offs). */
+    container: (app: string, stack: string, ...parts: Array<string | number>) => [app, stack, ...parts].join("."),
+};
+
+/**
+ * Names of the scheme before `dockerName` (`<app>-<stack>...`). A volume or network recorded in
+ * state under such a name keeps it (no rename, no data moved), and an add-on's data volume kept
+ * by an earlier `destroy` is adopted under it, both only when its owner labels are this app's. Pure.
+ */
+export const legacyDockerName = {
+    network: (app: string, stack: string) => `${app}-${stack}`,
+    dataVolume: (app: string, stack: string, addon: string) => `${app}-${stack}-${addon}-data`,
+    routerConf: (app: string, stack: string) => `${app}-${stack}-router-conf`,
+};
+
+/**
+ * Why a Docker object found under a name this app wants may not be adopted: undefined when its
+ * labels say it belongs to the same app and stack, else one line naming the object and its
+ * owner. `want` is the labels the object would be created with. Pure.
+ */
+export function notOwned(kind: string, name: string, found: Record<string, string> | null | undefined, want: Record<string, string> | undefined): string | undefined {
+    const app = want?.[LABEL.app];
+    const stack = want?.[LABEL.stack];
+    const has = found ?? {};
+    if (app !== undefined && has[LABEL.app] === app && has[LABEL.stack] === stack) return undefined;
+    const owner = has[LABEL.app] !== undefined
+        ? `app ${has[LABEL.app]} (stack ${has[LABEL.stack] ?? "?"})`
+        : "no Dynoform app (it has no dev.dynoform.app label)";
+    const us = app !== undefined ? `, not to app ${app} (stack ${stack})` : "";
+    return `${kind} ${name} already exists and belongs to ${owner}${us}: nothing was changed; remove or rename it, or choose another app or stack name`;
+}

@@ -4,10 +4,12 @@ import * as pulumi from "@pulumi/pulumi";
 export interface NetworkArgs {
     /** Docker host; DOCKER_HOST or the default socket when unset. */
     dockerHost?: pulumi.Input<string>;
-    /** Network name, e.g. `hello-dev`. */
+    /** Network name, e.g. `hello.dev` (see `dockerName`). */
     name: pulumi.Input<string>;
-    /** Labels (app, stack). */
+    /** Labels (app, stack). A network found under `name` is adopted only when its app and stack labels match these. */
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /** Names of an earlier naming scheme: a network recorded in state under one of them keeps it (no replacement). */
+    formerNames?: pulumi.Input<pulumi.Input<string>[]>;
     /** No route out of the network (add-on-only networks). */
     internal?: pulumi.Input<boolean>;
 }
@@ -17,6 +19,7 @@ export interface NetworkInputs {
     dockerHost?: string;
     name: string;
     labels?: Record<string, string>;
+    formerNames?: string[];
     internal?: boolean;
 }
 
@@ -26,6 +29,7 @@ export interface NetworkOutputs extends NetworkInputs {
 }
 
 const CLIENT = require.resolve("./client");
+const LABELS = require.resolve("./labels");
 
 /** Network provider: every field is immutable (a change replaces the network). */
 export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
@@ -38,16 +42,22 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
         return { inputs: news, failures };
     },
     async diff(_id, olds, news) {
-        const fields = ["dockerHost", "name", "labels", "internal"] as const;
-        const replaces = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        const fields = ["dockerHost", "labels", "internal"] as const;
+        const replaces: string[] = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
+        if (olds.name !== news.name && !(news.formerNames ?? []).includes(olds.name)) replaces.push("name");
         return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
     },
     async create(inputs) {
         const { connectDocker, engineMessage } = require(CLIENT);
+        const { notOwned } = require(LABELS);
         const docker = connectDocker(inputs.dockerHost);
         const existing = await docker.listNetworks({ filters: { name: [inputs.name] } });
-        if (existing.some((n: { Name: string }) => n.Name === inputs.name)) {
-            throw new Error(`a Docker network named ${inputs.name} already exists: remove it or choose another app name`);
+        const found = existing.find((n: { Name: string }) => n.Name === inputs.name);
+        if (found) {
+            // Left by an interrupted destroy of this same app: adopted; anyone else's: refused.
+            const refused = notOwned("network", inputs.name, found.Labels, inputs.labels);
+            if (refused) throw new Error(refused);
+            return { id: inputs.name, outs: { ...inputs, networkId: found.Id } };
         }
         try {
             const net = await docker.createNetwork({

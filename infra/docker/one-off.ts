@@ -22,10 +22,10 @@ export interface OneOffSpec {
 export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; output: string; name: string }> {
     const crypto = require("crypto");
     const { connectDocker } = require(CLIENT);
-    const { LABEL, ownerLabels } = require(LABELS);
+    const { LABEL, ownerLabels, dockerName } = require(LABELS);
     const { demuxLogs } = require(LOGS);
     const docker = connectDocker(spec.dockerHost);
-    const name = `${spec.app}-${spec.stack}.${spec.kind}.${crypto.randomBytes(3).toString("hex")}`;
+    const name = dockerName.container(spec.app, spec.stack, spec.kind, crypto.randomBytes(3).toString("hex"));
     const container = await docker.createContainer({
         name,
         Image: spec.image,

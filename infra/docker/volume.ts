@@ -4,13 +4,20 @@ import * as pulumi from "@pulumi/pulumi";
 export interface VolumeArgs {
     /** Docker host; DOCKER_HOST or the default socket when unset. */
     dockerHost?: pulumi.Input<string>;
-    /** Volume name, e.g. `hello-dev-postgres-data`. */
+    /** Volume name, e.g. `hello.dev.postgres-data` (see `dockerName`). */
     name: pulumi.Input<string>;
-    /** Labels (app, stack, add-on). */
+    /** Labels (app, stack, add-on). A volume found under `name` is adopted only when its app and stack labels match these. */
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /**
+     * Names the volume had under an earlier naming scheme: a volume recorded in state under one
+     * of them keeps it (no replacement, the data stays), and when `name` does not exist, one of
+     * them whose owner labels match is adopted instead of creating an empty volume.
+     */
+    formerNames?: pulumi.Input<pulumi.Input<string>[]>;
+    /**
      * Remove the volume (and its data) when the resource is deleted. Off by default: add-on
-     * data outlives its containers and the app. Set it, run `up`, then `destroy`, to delete data.
+     * data outlives its containers and the app. The `dynoform` CLI sets it only for the router's
+     * config volume; `destroy --delete-addon-data` deletes data volumes itself (cli/addon-data.ts).
      */
     deleteOnDestroy?: pulumi.Input<boolean>;
 }
@@ -20,10 +27,11 @@ export interface VolumeInputs {
     dockerHost?: string;
     name: string;
     labels?: Record<string, string>;
+    formerNames?: string[];
     deleteOnDestroy?: boolean;
 }
 
-/** Provider outputs. */
+/** Provider outputs. `name` is the volume's actual name: `inputs.name`, or the former name it kept. */
 export interface VolumeOutputs extends VolumeInputs {
     mountpoint: string;
     /** True when create found the volume already there (data kept from an earlier deploy). */
@@ -31,6 +39,13 @@ export interface VolumeOutputs extends VolumeInputs {
 }
 
 const CLIENT = require.resolve("./client");
+const LABELS = require.resolve("./labels");
+const SELF = __filename;
+
+/** Whether a volume named `current` in state is the one `news` asks for (same name, or a former one). Pure. */
+export function sameVolumeName(current: string, news: Pick<VolumeInputs, "name" | "formerNames">): boolean {
+    return current === news.name || (news.formerNames ?? []).includes(current);
+}
 
 /** Volume provider: a kept volume is adopted again by the next create of the same name. */
 export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, VolumeOutputs> = {
@@ -43,19 +58,33 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
         return { inputs: news, failures };
     },
     async diff(_id, olds, news) {
-        const replaces = (["dockerHost", "name"] as const).filter((k) => (olds[k] ?? null) !== (news[k] ?? null));
+        const { sameVolumeName } = require(SELF);
+        const replaces = [
+            ...((olds.dockerHost ?? null) !== (news.dockerHost ?? null) ? ["dockerHost"] : []),
+            ...(sameVolumeName(olds.name, news) ? [] : ["name"]),
+        ];
         const changes = replaces.length > 0 || (olds.deleteOnDestroy ?? false) !== (news.deleteOnDestroy ?? false);
         // Labels are informational: Docker cannot relabel a volume, and replacing it would risk data.
         return { changes, replaces, deleteBeforeReplace: false };
     },
     async create(inputs) {
         const { connectDocker, isNotFound } = require(CLIENT);
+        const { notOwned } = require(LABELS);
         const docker = connectDocker(inputs.dockerHost);
-        try {
-            const info = await docker.getVolume(inputs.name).inspect();
-            return { id: inputs.name, outs: { ...inputs, mountpoint: info.Mountpoint, adopted: true } };
-        } catch (err) {
-            if (!isNotFound(err)) throw err;
+        const inspect = (name: string) =>
+            docker.getVolume(name).inspect().catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        const found = await inspect(inputs.name);
+        if (found) {
+            // Never adopt another app's data: the owner labels must be this app's and stack's.
+            const refused = notOwned("volume", inputs.name, found.Labels, inputs.labels);
+            if (refused) throw new Error(refused);
+            return { id: inputs.name, outs: { ...inputs, mountpoint: found.Mountpoint, adopted: true } };
+        }
+        for (const former of inputs.formerNames ?? []) {
+            const old = await inspect(former);
+            if (old && !notOwned("volume", former, old.Labels, inputs.labels)) {
+                return { id: former, outs: { ...inputs, name: former, mountpoint: old.Mountpoint, adopted: true } };
+            }
         }
         await docker.createVolume({ Name: inputs.name, Labels: inputs.labels ?? {} });
         // dockerode resolves createVolume to a handle, not the engine's answer: inspect for the mountpoint.
@@ -73,7 +102,8 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
         }
     },
     async update(_id, olds, news) {
-        return { outs: { ...olds, ...news } };
+        // The volume keeps its name (a former one stays: renaming would need moving the data).
+        return { outs: { ...olds, ...news, name: olds.name } };
     },
     async delete(id, props) {
         if (!props.deleteOnDestroy) return;

@@ -91,5 +91,8 @@ function fileBackendRoot(backendUrl: string): string | undefined {
     return path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi");
 }
 
-/** Stack names the file backend and Dynoform accept. */
-export const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,99}$/;
+/**
+ * Stack names Dynoform accepts: what the file backend accepts, less '.', which separates app and
+ * stack in Docker object names (`hello.dev.postgres-data`, see `dockerName`).
+ */
+export const STACK_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_-]{0,99}$/;

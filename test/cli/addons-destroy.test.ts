@@ -31,9 +31,9 @@ test("addons:destroy: the add-on and its attachment go, the data volume stays", 
     const { project, stack } = await tiny.deployed();
     const r = await project.cli(["addons:destroy", "redis", "--confirm", "redis", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`Data volume tiny-${stack}-redis-data kept`));
+    assert.match(r.stdout, new RegExp(`Data volume tiny.${stack}.redis-data kept`));
     assert.equal((await containersWith({ [LABEL.stack]: stack, [ADDON_LABEL]: "redis" })).length, 0, "redis container removed");
-    assert.ok(await volumeExists(`tiny-${stack}-redis-data`), "data volume kept");
+    assert.ok(await volumeExists(`tiny.${stack}.redis-data`), "data volume kept");
     const env = envOf((await webDyno(stack))!);
     assert.equal(env.REDIS_URL, undefined);
     assert.match(env.CACHE_URL, /^redis:\/\//, "the other add-on stays attached");
@@ -43,10 +43,10 @@ test("addons:destroy: the add-on and its attachment go, the data volume stays", 
 test("addons:destroy --delete-data: the data volume goes too", async (t) => {
     if (!(await requireEngines(t))) return;
     const { project, stack } = await tiny.deployed();
-    assert.ok(await volumeExists(`tiny-${stack}-cache-data`));
+    assert.ok(await volumeExists(`tiny.${stack}.cache-data`));
     const r = await project.cli(["addons:destroy", "cache", "--confirm", "cache", "--delete-data", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);
-    assert.match(r.stdout, new RegExp(`Data volume tiny-${stack}-cache-data deleted`));
-    assert.equal(await volumeExists(`tiny-${stack}-cache-data`), false);
+    assert.match(r.stdout, new RegExp(`Data volume tiny.${stack}.cache-data deleted`));
+    assert.equal(await volumeExists(`tiny.${stack}.cache-data`), false);
     assert.equal(envOf((await webDyno(stack))!).CACHE_URL, undefined);
 });

@@ -20,9 +20,9 @@ test("addons:info: masked URL, container, state, volume; --reveal shows the dyno
     assert.match(r.stdout, /^URL: +redis:\/\/:\*{8}@redis:6379$/m);
     assert.match(r.stdout, /^Plan: +redis$/m);
     assert.match(r.stdout, /^Attached as: +REDIS_URL$/m);
-    assert.match(r.stdout, new RegExp(`^Container: +tiny-${stack}\\.redis\\.1\\.[0-9a-f]{6}$`, "m"));
+    assert.match(r.stdout, new RegExp(`^Container: +tiny\\.${stack}\\.redis\\.1\\.[0-9a-f]{6}$`, "m"));
     assert.match(r.stdout, /^State: +running \(healthy\)$/m);
-    assert.match(r.stdout, new RegExp(`^Volume: +tiny-${stack}-redis-data$`, "m"));
+    assert.match(r.stdout, new RegExp(`^Volume: +tiny\\.${stack}\\.redis-data$`, "m"));
     assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), "no password without --reveal");
 
     const json = await project.cli(["addons:info", "redis", "--stack", stack, "--json"]);

@@ -40,8 +40,8 @@ test("addons: lists app.json and stack-file add-ons with where each comes from, 
     const lines = table.stdout.trimEnd().split("\n");
     assert.equal(lines[0], `=== tiny (${stack}) add-ons`);
     assert.match(lines[1], /^NAME\s+PLAN\s+ATTACHED AS\s+STATE\s+FROM\s+VOLUME$/);
-    assert.match(lines[2], new RegExp(`^postgres\\s+postgres\\s+DATABASE_URL\\s+running \\(healthy\\)\\s+app\\.json\\s+tiny-${stack}-postgres-data$`));
-    assert.match(lines[3], new RegExp(`^cache\\s+redis\\s+CACHE_URL\\s+running \\(healthy\\)\\s+stacks/Pulumi\\.${stack}\\.yaml\\s+tiny-${stack}-cache-data$`));
+    assert.match(lines[2], new RegExp(`^postgres\\s+postgres\\s+DATABASE_URL\\s+running \\(healthy\\)\\s+app\\.json\\s+tiny\\.${stack}\\.postgres-data$`));
+    assert.match(lines[3], new RegExp(`^cache\\s+redis\\s+CACHE_URL\\s+running \\(healthy\\)\\s+stacks/Pulumi\\.${stack}\\.yaml\\s+tiny\\.${stack}\\.cache-data$`));
     assert.doesNotMatch(table.stdout, /postgres:\/\/|redis:\/\//, "no URL in the listing");
 });
 

@@ -68,7 +68,8 @@ describe("AddOn: resources", () => {
         assert.equal(server.port, 5432);
         assert.deepEqual(server.healthcheck, { command: "pg_isready -q -h 127.0.0.1 -U app -d app", intervalSeconds: 1, retries: 30 });
         assert.deepEqual(server.mounts, [`${volume.name}:/var/lib/postgresql/data`]);
-        assert.equal(volume.name, "shop-dev-postgres-data");
+        assert.equal(volume.name, "shop.dev.postgres-data");
+        assert.deepEqual(volume.formerNames, ["shop-dev-postgres-data"], "a deployment named the old way keeps its data volume");
         assert.deepEqual(server.aliases, ["postgres"]);
         assert.equal(server.network, "shop-dev");
         assert.equal(server.image, "postgres:test");
@@ -94,7 +95,7 @@ describe("AddOn: resources", () => {
             intervalSeconds: 1,
             retries: 30,
         });
-        assert.equal(volume.name, "shop-dev-cache-data");
+        assert.equal(volume.name, "shop.dev.cache-data");
         assert.deepEqual(server.mounts, [`${volume.name}:/data`]);
         assert.deepEqual(server.aliases, ["cache"]);
         assert.equal(server.processType, "cache");
@@ -106,6 +107,7 @@ describe("AddOn: resources", () => {
         const volume = rec.get(T.Volume, "shop-postgres-data").inputs;
         assert.equal(volume.deleteOnDestroy, false);
         assert.deepEqual(volume.labels, {
+            "dev.dynoform.managed": "true",
             "dev.dynoform.app": "shop",
             "dev.dynoform.stack": "dev",
             [ADDON_LABEL]: "postgres",
@@ -162,7 +164,7 @@ describe("AddOn: outputs and secrets", () => {
     test("host, volumeName and containerName are plain outputs", async () => {
         const { rec, addon } = await build("shop-cache", args("redis", { addonName: "cache" }));
         assert.equal(await promiseOf(addon.host), "cache");
-        assert.equal(await promiseOf(addon.volumeName), "shop-dev-cache-data");
+        assert.equal(await promiseOf(addon.volumeName), "shop.dev.cache-data");
         assert.equal(await promiseOf(addon.containerName), rec.get(T.Dyno, "shop-cache-server").state.containerName);
         assert.equal(addon.plan, "redis");
         for (const out of [addon.host, addon.volumeName, addon.containerName]) {

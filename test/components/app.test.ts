@@ -196,9 +196,10 @@ describe("App: the resource graph", () => {
         assert.equal(image.nodeBaseImage, "n");
         assert.equal(image.repository, "dynoform/hello");
         const net = rec.get(T.Network, "hello-net").inputs;
-        assert.equal(net.name, "hello-stack");
+        assert.equal(net.name, "hello.stack");
+        assert.deepEqual(net.formerNames, ["hello-stack"], "a network named the old way keeps its name");
         assert.deepEqual(net.labels, { "dev.dynoform.app": "hello", "dev.dynoform.stack": "stack" });
-        for (const d of dynosOf(rec)) assert.equal(d.inputs.network, "hello-stack", d.name);
+        for (const d of dynosOf(rec)) assert.equal(d.inputs.network, "hello.stack", d.name);
         assert.equal(rec.get(T.Dyno, "hello-postgres-server").inputs.image, "p");
         assert.equal(rec.get(T.Dyno, "hello-redis-server").inputs.image, "r");
         assert.equal(rec.get(T.Dyno, "hello-router-nginx").inputs.image, "x");

@@ -40,7 +40,9 @@ describe("Router: resources", () => {
     test("the config volume is the router's own and goes with it", async () => {
         const { rec } = await build("shop-router", args());
         const volume = rec.get(T.Volume, "shop-router-conf").inputs;
-        assert.equal(volume.name, "shop-dev-router-conf");
+        assert.equal(volume.name, "shop.dev.router-conf");
+        assert.deepEqual(volume.formerNames, ["shop-dev-router-conf"]);
+        assert.deepEqual(volume.labels, { "dev.dynoform.managed": "true", "dev.dynoform.app": "shop", "dev.dynoform.stack": "dev" });
         assert.equal(volume.deleteOnDestroy, true);
     });
 
@@ -52,7 +54,7 @@ describe("Router: resources", () => {
         assert.equal(nginx.command, ROUTER_COMMAND);
         assert.equal(nginx.network, "shop-dev");
         assert.equal(nginx.port, ROUTER_LISTEN_PORT);
-        assert.deepEqual(nginx.mounts, [`shop-dev-router-conf:${ROUTER_CONF_DIR}`]);
+        assert.deepEqual(nginx.mounts, [`shop.dev.router-conf:${ROUTER_CONF_DIR}`]);
         assert.deepEqual([nginx.memoryMb, nginx.cpuShares, nginx.stopGraceSeconds], [64, 1024, 10]);
         assert.deepEqual(nginx.labels, { "dev.dynoform.router": "true" });
         assert.equal(nginx.env, undefined);

@@ -44,7 +44,7 @@ async function assertKept(before: VisitsSnapshot, what: string): Promise<void> {
     log(`${what}: ${before.count} rows kept (digest ${before.digest.slice(0, 8)}), app shows visit ${now.count + 1}`);
 }
 
-const volumeName = (addon: string) => `${project!.app}-${project!.stack}-${addon}-data`;
+const volumeName = (addon: string) => `${project!.app}.${project!.stack}.${addon}-data`;
 /** `docker volume inspect` of an add-on's data volume (CreatedAt tells a kept volume from a new one), or undefined. */
 async function volume(addon: string): Promise<{ Name: string; CreatedAt: string } | undefined> {
     try {

@@ -25,10 +25,13 @@ export interface CliResult {
     stderr: string;
 }
 
-/** Copies `examples/<example>` and writes a stack file with `config` (keys without the `dynoform:` prefix). */
-export async function appProject(example: string, config: Record<string, unknown>): Promise<AppProject> {
+/**
+ * Copies `examples/<example>` and writes a stack file with `config` (keys without the `dynoform:`
+ * prefix). `stack` names the stack (unique to the test: `e2e-<6 hex>` by default).
+ */
+export async function appProject(example: string, config: Record<string, unknown>, stackName?: string): Promise<AppProject> {
     const suffix = crypto.randomBytes(3).toString("hex");
-    const stack = `e2e-${suffix}`;
+    const stack = stackName ?? `e2e-${suffix}`;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), `dynoform-${example}-`));
     fs.cpSync(path.join(PACKAGE_ROOT, "examples", example), path.join(dir, "app"), { recursive: true });
     fs.symlinkSync(path.join(PACKAGE_ROOT, "node_modules"), path.join(dir, "node_modules"));
@@ -57,7 +60,7 @@ export async function appProject(example: string, config: Record<string, unknown
                 await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
             }
             for (const v of (await docker.listVolumes()).Volumes ?? []) {
-                if (v.Name.startsWith(`${app}-${stack}-`)) await docker.getVolume(v.Name).remove().catch(() => undefined);
+                if (v.Name.startsWith(`${app}-${stack}-`) || v.Name.startsWith(`${app}.${stack}.`)) await docker.getVolume(v.Name).remove().catch(() => undefined);
             }
             fs.rmSync(dir, { recursive: true, force: true });
         },

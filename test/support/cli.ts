@@ -163,7 +163,7 @@ export async function removeStackObjects(stack: string): Promise<void> {
     const { Volumes } = await docker.listVolumes({ filters: { label: [`${LABEL.stack}=${stack}`] } });
     for (const v of Volumes ?? []) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
     for (const v of (await docker.listVolumes()).Volumes ?? []) {
-        if (v.Name.includes(`-${stack}-`)) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
+        if (v.Name.includes(`-${stack}-`) || v.Name.includes(`.${stack}.`)) await docker.getVolume(v.Name).remove({ force: true }).catch(() => undefined);
     }
     for (const n of await docker.listNetworks({ filters: { label: [`${LABEL.stack}=${stack}`] } })) {
         await docker.getNetwork(n.Id).remove().catch(() => undefined);

@@ -169,7 +169,7 @@ export function defaultState(type: string, name: string, inputs: Record<string, 
     switch (type) {
         case T.Dyno: {
             // As containerNameFor names them, with a fixed suffix.
-            const containerName = `${inputs.app}-${inputs.stack}.${inputs.processType}.${inputs.index}.abc123`;
+            const containerName = `${inputs.app}.${inputs.stack}.${inputs.processType}.${inputs.index}.abc123`;
             return {
                 containerName,
                 containerId: hash(containerName).slice(0, 12),

@@ -20,6 +20,12 @@ describe("networkProvider.check and diff", () => {
         assert.deepEqual(d.replaces, ["labels", "internal"]);
         assert.equal(d.deleteBeforeReplace, true);
     });
+    test("a network recorded under a former name keeps it: no replacement", async () => {
+        const olds: NetworkOutputs = { name: "a-b-c", networkId: "x" };
+        const d = await networkProvider.diff!("a-b-c", olds, { name: "a.b-c", formerNames: ["a-b-c"] });
+        assert.deepEqual([d.changes, d.replaces], [false, []]);
+        assert.deepEqual((await networkProvider.diff!("a-b-c", olds, { name: "a.b-c" })).replaces, ["name"]);
+    });
 });
 
 let project: TestProject | undefined;
@@ -69,15 +75,15 @@ describe("on a real Docker engine through the Pulumi engine", () => {
         if (!(await requireEngines(t))) return;
         const p = project!;
         const name = `${p.id}-taken`;
-        const other = await connectDocker().createNetwork({ Name: name });
+        const other = await connectDocker().createNetwork({ Name: name, Labels: ownerLabels("other-app", p.id) });
         const stack = await p.stack(async () => {
-            new Network("taken-net", { name });
+            new Network("taken-net", { name, labels: ownerLabels("nettest", p.id) });
             return {};
         }, `${p.id}-taken`);
         const ev = engineEvents();
         await assert.rejects(stack.up({ onEvent: ev.onEvent }));
         assert.ok(
-            ev.errors().some((m) => m.includes(`a Docker network named ${name} already exists: remove it or choose another app name`)),
+            ev.errors().some((m) => m.includes(`network ${name} already exists and belongs to app other-app (stack ${p.id}), not to app nettest (stack ${p.id}): nothing was changed`)),
             JSON.stringify(ev.errors()),
         );
         assert.equal((await connectDocker().getNetwork(name).inspect()).Id, other.id);

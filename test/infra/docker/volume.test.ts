@@ -105,3 +105,44 @@ describe("on a real Docker engine through the Pulumi engine", () => {
         assert.equal(await volumeExists(name), false);
     });
 });
+
+describe("volumes of another app are never adopted; an older deployment keeps its volume's name", () => {
+    test("a former name in state is the same volume: no replacement, no change", async () => {
+        const olds: VolumeOutputs = { name: "a-b-c-postgres-data", mountpoint: "/m", adopted: false };
+        const news = { name: "a.b-c.postgres-data", formerNames: ["a-b-c-postgres-data"] };
+        const d = await volumeProvider.diff!("a-b-c-postgres-data", olds, news);
+        assert.deepEqual([d.changes, d.replaces], [false, []]);
+        const u = await volumeProvider.update!("a-b-c-postgres-data", olds, { ...news, deleteOnDestroy: true });
+        assert.equal(u.outs!.name, "a-b-c-postgres-data", "an update keeps the volume's actual name");
+    });
+
+    test("on a real engine: another app's volume under the wanted name is refused, a former name of this app's adopted", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const p = project!;
+        const docker = connectDocker();
+        const mine = { ...ownerLabels("mine", p.id), "dev.dynoform.addon": "postgres" };
+        const theirs = { ...ownerLabels("mine-x", p.id), "dev.dynoform.addon": "postgres" };
+        const names = [`${p.id}-owned-a`, `${p.id}-owned-b`, `${p.id}-owned-c`];
+        try {
+            await docker.createVolume({ Name: names[0], Labels: theirs });
+            await assert.rejects(
+                volumeProvider.create!({ name: names[0], labels: mine }),
+                new RegExp(`^Error: volume ${names[0]} already exists and belongs to app mine-x \\(stack ${p.id}\\), not to app mine \\(stack ${p.id}\\)`),
+            );
+            assert.deepEqual((await docker.getVolume(names[0]).inspect()).Labels, theirs, "the other app's volume is untouched");
+
+            // A former name that is not this app's is passed over: a new volume is made.
+            const fresh = await volumeProvider.create!({ name: names[1], formerNames: [names[0]], labels: mine });
+            assert.deepEqual([fresh.id, fresh.outs!.name, fresh.outs!.adopted], [names[1], names[1], false]);
+            await docker.getVolume(names[1]).remove();
+
+            // This app's volume under a former name (kept by an earlier destroy) is adopted as it is.
+            await docker.createVolume({ Name: names[2], Labels: mine });
+            const adopted = await volumeProvider.create!({ name: names[1], formerNames: [names[2]], labels: mine });
+            assert.deepEqual([adopted.id, adopted.outs!.name, adopted.outs!.adopted], [names[2], names[2], true]);
+            assert.equal(await volumeExists(names[1]), false, "no empty volume was made beside it");
+        } finally {
+            for (const n of names) await removeVolume(n);
+        }
+    });
+});
