@@ -32,7 +32,7 @@ export function engineCause(stdout: string, stderr: string): string[] {
     for (const line of text.split("\n")) {
         const m = /^\s*error: (.*\S)\s*$/.exec(line);
         if (!m || NO_CAUSE.test(m[1])) continue;
-        const cause = m[1].replace(/\s+/g, " ");
+        const cause = m[1].replace(/^Unhandled exception: (\w*Error: )?/, "").replace(/\s+/g, " ");
         if (!causes.includes(cause)) causes.push(cause);
     }
     if (causes.length === 0) {

@@ -102,6 +102,8 @@ function endOnClosedOutput(): { closed: () => boolean } {
 }
 
 if (require.main === module) {
+    // State, stack files with secrets and logs are the user's alone (Pulumi, run from here, inherits this).
+    process.umask(0o077);
     const output = endOnClosedOutput();
     main(hideBin(process.argv)).then((code) => {
         process.exitCode = output.closed() ? CLOSED_OUTPUT_EXIT : code;
