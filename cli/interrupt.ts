@@ -64,6 +64,16 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
         process.stderr.write(`dynoform: ${signal}: stopping ${what} once the operations in flight finish (send it again to stop at once)\n`);
         setTimeout(() => pulumiGotIt || controller.abort(), ACK_MS).unref();
     };
+    // An error the program throws where nothing catches it (in an `apply`) leaves Pulumi waiting
+    // for a resource that never comes: the operation is cancelled as on SIGINT, and fails with it.
+    let programError: Error | undefined;
+    const onProgramError = (err: unknown) => {
+        if (programError) return;
+        programError = err instanceof Error ? err : new Error(String(err));
+        controller.abort();
+    };
+    process.on("unhandledRejection", onProgramError);
+    process.on("uncaughtException", onProgramError);
     const onInt = () => onSignal("SIGINT");
     const onTerm = () => onSignal("SIGTERM");
     process.on("SIGINT", onInt);
@@ -78,15 +88,25 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
     };
     try {
         // An operation that completed all the same (nothing was left to do) is a success.
-        return await run(interruption);
+        const result = await run(interruption);
+        if (programError) throw programFailed(what, programError);
+        return result;
     } catch (err) {
+        if (programError) throw programFailed(what, programError);
         if (received) throw stopped(what, received);
         throw err;
     } finally {
+        process.removeListener("unhandledRejection", onProgramError);
+        process.removeListener("uncaughtException", onProgramError);
         process.removeListener("SIGINT", onInt);
         process.removeListener("SIGTERM", onTerm);
         inFlight = undefined;
     }
+}
+
+/** The program's own error, as the command's one-line failure; what finished before it is in the state. */
+function programFailed(what: string, err: Error): Error {
+    return new Error(`${what} stopped: ${err.message}; what finished before it is in the stack's state`);
 }
 
 function stopped(what: string, signal: Stop): ExitStatus {

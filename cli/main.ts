@@ -5,6 +5,7 @@ import { EXIT, ExitStatus, UsageError } from "./errors";
 import { engineFailureLines, isEngineError } from "./failure";
 import { stopOnClosedOutput } from "./interrupt";
 import { withGlobalOptions } from "./options";
+import { restrictLocalState } from "../infra/toolchain/backend";
 import { acquireStackLock, heldLocks, LOCKING_COMMANDS, StackBusyError } from "./stack-lock";
 import { STACK_NAME } from "../infra/engine/workspace";
 
@@ -63,6 +64,8 @@ export async function main(argv: string[]): Promise<number> {
         if (process.env.DYNOFORM_DEBUG) process.stderr.write(`${(err as Error).stack}\n`);
         return EXIT.failure;
     } finally {
+        // Pulumi writes the state 0644: it is the user's alone (secrets are ciphertext, the rest is not).
+        restrictLocalState();
         release?.();
     }
     return EXIT.ok;
@@ -102,8 +105,6 @@ function endOnClosedOutput(): { closed: () => boolean } {
 }
 
 if (require.main === module) {
-    // State, stack files with secrets and logs are the user's alone (Pulumi, run from here, inherits this).
-    process.umask(0o077);
     const output = endOnClosedOutput();
     main(hideBin(process.argv)).then((code) => {
         process.exitCode = output.closed() ? CLOSED_OUTPUT_EXIT : code;

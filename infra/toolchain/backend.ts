@@ -32,3 +32,31 @@ export function pulumiEnvironment(binDir: string, stack?: { file: string; name: 
     }
     return env;
 }
+
+/**
+ * Makes a local (`file://`) state backend the user's alone: folders 0700, files 0600. Pulumi
+ * creates them with the default umask (0644 / 0755); the root folder is 0700 from the start,
+ * so nothing in it is readable by others even in between. Does nothing for other backends.
+ */
+export function restrictLocalState(backend = process.env.PULUMI_BACKEND_URL || `file://${paths.state()}`): void {
+    if (!backend.startsWith("file://")) return;
+    const walk = (p: string) => {
+        let st: fs.Stats;
+        try {
+            st = fs.lstatSync(p);
+        } catch {
+            return;
+        }
+        if (st.isSymbolicLink()) return;
+        const want = st.isDirectory() ? 0o700 : 0o600;
+        if ((st.mode & 0o777) !== want) {
+            try {
+                fs.chmodSync(p, want);
+            } catch {
+                return; // not ours: left as it is
+            }
+        }
+        if (st.isDirectory()) for (const e of fs.readdirSync(p)) walk(path.join(p, e));
+    };
+    walk(backend.slice("file://".length).replace(/\?.*$/, ""));
+}
