@@ -97,6 +97,8 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     for (const s of edit.set.filter((s) => !s.secret)) plain[s.path] = { value: s.value };
     if (Object.keys(plain).length) await stack.setAllConfig(plain, true);
     for (const s of edit.set.filter((s) => s.secret)) await stack.setConfig(s.path, { value: s.value, secret: true }, true);
+    // A stack file with secrets is the user's alone, whatever mode it was made with.
+    if (edit.set.some((s) => s.secret)) fs.chmodSync(file, 0o600);
     say(`${edit.description}: stacks/Pulumi.${argv.stack}.yaml updated`);
     if (!argv.up) {
         if (argv.json) process.stdout.write(JSON.stringify({ edited: true, deployed: false }) + "\n");

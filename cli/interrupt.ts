@@ -2,7 +2,25 @@ import type { EngineEvent } from "@pulumi/pulumi/automation";
 import { ExitStatus } from "./errors";
 
 /** Exit codes of a command stopped by a signal, as a shell reports them (128 + the signal's number). */
-const SIGNAL_EXIT: Record<"SIGINT" | "SIGTERM", number> = { SIGINT: 130, SIGTERM: 143 };
+const SIGNAL_EXIT: Record<Stop, number> = { SIGINT: 130, SIGTERM: 143, SIGPIPE: 141 };
+
+/** What stops an operation: a signal, or its output closing (`| head`), as SIGPIPE stops other tools. */
+type Stop = "SIGINT" | "SIGTERM" | "SIGPIPE";
+
+/** The operation in flight, told to stop when the command's output closes. */
+let inFlight: ((stop: Stop) => void) | undefined;
+let outputClosed = false;
+
+/**
+ * The command's stdout or stderr closed (its reader exited): the operation in flight stops
+ * cleanly as on SIGINT, and one started later stops before it begins; the command exits 141.
+ * Returns whether an operation is in flight (otherwise the caller may exit at once).
+ */
+export function stopOnClosedOutput(): boolean {
+    outputClosed = true;
+    inFlight?.("SIGPIPE");
+    return inFlight !== undefined;
+}
 
 /** How long to wait for Pulumi to say it got the signal itself before passing it on. */
 const ACK_MS = 1000;
@@ -27,10 +45,17 @@ export interface Interruption {
  * when Pulumi has not said so within a second.
  */
 export async function interruptible<T>(what: string, run: (i: Interruption) => Promise<T>): Promise<T> {
+    if (outputClosed) throw new ExitStatus(SIGNAL_EXIT.SIGPIPE);
     const controller = new AbortController();
-    let received: "SIGINT" | "SIGTERM" | undefined;
+    let received: Stop | undefined;
     let pulumiGotIt = false;
-    const onSignal = (signal: "SIGINT" | "SIGTERM") => {
+    const onSignal = (signal: Stop) => {
+        if (signal === "SIGPIPE") {
+            // Nobody reads the output: no word, and Pulumi gets the abort as it would a signal sent to the CLI alone.
+            received ??= signal;
+            controller.abort();
+            return;
+        }
         if (received) {
             process.stderr.write(`dynoform: ${signal} again: stopping now; the next command clears what ${what} left in flight\n`);
             process.exit(SIGNAL_EXIT[signal]);
@@ -39,10 +64,21 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
         process.stderr.write(`dynoform: ${signal}: stopping ${what} once the operations in flight finish (send it again to stop at once)\n`);
         setTimeout(() => pulumiGotIt || controller.abort(), ACK_MS).unref();
     };
+    // An error the program throws where nothing catches it (in an `apply`) leaves Pulumi waiting
+    // for a resource that never comes: the operation is cancelled as on SIGINT, and fails with it.
+    let programError: Error | undefined;
+    const onProgramError = (err: unknown) => {
+        if (programError) return;
+        programError = err instanceof Error ? err : new Error(String(err));
+        controller.abort();
+    };
+    process.on("unhandledRejection", onProgramError);
+    process.on("uncaughtException", onProgramError);
     const onInt = () => onSignal("SIGINT");
     const onTerm = () => onSignal("SIGTERM");
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
+    inFlight = onSignal;
     const interruption: Interruption = {
         signal: controller.signal,
         onEvent: (inner) => (e) => {
@@ -52,17 +88,28 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
     };
     try {
         // An operation that completed all the same (nothing was left to do) is a success.
-        return await run(interruption);
+        const result = await run(interruption);
+        if (programError) throw programFailed(what, programError);
+        return result;
     } catch (err) {
+        if (programError) throw programFailed(what, programError);
         if (received) throw stopped(what, received);
         throw err;
     } finally {
+        process.removeListener("unhandledRejection", onProgramError);
+        process.removeListener("uncaughtException", onProgramError);
         process.removeListener("SIGINT", onInt);
         process.removeListener("SIGTERM", onTerm);
+        inFlight = undefined;
     }
 }
 
-function stopped(what: string, signal: "SIGINT" | "SIGTERM"): ExitStatus {
-    process.stderr.write(`dynoform: ${what} stopped by ${signal}; what it finished is in the stack's state (\`dynoform up\` continues from there)\n`);
+/** The program's own error, as the command's one-line failure; what finished before it is in the state. */
+function programFailed(what: string, err: Error): Error {
+    return new Error(`${what} stopped: ${err.message}; what finished before it is in the stack's state`);
+}
+
+function stopped(what: string, signal: Stop): ExitStatus {
+    if (signal !== "SIGPIPE") process.stderr.write(`dynoform: ${what} stopped by ${signal}; what it finished is in the stack's state (\`dynoform up\` continues from there)\n`);
     return new ExitStatus(SIGNAL_EXIT[signal]);
 }

@@ -66,7 +66,15 @@ export function progressPrinter(write: (line: string) => void, color = useColor(
         }
         const diag = event.diagnosticEvent;
         if (diag && (diag.severity === "error" || diag.severity === "warning") && !diag.message.includes("One or more errors")) {
-            const text = diag.message.replace(/\u001b\[[0-9;]*m/g, "").replace(/<\{%[^%]*%\}>/g, "").trim();
+            const text = diag.message
+                .replace(/\u001b\[[0-9;]*m/g, "")
+                .replace(/<\{%[^%]*%\}>/g, "")
+                // A stack trace is the program's business, not the user's: it is in the engine log.
+                .split("\n")
+                .filter((l) => !/^\s+at /.test(l))
+                .join("\n")
+                .replace(/^Unhandled exception: (\w*Error: )?/, "")
+                .trim();
             if (text && !said.includes(text)) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
         }
     };

@@ -2,6 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML, { LineCounter } from "yaml";
 import { AppDefinition, validateAppArgs } from "../components/app-definition";
+import { validateConfigVarValue } from "../components/config-vars";
 import { DynoformInputError } from "../components/errors";
 import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/settings";
 import { UsageError } from "./errors";
@@ -66,6 +67,14 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
         for (const [name, v] of Object.entries(value)) {
             if (typeof v === "object" || v === undefined) {
                 return { at: [name], reason: `expected a string value, got ${shown(v)}` };
+            }
+            if (key === "config" && typeof v === "string") {
+                try {
+                    validateConfigVarValue(name, v, name);
+                } catch (err) {
+                    if (err instanceof DynoformInputError) return { at: [name], reason: err.reason };
+                    throw err;
+                }
             }
         }
     }

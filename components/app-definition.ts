@@ -4,7 +4,7 @@ import * as path from "path";
 import type { AppArgs } from "./app";
 import { AddOnPlanName, mapAddonPlan } from "./addon-plans";
 import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } from "./app-json";
-import { attachmentVarName, validateAttachmentName, validateConfigVarName } from "./config-vars";
+import { attachmentVarName, validateAttachmentName, validateConfigVarName, validateConfigVarValue, validateEnvSize } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
@@ -154,6 +154,11 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
     };
 }
 
+/** A value that is neither a string nor a Pulumi Input wrapper (a number, a boolean, null): refused with its type named. */
+function isPlainScalar(v: unknown): boolean {
+    return v === null || v === undefined || typeof v === "number" || typeof v === "boolean";
+}
+
 /** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
 export function validateAppArgs(name: string, args: AppArgs): { appName: string; definition: AppDefinition } {
     const appName = args.name ?? name;
@@ -174,6 +179,13 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
         addons: args.addons,
         configKeys: Object.keys(args.config ?? {}),
     });
+    // Values known now (not Outputs) are checked before any image is built; the rest when they resolve.
+    const known: Record<string, string> = { ...definition.configDefaults };
+    for (const [key, value] of Object.entries(args.config ?? {})) {
+        if (typeof value !== "string" && !isPlainScalar(value)) continue;
+        known[key] = validateConfigVarValue(key, value, `config.${key}`);
+    }
+    validateEnvSize(known, "config");
     const web = definition.plan.find((p) => p.type === "web");
     if (web && web.quantity > 0 && args.routerPort === undefined) {
         throw new DynoformInputError("routerPort", "the app has web dynos: give `routerPort`, the host port its router listens on");

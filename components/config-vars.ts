@@ -145,20 +145,67 @@ export interface DynoEnvInput {
     port?: number;
 }
 
-function checkValue(name: string, value: unknown, field: string): string {
+/**
+ * The longest `NAME=value` a process environment holds: Linux's MAX_ARG_STRLEN (131,072 bytes
+ * with the terminating NUL); a longer one makes the dyno's exec fail with E2BIG.
+ */
+export const MAX_ENV_ENTRY_BYTES = 131_071;
+
+/**
+ * The most a dyno's environment may take as Docker receives it (JSON): Docker 20.10 refuses a
+ * container whose create request is over about 1 MiB with HTTP 431 (seen: one 1,052,488-byte
+ * value passed, 16 bytes more failed); the rest of the request (command, labels, mounts) needs room too.
+ */
+export const MAX_ENV_TOTAL_BYTES = 768 * 1024;
+
+const kib = (n: number) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
+
+/**
+ * Checks a config var value: a string, without a NUL character (a process environment cannot
+ * hold one), and with `NAME=value` at most {@link MAX_ENV_ENTRY_BYTES} bytes.
+ *
+ * @throws DynoformInputError naming `field`.
+ */
+export function validateConfigVarValue(name: string, value: unknown, field: string, file?: string, line?: number): string {
     if (typeof value !== "string") {
+        throw new DynoformInputError(field, `value is ${show(value)}; config var values are strings, write "${String(value)}"`, file, line);
+    }
+    const nul = value.indexOf("\0");
+    if (nul >= 0) {
         throw new DynoformInputError(
             field,
-            `value is ${show(value)}; config var values are strings, write "${String(value)}"`,
+            `value of ${name} contains a NUL character (at offset ${nul}), which a process environment cannot hold; remove it`,
+            file,
+            line,
         );
     }
-    if (value.includes("\0")) {
+    const bytes = Buffer.byteLength(`${name}=${value}`, "utf8");
+    if (bytes > MAX_ENV_ENTRY_BYTES) {
         throw new DynoformInputError(
             field,
-            `value of ${name} contains a NUL character, which a process environment cannot hold; remove it`,
+            `value of ${name} is ${kib(bytes)} (${bytes} bytes with its name); a process environment holds at most ${MAX_ENV_ENTRY_BYTES} bytes per NAME=value: keep large data in a file or an add-on`,
+            file,
+            line,
         );
     }
     return value;
+}
+
+/**
+ * Checks the size of a whole environment as Docker receives it (its JSON) against
+ * {@link MAX_ENV_TOTAL_BYTES}; `field` names where the values come from.
+ *
+ * @throws DynoformInputError naming `field` and the largest values.
+ */
+export function validateEnvSize(env: Record<string, string>, field: string): void {
+    const sizes = Object.entries(env).map(([k, v]) => [k, JSON.stringify(`${k}=${v}`).length + 1] as const);
+    const total = sizes.reduce((sum, [, n]) => sum + n, 0);
+    if (total <= MAX_ENV_TOTAL_BYTES) return;
+    const largest = [...sizes].sort((a, b) => b[1] - a[1]).slice(0, 3).map(([k, n]) => `${k} ${kib(n)}`);
+    throw new DynoformInputError(
+        field,
+        `the config vars take ${kib(total)} as Docker receives them; the limit is ${kib(MAX_ENV_TOTAL_BYTES)} (Docker refuses a container over about 1 MiB); largest: ${largest.join(", ")}`,
+    );
 }
 
 /**
@@ -195,7 +242,7 @@ export function dynoEnv(input: DynoEnvInput): Record<string, string> {
     const env = new Map<string, string>();
     for (const [name, value] of Object.entries(attachments)) {
         validateConfigVarName(name, `attachments.${name}`);
-        env.set(name, checkValue(name, value, `attachments.${name}`));
+        env.set(name, validateConfigVarValue(name, value, `attachments.${name}`));
     }
     for (const [name, value] of Object.entries(config)) {
         const field = `config.${name}`;
@@ -208,11 +255,13 @@ export function dynoEnv(input: DynoEnvInput): Record<string, string> {
                     `(e.g. as: "PRIMARY_DATABASE" sets PRIMARY_DATABASE_URL)`,
             );
         }
-        env.set(name, checkValue(name, value, field));
+        env.set(name, validateConfigVarValue(name, value, field));
     }
     env.set("DYNO", `${processType}.${index}`);
     if (port !== undefined) env.set("PORT", String(port));
-    return Object.fromEntries([...env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    const sorted = Object.fromEntries([...env].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    validateEnvSize(sorted, "config");
+    return sorted;
 }
 
 /**
@@ -239,5 +288,5 @@ export function parseConfigAssignment(arg: string, field = "config"): [string, s
         );
     }
     validateConfigVarName(name, `${field}.${name}`);
-    return [name, arg.slice(eq + 1)];
+    return [name, validateConfigVarValue(name, arg.slice(eq + 1), `${field}.${name}`)];
 }

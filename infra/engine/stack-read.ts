@@ -1,6 +1,7 @@
 import { execFile } from "child_process";
 import * as path from "path";
 import { pulumiEnvironment } from "../toolchain/backend";
+import { stackConfigFile } from "./workspace";
 import { ensurePulumiCli } from "../toolchain/pulumi-cli";
 import { silentReporter } from "../toolchain/report";
 
@@ -86,7 +87,7 @@ export async function readStackConfig(ref: StackRef): Promise<Record<string, str
 /** Runs the pinned CLI on the stack; stdout, or an error with the CLI's own last line. */
 async function pulumi(ref: StackRef, args: string[]): Promise<string> {
     const cli = await ensurePulumiCli(silentReporter);
-    const env = { ...process.env, ...pulumiEnvironment(cli.binDir), ...(ref.env ?? {}) };
+    const env = { ...process.env, ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(ref.projectDir, ref.stack), name: ref.stack }), ...(ref.env ?? {}) };
     const full = [...args, "--stack", ref.stack, "--non-interactive"];
     return new Promise((resolve, reject) => {
         execFile(path.join(cli.root, "bin", "pulumi"), full, { cwd: ref.projectDir, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {

@@ -28,7 +28,7 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     const { LocalWorkspace, PulumiCommand, Stack } = await import("@pulumi/pulumi/automation");
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
-    const envVars = { ...pulumiEnvironment(cli.binDir), ...(target.env ?? {}) };
+    const envVars = { ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack }), ...(target.env ?? {}) };
     clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);
     const ws = await LocalWorkspace.create({
         workDir: path.resolve(target.projectDir),
@@ -89,6 +89,12 @@ export function stackCheckpointFiles(backendUrl: string, stack: string): string[
 function fileBackendRoot(backendUrl: string): string | undefined {
     if (!backendUrl.startsWith("file://")) return undefined;
     return path.join(backendUrl.slice("file://".length).replace(/\?.*$/, ""), ".pulumi");
+}
+
+/** A stack's config file: `stacks/Pulumi.<stack>.yaml` (Dynoform's `stackConfigDir`), or beside Pulumi.yaml. */
+export function stackConfigFile(projectDir: string, stack: string): string {
+    const inStacks = path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`);
+    return fs.existsSync(inStacks) ? inStacks : path.join(projectDir, `Pulumi.${stack}.yaml`);
 }
 
 /**

@@ -4,9 +4,13 @@ import fc from "fast-check";
 import {
     attachmentVarName,
     dynoEnv,
+    MAX_ENV_ENTRY_BYTES,
+    MAX_ENV_TOTAL_BYTES,
     parseConfigAssignment,
     validateAttachmentName,
     validateConfigVarName,
+    validateConfigVarValue,
+    validateEnvSize,
 } from "../../components/config-vars";
 import { DynoformInputError } from "../../components/errors";
 
@@ -240,5 +244,35 @@ describe("parseConfigAssignment", () => {
             }),
             { numRuns: 500 },
         );
+    });
+});
+
+describe("config var values", () => {
+    test("a NUL character is refused, naming the key and where it is", () => {
+        throwsInput(() => validateConfigVarValue("TOKEN", "ab\0c", "config.TOKEN"), "config.TOKEN", /value of TOKEN contains a NUL character \(at offset 2\)/);
+    });
+
+    test("NAME=value up to Linux's 131,071 bytes passes; one byte more is refused; bytes, not characters, count", () => {
+        const name = "BLOB";
+        const fits = "x".repeat(MAX_ENV_ENTRY_BYTES - name.length - 1);
+        assert.equal(validateConfigVarValue(name, fits, "config.BLOB"), fits);
+        throwsInput(() => validateConfigVarValue(name, `${fits}x`, "config.BLOB"), "config.BLOB", /131076 bytes|131072 bytes with its name/);
+        // "é" is two bytes in UTF-8.
+        throwsInput(() => validateConfigVarValue(name, `${fits.slice(1)}éé`.slice(0, fits.length), "config.BLOB"), "config.BLOB", /bytes with its name/);
+    });
+
+    test("the whole environment as Docker receives it (JSON) is limited; the largest values are named", () => {
+        const env = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
+        throwsInput(() => validateEnvSize(env, "config"), "config", /the config vars take 820 KiB .* the limit is 768 KiB .* largest: S0 117 KiB/);
+        validateEnvSize(Object.fromEntries(Object.entries(env).slice(0, 6)), "config");
+        // Control characters are escaped in JSON (\u0001: 6 bytes each): counted as sent.
+        const escaped = { A: "\u0001".repeat(Math.ceil(MAX_ENV_TOTAL_BYTES / 6) + 10) };
+        throwsInput(() => validateEnvSize(escaped, "config"), "config", /the limit is 768 KiB/);
+    });
+
+    test("dynoEnv refuses an environment over the total limit; config:set refuses a NUL", () => {
+        const config = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
+        throwsInput(() => dynoEnv({ config, attachments: {}, processType: "web", index: 1 }), "config", /the limit is 768 KiB/);
+        throwsInput(() => parseConfigAssignment("K=a\0b"), "config.K", /NUL character/);
     });
 });
