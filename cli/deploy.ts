@@ -8,6 +8,7 @@ import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
+import { checkRouterPort } from "./router-port";
 import { readStackFile, validateSettings } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
@@ -50,6 +51,8 @@ export async function deploy(
 ): Promise<DeployResult> {
     const started = Date.now();
     const { view, definition, stack } = await openValidated(argv, { releaseDescription: opts.description }, opts.memory !== undefined);
+    // A busy router port is refused before anything is created or replaced.
+    await checkRouterPort(view.settings.app, argv.stack, view.settings.routerPort, view.settings.routerHost);
     const plan = await planApp(stack, definition, view.settings.app, view.settings.image, opts.memory);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {

@@ -11,6 +11,16 @@ export interface ProcessType {
 }
 
 const NAME_RE = /^[A-Za-z0-9_-]+$/;
+
+/**
+ * Process type names Dynoform gives its own containers: `router` (the app's HTTP router) and
+ * `run` (one-off dynos `run.1`, `run.2`). A Procfile type with one of these names would share
+ * their names, labels and log prefixes. (`release` is Heroku's release phase, and is allowed.)
+ */
+export const RESERVED_PROCESS_TYPES: Readonly<Record<string, string>> = Object.freeze({
+    router: "the app's HTTP router",
+    run: "one-off dynos (`dynoform run`)",
+});
 const SHOWN_LINE_LENGTH = 60;
 
 /** A line as the user wrote it, quoted and cut to a readable length. */
@@ -25,7 +35,8 @@ function showLine(text: string): string {
  * missing final newline and a UTF-8 BOM accepted.
  *
  * Names are letters, digits, `_` and `-`. Two names that differ only in case are refused as
- * duplicates: they would name the same containers and DNS aliases.
+ * duplicates: they would name the same containers and DNS aliases. `router` and `run` are
+ * reserved ({@link RESERVED_PROCESS_TYPES}).
  *
  * @param file Path shown in error messages.
  * @returns The process types in file order.
@@ -65,6 +76,15 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
             throw new DynoformInputError(
                 `Procfile line ${line}`,
                 `process type name ${showLine(name)} contains ${JSON.stringify(bad)}; names use only letters, digits, "_" and "-" (e.g. web, worker, release)`,
+                file,
+                line,
+            );
+        }
+        const reserved = RESERVED_PROCESS_TYPES[name.toLowerCase()];
+        if (reserved !== undefined) {
+            throw new DynoformInputError(
+                `Procfile line ${line}`,
+                `process type name "${name}" is reserved for ${reserved}; rename it (e.g. "${name.toLowerCase()}-proc")`,
                 file,
                 line,
             );
