@@ -15,7 +15,8 @@ import { eventually } from "../support/poll";
 
 /** Waits 1.5 s (past the boot check), then allocates 16 MiB Buffers until the kernel kills it. */
 const HOG = `node -e "setTimeout(() => { const a = []; setInterval(() => a.push(Buffer.alloc(16 << 20, 1)), 20); }, 1500)"`;
-const shared = deployOnce("ps", { files: { ...TINY_APP, Procfile: `${TINY_APP.Procfile}hog: ${HOG}\n` } });
+// An app name of its own: the image tag dynoform/<app>:<hash> is not shared with other tests.
+const shared = deployOnce("ps", { files: { ...TINY_APP, Procfile: `${TINY_APP.Procfile}hog: ${HOG}\n` }, settings: { app: "pstiny" } });
 
 async function ok(...args: string[]): Promise<CliResult> {
     const r = await shared.project.cli([...args, "--stack", shared.stack]);
