@@ -115,7 +115,8 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
     async update(_id, olds, news) {
         const { describeRelease, recordRelease, isNewRelease } = require(SELF);
         if (!isNewRelease(olds, news)) {
-            return { outs: { ...olds, formation: news.formation, description: news.description, by: news.by } };
+            // Same image, config and id: only the formation is new. The history is kept as it is.
+            return { outs: { ...news, version: olds.version, history: olds.history, snapshots: olds.snapshots } };
         }
         const version = olds.version + 1;
         const entry = recordRelease(version, news, describeRelease(olds, news));

@@ -16,8 +16,10 @@ describe("releases: code, config and add-ons, not formation (as on Heroku)", () 
         const created = await releaseProvider.create!(base);
         const olds = created.outs!;
         const scaled = { ...base, formation: { web: { quantity: 3, size: "standard-2x" } }, description: "Scale web=3" };
+        const withUndefined = { ...olds, description: undefined, by: undefined };
         assert.equal((await releaseProvider.diff!(created.id, olds, scaled)).changes, true, "kept in state");
-        const outs = (await releaseProvider.update!(created.id, olds, scaled)).outs!;
+        const outs = (await releaseProvider.update!(created.id, withUndefined, scaled)).outs!;
+        assert.deepEqual(Object.entries(outs).filter(([, v]) => v === undefined), [], "no undefined output (the engine refuses them)");
         assert.equal(outs.version, 1);
         assert.equal(outs.history.length, 1);
         assert.deepEqual(outs.formation, scaled.formation);
