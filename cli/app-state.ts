@@ -1,5 +1,7 @@
 import * as fs from "fs";
 import { APP_TYPE } from "../components/app-definition";
+import type Docker = require("dockerode");
+import { sizeOfLimits } from "../components/dyno-size";
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
 import { readDeployedResources } from "../infra/engine/stack-read";
@@ -69,6 +71,40 @@ export interface DynoStatus {
     restarts: number;
     exitCode?: number;
     container?: string;
+    /** Heroku's error code of the last crash: `R15` when the kernel killed it for memory. */
+    error?: "R15";
+    /** When the dyno was last OOM-killed (ISO time), and how many times since it was created. */
+    oomKilledAt?: string;
+    oomKills?: number;
+}
+
+/** MiB from Docker's byte counts. */
+const MIB = 2 ** 20;
+
+/** The words `ps` prints for a dyno's last OOM kill (Heroku's R15), with its local time. Pure. */
+export function oomText(at: string, kills: number): string {
+    const time = new Date(at).toTimeString().slice(0, 8);
+    return `R15: memory quota vastly exceeded, OOM-killed at ${time}${kills > 1 ? `, ${kills} times` : ""}`;
+}
+
+/** Times (ISO) the kernel OOM-killed a container, oldest first, from the engine's event log. */
+async function oomKills(docker: Docker, id: string, created: string): Promise<string[]> {
+    try {
+        const stream = (await docker.getEvents({
+            since: Math.floor(Date.parse(created) / 1000),
+            until: Number((Date.now() / 1000).toFixed(3)),
+            filters: { type: ["container"], container: [id], event: ["oom"] },
+        })) as NodeJS.ReadableStream;
+        let text = "";
+        for await (const chunk of stream) text += chunk.toString();
+        return text
+            .split("\n")
+            .filter((line) => line.trim())
+            .map((line) => JSON.parse(line) as { timeNano?: number; time?: number })
+            .map((e) => new Date(e.timeNano ? e.timeNano / 1e6 : (e.time ?? 0) * 1000).toISOString());
+    } catch {
+        return [];
+    }
 }
 
 /**
@@ -103,17 +139,24 @@ export async function dynoStatuses(app: string, stack: string, outputs: AppOutpu
         const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
         if (!info) continue;
         const state = dynoState(info.State);
+        // The size from the limits the container runs with: a resize updates them in place.
+        const memoryMb = Math.round((info.HostConfig.Memory ?? 0) / MIB);
+        const size = memoryMb > 0 ? sizeOfLimits(memoryMb, info.HostConfig.CpuShares ?? 1024, [l[LABEL.size], outputs.formation?.[l[LABEL.processType]]?.size]) : l[LABEL.size] || "-";
+        // Docker clears State.OOMKilled when it starts the container again: the event log keeps the kills.
+        const ooms = info.State.OOMKilled || info.RestartCount > 0 ? await oomKills(docker, c.Id, info.Created) : [];
+        if (info.State.OOMKilled && ooms.length === 0) ooms.push(info.State.FinishedAt);
         found.push({
             dyno: l[LABEL.dyno],
             type: l[LABEL.processType],
             index: Number(l[LABEL.index]),
             state,
             since: state === "up" ? info.State.StartedAt : info.State.FinishedAt,
-            size: l[LABEL.size] || "-",
+            size,
             release: versionOf(l[LABEL.release]),
             restarts: info.RestartCount,
             exitCode: state === "up" ? undefined : info.State.ExitCode,
             container: c.Names[0]?.replace(/^\//, ""),
+            ...(ooms.length ? { error: "R15" as const, oomKilledAt: ooms[ooms.length - 1], oomKills: ooms.length } : {}),
         });
     }
     const declared = outputs.dynos ?? {};

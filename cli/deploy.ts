@@ -9,6 +9,7 @@ import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
+import { checkRouterPort } from "./router-port";
 import { readStackFile, validateSettings } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
@@ -61,6 +62,8 @@ export async function deploy(
         { releaseDescription: opts.description, newRelease: opts.newRelease },
         opts.memory !== undefined,
     );
+    // A busy router port is refused before anything is created or replaced.
+    await checkRouterPort(view.settings.app, argv.stack, view.settings.routerPort, view.settings.routerHost);
     const plan = await planApp(stack, definition, view.settings.app, view.settings.image, opts.memory);
     if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
     if (!plan.memory.fits) {

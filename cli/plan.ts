@@ -12,7 +12,12 @@ export interface AppPlan {
     image?: { from: string; to: string };
     formation: FormationChange[];
     config: { changed: string[]; added: string[]; removed: string[] };
-    /** The release the change would make (current + 1), or the current one when nothing changes. */
+    /** Add-ons attached or detached (by name, with their attachment var). */
+    addons: { added: string[]; removed: string[] };
+    /**
+     * The release the change would make (current + 1), or the current one when neither the image,
+     * the config vars nor the add-ons change (scaling and resizing are not releases, as on Heroku).
+     */
     nextRelease: number;
     currentRelease: number;
     memory: { neededMb: number; availableMb: number; totalMb: number; fits: boolean };
@@ -53,15 +58,29 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         else if (String(desired[k]) !== String(deployed[k])) config.changed.push(k);
     }
     const currentRelease = Number(outputs.releaseVersion ?? 0);
-    const anyChange = Boolean(image) || formation.length + config.changed.length + config.added.length + config.removed.length > 0;
+    const addons = diffAddons(outputs.addonAttachments ?? {}, Object.fromEntries(definition.addons.map((a) => [a.name, a.varName])));
+    const released = Boolean(image) || config.changed.length + config.added.length + config.removed.length + addons.added.length + addons.removed.length > 0;
     return {
         image,
         formation,
         config,
+        addons,
         currentRelease,
-        nextRelease: anyChange || currentRelease === 0 ? currentRelease + 1 : currentRelease,
+        nextRelease: released || currentRelease === 0 ? currentRelease + 1 : currentRelease,
         memory: memory ?? (await memoryCheck(app, stack.name, formationMemoryMb(definition.plan))),
         warnings: definition.skippedAddons,
+    };
+}
+
+/** Add-ons attached (`name as VAR`) and detached between two `{ name: VAR }` maps. Pure. */
+export function diffAddons(deployed: Record<string, string>, desired: Record<string, string>): AppPlan["addons"] {
+    const show = (name: string, v: string) => `${name} as ${v}`;
+    const key = (name: string, v: string) => `${name}\0${v}`;
+    const was = new Set(Object.entries(deployed).map(([n, v]) => key(n, v)));
+    const will = new Set(Object.entries(desired).map(([n, v]) => key(n, v)));
+    return {
+        added: Object.entries(desired).filter(([n, v]) => !was.has(key(n, v))).map(([n, v]) => show(n, v)).sort(),
+        removed: Object.entries(deployed).filter(([n, v]) => !will.has(key(n, v))).map(([n, v]) => show(n, v)).sort(),
     };
 }
 
@@ -110,11 +129,10 @@ export function formatPlan(plan: AppPlan): string[] {
         removed.length ? `${removed.length} removed (${removed.join(", ")})` : "",
     ].filter(Boolean);
     if (parts.length) lines.push(`Config: ${parts.join(", ")}`);
-    lines.push(
-        plan.nextRelease !== plan.currentRelease
-            ? `Release: v${plan.currentRelease || "-"} -> v${plan.nextRelease}`
-            : `Release: v${plan.currentRelease} (no formation or config change)`,
-    );
+    const { added: attached, removed: detached } = plan.addons;
+    const addonParts = [attached.length ? `${attached.join(", ")} attached` : "", detached.length ? `${detached.join(", ")} detached` : ""].filter(Boolean);
+    if (addonParts.length) lines.push(`Add-ons: ${addonParts.join(", ")}`);
+    lines.push(formatReleaseLine(plan));
     const m = plan.memory;
     lines.push(
         `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on the Docker host is not reserved by other apps` +
@@ -122,4 +140,14 @@ export function formatPlan(plan: AppPlan): string[] {
     );
     for (const w of plan.warnings) lines.push(`warning: ${w}`);
     return lines;
+}
+
+/**
+ * The plan's release line. Pure. A formation-only change says it makes no release; when the app
+ * is built from source, a code change found by the build makes one too.
+ */
+export function formatReleaseLine(plan: Pick<AppPlan, "currentRelease" | "nextRelease" | "formation">): string {
+    if (plan.nextRelease !== plan.currentRelease) return `Release: v${plan.currentRelease || "-"} -> v${plan.nextRelease}`;
+    const why = plan.formation.length ? "a formation change is not a release" : "no image, config or add-on change";
+    return `Release: v${plan.currentRelease} (${why})`;
 }

@@ -73,7 +73,8 @@ export function releaseIdOf(salt: string, imageId: string, env: Record<string, s
 /**
  * A Heroku-style app on a Docker host: an image built from source (or given), the Procfile's
  * process types as formations of dynos, add-ons attached through env vars, a release phase,
- * and a router for web traffic. Every change of image, config or formation is a new release.
+ * and a router for web traffic. Every change of image, config or add-ons is a new release;
+ * scaling and resizing are not (as on Heroku).
  */
 export class App extends pulumi.ComponentResource {
     /** The app's name: containers, networks and volumes are labelled with it. */

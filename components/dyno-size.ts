@@ -185,3 +185,25 @@ export function resolveDynoSize(spec: DynoSizeSpec, field: string): DynoSize {
         `expected a dyno size name or { memoryMb, cpuShares? }, got ${show(spec)}; ${knownSizes()}`,
     );
 }
+
+/**
+ * The size name of a container's memory limit and CPU weight, as it runs (a resize updates a
+ * container in place, so its creation labels may be stale). `hints` are names to prefer when
+ * they match (the labelled size, the planned one): eco, basic and standard-1x share their
+ * limits. Otherwise the first Heroku size that matches, else the canonical custom name. Pure.
+ */
+export function sizeOfLimits(memoryMb: number, cpuShares: number, hints: Array<string | undefined> = []): string {
+    const matches = (name: string | undefined) => {
+        if (!name) return false;
+        try {
+            const s = resolveDynoSize(name, "size");
+            return s.memoryMb === memoryMb && s.cpuShares === cpuShares;
+        } catch {
+            return false;
+        }
+    };
+    const hinted = hints.find(matches);
+    if (hinted) return hinted;
+    const known = [DYNO_SIZES[DEFAULT_DYNO_SIZE], ...Object.values(DYNO_SIZES)].find((s) => s.memoryMb === memoryMb && s.cpuShares === cpuShares);
+    return known ? known.name : customName(memoryMb, cpuShares);
+}

@@ -17,6 +17,15 @@ const NAME_RE = /^[A-Za-z0-9_-]+$/;
 
 /** Most process types one Procfile may declare: each is a formation with its own resources. */
 export const MAX_PROCESS_TYPES = 50;
+/**
+ * Process type names Dynoform gives its own containers: `router` (the app's HTTP router) and
+ * `run` (one-off dynos `run.1`, `run.2`). A Procfile type with one of these names would share
+ * their names, labels and log prefixes. (`release` is Heroku's release phase, and is allowed.)
+ */
+export const RESERVED_PROCESS_TYPES: Readonly<Record<string, string>> = Object.freeze({
+    router: "the app's HTTP router",
+    run: "one-off dynos (`dynoform run`)",
+});
 const SHOWN_LINE_LENGTH = 60;
 
 /** A line as the user wrote it, quoted and cut to a readable length. */
@@ -35,6 +44,7 @@ function showLine(text: string): string {
  * file declares no process types (an empty list): as on Heroku, the language default then
  * applies ({@link defaultProcessTypes}).
  * At most {@link MAX_PROCESS_TYPES} types.
+ * `router` and `run` are reserved ({@link RESERVED_PROCESS_TYPES}).
  *
  * @param file Path shown in error messages.
  * @returns The process types in file order.
@@ -73,6 +83,15 @@ export function parseProcfile(text: string, file = "Procfile"): ProcessType[] {
             throw new DynoformInputError(
                 `Procfile line ${line}`,
                 `process type name ${showLine(name)} contains ${JSON.stringify(bad)}; names use only letters, digits, "_" and "-" (e.g. web, worker, release)`,
+                file,
+                line,
+            );
+        }
+        const reserved = RESERVED_PROCESS_TYPES[name.toLowerCase()];
+        if (reserved !== undefined) {
+            throw new DynoformInputError(
+                `Procfile line ${line}`,
+                `process type name "${name}" is reserved for ${reserved}; rename it (e.g. "${name.toLowerCase()}-proc")`,
                 file,
                 line,
             );

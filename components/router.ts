@@ -90,10 +90,14 @@ export class Router extends pulumi.ComponentResource {
                 port: ROUTER_LISTEN_PORT,
                 publish: { hostIp, hostPort: args.port },
                 mounts: [pulumi.interpolate`${conf.name}:${ROUTER_CONF_DIR}`],
+                // Only config in the volume: a new router (another port) starts before the old one
+                // stops, so a port that turns out busy leaves the old router serving.
+                shareMounts: true,
                 stopGraceSeconds: 10,
                 labels: { "dev.dynoform.router": "true" },
             },
-            { parent: this },
+            // Created after the web dynos: a first `up` whose dynos fail leaves no router answering.
+            { parent: this, dependsOn: args.dependsOn },
         );
         new RouterConfig(
             `${name}-config`,

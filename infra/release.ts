@@ -63,11 +63,8 @@ export function describeRelease(olds: ReleaseInputs | undefined, news: ReleaseIn
     const unset = [...keys].filter((k) => !(k in news.config)).sort();
     if (set.length) parts.push(`Set ${set.join(", ")} config vars`);
     if (unset.length) parts.push(`Remove ${unset.join(", ")} config vars`);
-    const formation = Object.entries(news.formation)
-        .filter(([t, f]) => JSON.stringify(olds.formation[t]) !== JSON.stringify(f))
-        .map(([t, f]) => `${t}=${f.quantity}:${f.size}`);
-    const removed = Object.keys(olds.formation).filter((t) => !(t in news.formation));
-    if (formation.length || removed.length) parts.push(`Scale ${[...formation, ...removed.map((t) => `${t}=0`)].join(" ")}`);
+    // Same image and config vars with a new release id: the add-on attachments changed.
+    if (!parts.length && olds.releaseId !== news.releaseId) parts.push("Update add-on attachments");
     return parts.join("; ") || "No change";
 }
 
@@ -90,15 +87,29 @@ function record(version: number, inputs: ReleaseInputs, description: string): Re
 
 const SELF = __filename;
 
+/** The inputs whose change makes a new release: code, config vars and add-on attachments (in the id). */
+export const RELEASE_FIELDS = ["releaseId", "imageId", "config"] as const;
+
 /**
- * Release bookkeeping: every change of image, config or formation is a new version, recorded
- * with what changed. A formation-only change keeps the dynos' code release id (no restart).
+ * True when `news` is a new release of `olds`. Pure. As on Heroku, scaling and resizing are not
+ * releases: a formation-only change updates the formation kept in state, not the version.
+ */
+export function isNewRelease(
+    olds: Pick<ReleaseInputs, (typeof RELEASE_FIELDS)[number] | "request">,
+    news: Pick<ReleaseInputs, (typeof RELEASE_FIELDS)[number] | "request">,
+): boolean {
+    // A one-run request token (rollback) is a release even when nothing else changed.
+    if (news.request !== undefined && news.request !== olds.request) return true;
+    return RELEASE_FIELDS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+}
+
+/**
+ * Release bookkeeping: every change of image, config or add-ons is a new version, recorded
+ * with what changed. A formation change (scale, resize) is recorded in state without a version.
  */
 export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, ReleaseOutputs> = {
     async diff(_id, olds, news) {
-        const fields = ["releaseId", "imageId", "config", "formation"] as const;
-        const requested = news.request !== undefined && news.request !== olds.request;
-        const changes = requested || fields.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        const changes = require(SELF).isNewRelease(olds, news) || JSON.stringify(olds.formation) !== JSON.stringify(news.formation);
         return { changes, replaces: [] };
     },
     async create(inputs) {
@@ -110,7 +121,11 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
         };
     },
     async update(_id, olds, news) {
-        const { describeRelease, recordRelease } = require(SELF);
+        const { describeRelease, recordRelease, isNewRelease } = require(SELF);
+        if (!isNewRelease(olds, news)) {
+            // Same image, config and id: only the formation is new. The history is kept as it is.
+            return { outs: { ...news, version: olds.version, history: olds.history, snapshots: olds.snapshots } };
+        }
         const version = olds.version + 1;
         const entry = recordRelease(version, news, describeRelease(olds, news));
         const history = [...olds.history, entry].slice(-HISTORY_LIMIT);

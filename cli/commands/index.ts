@@ -22,6 +22,7 @@ import { refreshCommand } from "./refresh";
 import { releasesCommand } from "./releases";
 import { releasesInfoCommand } from "./releases-info";
 import { rollbackCommand } from "./rollback";
+import { routerPortCommand } from "./router-port";
 import { runCommand } from "./run";
 import { upCommand } from "./up";
 
@@ -53,4 +54,5 @@ export const commands: CommandModule<any, any>[] = [
     addonsInfoCommand,
     initCommand,
     promoteCommand,
+    routerPortCommand,
 ];

@@ -1,5 +1,5 @@
 import { CommandModule } from "yargs";
-import { age, dynoStatuses, stackOutputs } from "../app-state";
+import { age, dynoStatuses, oomText, stackOutputs } from "../app-state";
 import { GlobalOptions } from "../options";
 
 /** `dynoform ps`: dynos per process type with state, age, size and release, read from Docker. */
@@ -20,9 +20,11 @@ export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
         }
         for (const type of [...new Set(dynos.map((d) => d.type))]) {
             const group = dynos.filter((d) => d.type === type);
-            process.stdout.write(`=== ${type} (${group[0].size}): ${group.length} dyno${group.length > 1 ? "s" : ""}\n`);
+            const sizes = [...new Set(group.map((d) => d.size).filter((s) => s !== "-"))];
+            process.stdout.write(`=== ${type} (${sizes.join(", ") || "-"}): ${group.length} dyno${group.length > 1 ? "s" : ""}\n`);
             for (const d of group) {
                 const extra = [
+                    d.oomKilledAt ? oomText(d.oomKilledAt, d.oomKills ?? 1) : "",
                     d.restarts ? `${d.restarts} restart${d.restarts > 1 ? "s" : ""}` : "",
                     d.exitCode !== undefined && d.state !== "missing" ? `exit ${d.exitCode}` : "",
                 ].filter(Boolean);

@@ -71,6 +71,12 @@ export interface DynoArgs {
     mounts?: pulumi.Input<pulumi.Input<string>[]>;
     /** Extra labels. */
     labels?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    /**
+     * The mounts hold nothing an old and a new container could harm by running at once (the
+     * router's config), so a replacement starts before the old container stops. Off by default:
+     * two containers on one data volume (an add-on's database) must never run at once.
+     */
+    shareMounts?: pulumi.Input<boolean>;
 }
 
 /** {@link DynoArgs} resolved: what the provider receives. */
@@ -98,6 +104,7 @@ export interface DynoInputs {
     user?: string;
     mounts?: string[];
     labels?: Record<string, string>;
+    shareMounts?: boolean;
 }
 
 /** What Docker says about a dyno's container. */
@@ -124,7 +131,7 @@ export const DYNO_REPLACE_FIELDS = [
 export const DYNO_UPDATE_FIELDS = ["memoryMb", "cpuShares", "restartPolicy"] as const;
 
 /** Fields only Dynoform reads (no Docker call needed to change them). */
-export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size"] as const;
+export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts"] as const;
 
 const NAME_PART = /^[a-z0-9][a-z0-9_-]*$/i;
 
@@ -225,7 +232,7 @@ export function diffDyno(olds: DynoOutputs, news: DynoInputs): pulumi.dynamic.Di
     const samePublishedPort =
         olds.publish !== undefined && news.publish !== undefined && olds.publish.hostPort === news.publish.hostPort;
     // Two containers on one data volume (an add-on's database files) must never run at once.
-    const sharedVolume = (olds.mounts ?? []).some((m) => (news.mounts ?? []).includes(m));
+    const sharedVolume = !news.shareMounts && (olds.mounts ?? []).some((m) => (news.mounts ?? []).includes(m));
     return {
         changes: changed.length > 0 ? undefined : drifted,
         replaces: [...replaces],

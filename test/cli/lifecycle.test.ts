@@ -53,7 +53,7 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
         url = up.stdout.trim().split("\n").pop()!;
         assert.equal(await body(), "web.1 hello");
         const preview = await ok("preview");
-        assert.match(preview.stdout, /Release: v1 \(no formation or config change\)/);
+        assert.match(preview.stdout, /Release: v1 \(no image, config or add-on change\)/);
         assert.match(preview.stdout, /^Resources: \d+ same$/m, "nothing to create, update or delete");
     });
 

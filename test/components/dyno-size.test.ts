@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { DEFAULT_DYNO_SIZE, DYNO_SIZES, DynoSizeSpec, legacyDynoSize, resolveDynoSize } from "../../components/dyno-size";
+import { DEFAULT_DYNO_SIZE, DYNO_SIZES, DynoSizeSpec, legacyDynoSize, resolveDynoSize, sizeOfLimits } from "../../components/dyno-size";
 import { DynoformInputError } from "../../components/errors";
 
 import { throwsInput } from "../support/input-error";
@@ -186,6 +186,30 @@ describe("resolveDynoSize: properties", () => {
         fc.assert(
             fc.property(outside, (mb) => {
                 throwsInput(() => resolveDynoSize({ memoryMb: mb }, "f.size"), "f.size.memoryMb", /out of range/);
+            }),
+        );
+    });
+});
+
+describe("sizeOfLimits: a container's size from its limits", () => {
+    test("a resized container: the limits win over a stale label", () => {
+        assert.equal(sizeOfLimits(1024, 2048, ["standard-1x"]), "standard-2x");
+        assert.equal(sizeOfLimits(512, 1024, ["standard-2x", undefined]), "standard-1x");
+    });
+    test("eco, basic and standard-1x share limits: a matching hint is kept", () => {
+        assert.equal(sizeOfLimits(512, 1024, ["eco"]), "eco");
+        assert.equal(sizeOfLimits(512, 1024, [undefined, "basic"]), "basic");
+        assert.equal(sizeOfLimits(512, 1024), DEFAULT_DYNO_SIZE);
+    });
+    test("other limits: the canonical custom name", () => {
+        assert.equal(sizeOfLimits(128, 256), "custom-128mb");
+        assert.equal(sizeOfLimits(768, 4096, ["nonsense"]), "custom-768mb-4096shares");
+    });
+    test("property: the name resolves back to the same limits", () => {
+        fc.assert(
+            fc.property(fc.integer({ min: 6, max: 65536 }), fc.integer({ min: 2, max: 262144 }), (memoryMb, cpuShares) => {
+                const s = resolveDynoSize(sizeOfLimits(memoryMb, cpuShares), "size");
+                return s.memoryMb === memoryMb && s.cpuShares === cpuShares;
             }),
         );
     });

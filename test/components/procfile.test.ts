@@ -123,6 +123,12 @@ describe("parseProcfile", () => {
         );
     });
 
+    test("reserved names router and run (any case): file, line and why; release is allowed", () => {
+        throwsAt(() => parseProcfile("web: a\nrouter: node r.js\n"), "Procfile line 2", "Procfile", 2, /"router" is reserved for the app's HTTP router/);
+        throwsAt(() => parseProcfile("Run: x\n"), "Procfile line 1", "Procfile", 1, /"Run" is reserved for one-off dynos/);
+        assert.deepEqual(parseProcfile("web: a\nrelease: m\n").map((t) => t.name), ["web", "release"]);
+    });
+
     test("an empty or comment-only Procfile declares no process types (the language default then applies)", () => {
         for (const text of ["", "\n\n", "# nothing yet\r\n", "\uFEFF"]) {
             assert.deepEqual(parseProcfile(text, "Procfile.dev"), []);
@@ -157,7 +163,10 @@ describe("formatProcfile", () => {
 
 // Generators for the property tests.
 const nameChar = fc.constantFrom(..."abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-");
-const validName = fc.array(nameChar, { minLength: 1, maxLength: 12 }).map((cs) => cs.join(""));
+const validName = fc
+    .array(nameChar, { minLength: 1, maxLength: 12 })
+    .map((cs) => cs.join(""))
+    .filter((n) => !["router", "run"].includes(n.toLowerCase()));
 const command = fc
     .oneof(fc.string({ minLength: 1, maxLength: 40 }), fc.string({ unit: "grapheme", minLength: 1, maxLength: 20 }))
     .map((s) => s.replace(/[\r\n]/g, " ").trim())

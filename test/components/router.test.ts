@@ -119,7 +119,7 @@ describe("Router: config", () => {
         assert.deepEqual(rec.get(T.RouterConfig, "shop-router-config").inputs.upstreams, []);
     });
 
-    test("dependsOn holds back the config only, not the container", async () => {
+    test("dependsOn holds back the container and its config (a first up whose web dynos fail leaves no router)", async () => {
         const rec = installMocks();
         const a = new RandomSecret("dep-a", {});
         const b = new RandomSecret("dep-b", {});
@@ -129,7 +129,12 @@ describe("Router: config", () => {
         const config = rec.get(T.RouterConfig, "shop-router-config").dependencies;
         assert.ok(config.includes(urnA) && config.includes(urnB));
         const nginx = rec.get(T.Dyno, "shop-router-nginx").dependencies;
-        assert.ok(!nginx.includes(urnA) && !nginx.includes(urnB));
+        assert.ok(nginx.includes(urnA) && nginx.includes(urnB));
         assert.deepEqual(rec.get(T.Volume, "shop-router-conf").dependencies, []);
+    });
+
+    test("the container shares its config volume with a replacement, so a new port starts new-first", async () => {
+        const { rec } = await build("shop-router", args());
+        assert.equal(rec.get(T.Dyno, "shop-router-nginx").inputs.shareMounts, true);
     });
 });

@@ -287,7 +287,7 @@ describe("bad input: a clear error, a non-zero exit, and nothing changed", { con
         // With the good input back, the engine agrees nothing happened: no change to make, and the app answers.
         const preview = await project.cli([...PREVIEW, "--stack", stack]);
         assert.equal(preview.code, 0, preview.stderr);
-        assert.match(preview.stdout, /Release: v1 \(no formation or config change\)/);
+        assert.match(preview.stdout, /Release: v1 \(no image, config or add-on change\)/);
         assert.match(preview.stdout, /^Resources: \d+ same$/m);
         assert.equal(await dockerSnapshot(), docker0);
         const url = deployed!.stdout.trim().split("\n").pop()!;

@@ -133,6 +133,13 @@ describe("diffDyno", () => {
         assert.equal(diffDyno(olds, same).deleteBeforeReplace, true);
         assert.equal(diffDyno(olds, { ...same, mounts: ["other-data:/data"] }).deleteBeforeReplace, false);
     });
+    test("a dyno whose mounts may be shared (the router's config) moving to another port is replaced new-first", () => {
+        const olds = state({ mounts: ["app-router-conf:/etc/nginx/conf.d"], publish: { hostPort: 8080 }, shareMounts: true });
+        const moved = { ...base, mounts: ["app-router-conf:/etc/nginx/conf.d"], publish: { hostPort: 8081 }, shareMounts: true };
+        assert.equal(diffDyno(olds, moved).deleteBeforeReplace, false);
+        assert.equal(diffDyno(olds, { ...moved, shareMounts: undefined }).deleteBeforeReplace, true, "without it: old-first");
+        assert.equal(diffDyno(olds, { ...moved, publish: { hostPort: 8080 }, image: "other" }).deleteBeforeReplace, true, "same port: old-first");
+    });
     test("drift found by refresh is a change with equal inputs", () => {
         for (const s of ["missing", "exited", "oom-killed"] as const) {
             const d = diffDyno(state({ state: s }), base);
