@@ -46,6 +46,7 @@ export function engineCause(stdout: string, stderr: string): string[] {
 export function writeEngineLog(command: string, message: string): string {
     const dir = paths.logs();
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    fs.chmodSync(dir, 0o700); // made 0755 by earlier versions: logs are the user's alone
     const stamp = new Date().toISOString().replace(/[:.]/g, "-");
     const file = path.join(dir, `${stamp}-${command.replace(/[^A-Za-z0-9_-]+/g, "_")}-${process.pid}.log`);
     fs.writeFileSync(file, message.endsWith("\n") ? message : `${message}\n`, { mode: 0o600 });

@@ -75,7 +75,8 @@ export function progressPrinter(write: (line: string) => void, color = useColor(
                 .join("\n")
                 .replace(/^Unhandled exception: (\w*Error: )?/, "")
                 .trim();
-            if (text && !said.includes(text)) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
+            // "update failed" says nothing the lines before it did not.
+            if (text && !said.includes(text) && !/^(update|preview|refresh|destroy) failed$/.test(text)) write(`${diag.severity === "error" ? red("error:") : yellow("warning:")} ${text}`);
         }
     };
 }

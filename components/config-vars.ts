@@ -154,9 +154,10 @@ export const MAX_ENV_ENTRY_BYTES = 131_071;
 /**
  * The most a dyno's environment may take as Docker receives it (JSON): Docker 20.10 refuses a
  * container whose create request is over about 1 MiB with HTTP 431 (seen: one 1,052,488-byte
- * value passed, 16 bytes more failed); the rest of the request (command, labels, mounts) needs room too.
+ * value passed, 16 bytes more failed; 820 KiB of variables ran); the rest of the request
+ * (command, labels, mounts: a few KiB) keeps the last 24 KiB.
  */
-export const MAX_ENV_TOTAL_BYTES = 768 * 1024;
+export const MAX_ENV_TOTAL_BYTES = 1000 * 1024;
 
 const kib = (n: number) => `${(n / 1024).toFixed(n < 10 * 1024 ? 1 : 0)} KiB`;
 

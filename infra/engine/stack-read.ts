@@ -87,7 +87,7 @@ export async function readStackConfig(ref: StackRef): Promise<Record<string, str
 /** Runs the pinned CLI on the stack; stdout, or an error with the CLI's own last line. */
 async function pulumi(ref: StackRef, args: string[]): Promise<string> {
     const cli = await ensurePulumiCli(silentReporter);
-    const env = { ...process.env, ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(ref.projectDir, ref.stack), name: ref.stack }), ...(ref.env ?? {}) };
+    const env = { ...process.env, ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(ref.projectDir, ref.stack), name: ref.stack, projectDir: ref.projectDir }), ...(ref.env ?? {}) };
     const full = [...args, "--stack", ref.stack, "--non-interactive"];
     return new Promise((resolve, reject) => {
         execFile(path.join(cli.root, "bin", "pulumi"), full, { cwd: ref.projectDir, env, maxBuffer: 64 << 20 }, (err, stdout, stderr) => {

@@ -28,7 +28,7 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     const { LocalWorkspace, PulumiCommand, Stack } = await import("@pulumi/pulumi/automation");
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
-    const envVars = { ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack }), ...(target.env ?? {}) };
+    const envVars = { ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack, projectDir: target.projectDir }), ...(target.env ?? {}) };
     clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);
     const ws = await LocalWorkspace.create({
         workDir: path.resolve(target.projectDir),

@@ -11,7 +11,7 @@ import { consoleReporter } from "./report";
  * `stackPassphrase`), no update checks and no plugin downloads, and the toolchain's bin folder
  * first on PATH. State folders are made 0700.
  */
-export function pulumiEnvironment(binDir: string, stack?: { file: string; name: string }): Record<string, string> {
+export function pulumiEnvironment(binDir: string, stack?: { file: string; name: string; projectDir: string }): Record<string, string> {
     const backend = process.env.PULUMI_BACKEND_URL || `file://${paths.state()}`;
     if (backend.startsWith("file://")) {
         fs.mkdirSync(backend.slice("file://".length), { recursive: true, mode: 0o700 });
@@ -28,7 +28,7 @@ export function pulumiEnvironment(binDir: string, stack?: { file: string; name: 
         PATH: [binDir, process.env.PATH ?? ""].join(path.delimiter),
     };
     if (!process.env.PULUMI_CONFIG_PASSPHRASE && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-        env.PULUMI_CONFIG_PASSPHRASE = stackPassphrase(stack?.file ?? "", stack?.name ?? "", consoleReporter);
+        env.PULUMI_CONFIG_PASSPHRASE = stackPassphrase(stack, { bin: path.join(binDir, "pulumi"), env }, consoleReporter);
     }
     return env;
 }

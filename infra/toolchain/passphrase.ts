@@ -1,3 +1,4 @@
+import { execFileSync } from "child_process";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -77,38 +78,67 @@ function saltCacheFile(): string {
     return path.join(dynoformHome(), "passphrase-salts.json");
 }
 
-const warned = new Set<string>();
-
-/**
- * The passphrase for one stack when none is set in the environment: this machine's, unless the
- * stack's salt opens only with {@link LEGACY_PASSPHRASE} (a stack made before passphrases were
- * generated); then the old one, with a warning that names the stack and how to move it off.
- */
-export function stackPassphrase(stackFile: string, stack: string, report: Reporter): string {
-    const machine = machinePassphrase(report);
-    const salt = stackEncryptionSalt(stackFile);
-    if (!salt) return machine;
+/** Records which passphrase opens a salt. */
+function remember(salt: string, which: "machine" | "legacy"): void {
     let cache: Record<string, "machine" | "legacy"> = {};
     try {
         cache = JSON.parse(fs.readFileSync(saltCacheFile(), "utf8"));
     } catch {
         // No cache yet.
     }
-    let which = cache[salt];
-    if (!which) {
-        if (passphraseOpens(machine, salt)) which = "machine";
-        else if (passphraseOpens(LEGACY_PASSPHRASE, salt)) which = "legacy";
-        else return machine; // neither: Pulumi says the passphrase is wrong
-        cache[salt] = which;
-        fs.writeFileSync(saltCacheFile(), JSON.stringify(cache), { mode: 0o600 });
+    cache[salt] = which;
+    fs.writeFileSync(saltCacheFile(), JSON.stringify(cache), { mode: 0o600 });
+}
+
+/** Which passphrase opens `salt`: this machine's, the old constant, or neither; cached. */
+function whichOpens(machine: string, salt: string): "machine" | "legacy" | undefined {
+    try {
+        const cached = JSON.parse(fs.readFileSync(saltCacheFile(), "utf8"))[salt];
+        if (cached === "machine" || cached === "legacy") return cached;
+    } catch {
+        // No cache yet.
     }
-    if (which === "machine") return machine;
-    if (!warned.has(stack)) {
-        warned.add(stack);
+    const which = passphraseOpens(machine, salt) ? "machine" : passphraseOpens(LEGACY_PASSPHRASE, salt) ? "legacy" : undefined;
+    if (which) remember(salt, which);
+    return which;
+}
+
+/**
+ * The passphrase for one stack when none is set in the environment: this machine's, unless the
+ * stack's salt opens only with {@link LEGACY_PASSPHRASE} (a stack made before passphrases were
+ * generated). Such a stack is re-encrypted with this machine's passphrase by Pulumi's own
+ * `stack change-secrets-provider` (config and state; the new passphrase read from stdin, as
+ * Pulumi does when not interactive); if that fails, it is opened with the old one and a warning.
+ */
+export function stackPassphrase(
+    stack: { file: string; name: string; projectDir: string } | undefined,
+    pulumi: { bin: string; env: Record<string, string> },
+    report: Reporter,
+): string {
+    const machine = machinePassphrase(report);
+    const salt = stack && stackEncryptionSalt(stack.file);
+    if (!stack || !salt || whichOpens(machine, salt) !== "legacy") return machine;
+    try {
+        execFileSync(pulumi.bin, ["stack", "change-secrets-provider", "passphrase", "--stack", stack.name, "--non-interactive"], {
+            cwd: stack.projectDir,
+            env: { ...process.env, ...pulumi.env, PULUMI_CONFIG_PASSPHRASE: LEGACY_PASSPHRASE, PULUMI_CONFIG_PASSPHRASE_FILE: "" },
+            input: `${machine}\n`,
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        const now = stackEncryptionSalt(stack.file);
+        if (now && now !== salt) remember(now, "machine");
         report(
-            `stack ${stack}'s secrets are encrypted with the old public default passphrase (${LEGACY_PASSPHRASE}): ` +
-                `opened with it, but anyone with the stack file can decrypt them (this machine's passphrase is used for new stacks)`,
+            `stack ${stack.name}'s secrets were encrypted with the old public default passphrase (${LEGACY_PASSPHRASE}): ` +
+                `re-encrypted (stack file and state) with this machine's passphrase (${passphraseFile()}); ` +
+                `anyone else opening this stack file now needs it as PULUMI_CONFIG_PASSPHRASE`,
         );
+        return machine;
+    } catch (err) {
+        const said = String((err as { stderr?: Buffer }).stderr ?? (err as Error).message).trim().split("\n").pop();
+        report(
+            `stack ${stack.name}'s secrets are encrypted with the old public default passphrase (${LEGACY_PASSPHRASE}) and could not be ` +
+                `re-encrypted (${said}): opened with it, but anyone with the stack file can decrypt them`,
+        );
+        return LEGACY_PASSPHRASE;
     }
-    return LEGACY_PASSPHRASE;
 }

@@ -98,7 +98,7 @@ test("a NUL byte or an oversized value in the stack file: exit 2, one line namin
     assert.match(b.stderr, /`dynoform:config\.HUGE`: value of HUGE is 977 KiB \(1000005 bytes with its name\); a process environment holds at most 131071 bytes/);
 
     const many = project.stackName("many");
-    const parts = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`PART${i}`, "y".repeat(120_000)]));
+    const parts = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`PART${i}`, "y".repeat(120_000)]));
     project.writeStack(many, await tinyStack({ config: parts }));
     const m = await project.cli(["config:set", "ONE_MORE=1", "--stack", many]);
     assert.equal(m.code, 2, m.stderr);
@@ -113,7 +113,7 @@ test("an error the program throws inside an apply (secret values too large toget
     project.writeStack(stack, await tinyStack());
     fs.writeFileSync(path.join(project.dir, "app", "Procfile"), "web: node server.js\n");
     // Secret values are not known to the stack-file check (it cannot decrypt them): only the program sees them.
-    for (let i = 0; i < 7; i++) {
+    for (let i = 0; i < 9; i++) {
         const s = await project.cli(["config:set", `S${i}=${"s".repeat(120_000)}`, "--secret", "--no-up", "--stack", stack]);
         assert.equal(s.code, 0, s.stderr);
     }

@@ -74,22 +74,34 @@ test("a machine passphrase is generated once (0600), encrypts new stacks, and th
     }
 });
 
-test("a stack whose secrets were encrypted with the old constant still opens, with a warning", async () => {
-    const stack2 = project.stackName("legacy");
-    project.writeStack(stack2, await tinyStack());
-    const legacy = await runWith({ PULUMI_CONFIG_PASSPHRASE: LEGACY }, ["config:set", "OLD_TOKEN=tok-old", "--secret", "--no-up", "--stack", stack2]);
+test("a stack whose secrets were encrypted with the old constant still opens, and is re-encrypted with the machine passphrase", async () => {
+    const stack = project.stackName("legacy");
+    project.writeStack(stack, await tinyStack());
+    // Made as the CLI made it before (the constant was the default; the env override reaches it now).
+    const legacy = await runWith({ PULUMI_CONFIG_PASSPHRASE: LEGACY }, ["config:set", "OLD_TOKEN=tok-old", "--secret", "--no-up", "--stack", stack]);
     assert.equal(legacy.code, 0, legacy.stderr);
-    const salt = /^encryptionsalt: (\S+)/m.exec(project.readStack(stack2))?.[1];
-    assert.ok(salt && passphraseOpens(LEGACY, salt));
+    const oldSalt = /^encryptionsalt: (\S+)/m.exec(project.readStack(stack))?.[1];
+    assert.ok(oldSalt && passphraseOpens(LEGACY, oldSalt));
 
-    const get = await project.cli(["config:get", "OLD_TOKEN", "--stack", stack2]);
+    const get = await project.cli(["config:get", "OLD_TOKEN", "--stack", stack]);
     assert.equal(get.code, 0, get.stderr);
     assert.equal(get.stdout, "tok-old\n");
-    assert.match(get.stderr, new RegExp(`stack ${stack2}'s secrets are encrypted with the old public default passphrase`));
-    // And it can still be changed (the new value under the same salt).
-    const set = await project.cli(["config:set", "OLD_TOKEN=tok-new", "--secret", "--no-up", "--stack", stack2]);
+    assert.match(get.stderr, new RegExp(`stack ${stack}'s secrets were encrypted with the old public default passphrase \\(${LEGACY}\\): re-encrypted \\(stack file and state\\) with this machine's passphrase`));
+    const newSalt = /^encryptionsalt: (\S+)/m.exec(project.readStack(stack))?.[1];
+    assert.ok(newSalt && newSalt !== oldSalt);
+    const phrase = fs.readFileSync(path.join(home, "passphrase"), "utf8").trim();
+    assert.equal(passphraseOpens(phrase, newSalt), true, "the machine passphrase opens it now");
+    assert.equal(passphraseOpens(LEGACY, newSalt), false, "the public constant no longer does");
+
+    // The constant no longer decrypts it; the machine passphrase does, with no more warning.
+    const withOld = await runWith({ PULUMI_CONFIG_PASSPHRASE: LEGACY }, ["config:get", "OLD_TOKEN", "--stack", stack]);
+    assert.notEqual(withOld.code, 0, withOld.stdout);
+    const again = await project.cli(["config:get", "OLD_TOKEN", "--stack", stack]);
+    assert.equal(again.stdout, "tok-old\n", again.stderr);
+    assert.doesNotMatch(again.stderr, /passphrase/);
+    const set = await project.cli(["config:set", "OLD_TOKEN=tok-new", "--secret", "--no-up", "--stack", stack]);
     assert.equal(set.code, 0, set.stderr);
-    assert.equal((await project.cli(["config:get", "OLD_TOKEN", "--stack", stack2])).stdout, "tok-new\n");
+    assert.equal((await project.cli(["config:get", "OLD_TOKEN", "--stack", stack])).stdout, "tok-new\n");
 });
 
 /** Runs the CLI with extra environment for this one run. */

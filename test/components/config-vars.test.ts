@@ -262,17 +262,17 @@ describe("config var values", () => {
     });
 
     test("the whole environment as Docker receives it (JSON) is limited; the largest values are named", () => {
-        const env = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
-        throwsInput(() => validateEnvSize(env, "config"), "config", /the config vars take 820 KiB .* the limit is 768 KiB .* largest: S0 117 KiB/);
-        validateEnvSize(Object.fromEntries(Object.entries(env).slice(0, 6)), "config");
+        const env = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
+        throwsInput(() => validateEnvSize(env, "config"), "config", /the config vars take 1055 KiB .* the limit is 1000 KiB .* largest: S0 117 KiB/);
+        validateEnvSize(Object.fromEntries(Object.entries(env).slice(0, 8)), "config");
         // Control characters are escaped in JSON (\u0001: 6 bytes each): counted as sent.
         const escaped = { A: "\u0001".repeat(Math.ceil(MAX_ENV_TOTAL_BYTES / 6) + 10) };
-        throwsInput(() => validateEnvSize(escaped, "config"), "config", /the limit is 768 KiB/);
+        throwsInput(() => validateEnvSize(escaped, "config"), "config", /the limit is 1000 KiB/);
     });
 
     test("dynoEnv refuses an environment over the total limit; config:set refuses a NUL", () => {
-        const config = Object.fromEntries(Array.from({ length: 7 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
-        throwsInput(() => dynoEnv({ config, attachments: {}, processType: "web", index: 1 }), "config", /the limit is 768 KiB/);
+        const config = Object.fromEntries(Array.from({ length: 9 }, (_, i) => [`S${i}`, "s".repeat(120_000)]));
+        throwsInput(() => dynoEnv({ config, attachments: {}, processType: "web", index: 1 }), "config", /the limit is 1000 KiB/);
         throwsInput(() => parseConfigAssignment("K=a\0b"), "config.K", /NUL character/);
     });
 });
