@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";
-import { LABEL } from "../../infra/docker/labels";
+import { dockerName, LABEL } from "../../infra/docker/labels";
 import { containerIp, execIn } from "../support/docker";
 import { containersWith, requireEngines } from "../support/harness";
 import { CliProject, cliProject, CliResult, TINY_APP, tinyStack } from "../support/cli";
@@ -139,8 +139,8 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
         const alpha = await containersOf(apps.alpha.stack);
         const beta = await containersOf(apps.beta.stack);
         const netOf = (c: Inspect) => Object.keys(c.NetworkSettings.Networks);
-        assert.deepEqual(netOf(alpha.get("web.1")!), [`alpha-${apps.alpha.stack}`]);
-        assert.deepEqual(netOf(beta.get("postgres.1")!), [`beta-${apps.beta.stack}`]);
+        assert.deepEqual(netOf(alpha.get("web.1")!), [dockerName.network("alpha", apps.alpha.stack)]);
+        assert.deepEqual(netOf(beta.get("postgres.1")!), [dockerName.network("beta", apps.beta.stack)]);
         for (const [app, own, other] of [["alpha", alpha, beta], ["beta", beta, alpha]] as const) {
             const otherPg = other.get("postgres.1")!;
             const otherName = otherPg.Name.replace(/^\//, "");
