@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
 import { after, before, describe, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
@@ -175,6 +177,7 @@ describe("the router port", { concurrency: false }, () => {
         const fileBefore = project.readStack(first);
         const routers = async () => (await containersWith({ [LABEL.stack]: first, [LABEL.processType]: "router" })).map((c) => c.Id);
         const routerBefore = await routers();
+        const restore = () => fs.writeFileSync(path.join(project.dir, "stacks", `Pulumi.${first}.yaml`), fileBefore);
         try {
             // The stack file edited by hand, then `up` (issue 12 item 5).
             project.writeStack(first, { app: APP, source: "app", routerPort: busy });
@@ -183,7 +186,7 @@ describe("the router port", { concurrency: false }, () => {
             assert.deepEqual(up.samples.filter(([s]) => s !== 200), [], "every request to the old port answered 200 during up");
             refusal(up.result, busy, new RegExp(`process ${process.pid} \\(node\\)`));
             assert.deepEqual(await routers(), routerBefore, "the old router is untouched");
-            project.writeStack(first, { app: APP, source: "app", routerPort: port });
+            restore();
 
             const { result, samples } = await pollWhile([port], cli(first, "router:port", String(busy)));
             refusal(result, busy, new RegExp(`process ${process.pid} \\(node\\)`));
@@ -193,7 +196,7 @@ describe("the router port", { concurrency: false }, () => {
             assert.equal(await status(port), 200);
         } finally {
             server.close();
-            project.writeStack(first, { app: APP, source: "app", routerPort: port });
+            restore();
         }
     });
 
