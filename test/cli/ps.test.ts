@@ -38,7 +38,7 @@ interface PsEntry {
 const ps = async () => JSON.parse((await ok("ps", "--json")).stdout) as PsEntry[];
 
 describe("ps and releases", { concurrency: false }, () => {
-    test("ps:scale and ps:resize make no release; the plan says so; ps shows the formation", async (t) => {
+    test("ps:scale makes no release; the plan says so; ps shows the formation", async (t) => {
         if (!(await requireEngines(t))) return;
         await shared.deployed();
         const before = await releases();
@@ -54,21 +54,22 @@ describe("ps and releases", { concurrency: false }, () => {
         assert.match(scale.stderr, /Release: v1 \(a formation change is not a release\)/);
         assert.match(scale.stdout, /release v1 /);
         assert.match((await ok("ps")).stdout, /=== web \(standard-1x\): 2 dynos/);
-        const resize = await ok("ps:resize", "web=standard-2x");
-        assert.match(resize.stdout, /release v1 /);
         await ok("ps:scale", "web=1");
-        assert.deepEqual((await releases()).map((r) => r.version), [1], "no release for scaling or resizing");
+        assert.deepEqual((await releases()).map((r) => r.version), [1], "no release for scaling");
     });
 
-    test("ps after ps:resize says the size the containers run with", async (t) => {
+    test("ps after ps:resize says the size the containers run with; the resize is not a release", async (t) => {
         if (!(await requireEngines(t))) return;
         await shared.deployed();
+        const versions = (await releases()).map((r) => r.version);
+        await ok("ps:resize", "web=standard-2x");
         const [web] = await containersWith({ [LABEL.stack]: shared.stack, [LABEL.dyno]: "web.1" });
         const info = await connectDocker().getContainer(web.Id).inspect();
         assert.equal(info.HostConfig.Memory, 1024 * 2 ** 20);
         assert.equal(info.HostConfig.CpuShares, 2048);
         assert.match((await ok("ps")).stdout, /^=== web \(standard-2x\): 1 dyno$/m);
         assert.deepEqual((await ps()).map((d) => `${d.dyno}:${d.size}`), ["web.1:standard-2x"]);
+        assert.deepEqual((await releases()).map((r) => r.version), versions, "no release for resizing");
     });
 
     test("an OOM-killed dyno: ps and ps --json show R15 with the time of the kill", async (t) => {

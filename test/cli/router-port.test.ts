@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import * as fs from "fs";
 import * as net from "net";
+import * as path from "path";
 import { after, before, describe, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
@@ -168,29 +170,33 @@ describe("the router port", { concurrency: false }, () => {
         }
     });
 
-    test("router:port to a busy port: refused, the app answers on its old port throughout, the stack file is unchanged", async (t) => {
+    test("a busy new port, by hand-edited stack file and up or by router:port: refused; the app answers on its old port throughout", async (t) => {
         if (!(await requireEngines(t))) return;
         const busy = await freePort();
         const server = await holdPort(busy);
+        const fileBefore = project.readStack(first);
+        const routers = async () => (await containersWith({ [LABEL.stack]: first, [LABEL.processType]: "router" })).map((c) => c.Id);
+        const routerBefore = await routers();
+        const restore = () => fs.writeFileSync(path.join(project.dir, "stacks", `Pulumi.${first}.yaml`), fileBefore);
         try {
-            const fileBefore = project.readStack(first);
-            const routerBefore = (await containersWith({ [LABEL.stack]: first, [LABEL.processType]: "router" })).map((c) => c.Id);
-            const { result, samples } = await pollWhile([port], cli(first, "router:port", String(busy)));
-            refusal(result, busy, new RegExp(`process ${process.pid} \\(node\\)`));
-            assert.ok(samples.length > 0);
-            assert.deepEqual(samples.filter(([s]) => s !== 200), [], "every request to the old port answered 200");
-            assert.equal(project.readStack(first), fileBefore);
-            assert.deepEqual((await containersWith({ [LABEL.stack]: first, [LABEL.processType]: "router" })).map((c) => c.Id), routerBefore);
-
-            // The same change written in the stack file by hand, then `up`.
+            // The stack file edited by hand, then `up` (issue 12 item 5).
             project.writeStack(first, { app: APP, source: "app", routerPort: busy });
             const up = await pollWhile([port], cli(first, "up", "--yes"));
-            refusal(up.result, busy, /process/);
+            assert.ok(up.samples.length > 0);
             assert.deepEqual(up.samples.filter(([s]) => s !== 200), [], "every request to the old port answered 200 during up");
+            refusal(up.result, busy, new RegExp(`process ${process.pid} \\(node\\)`));
+            assert.deepEqual(await routers(), routerBefore, "the old router is untouched");
+            restore();
+
+            const { result, samples } = await pollWhile([port], cli(first, "router:port", String(busy)));
+            refusal(result, busy, new RegExp(`process ${process.pid} \\(node\\)`));
+            assert.deepEqual(samples.filter(([s]) => s !== 200), [], "every request to the old port answered 200");
+            assert.equal(project.readStack(first), fileBefore, "the stack file is unchanged");
+            assert.deepEqual(await routers(), routerBefore);
             assert.equal(await status(port), 200);
         } finally {
             server.close();
-            project.writeStack(first, { app: APP, source: "app", routerPort: port });
+            restore();
         }
     });
 
