@@ -220,3 +220,15 @@ export async function downloadBackup(t: BackupTarget, b: Backup, file: string): 
         fs.rmSync(tmp, { force: true });
     }
 }
+
+/**
+ * The latest completed backup of a Postgres add-on, for `addons:info`; undefined when there is
+ * none, or no backups volume, or the add-on is not running (the listing needs its image and network).
+ */
+export async function lastBackupOf(argv: Pick<GlobalOptions, "cwd" | "stack">, addon: AddonView): Promise<Backup | undefined> {
+    if (!addon.container || !addon.state.startsWith("running")) return undefined;
+    const target = await backupTarget(argv);
+    if (target.addon.name !== addon.name) return undefined;
+    const done = (await listBackups(target)).filter((b) => b.status === "Completed");
+    return done[done.length - 1];
+}
