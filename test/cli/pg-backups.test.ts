@@ -6,8 +6,10 @@ import { connectDocker } from "../../infra/docker/client";
 import { execIn } from "../../infra/docker/exec";
 import { demuxLogs } from "../../infra/docker/logs";
 import { backupScript, formatSize, libpqEnv, nextBackupId, parseListing, pickBackup } from "../../cli/pg-backups";
-import { requireEngines } from "../support/harness";
-import { deployOnce, tinyStack, usageLine } from "../support/cli";
+import { containersWith, requireEngines } from "../support/harness";
+import { deployOnce, envOf, tinyStack, usageLine, webDyno } from "../support/cli";
+import { eventually } from "../support/poll";
+import { LABEL } from "../../infra/docker/labels";
 import { postgresContainer, visitsSnapshot } from "../support/hello-data";
 
 // Heroku's pg:backups on a tiny app with a Postgres add-on, all through the real CLI: one
@@ -138,6 +140,33 @@ test("pg:backups: bad input is one line, exit 2, nothing changed", async (t) => 
     assert.match(usageLine(await project.cli(["pg:backups:capture", "--stack", bare])), /has no Postgres add-on/);
     const list = JSON.parse((await project.cli(["pg:backups", "--stack", stack, "--json"])).stdout);
     assert.deepEqual(list.map((b: { id: string }) => b.id), ["b001"], "no backup taken by a bad command");
+});
+
+test("pg:backups:capture: no password on any process command line, in the helper or the add-on", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const { project, stack } = await tiny.deployed();
+    const password = decodeURIComponent(new URL(envOf((await webDyno(stack))!).DATABASE_URL).password);
+    assert.ok(password.length > 10);
+    // A lock held by another session keeps pg_dump waiting, so its processes can be read while it runs.
+    const locker = sql(stack, "SET application_name = 'locker'; BEGIN; LOCK TABLE visits IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(600)").catch(() => "terminated");
+    await eventually(async () => (await sql(stack, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'locker' AND wait_event = 'PgSleep'")) === "1", 30_000, "the lock taken");
+    const capture = project.spawnCli(["pg:backups:capture", "--stack", stack]);
+    try {
+        await eventually(async () => (await sql(stack, "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'pg_dump' AND wait_event_type = 'Lock'")) === "1", 60_000, "pg_dump waiting for the lock");
+        const [helper] = (await containersWith({ [LABEL.stack]: stack, [LABEL.role]: "pg-backups" })).filter((c) => c.State === "running");
+        assert.ok(helper, "the capture's helper container is running");
+        const cmdlines = "for p in /proc/[0-9]*; do tr '\\0' ' ' < $p/cmdline 2>/dev/null; echo; done";
+        const inHelper = await execIn(connectDocker().getContainer(helper.Id), ["/bin/sh", "-c", cmdlines]);
+        assert.match(inHelper.output, /pg_dump -Fc/);
+        const inAddon = await execIn(connectDocker().getContainer((await postgresContainer(stack))!), ["/bin/sh", "-c", cmdlines]);
+        assert.match(inAddon.output, /postgres: /);
+        for (const text of [inHelper.output, inAddon.output]) assert.ok(!text.includes(password), "no password on a command line");
+    } finally {
+        await sql(stack, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'locker'");
+        await locker;
+    }
+    assert.equal(await capture.exited, 0, capture.err());
+    assert.match(capture.out(), /^b002 Completed/m);
 });
 
 test("destroy keeps the backups volume", async (t) => {
