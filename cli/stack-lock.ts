@@ -30,6 +30,8 @@ export const LOCKING_COMMANDS = new Set([
     "addons:destroy",
     "promote",
     "rollback",
+    "pg:backups:capture",
+    "pg:backups:restore",
 ]);
 
 /** Seconds a command waits for another command's lock on the same stack (`--lock-timeout`, DYNOFORM_LOCK_TIMEOUT). */

@@ -2,6 +2,7 @@ import { CommandModule } from "yargs";
 import { attachmentUrlOf, listAddons, maskUrl } from "../addons";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
+import { formatSize, lastBackupOf } from "../pg-backups";
 import { readAppOutputs } from "../stack-outputs";
 
 interface InfoOptions extends GlobalOptions {
@@ -27,8 +28,10 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
         }
         const url = attachmentUrlOf(await readAppOutputs(argv), a);
         const shownUrl = url === undefined ? undefined : argv.reveal ? url : maskUrl(url);
+        const lastBackup = a.plan === "postgres" ? await lastBackupOf(argv, a) : undefined;
         if (argv.json) {
-            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null }, null, 2) + "\n");
+            const backup = lastBackup && { id: lastBackup.id, time: lastBackup.time, size: lastBackup.size };
+            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null, ...(a.plan === "postgres" ? { lastBackup: backup ?? null } : {}) }, null, 2) + "\n");
             return;
         }
         const rows: Array<[string, string]> = [
@@ -40,6 +43,9 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
             ["State", a.state],
             ["Volume", `${a.volume}${a.volumeExists ? "" : " (not created yet)"}`],
         ];
+        if (a.plan === "postgres") {
+            rows.push(["Last backup", lastBackup ? `${lastBackup.id} at ${lastBackup.time}, ${formatSize(lastBackup.size)}` : "(none)"]);
+        }
         process.stdout.write(`=== ${a.name} (${app}, ${argv.stack})\n`);
         for (const [k, v] of rows) process.stdout.write(`${`${k}:`.padEnd(13)}${v}\n`);
     },

@@ -11,6 +11,10 @@ import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
 import { initCommand } from "./init";
 import { logsCommand } from "./logs";
+import { pgBackupsCommand } from "./pg-backups";
+import { pgBackupsCaptureCommand } from "./pg-backups-capture";
+import { pgBackupsDownloadCommand } from "./pg-backups-download";
+import { pgBackupsRestoreCommand } from "./pg-backups-restore";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
 import { psCommand } from "./ps";
@@ -52,6 +56,10 @@ export const commands: CommandModule<any, any>[] = [
     addonsCreateCommand,
     addonsDestroyCommand,
     addonsInfoCommand,
+    pgBackupsCommand,
+    pgBackupsCaptureCommand,
+    pgBackupsRestoreCommand,
+    pgBackupsDownloadCommand,
     initCommand,
     promoteCommand,
     routerPortCommand,

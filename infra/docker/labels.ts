@@ -30,6 +30,8 @@ export const dockerName = {
     network: (app: string, stack: string) => `${app}.${stack}`,
     /** An add-on's data volume: `hello.dev.postgres-data`. */
     dataVolume: (app: string, stack: string, addon: string) => `${app}.${stack}.${addon}-data`,
+    /** The Postgres backups volume, kept by `destroy`: `hello.dev.pg-backups`. */
+    backupsVolume: (app: string, stack: string) => `${app}.${stack}.pg-backups`,
     /** The router's config volume: `hello.dev.router-conf`. */
     routerConf: (app: string, stack: string) => `${app}.${stack}.router-conf`,
     /** A container: `hello.dev.web.1.3f9a1c` (dynos, add-ons, the router, one-offs). */
