@@ -2,7 +2,8 @@ import type { Stack } from "@pulumi/pulumi/automation";
 import type { ProgramOverrides } from "../infra/program";
 import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
 import { silentReporter } from "../infra/toolchain/report";
-import { UsageError } from "./errors";
+import { keepDataVolumesOnDestroy } from "./addon-data";
+import { ExitStatus, UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
@@ -69,9 +70,16 @@ export async function deploy(
     if (!plan.memory.fits) {
         throw new Error(notEnoughMemory(definition.plan, plan.memory));
     }
-    const up = await interruptible("up", (i) =>
-        stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
-    );
+    let up: Awaited<ReturnType<Stack["up"]>>;
+    try {
+        up = await interruptible("up", (i) =>
+            stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
+        );
+    } catch (err) {
+        // A first `up` that fails leaves nothing half-made; a stopped one (signal) is carried on by the next `up`.
+        if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
+        throw err;
+    }
     const outputs = up.outputs;
     return {
         app: view.settings.app,
@@ -83,6 +91,22 @@ export async function deploy(
         url: String(outputs.url?.value ?? ""),
         seconds: (Date.now() - started) / 1000,
     };
+}
+
+/**
+ * Removes what a failed first `up` created (containers, networks, the release record), so no
+ * router or dyno is left serving nothing. Add-on data volumes are kept (one may be an earlier
+ * deployment's, adopted by its owner labels), and images stay as build cache.
+ */
+async function undoFirstUp(stack: Stack, quiet = false): Promise<void> {
+    try {
+        await keepDataVolumesOnDestroy(stack);
+        const r = await stack.destroy({ color: "never" });
+        const n = r.summary.resourceChanges?.delete ?? 0;
+        if (!quiet) say(`the first up failed: removed the ${n} resources it had created (add-on data volumes and images kept)`);
+    } catch (err) {
+        say(`the first up failed, and removing what it created failed too (${(err as Error).message.split("\n")[0]}): \`dynoform destroy\` removes it`);
+    }
 }
 
 /** Prints a deploy's outcome: one summary line and the URL, or JSON. */

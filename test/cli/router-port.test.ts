@@ -225,12 +225,19 @@ describe("the router port", { concurrency: false }, () => {
         assert.equal(project.readStack(first), fileBefore);
     });
 
-    test("a first up whose web dyno cannot boot leaves no router behind", async (t) => {
+    test("a first up whose web dyno cannot boot leaves nothing half-made (no router, no dyno, no network)", async (t) => {
         if (!(await requireEngines(t))) return;
         const broken = project.stackName("d");
         project.writeStack(broken, await tinyStack({ app: APP, procfile: "web: echo no server here; exit 1\n" }));
         const up = await cli(broken, "up", "--yes");
         assert.notEqual(up.code, 0);
         assert.deepEqual(await containersWith({ [LABEL.stack]: broken, [LABEL.processType]: "router" }), [], "no router container");
+        // Nothing half-made: no container or network of the stack, and an empty state.
+        assert.match(up.stderr, /the first up failed: removed the \d+ resources it had created/);
+        assert.deepEqual(await containersWith({ [LABEL.stack]: broken }), [], "no container of the stack");
+        const networks = await connectDocker().listNetworks({ filters: { label: [`${LABEL.stack}=${broken}`] } });
+        assert.deepEqual(networks.map((n) => n.Name), [], "no network of the stack");
+        const ps = await cli(broken, "ps", "--json");
+        assert.equal(ps.code, 0, ps.stderr);
     });
 });
