@@ -10,6 +10,7 @@ import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 import { AppPlan, memoryCheck, notEnoughMemory } from "./plan";
 import { checkStack, projectDir, stackFile } from "./project";
+import { editStackFileText } from "./stack-file-edit";
 import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
 
 /** Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. */
@@ -68,8 +69,9 @@ export function asUsage<T>(fn: () => T): T {
 }
 
 /**
- * Validates the edited stack in memory (a bad edit changes nothing), writes it through the
- * Pulumi CLI (secret values encrypted with the stack's secrets provider), then deploys.
+ * Validates the edited stack in memory (a bad edit changes nothing), writes plain values into
+ * the stack file itself and secret values through the Pulumi CLI (encrypted with the stack's
+ * secrets provider), then deploys.
  */
 export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise<DeployResult | undefined> {
     const dir = projectDir(argv);
@@ -87,16 +89,17 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
         if (!memory.fits) throw new Error(notEnoughMemory(definition.plan, memory));
     }
 
-    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
-    if (edit.remove.length) {
-        const present = await stack.getAllConfig();
-        const removable = edit.remove.filter((p) => present[p.replace(/\[.*$/, "")] !== undefined);
-        for (const p of removable) await stack.removeConfig(p, true).catch(() => undefined);
+    // Plain values go straight into the file (comments and order kept); only a secret needs
+    // Pulumi, to encrypt it with the stack's secrets provider (one `pulumi` run).
+    const plain = edit.set.filter((s) => !s.secret);
+    fs.writeFileSync(file, editStackFileText(original.toString("utf8"), plain, edit.remove));
+    const secrets = edit.set.filter((s) => s.secret);
+    if (secrets.length) {
+        const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
+        const config: ConfigMap = {};
+        for (const s of secrets) config[s.path] = { value: s.value, secret: true };
+        await stack.setAllConfig(config, true);
     }
-    const plain: ConfigMap = {};
-    for (const s of edit.set.filter((s) => !s.secret)) plain[s.path] = { value: s.value };
-    if (Object.keys(plain).length) await stack.setAllConfig(plain, true);
-    for (const s of edit.set.filter((s) => s.secret)) await stack.setConfig(s.path, { value: s.value, secret: true }, true);
     // A stack file with secrets is the user's alone, whatever mode it was made with.
     if (edit.set.some((s) => s.secret)) fs.chmodSync(file, 0o600);
     say(`${edit.description}: stacks/Pulumi.${argv.stack}.yaml updated`);

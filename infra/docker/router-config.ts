@@ -54,7 +54,8 @@ export const ROUTER_SYNC = "/usr/local/bin/dynoform-router-sync";
  * nginx when that changed. The router runs it every second and after each RouterConfig
  * update, so a dyno that Docker restarted (a new address) or a daemon restart is followed
  * within a second, a dyno that does not resolve is left out, and no dyno means a 503 page.
- * nginx itself resolves names only when it loads its config.
+ * nginx itself resolves names only when it loads its config. It returns once nginx serves the
+ * new config (no fixed wait), so a dyno the config left out can be stopped right after it.
  */
 export const ROUTER_SYNC_SCRIPT = `#!/bin/sh
 tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
@@ -72,7 +73,19 @@ if cmp -s "$new" "$out"; then rm -f "$new"; exit 0; fi
 cp "$out" "$out.old" 2>/dev/null
 mv "$new" "$out"
 chmod 644 "$out"
-if nginx -t -q; then nginx -s reload; else mv "$out.old" "$out"; exit 1; fi
+nginx -t -q || { mv "$out.old" "$out"; exit 1; }
+serving() { for p in /proc/[0-9]*; do [ "$(tr -d '\\0' < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done; }
+old=$(serving)
+nginx -s reload || exit 1
+# Done once nginx serves the new config: new workers are up and no old one accepts connections
+# (an old worker retitles itself as it closes its listening sockets, then finishes its requests).
+end=$(($(date +%s) + 10))
+while [ "$(date +%s)" -le "$end" ]; do
+  now=$(serving)
+  if [ -n "$now" ] && ! echo "$now" | grep -qxF "$old"; then exit 0; fi
+  sleep 0.02
+done
+echo "nginx did not take the new configuration within 10 s" >&2; exit 1
 `;
 
 /** The nginx configuration for an app's web dynos. Pure: tested without Docker. */
@@ -134,9 +147,6 @@ async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
     if (result.exitCode !== 0) {
         throw new Error(`router ${inputs.container}: nginx rejected the new configuration:\n${result.output.trim()}`);
     }
-    // A reload is asynchronous: give the old workers a moment to take the new config before
-    // anything behind them (replaced dynos) is stopped. They finish their in-flight requests.
-    await new Promise((r) => setTimeout(r, 1000));
     return { ...inputs, config, reloadedAt: new Date().toISOString() };
 }
 

@@ -1,0 +1,52 @@
+import assert from "node:assert/strict";
+import * as crypto from "crypto";
+import { after, test } from "node:test";
+import { ROUTER_COMMAND } from "../../../components/router";
+import { connectDocker } from "../../../infra/docker/client";
+import { execIn } from "../../../infra/docker/exec";
+import { ROUTER_SYNC, ROUTER_TEMPLATE_FILE, renderRouterConfig } from "../../../infra/docker/router-config";
+import { recordedBaseImages } from "../../../infra/toolchain/base-images";
+import { requireEngines } from "../../support/harness";
+import { eventually } from "../../support/poll";
+
+// The router's sync script in a real nginx container: it returns once nginx serves the new
+// config, so whatever the config left out can be stopped the moment it returns.
+
+const name = `dynoform-router-config-test-${crypto.randomBytes(3).toString("hex")}`;
+after(async () => {
+    await connectDocker().getContainer(name).remove({ force: true }).catch(() => undefined);
+});
+
+/** The pids of nginx workers that still accept connections (an old one retitles itself as it stops). */
+const SERVING = `for p in /proc/[0-9]*; do [ "$(tr -d '\\0' < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done`;
+
+test("after a config change the sync script returns only when no old nginx worker accepts connections", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const docker = connectDocker();
+    const container = await docker.createContainer({
+        name,
+        Image: recordedBaseImages().nginx,
+        Hostname: "upstream-a",
+        Cmd: ["sh", "-c", ROUTER_COMMAND],
+    });
+    await container.start();
+    await eventually(async () => (await execIn(container, ["sh", "-c", SERVING])).output.trim() || undefined, 60_000, "nginx workers");
+    for (const port of [81, 82, 83]) {
+        const config = Buffer.from(renderRouterConfig("app", [{ host: "upstream-a", port }])).toString("base64");
+        const script = [
+            `old=$(${SERVING})`,
+            `echo '${config}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`,
+            `${ROUTER_SYNC} || exit 9`,
+            // Straight after: which of the old workers still accept connections, and what serves.
+            `for p in $old; do [ "$(tr -d '\\0' < /proc/$p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "old $p"; done`,
+            `${SERVING} | sed 's/^/now /'`,
+            `grep -c 'server [0-9.]*:${port} ' /etc/nginx/conf.d/dynoform.conf`,
+        ].join("\n");
+        const r = await execIn(container, ["sh", "-c", script]);
+        assert.equal(r.exitCode, 0, r.output);
+        const lines = r.output.trim().split("\n");
+        assert.deepEqual(lines.filter((l) => l.startsWith("old ")), [], `old workers still accept connections (port ${port}):\n${r.output}`);
+        assert.ok(lines.some((l) => l.startsWith("now ")), `no nginx worker serves (port ${port}):\n${r.output}`);
+        assert.equal(lines[lines.length - 1], "1", `the live config routes to port ${port}:\n${r.output}`);
+    }
+});
