@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
-import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { after, before, test } from "node:test";
 import { App } from "../../components/app";
 import { enginesForHook, freePort, TestProject, testProject } from "../support/harness";
-import { CLI, CliResult, TINY_APP } from "../support/cli";
+import { CLI, CliResult, runProcess, TINY_APP } from "../support/cli";
 import { eventually } from "../support/poll";
 
 // A stack made by a plain Pulumi program that uses `App` (no `dynoform init`, no stack file, and
@@ -15,17 +14,8 @@ let stackName: string;
 
 /** The CLI on the plain project, with its backend and passphrase. */
 function cli(args: string[]): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn(process.execPath, [CLI, "--cwd", project!.dir, ...args, "--stack", stackName], {
-            env: { ...process.env, ...project!.env, NO_COLOR: "1", DYNOFORM_STACK: "" },
-            stdio: ["ignore", "pipe", "pipe"],
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    return runProcess(process.execPath, [CLI, "--cwd", project!.dir, ...args, "--stack", stackName], {
+        env: { ...process.env, ...project!.env, NO_COLOR: "1", DYNOFORM_STACK: "" },
     });
 }
 
@@ -83,15 +73,8 @@ test("ps, releases and logs work on a stack made by a plain program that uses Ap
 
 test("a stack with neither a stack file nor an App is still an unknown stack (exit 2)", async (t) => {
     if (!project) return t.skip("needs a real Docker engine and Pulumi CLI");
-    const r = await new Promise<CliResult>((resolve) => {
-        const child = spawn(process.execPath, [CLI, "--cwd", project!.dir, "ps", "--stack", "nothing-here"], {
-            env: { ...process.env, ...project!.env, NO_COLOR: "1" },
-        });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c));
-        child.stderr.on("data", (c: Buffer) => (stderr += c));
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    const r = await runProcess(process.execPath, [CLI, "--cwd", project!.dir, "ps", "--stack", "nothing-here"], {
+        env: { ...process.env, ...project!.env, NO_COLOR: "1" },
     });
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /unknown stack "nothing-here"/);

@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -10,7 +9,7 @@ import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../infra/toolchain/base-images";
 import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
 import { connectDocker } from "../../infra/docker/client";
-import { CliResult } from "../support/cli";
+import { CliResult, runProcess } from "../support/cli";
 import { containersWith, enginesForHook, requireEngines } from "../support/harness";
 import { eventually } from "../support/poll";
 
@@ -58,15 +57,7 @@ function appFolder(name: string, files: Record<string, string>): { dir: string; 
 
 /** `dynoform <args>` in `cwd`, found on PATH. */
 function dynoform(cwd: string, ...args: string[]): Promise<CliResult> {
-    return new Promise((resolve, reject) => {
-        const child = spawn("dynoform", args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-        let stdout = "";
-        let stderr = "";
-        child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-        child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-        child.on("error", reject);
-        child.on("close", (code) => resolve({ code, stdout, stderr }));
-    });
+    return runProcess("dynoform", args, { cwd, env });
 }
 
 async function ok(cwd: string, ...args: string[]): Promise<CliResult> {

@@ -41,6 +41,19 @@ export interface CliResult {
     stderr: string;
 }
 
+/** Runs a program to completion with no input, collecting what it prints. */
+export function runProcess(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+    return new Promise((resolve, reject) => {
+        const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ["ignore", "pipe", "pipe"] });
+        let stdout = "";
+        let stderr = "";
+        child.stdout!.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
+        child.stderr!.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
+        child.on("error", reject);
+        child.on("close", (code) => resolve({ code, stdout, stderr }));
+    });
+}
+
 /** A throwaway Dynoform project driven through the real CLI. */
 export interface CliProject {
     dir: string;
