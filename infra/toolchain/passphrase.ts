@@ -118,6 +118,26 @@ export function stackPassphrase(
     const machine = machinePassphrase(report);
     const salt = stack && stackEncryptionSalt(stack.file);
     if (!stack || !salt || whichOpens(machine, salt) !== "legacy") return machine;
+    // One answer per stack and process: a command opens its stack more than once, and a
+    // re-encryption between two opens would leave the first with the wrong passphrase.
+    const decided = decidedThisRun.get(stack.file);
+    if (decided !== undefined) return decided;
+    const chosen = reEncrypt(stack, salt, machine, pulumi, report);
+    decidedThisRun.set(stack.file, chosen);
+    return chosen;
+}
+
+/** What {@link stackPassphrase} chose for each legacy stack file in this process. */
+const decidedThisRun = new Map<string, string>();
+
+/** Re-encrypts a legacy stack with this machine's passphrase; the old one when that fails. */
+function reEncrypt(
+    stack: { file: string; name: string; projectDir: string },
+    salt: string,
+    machine: string,
+    pulumi: { bin: string; env: Record<string, string> },
+    report: Reporter,
+): string {
     try {
         execFileSync(pulumi.bin, ["stack", "change-secrets-provider", "passphrase", "--stack", stack.name, "--non-interactive"], {
             cwd: stack.projectDir,
