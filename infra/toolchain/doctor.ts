@@ -1,3 +1,4 @@
+import { passphraseFile } from "./passphrase";
 import { BaseImageStatus, ensureBaseImages } from "./base-images";
 import { pulumiEnvironment } from "./backend";
 import { DockerEngineStatus, ensureDockerEngine } from "./docker-engine";
@@ -30,6 +31,7 @@ export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
         () => ensureBaseImages(report),
     );
     const env = pulumiEnvironment(pulumi.binDir);
-    report(`state: ${env.PULUMI_BACKEND_URL}${env.PULUMI_CONFIG_PASSPHRASE ? " (local-dev passphrase; set PULUMI_CONFIG_PASSPHRASE for shared state)" : ""}`);
+    const own = process.env.PULUMI_CONFIG_PASSPHRASE || process.env.PULUMI_CONFIG_PASSPHRASE_FILE;
+    report(`state: ${env.PULUMI_BACKEND_URL}${own ? "" : ` (secrets under this machine's passphrase in ${passphraseFile()}; set PULUMI_CONFIG_PASSPHRASE for shared state)`}`);
     return { docker, pulumi, images, env };
 }
