@@ -4,7 +4,7 @@ import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
 
 /** Label the router container carries (components/router.ts). */
-const ROUTER_LABEL = "dev.dynoform.router";
+const ROUTER_LABEL = LABEL.router;
 
 /** A published port as Docker lists it. */
 interface Published {

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
-import { ADDON_LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
+import { ADDON_LABEL, LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
 
@@ -70,7 +70,7 @@ export class AddOn extends pulumi.ComponentResource {
         super(ADDON_TYPE, name, {}, opts);
         this.plan = args.plan;
         const runtime = PLAN_RUNTIME[args.plan];
-        const labels = { [ADDON_LABEL]: args.addonName, "dev.dynoform.plan": args.plan };
+        const labels = { [ADDON_LABEL]: args.addonName, [LABEL.plan]: args.plan };
         const password = new RandomSecret(`${name}-password`, { bytes: 24 }, { parent: this });
         const volume = new Volume(
             `${name}-data`,

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
-import { dockerName, legacyDockerName } from "../infra/docker/labels";
+import { LABEL, dockerName, legacyDockerName } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
@@ -121,7 +121,7 @@ export class App extends pulumi.ComponentResource {
             dockerHost,
             name: dockerName.network(appName, stack),
             formerNames: [legacyDockerName.network(appName, stack)],
-            labels: { "dev.dynoform.app": appName, "dev.dynoform.stack": stack },
+            labels: { [LABEL.app]: appName, [LABEL.stack]: stack },
         }, child);
 
         const image = args.source
@@ -130,7 +130,7 @@ export class App extends pulumi.ComponentResource {
                   context: path.resolve(args.source),
                   nodeBaseImage: images.node,
                   repository: `dynoform/${appName}`,
-                  labels: { "dev.dynoform.app": appName },
+                  labels: { [LABEL.app]: appName },
               }, child)
             : new Image(`${name}-image`, { dockerHost, ref: args.image }, child);
 

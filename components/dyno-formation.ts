@@ -3,6 +3,7 @@ import { Dyno } from "../infra/docker/dyno";
 import { Upstream } from "../infra/docker/router-config";
 import { dynoEnv } from "./config-vars";
 import { DynoSize } from "./dyno-size";
+import { LABEL } from "../infra/docker/labels";
 
 /** Type token of {@link Formation}. */
 export const FORMATION_TYPE = "dynoform:index:Formation";
@@ -44,7 +45,7 @@ export interface FormationArgs {
 /** The restart label of one dyno, or undefined when it was never restarted. Pure. */
 export function restartLabel(restarts: Record<string, string> | undefined, type: string, index: number) {
     const token = restarts?.[`${type}.${index}`] ?? restarts?.[type];
-    return token === undefined ? undefined : { "dev.dynoform.restart": token };
+    return token === undefined ? undefined : { [LABEL.restart]: token };
 }
 
 /**

@@ -9,7 +9,7 @@ import {
     RouterConfig,
     Upstream,
 } from "../infra/docker/router-config";
-import { dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
+import { LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 
 /** Type token of {@link Router}. */
@@ -94,7 +94,7 @@ export class Router extends pulumi.ComponentResource {
                 // stops, so a port that turns out busy leaves the old router serving.
                 shareMounts: true,
                 stopGraceSeconds: 10,
-                labels: { "dev.dynoform.router": "true" },
+                labels: { [LABEL.router]: "true" },
             },
             // Created after the web dynos: a first `up` whose dynos fail leaves no router answering.
             { parent: this, dependsOn: args.dependsOn },

@@ -7,6 +7,7 @@ import dockerignore from "@balena/dockerignore";
 import * as pulumi from "@pulumi/pulumi";
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { ImageInputs, ImageOutputs } from "./image";
+import { LABEL } from "./labels";
 
 /** Name of the generated Dockerfile in a staged build context (never in the user's folder). */
 export const GENERATED_DOCKERFILE = "Dockerfile.dynoform";
@@ -136,7 +137,7 @@ export function stageContext(context: string, files: string[], generated = false
 }
 
 /** Label on built images: the content hash they were built from. */
-export const CONTENT_HASH_LABEL = "dev.dynoform.content-hash";
+export const CONTENT_HASH_LABEL = LABEL.contentHash;
 
 function hasLockfile(files: string[]): boolean {
     return files.includes("package-lock.json") || files.includes("npm-shrinkwrap.json");

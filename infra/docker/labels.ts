@@ -9,6 +9,16 @@ export const LABEL = {
     release: "dev.dynoform.release",
     size: "dev.dynoform.size",
     role: "dev.dynoform.role",
+    /** On the router container: its published port is an app's router port. */
+    router: "dev.dynoform.router",
+    /** On dynos: changes when `ps:restart` asks for a rolling restart. */
+    restart: "dev.dynoform.restart",
+    /** On add-on containers: the add-on's plan. */
+    plan: "dev.dynoform.plan",
+    /** On built images: the content hash they were built from. */
+    contentHash: "dev.dynoform.content-hash",
+    /** On locally built base images: which base image (node, postgres, redis, nginx). */
+    baseImage: "dev.dynoform.base-image",
 } as const;
 
 /** Label that marks add-on containers (so `ps` lists dynos only); its value is the add-on's name. */

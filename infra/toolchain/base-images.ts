@@ -7,6 +7,7 @@ import { connectDocker, isNotFound } from "../docker/client";
 import { aptInstall, which } from "./docker-engine";
 import { paths } from "./paths";
 import { Reporter } from "./report";
+import { LABEL } from "../docker/labels";
 
 /** The runtime images Dynoform needs: built apps run on `node`, add-ons on `postgres`/`redis`, the router on `nginx`. */
 export type BaseImageName = "node" | "postgres" | "redis" | "nginx";
@@ -276,7 +277,7 @@ async function buildLocal(docker: Docker, name: BaseImageName, ref: string, base
         fs.writeFileSync(path.join(context, "Dockerfile"), [`FROM ${rootfsRef}`, ...recipe.dockerfile].join("\n") + "\n");
         const stream = await docker.buildImage(
             { context, src: fs.readdirSync(context) },
-            { t: ref, labels: { "dev.dynoform.base-image": name } },
+            { t: ref, labels: { [LABEL.baseImage]: name } },
         );
         await followStream(docker, stream);
         await docker.getImage(rootfsRef).remove().catch(() => undefined);
