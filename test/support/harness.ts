@@ -124,15 +124,23 @@ async function removeContainers(labels: Record<string, string>) {
 }
 
 /** A TCP port nobody listens on now. */
-export function freePort(): Promise<number> {
-    return new Promise((resolve, reject) => {
-        const srv = net.createServer();
-        srv.listen(0, "127.0.0.1", () => {
-            const port = (srv.address() as net.AddressInfo).port;
-            srv.close(() => resolve(port));
+/**
+ * A port nothing listens on, for a router. Taken below the kernel's ephemeral range (32768 and
+ * up here): a port the kernel hands out for `listen(0)` may be handed out again at once to
+ * another process (Pulumi's engine and plugins listen on such ports), and a router port check
+ * then rightly refuses it.
+ */
+export async function freePort(): Promise<number> {
+    for (let attempt = 0; attempt < 100; attempt++) {
+        const port = 20000 + crypto.randomInt(12000);
+        const free = await new Promise<boolean>((resolve) => {
+            const srv = net.createServer();
+            srv.once("error", () => resolve(false));
+            srv.listen(port, "127.0.0.1", () => srv.close(() => resolve(true)));
         });
-        srv.on("error", reject);
-    });
+        if (free) return port;
+    }
+    throw new Error("no free port from 20000 to 31999 in 100 tries");
 }
 
 /** A one-line Node.js HTTP server for dynos: answers `body` (default: the DYNO name and RELEASE) on $PORT. */
