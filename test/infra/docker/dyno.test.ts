@@ -189,7 +189,7 @@ describe("containerSpec", () => {
         assert.equal(spec.HostConfig!.PortBindings, undefined);
     });
     test("container names let two generations of one dyno exist side by side", () => {
-        assert.equal(containerNameFor(base, "a1b2c3"), "hello-dev.web.1.a1b2c3");
+        assert.equal(containerNameFor(base, "a1b2c3"), "hello.dev.web.1.a1b2c3");
         assert.notEqual(containerNameFor(base, "a1b2c3"), containerNameFor(base, "d4e5f6"));
     });
 });
@@ -263,7 +263,7 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             assert.equal(up.outputs.state.value, "running");
             const info = await onlyContainer(p, "web.1");
             assert.equal(`/${up.outputs.containerName.value}`, info.Name, "the containerName output names the container");
-            assert.match(info.Name, new RegExp(`^/${APP}-${p.id}\\.web\\.1\\.[0-9a-f]{6}$`));
+            assert.match(info.Name, new RegExp(`^/${APP}\\.${p.id}\\.web\\.1\\.[0-9a-f]{6}$`));
             assert.equal(await httpGet(up.outputs.ip.value, 5000), "web.1 hello");
 
             assert.equal(info.HostConfig.Memory, 128 * MIB);
@@ -751,7 +751,7 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
             if (!(await requireEngines(t))) return;
             const message = await failingUp(t, { command: "echo boot-failure-marker-1; echo boot-failure-marker-2 >&2; exit 3" });
             assert.match(message, /^dyno err\.1 (crashed while booting \(exit code 3; Docker restarted it \d+x\)|exited with code 3 while booting)\n/);
-            assert.match(message, /last log lines of dynotest-.*\.err\.1\.[0-9a-f]{6}:\n/);
+            assert.match(message, /last log lines of dynotest\..*\.err\.1\.[0-9a-f]{6}:\n/);
             assert.match(message, /boot-failure-marker-1/);
             assert.match(message, /boot-failure-marker-2/);
             const noRestart = await failingUp(t, { command: "echo bye-marker; exit 4", restartPolicy: "no" });
