@@ -80,12 +80,20 @@ nginx -s reload || exit 1
 # Done once nginx serves the new config: new workers are up and no old one accepts connections
 # (an old worker retitles itself as it closes its listening sockets, then finishes its requests).
 end=$(($(date +%s) + 10))
+taken=
 while [ "$(date +%s)" -le "$end" ]; do
   now=$(serving)
-  if [ -n "$now" ] && ! echo "$now" | grep -qxF "$old"; then exit 0; fi
+  if [ -n "$now" ] && ! echo "$now" | grep -qxF "$old"; then taken=1; break; fi
   sleep 0.02
 done
-echo "nginx did not take the new configuration within 10 s" >&2; exit 1
+[ -n "$taken" ] || { echo "nginx did not take the new configuration within 10 s" >&2; exit 1; }
+# Then the old workers finish their requests, keep-alive connections included, and exit: only
+# then may a dyno the old configuration routed to be stopped (long-lived connections: 5 s at most).
+end=$(($(date +%s) + 5))
+for p in $old; do
+  while [ -d /proc/$p ] && ! grep -q '^State:.*Z' /proc/$p/status 2>/dev/null && [ "$(date +%s)" -le "$end" ]; do sleep 0.02; done
+done
+exit 0
 `;
 
 /** The nginx configuration for an app's web dynos. Pure: tested without Docker. */
