@@ -124,7 +124,8 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         written = await visitsSnapshot(project!.stack);
         assert.ok(written.count >= 5);
         const containers = await stackContainers();
-        const roles = [...containers.keys()].map((n) => n.split(".")[1]).sort();
+        // Names are <app>.<stack>.<type>.<n>.<suffix> (infra/docker/labels.ts dockerName).
+        const roles = [...containers.keys()].map((n) => n.split(".")[2]).sort();
         assert.deepEqual(roles, ["postgres", "redis", "router", "web", "worker"]);
         for (const [name, c] of containers) assert.ok(c.running, `${name} runs`);
         containersBefore = new Map([...containers].map(([n, c]) => [n, { id: c.id, startedAt: c.startedAt, restarts: c.restarts }]));
