@@ -1,7 +1,7 @@
 import type { Stack } from "@pulumi/pulumi/automation";
 import type { ProgramOverrides } from "../infra/program";
-import { ensureDockerEngine } from "../infra/toolchain/docker-engine";
-import { silentReporter } from "../infra/toolchain/report";
+import { ensureDockerEngine } from "../toolchain/docker-engine";
+import { silentReporter } from "../toolchain/report";
 import { keepDataVolumesOnDestroy } from "./addon-data";
 import { ExitStatus, UsageError } from "./errors";
 import { GlobalOptions } from "./options";

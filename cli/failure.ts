@@ -1,6 +1,6 @@
 import * as fs from "fs";
 import * as path from "path";
-import { paths } from "../infra/toolchain/paths";
+import { paths } from "../toolchain/paths";
 
 /** The Automation API's error for a failed `pulumi` run: its message is the command's whole stdout and stderr. */
 interface EngineError extends Error {

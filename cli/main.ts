@@ -5,7 +5,7 @@ import { EXIT, ExitStatus, UsageError } from "./errors";
 import { engineFailureLines, isEngineError } from "./failure";
 import { stopOnClosedOutput } from "./interrupt";
 import { withGlobalOptions } from "./options";
-import { restrictLocalState } from "../infra/toolchain/backend";
+import { restrictLocalState } from "../toolchain/backend";
 import { acquireStackLock, heldLocks, LOCKING_COMMANDS, StackBusyError } from "./stack-lock";
 import { STACK_NAME } from "../infra/engine/workspace";
 

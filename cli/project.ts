@@ -3,7 +3,7 @@ import * as path from "path";
 import type { Stack } from "@pulumi/pulumi/automation";
 import { resolvePendingOperations } from "../infra/engine/pending";
 import { STACK_NAME, openStack } from "../infra/engine/workspace";
-import { consoleReporter } from "../infra/toolchain/report";
+import { consoleReporter } from "../toolchain/report";
 import type { ProgramOverrides } from "../infra/program";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";

@@ -1,8 +1,8 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { dynoformHome } from "../infra/toolchain/paths";
-import { processRunning } from "../infra/toolchain/processes";
+import { dynoformHome } from "../toolchain/paths";
+import { processRunning } from "../toolchain/processes";
 
 /** Who holds a stack's lock: written into the lock file by the holder. */
 export interface LockHolder {

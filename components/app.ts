@@ -7,7 +7,7 @@ import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
 import { Release, ReleaseRecord } from "../infra/release";
-import { BaseImageRefs, recordedBaseImages } from "../infra/toolchain/base-images";
+import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
 import { AddOn } from "./addon";
 import { AddOnRequest, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";

@@ -4,7 +4,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { after, before, test } from "node:test";
-import { PACKAGE_ROOT } from "../infra/toolchain/paths";
+import { PACKAGE_ROOT } from "../toolchain/paths";
 
 // Dynoform as a library, as a new user gets it: the `npm pack` tarball installed into a fresh
 // project beside `@pulumi/pulumi`, compiled by a strict `tsc` without `skipLibCheck`. Offline:
@@ -37,10 +37,10 @@ test("the tarball holds what runs, and no tests, benchmarks or stack files", () 
         "dist/components/index.js",
         "dist/components/index.d.ts",
         "dist/infra/main.js",
-        "dist/infra/toolchain/language-host/server.js",
-        "infra/toolchain/language-host/pulumi-language-nodejs",
-        "infra/toolchain/pulumi-cli/go.mod",
-        "infra/toolchain/pulumi-cli/go.sum",
+        "dist/toolchain/language-host/server.js",
+        "toolchain/language-host/pulumi-language-nodejs",
+        "toolchain/pulumi-cli/go.mod",
+        "toolchain/pulumi-cli/go.sum",
     ]) {
         assert.ok(packed.includes(needed), `${needed} is in the tarball`);
     }

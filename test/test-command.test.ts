@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
 import { test } from "node:test";
-import { PACKAGE_ROOT } from "../infra/toolchain/paths";
+import { PACKAGE_ROOT } from "../toolchain/paths";
 
 // `npm test` runs the suite in two passes of `node --test`: most files two at a time, then the
 // files that take the whole Docker engine for themselves (a daemon restart) alone. The passes

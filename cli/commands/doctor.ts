@@ -1,6 +1,6 @@
 import { CommandModule } from "yargs";
-import { ensureToolchain } from "../../infra/toolchain/doctor";
-import { consoleReporter } from "../../infra/toolchain/report";
+import { ensureToolchain } from "../../toolchain/doctor";
+import { consoleReporter } from "../../toolchain/report";
 import { GlobalOptions } from "../options";
 
 /** `dynoform doctor`: installs or starts what Dynoform needs and prints what it did. */

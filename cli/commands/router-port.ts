@@ -1,6 +1,6 @@
 import { CommandModule } from "yargs";
-import { ensureDockerEngine } from "../../infra/toolchain/docker-engine";
-import { silentReporter } from "../../infra/toolchain/report";
+import { ensureDockerEngine } from "../../toolchain/docker-engine";
+import { silentReporter } from "../../toolchain/report";
 import { configPath, EditOptions, editAndDeploy, withUp } from "../edit";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import type { Deployment, Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../docker/client";
 import { LABEL } from "../docker/labels";
-import { Reporter } from "../toolchain/report";
+import { Reporter } from "../../toolchain/report";
 import { stackCheckpointFiles, stackLockFiles } from "./workspace";
 
 /** One operation an interrupted update left in the stack's state (`deployment.pending_operations`). */

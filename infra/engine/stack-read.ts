@@ -1,9 +1,9 @@
 import { execFile } from "child_process";
 import * as path from "path";
-import { pulumiEnvironment } from "../toolchain/backend";
+import { pulumiEnvironment } from "../../toolchain/backend";
 import { stackConfigFile } from "./workspace";
-import { ensurePulumiCli } from "../toolchain/pulumi-cli";
-import { silentReporter } from "../toolchain/report";
+import { ensurePulumiCli } from "../../toolchain/pulumi-cli";
+import { silentReporter } from "../../toolchain/report";
 
 /** A stack to read from: its project folder and name, and extra environment for the CLI. */
 export interface StackRef {

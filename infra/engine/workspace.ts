@@ -2,10 +2,10 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
-import { pulumiEnvironment } from "../toolchain/backend";
-import { ensurePulumiCli } from "../toolchain/pulumi-cli";
-import { Reporter, silentReporter } from "../toolchain/report";
-import { processRunning } from "../toolchain/processes";
+import { pulumiEnvironment } from "../../toolchain/backend";
+import { ensurePulumiCli } from "../../toolchain/pulumi-cli";
+import { Reporter, silentReporter } from "../../toolchain/report";
+import { processRunning } from "../../toolchain/processes";
 
 /** Which stack of which project to drive, and the program that declares it. */
 export interface StackTarget {

@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { after, before, test } from "node:test";
-import { passphraseOpens } from "../../infra/toolchain/passphrase";
-import { paths } from "../../infra/toolchain/paths";
+import { passphraseOpens } from "../../toolchain/passphrase";
+import { paths } from "../../toolchain/paths";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
 
 // Without PULUMI_CONFIG_PASSPHRASE(_FILE), stack secrets are encrypted with a passphrase generated

@@ -3,7 +3,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { test } from "node:test";
-import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
 
 // `import { App } from "dynoform"` from another project: the package's main and types point at
 // the public API, and only the public names are there.

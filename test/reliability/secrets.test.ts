@@ -8,7 +8,7 @@ import YAML from "yaml";
 import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { paths } from "../../infra/toolchain/paths";
+import { paths } from "../../toolchain/paths";
 import { containersWith, requireEngines } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack, webDyno } from "../support/cli";
 

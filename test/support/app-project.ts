@@ -6,7 +6,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
 
 /** A copy of an example app in a temp folder, with its own stack and state, driven through the real CLI. */
 export interface AppProject {

@@ -8,7 +8,7 @@ import * as path from "path";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { containersWith, freePort } from "./harness";
 
 /** The compiled CLI the tests run as a child process. */

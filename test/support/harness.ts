@@ -8,10 +8,10 @@ import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { connectDocker, DockerSlowError, pingDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { openStack } from "../../infra/engine/workspace";
-import { BaseImageRefs, recordedBaseImages } from "../../infra/toolchain/base-images";
-import { waitForDocker } from "../../infra/toolchain/docker-engine";
-import { cliVersion, PULUMI_VERSION, pulumiRoot } from "../../infra/toolchain/pulumi-cli";
-import { PACKAGE_ROOT } from "../../infra/toolchain/paths";
+import { BaseImageRefs, recordedBaseImages } from "../../toolchain/base-images";
+import { waitForDocker } from "../../toolchain/docker-engine";
+import { cliVersion, PULUMI_VERSION, pulumiRoot } from "../../toolchain/pulumi-cli";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
 
 /**
  * What keeps end-to-end tests from running: a Docker engine that does not answer, or no Pulumi

@@ -5,7 +5,7 @@ import { ROUTER_COMMAND } from "../../../components/router";
 import { connectDocker } from "../../../infra/docker/client";
 import { execIn } from "../../../infra/docker/exec";
 import { ROUTER_SYNC, ROUTER_TEMPLATE_FILE, renderRouterConfig } from "../../../infra/docker/router-config";
-import { recordedBaseImages } from "../../../infra/toolchain/base-images";
+import { recordedBaseImages } from "../../../toolchain/base-images";
 import { requireEngines } from "../../support/harness";
 import { eventually } from "../../support/poll";
 

@@ -5,7 +5,7 @@ import { ADDON_LABEL } from "../../../components/addon";
 import { connectDocker, pingDocker } from "../../../infra/docker/client";
 import { LABEL } from "../../../infra/docker/labels";
 import { demuxLogs } from "../../../infra/docker/logs";
-import { ensureDockerEngine } from "../../../infra/toolchain/docker-engine";
+import { ensureDockerEngine } from "../../../toolchain/docker-engine";
 import { AppProject, appProject } from "../../support/app-project";
 import { containersWith, freePort, requireEngines } from "../../support/harness";
 import { fetchPage, visit, visitsSnapshot, VisitsSnapshot } from "../../support/hello-data";

@@ -10,7 +10,7 @@ export function dynoformHome(): string {
 }
 
 /** The repository (or installed package) root: the folder holding Pulumi.yaml and package.json. */
-export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..", "..");
+export const PACKAGE_ROOT = path.resolve(__dirname, "..", "..");
 
 export const paths = {
     toolchain: () => path.join(dynoformHome(), "toolchain"),

@@ -7,7 +7,7 @@ import {
     DockerSlowError,
     pingDocker,
     resolveDockerEndpoint,
-} from "../docker/client";
+} from "../infra/docker/client";
 import { paths } from "./paths";
 import { Reporter } from "./report";
 import { processRunning } from "./processes";

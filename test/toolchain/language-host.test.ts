@@ -6,8 +6,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import util from "node:util";
 import { after, describe, test } from "node:test";
-import { connectDocker } from "../../../infra/docker/client";
-import { LABEL } from "../../../infra/docker/labels";
+import { connectDocker } from "../../infra/docker/client";
+import { LABEL } from "../../infra/docker/labels";
 import {
     engineAddressFromArgs,
     INSPECT_GUARD,
@@ -16,14 +16,14 @@ import {
     runArguments,
     runEnvironment,
     runOutcome,
-} from "../../../infra/toolchain/language-host/server";
-import { wouldLoop } from "../../../infra/toolchain/language-host/inspect-guard";
-import { rebuildTwin } from "../../../infra/toolchain/language-host/twin";
-import { ensurePulumiCli, installLanguageHost } from "../../../infra/toolchain/pulumi-cli";
-import { PACKAGE_ROOT } from "../../../infra/toolchain/paths";
-import { silentReporter } from "../../../infra/toolchain/report";
-import { recordedBaseImages } from "../../../infra/toolchain/base-images";
-import { containersWith, requireEngines } from "../../support/harness";
+} from "../../toolchain/language-host/server";
+import { wouldLoop } from "../../toolchain/language-host/inspect-guard";
+import { rebuildTwin } from "../../toolchain/language-host/twin";
+import { ensurePulumiCli, installLanguageHost } from "../../toolchain/pulumi-cli";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
+import { silentReporter } from "../../toolchain/report";
+import { recordedBaseImages } from "../../toolchain/base-images";
+import { containersWith, requireEngines } from "../support/harness";
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts of the host: no engine.
@@ -180,7 +180,7 @@ describe("language host: command line and Run mapping", () => {
             const launcher = path.join(bin, "pulumi-language-nodejs");
             const st = fs.statSync(launcher);
             assert.ok(st.mode & 0o100, "executable");
-            const server = path.join(PACKAGE_ROOT, "dist", "infra", "toolchain", "language-host", "server.js");
+            const server = path.join(PACKAGE_ROOT, "dist", "toolchain", "language-host", "server.js");
             assert.ok(fs.readFileSync(launcher, "utf8").includes(`installed_server='${server}'`));
             const before = st.mtimeMs;
             installLanguageHost(bin);

@@ -116,11 +116,11 @@ function goBinary(): string {
 
 /**
  * Builds `pulumi` from the Go module `github.com/pulumi/pulumi/pkg/v3` at the pinned version,
- * through a wrapper module whose go.mod/go.sum live in `infra/toolchain/pulumi-cli/`.
+ * through a wrapper module whose go.mod/go.sum live in `toolchain/pulumi-cli/`.
  */
 async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
     const go = goBinary();
-    const moduleDir = path.join(PACKAGE_ROOT, "infra", "toolchain", "pulumi-cli");
+    const moduleDir = path.join(PACKAGE_ROOT, "toolchain", "pulumi-cli");
     const work = path.join(paths.toolchain(), `build-v${PULUMI_VERSION}`);
     fs.mkdirSync(work, { recursive: true });
     for (const f of ["go.mod", "go.sum"]) {
@@ -182,10 +182,10 @@ function installDynamicProviderHost(binDir: string): void {
 const LANGUAGE_HOST_MARK = "Dynoform's Node.js language host";
 
 /**
- * Puts `pulumi-language-nodejs` (the launcher in `infra/toolchain/language-host/`) beside the CLI,
+ * Puts `pulumi-language-nodejs` (the launcher in `toolchain/language-host/`) beside the CLI,
  * so plain `pulumi up` / `pulumi preview` of a `runtime: nodejs` project work with the CLI built
  * from Go modules, which comes without a Node.js language host. The copy records this checkout's
- * compiled server (`dist/infra/toolchain/language-host/server.js`). Idempotent. When a `pulumi` on
+ * compiled server (`dist/toolchain/language-host/server.js`). Idempotent. When a `pulumi` on
  * PATH outside `binDir` has a real language host beside it, ours is not installed (and an earlier
  * copy is removed), so it never shadows the real one.
  */
@@ -208,7 +208,7 @@ export function installLanguageHost(binDir: string): void {
             return;
         }
     }
-    const launcher = fs.readFileSync(path.join(PACKAGE_ROOT, "infra", "toolchain", "language-host", name), "utf8");
+    const launcher = fs.readFileSync(path.join(PACKAGE_ROOT, "toolchain", "language-host", name), "utf8");
     const server = path.join(__dirname, "language-host", "server.js");
     const quoted = `'${server.replace(/'/g, `'\\''`)}'`;
     const content = launcher.replace(/^installed_server=""$/m, () => `installed_server=${quoted}`);

@@ -4,7 +4,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { test } from "node:test";
-import { cliVersion } from "../../../infra/toolchain/pulumi-cli";
+import { cliVersion } from "../../toolchain/pulumi-cli";
 
 // Every command checks its Pulumi CLI's version; the answer is kept while the binary stays the
 // same file, so a command runs `pulumi version` only when the binary is new or was rebuilt.
@@ -23,7 +23,7 @@ test("cliVersion asks the binary once, remembers across processes, and asks agai
         assert.equal(cliVersion(cli), "3.1.0");
         assert.equal(asked(), 1, "asked once in this process");
 
-        const script = `process.stdout.write(require(${JSON.stringify(require.resolve("../../../infra/toolchain/pulumi-cli"))}).cliVersion(${JSON.stringify(cli)}))`;
+        const script = `process.stdout.write(require(${JSON.stringify(require.resolve("../../toolchain/pulumi-cli"))}).cliVersion(${JSON.stringify(cli)}))`;
         const fromAnotherProcess = execFileSync(process.execPath, ["-e", script], { encoding: "utf8", env: process.env });
         assert.equal(fromAnotherProcess, "3.1.0");
         assert.equal(asked(), 1, "another process read the stamp");

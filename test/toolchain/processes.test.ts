@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import { test } from "node:test";
-import { processRunning } from "../../../infra/toolchain/processes";
+import { processRunning } from "../../toolchain/processes";
 
 // A daemon killed with SIGKILL whose parent never reaps it stays a zombie with a /proc entry:
 // `kill -0` says it is there, so a pid-file check built on that keeps a new dockerd from starting.

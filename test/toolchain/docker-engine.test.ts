@@ -4,9 +4,9 @@ import * as http from "http";
 import * as net from "net";
 import * as path from "path";
 import { test } from "node:test";
-import { dockerOptions, DockerSlowError, pingDocker, resolveDockerEndpoint } from "../../../infra/docker/client";
-import { ensureDockerEngine } from "../../../infra/toolchain/docker-engine";
-import { PACKAGE_ROOT } from "../../../infra/toolchain/paths";
+import { dockerOptions, DockerSlowError, pingDocker, resolveDockerEndpoint } from "../../infra/docker/client";
+import { ensureDockerEngine } from "../../toolchain/docker-engine";
+import { PACKAGE_ROOT } from "../../toolchain/paths";
 
 // The bootstrap's Docker check: an engine named by DOCKER_HOST must answer as it is; one that
 // does not is a one-line error naming DOCKER_HOST and a non-zero exit (no daemon is started).

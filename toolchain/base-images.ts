@@ -3,11 +3,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import Docker = require("dockerode");
-import { connectDocker, isNotFound } from "../docker/client";
+import { connectDocker, isNotFound } from "../infra/docker/client";
 import { aptInstall, which } from "./docker-engine";
 import { paths } from "./paths";
 import { Reporter } from "./report";
-import { LABEL } from "../docker/labels";
+import { LABEL } from "../infra/docker/labels";
 
 /** The runtime images Dynoform needs: built apps run on `node`, add-ons on `postgres`/`redis`, the router on `nginx`. */
 export type BaseImageName = "node" | "postgres" | "redis" | "nginx";
