@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
 import { DynoformInputError } from "../components/errors";
-import { formationMemoryMb } from "../components/formation";
+import { formationMemoryMb } from "../components/formation-plan";
 import { openStack } from "../infra/engine/workspace";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
 import { silentReporter } from "../toolchain/report";

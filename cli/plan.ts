@@ -1,6 +1,6 @@
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { AppDefinition } from "../components/app-definition";
-import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation";
+import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
 import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";

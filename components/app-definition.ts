@@ -6,7 +6,7 @@ import { AddOnPlanName, mapAddonPlan } from "./addon-plans";
 import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } from "./app-json";
 import { attachmentVarName, validateAttachmentName, validateConfigVarName, validateConfigVarValue, validateEnvSize } from "./config-vars";
 import { DynoformInputError } from "./errors";
-import { FormationSpec, PlannedProcess, planFormation } from "./formation";
+import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 
 /**

@@ -9,7 +9,7 @@ import {
 import { validateAttachmentName, validateConfigVarName, attachmentVarName } from "./config-vars";
 import { DynoSizeSpec, legacyDynoSize, resolveDynoSize } from "./dyno-size";
 import { DynoformInputError } from "./errors";
-import { FormationEntry, FormationSpec, validateQuantity } from "./formation";
+import { FormationEntry, FormationSpec, validateQuantity } from "./formation-plan";
 
 /** One `env` entry of app.json. A plain string in the file is shorthand for `{ value }`. */
 export interface AppJsonEnvVar {

@@ -11,8 +11,8 @@ import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
 import { AddOn } from "./addon";
 import { AddOnRequest, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
-import { Formation } from "./dyno-formation";
-import { FormationSpec } from "./formation";
+import { Formation } from "./formation";
+import { FormationSpec } from "./formation-plan";
 import { Router } from "./router";
 
 // The checks made before any child exists are pure (app-definition.ts); they are part of App's API,

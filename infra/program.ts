@@ -2,7 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { FormationSpec } from "../components/formation";
+import { FormationSpec } from "../components/formation-plan";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
 
 /** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */

@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type { AppArgs } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
-import { FormationSpec } from "../components/formation";
+import { FormationSpec } from "../components/formation-plan";
 
 // The stack settings and what both the program and the CLI's checks derive from them. Pure and
 // free of the Pulumi SDK: commands that only validate a stack file load this, not the program.

@@ -1,5 +1,5 @@
 import { CommandModule } from "yargs";
-import { validateQuantity } from "../../components/formation";
+import { validateQuantity } from "../../components/formation-plan";
 import { resolveDynoSize } from "../../components/dyno-size";
 import { asUsage, configPath, distinctTypes, EditOptions, editAndDeploy, typeAssignment, withUp } from "../edit";
 import { GlobalOptions } from "../options";

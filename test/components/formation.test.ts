@@ -1,277 +1,172 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import fc from "fast-check";
-import { DYNO_SIZES } from "../../components/dyno-size";
-import { DynoformInputError } from "../../components/errors";
-import {
-    diffFormation,
-    dynoNames,
-    FormationSpec,
-    formationMemoryMb,
-    FormationState,
-    MAX_QUANTITY,
-    MAX_TOTAL_QUANTITY,
-    PlannedProcess,
-    planFormation,
-    validateQuantity,
-} from "../../components/formation";
-import { ProcessType } from "../../components/procfile";
+import * as pulumi from "@pulumi/pulumi";
+import { Formation, FormationArgs, WEB_PORT } from "../../components/formation";
+import { DYNO_SIZES, resolveDynoSize } from "../../components/dyno-size";
+import { RandomSecret } from "../../infra/random/secret";
+import { installMocks, promiseOf, Recorder, T } from "../support/mocks";
 
-import { throwsInput } from "../support/input-error";
+function args(processType: string, quantity: number, extra: Partial<FormationArgs> = {}): FormationArgs {
+    return {
+        app: "shop",
+        stack: "dev",
+        processType,
+        command: `run-${processType}`,
+        quantity,
+        size: DYNO_SIZES["standard-1x"],
+        image: "sha256:feed",
+        config: { GREETING: "hi" },
+        attachments: pulumi.secret({ DATABASE_URL: "postgres://app:pw@postgres:5432/app" }),
+        releaseId: "0123456789ab",
+        network: "shop-dev",
+        ...extra,
+    };
+}
 
-const procfile = (...names: string[]): ProcessType[] => names.map((name, i) => ({ name, command: `run-${name}`, line: i + 1 }));
-const std1x = DYNO_SIZES["standard-1x"];
-const std2x = DYNO_SIZES["standard-2x"];
+async function build(name: string, a: FormationArgs, rec = installMocks()): Promise<{ rec: Recorder; formation: Formation }> {
+    const formation = new Formation(name, a);
+    await Promise.all(formation.dynos.map((d) => promiseOf(d.containerName)));
+    await rec.settle();
+    return { rec, formation };
+}
 
-describe("planFormation", () => {
-    test("Heroku defaults: web 1, others 0, standard-1x; release left out; Procfile order", () => {
-        assert.deepEqual(planFormation(procfile("release", "worker", "web", "clock"), undefined), [
-            { type: "worker", command: "run-worker", quantity: 0, size: std1x },
-            { type: "web", command: "run-web", quantity: 1, size: std1x },
-            { type: "clock", command: "run-clock", quantity: 0, size: std1x },
+describe("Formation: dynos", () => {
+    test("quantity N registers N dynos named <name>-1..N under the formation", async () => {
+        const { rec, formation } = await build("shop-web", args("web", 3));
+        assert.deepEqual(rec.summary(), [
+            `${T.Formation} shop-web`,
+            `${T.Dyno} shop-web-1`,
+            `${T.Dyno} shop-web-2`,
+            `${T.Dyno} shop-web-3`,
         ]);
-    });
-
-    test("requested overrides defaults field by field", () => {
-        const defaults: FormationSpec = { web: { quantity: 2, size: "standard-2x" }, worker: { quantity: 1 } };
-        const plan = planFormation(procfile("web", "worker"), { web: { quantity: 3 }, worker: { size: "performance-m" } }, defaults);
-        assert.deepEqual(plan, [
-            { type: "web", command: "run-web", quantity: 3, size: std2x },
-            { type: "worker", command: "run-worker", quantity: 1, size: DYNO_SIZES["performance-m"] },
-        ]);
-    });
-
-    test("web may be scaled to 0 and custom sizes resolve", () => {
-        const plan = planFormation(procfile("web"), { web: { quantity: 0, size: { memoryMb: 768 } } });
-        assert.deepEqual(plan, [{ type: "web", command: "run-web", quantity: 0, size: { name: "custom-768mb", memoryMb: 768, cpuShares: 1536 } }]);
-    });
-
-    test("release at quantity 0 is fine and still left out", () => {
+        const parent = rec.get(T.Formation, "shop-web").urn!;
+        for (const d of rec.ofType(T.Dyno)) assert.equal(d.parent, parent, d.name);
+        assert.deepEqual(formation.dynoNames, ["web.1", "web.2", "web.3"]);
+        assert.equal(formation.dynos.length, 3);
         assert.deepEqual(
-            planFormation(procfile("web", "release"), { release: { quantity: 0 } }).map((p) => p.type),
-            ["web"],
+            rec.ofType(T.Dyno).map((d) => [d.name, d.inputs.index]),
+            [
+                ["shop-web-1", 1],
+                ["shop-web-2", 2],
+                ["shop-web-3", 3],
+            ],
         );
     });
 
-    test("release above 0 is an error, from requested or defaults", () => {
-        throwsInput(
-            () => planFormation(procfile("web", "release"), { release: { quantity: 1 } }),
-            "formation.release.quantity",
-            /release runs once per release before dynos roll and is never a dyno type; set its quantity to 0 or leave it out/,
-        );
-        throwsInput(() => planFormation(procfile("web", "release"), undefined, { release: { quantity: 2 } }), "formation.release.quantity", /never a dyno type/);
+    test("quantity 0 registers no dyno", async () => {
+        const { rec, formation } = await build("shop-worker", args("worker", 0));
+        assert.deepEqual(rec.summary(), [`${T.Formation} shop-worker`]);
+        assert.deepEqual(formation.dynoNames, []);
+        assert.deepEqual(formation.dynos, []);
+        assert.deepEqual(formation.upstreams, []);
     });
 
-    test("a type not in the Procfile names formation.<type> and lists the Procfile types", () => {
-        throwsInput(
-            () => planFormation(procfile("web", "worker"), { clock: { quantity: 1 } }),
-            "formation.clock",
-            /process type "clock" is not in the Procfile; Procfile types are web, worker$/,
-        );
-        throwsInput(() => planFormation(procfile("web"), undefined, { worker: {} }), "formation.worker", /not in the Procfile; Procfile types are web$/);
-    });
-
-    test("inherited object keys are not process types", () => {
-        throwsInput(() => planFormation(procfile("web"), { constructor: { quantity: 1 } }), "formation.constructor", /not in the Procfile/);
-    });
-
-    test("quantity must be a whole number 0..100, on formation.<type>.quantity", () => {
-        for (const bad of [-1, 1.5, 101, NaN, Infinity, "2", null]) {
-            throwsInput(
-                () => planFormation(procfile("web"), { web: { quantity: bad as number } }),
-                "formation.web.quantity",
-                /is not valid; use a whole number from 0 to 100$/,
+    test("every dyno gets the app, image, command, release, network and the size's limits", async () => {
+        const size = resolveDynoSize("standard-2x", "size");
+        const { rec } = await build("shop-worker", args("worker", 2, { size, bootTimeoutSeconds: 90, stopGraceSeconds: 5, dockerHost: "tcp://h:2375" }));
+        for (const d of rec.ofType(T.Dyno)) {
+            const i = d.inputs;
+            assert.deepEqual(
+                [i.app, i.stack, i.processType, i.image, i.command, i.release, i.network, i.dockerHost],
+                ["shop", "dev", "worker", "sha256:feed", "run-worker", "0123456789ab", "shop-dev", "tcp://h:2375"],
+                d.name,
             );
+            assert.deepEqual([i.size, i.memoryMb, i.cpuShares], ["standard-2x", 1024, 2048], d.name);
+            assert.deepEqual([i.bootTimeoutSeconds, i.stopGraceSeconds], [90, 5], d.name);
         }
-        throwsInput(() => planFormation(procfile("web"), undefined, { web: { quantity: -3 } }), "formation.web.quantity", /quantity -3 is not valid/);
     });
 
-    test("sizes are resolved on formation.<type>.size", () => {
-        throwsInput(() => planFormation(procfile("web", "worker"), { worker: { size: "huge" } }), "formation.worker.size", /unknown dyno size "huge"/);
-        throwsInput(
-            () => planFormation(procfile("web"), { web: { size: { memoryMb: 2 } } }),
-            "formation.web.size.memoryMb",
-            /out of range/,
-        );
+    test("a custom size is passed by its canonical name and limits", async () => {
+        const { rec } = await build("shop-worker", args("worker", 1, { size: resolveDynoSize({ memoryMb: 768 }, "size") }));
+        const i = rec.get(T.Dyno, "shop-worker-1").inputs;
+        assert.deepEqual([i.size, i.memoryMb, i.cpuShares], ["custom-768mb", 768, 1536]);
+    });
+});
+
+describe("Formation: env and port", () => {
+    test("web dynos: DYNO=web.N and PORT, config vars and attachments", async () => {
+        const { rec } = await build("shop-web", args("web", 2));
+        for (const n of [1, 2]) {
+            const d = rec.get(T.Dyno, `shop-web-${n}`);
+            assert.deepEqual(d.inputs.env, {
+                DATABASE_URL: "postgres://app:pw@postgres:5432/app",
+                DYNO: `web.${n}`,
+                GREETING: "hi",
+                PORT: String(WEB_PORT),
+            });
+            assert.equal(d.inputs.port, WEB_PORT);
+        }
     });
 
-    test("the field prefix is configurable", () => {
-        throwsInput(() => planFormation(procfile("web"), { web: { quantity: 500 } }, undefined, "scale"), "scale.web.quantity", /500/);
+    test("other dynos: no PORT and no port to wait on", async () => {
+        const { rec } = await build("shop-worker", args("worker", 1));
+        const d = rec.get(T.Dyno, "shop-worker-1");
+        assert.deepEqual(d.inputs.env, { DATABASE_URL: "postgres://app:pw@postgres:5432/app", DYNO: "worker.1", GREETING: "hi" });
+        assert.equal(d.inputs.port, undefined);
     });
 
-    test("malformed specs and entries are refused", () => {
-        throwsInput(() => planFormation(procfile("web"), [] as unknown as FormationSpec), "formation", /requested formation is \[\]; expected an object keyed by process type/);
-        throwsInput(() => planFormation(procfile("web"), { web: 3 } as unknown as FormationSpec), "formation.web", /expected \{ quantity\?, size\? \}, got 3/);
-        throwsInput(
-            () => planFormation(procfile("web"), { web: { qty: 3 } } as unknown as FormationSpec),
-            "formation.web.qty",
-            /unknown key "qty"; a formation entry has quantity and size/,
-        );
+    test("env is sent as a secret, the release id is not", async () => {
+        const { rec } = await build("shop-web", args("web", 2));
+        for (const d of rec.ofType(T.Dyno)) {
+            assert.ok(d.secretInputs.includes("env"), d.name);
+            assert.ok(!d.secretInputs.includes("release"), d.name);
+        }
     });
 
-    test("more than MAX_TOTAL_QUANTITY dynos in all is refused on `formation`", () => {
-        const types = procfile(...Array.from({ length: 6 }, (_, i) => `w${i}`));
-        const full = (q: number) => Object.fromEntries(types.map((t) => [t.name, { quantity: q }]));
-        assert.equal(MAX_TOTAL_QUANTITY, 500);
-        assert.equal(planFormation(types, { ...full(80), w5: { quantity: 100 } }).length, 6);
-        throwsInput(
-            () => planFormation(types, { ...full(100), w5: { quantity: 1 } }),
-            "formation",
-            /^501 dynos in all \(w0=100 w1=100 w2=100 w3=100 w4=100 w5=1\); the limit is 500 dynos per app on one host$/,
-        );
+    test("config given as Outputs, some secret, resolves into env and keeps it secret", async () => {
+        const config = { A: pulumi.output("a"), B: pulumi.secret("b") };
+        const { rec } = await build("shop-web", args("web", 1, { config, attachments: {} }));
+        const d = rec.get(T.Dyno, "shop-web-1");
+        assert.deepEqual(d.inputs.env, { A: "a", B: "b", DYNO: "web.1", PORT: "5000" });
+        assert.ok(d.secretInputs.includes("env"));
+    });
+});
+
+describe("Formation: order", () => {
+    test("dyno 1 waits for dependsOn; dyno i waits for dyno i-1 only", async () => {
+        const rec = installMocks();
+        const phase = new RandomSecret("phase", {});
+        const addon = new RandomSecret("addon", {});
+        await build("shop-web", args("web", 3, { dependsOn: [phase, addon] }), rec);
+        const urn = (type: string, name: string) => rec.get(type, name).urn!;
+        const given = [urn(T.RandomSecret, "phase"), urn(T.RandomSecret, "addon")];
+        const [d1, d2, d3] = [1, 2, 3].map((n) => rec.get(T.Dyno, `shop-web-${n}`).dependencies);
+        for (const u of given) assert.ok(d1.includes(u), `web.1 waits for ${u}`);
+        assert.ok(d2.includes(urn(T.Dyno, "shop-web-1")));
+        assert.ok(d3.includes(urn(T.Dyno, "shop-web-2")));
+        assert.ok(!d3.includes(urn(T.Dyno, "shop-web-1")), "web.3 reaches web.1 through web.2");
+        for (const u of given) {
+            assert.ok(!d2.includes(u) && !d3.includes(u), `later dynos reach ${u} through web.1`);
+        }
     });
 
-    test("property: quantities are whole numbers 0..100, release never planned, order kept", () => {
-        const names = fc.uniqueArray(fc.constantFrom("web", "worker", "clock", "release", "mailer", "urgent-worker"), { minLength: 1 });
-        const entry = fc.record(
-            { quantity: fc.integer({ min: 0, max: MAX_QUANTITY }), size: fc.constantFrom(...Object.keys(DYNO_SIZES), "custom-768mb") },
-            { requiredKeys: [] },
-        );
-        const arb = names.chain((types) => {
-            const spec = fc
-                .subarray(types.filter((t) => t !== "release"))
-                .chain((chosen) => fc.tuple(...chosen.map((t) => entry.map((e) => [t, e] as const))))
-                .map((pairs) => Object.fromEntries(pairs) as FormationSpec);
-            return fc.tuple(fc.constant(types), fc.option(spec, { nil: undefined }), fc.option(spec, { nil: undefined }));
-        });
-        fc.assert(
-            fc.property(arb, ([types, requested, defaults]) => {
-                const plan = planFormation(procfile(...types), requested, defaults);
-                assert.deepEqual(plan.map((p) => p.type), types.filter((t) => t !== "release"));
-                for (const p of plan) {
-                    assert.ok(Number.isInteger(p.quantity) && p.quantity >= 0 && p.quantity <= MAX_QUANTITY, `quantity ${p.quantity}`);
-                    const want = requested?.[p.type]?.quantity ?? defaults?.[p.type]?.quantity ?? (p.type === "web" ? 1 : 0);
-                    assert.equal(p.quantity, want);
-                    assert.ok(p.size.memoryMb > 0);
-                }
-                assert.deepEqual(diffFormation(plan, plan), []);
+    test("scaling from 2 to 4 keeps dynos 1 and 2 as they were and appends 3 and 4", async () => {
+        const two = await build("shop-web", args("web", 2));
+        const four = await build("shop-web", args("web", 4));
+        assert.deepEqual(four.formation.dynoNames, ["web.1", "web.2", "web.3", "web.4"]);
+        for (const name of ["shop-web-1", "shop-web-2"]) {
+            assert.deepEqual(four.rec.get(T.Dyno, name).inputs, two.rec.get(T.Dyno, name).inputs, name);
+        }
+        assert.equal(four.rec.get(T.Dyno, "shop-web-3").inputs.env.DYNO, "web.3");
+        assert.equal(four.rec.get(T.Dyno, "shop-web-4").inputs.env.DYNO, "web.4");
+    });
+});
+
+describe("Formation: router upstreams", () => {
+    test("web dynos become upstreams: container name, $PORT and container id", async () => {
+        const { rec, formation } = await build("shop-web", args("web", 2));
+        const upstreams = await Promise.all(formation.upstreams.map((u) => promiseOf(u)));
+        assert.deepEqual(
+            upstreams,
+            ["shop-web-1", "shop-web-2"].map((n) => {
+                const s = rec.get(T.Dyno, n).state;
+                return { host: s.containerName, port: WEB_PORT, containerId: s.containerId };
             }),
-            { numRuns: 300 },
         );
     });
-});
 
-describe("dynoNames", () => {
-    test("web.1 .. web.N", () => {
-        assert.deepEqual(dynoNames("web", 3), ["web.1", "web.2", "web.3"]);
-        assert.deepEqual(dynoNames("worker", 0), []);
-    });
-
-    test("bad quantities are refused", () => {
-        throwsInput(() => dynoNames("web", -1), "formation.web.quantity", /quantity -1 is not valid/);
-        throwsInput(() => dynoNames("web", 2.5), "formation.web.quantity", /2.5/);
-    });
-});
-
-describe("validateQuantity", () => {
-    test("passes file and line through", () => {
-        assert.equal(validateQuantity(100, "q"), 100);
-        throwsInput(
-            () => validateQuantity(101, "formation.web.quantity", "app.json", 4),
-            "formation.web.quantity",
-            /^quantity 101 is not valid; use a whole number from 0 to 100$/,
-            "app.json",
-            4,
-        );
-    });
-});
-
-const state = (quantity: number, size = "standard-1x"): FormationState => ({ quantity, size });
-
-describe("diffFormation", () => {
-    test("scale up and down", () => {
-        assert.deepEqual(diffFormation({ web: state(2) }, { web: state(4) }), [
-            { type: "web", kind: "scale", from: state(2), to: state(4), text: "web: 2 -> 4 (+2)" },
-        ]);
-        assert.deepEqual(diffFormation({ web: state(4) }, { web: state(2) }).map((c) => c.text), ["web: 4 -> 2 (-2)"]);
-    });
-
-    test("resize in place", () => {
-        assert.deepEqual(diffFormation({ worker: state(1) }, { worker: state(1, "standard-2x") }), [
-            {
-                type: "worker",
-                kind: "resize",
-                from: state(1),
-                to: state(1, "standard-2x"),
-                text: "worker: standard-1x -> standard-2x (resize in place)",
-            },
-        ]);
-    });
-
-    test("scale and resize on one line", () => {
-        const [change] = diffFormation({ web: state(2) }, { web: state(3, "standard-2x") });
-        assert.equal(change.text, "web: 2 -> 3 (+1), standard-1x -> standard-2x (resize in place)");
-        assert.equal(change.kind, "resize");
-    });
-
-    test("new and removed types", () => {
-        assert.deepEqual(diffFormation({ web: state(1), clock: state(1) }, { web: state(1), worker: state(2, "standard-2x") }), [
-            { type: "worker", kind: "add", to: state(2, "standard-2x"), text: "worker: new (2 x standard-2x)" },
-            { type: "clock", kind: "remove", from: state(1), text: "clock: removed (was 1 x standard-1x)" },
-        ]);
-        assert.deepEqual(diffFormation({}, { clock: state(1) }).map((c) => c.text), ["clock: new (1 x standard-1x)"]);
-    });
-
-    test("unchanged types give nothing", () => {
-        assert.deepEqual(diffFormation({ web: state(2), worker: state(0) }, { worker: state(0), web: state(2) }), []);
-    });
-
-    test("accepts plans as well as records, comparing size names", () => {
-        const before = planFormation(procfile("web", "worker"), { worker: { quantity: 1 } });
-        const after = planFormation(procfile("web", "worker"), { web: { quantity: 2 }, worker: { quantity: 1, size: "Standard-2X" } });
-        assert.deepEqual(diffFormation(before, after).map((c) => c.text), [
-            "web: 1 -> 2 (+1)",
-            "worker: standard-1x -> standard-2x (resize in place)",
-        ]);
-        assert.deepEqual(diffFormation(before, { web: state(1), worker: state(1) }), []);
-    });
-
-    test("order: after's types in order, then removed types in before's order", () => {
-        const texts = diffFormation({ a: state(1), b: state(1), c: state(1) }, { d: state(1), c: state(2) }).map((c) => c.type);
-        assert.deepEqual(texts, ["d", "c", "a", "b"]);
-    });
-
-    test("malformed entries are refused", () => {
-        throwsInput(() => diffFormation({ web: state(-1) }, {}), "before.web.quantity", /quantity -1 is not valid; use a whole number of dynos, 0 or more/);
-        throwsInput(() => diffFormation({}, { web: { quantity: 1, size: "" } }), "after.web.size", /size "" is not valid/);
-        const twice = [...planFormation(procfile("web"), undefined), ...planFormation(procfile("web"), undefined)];
-        throwsInput(() => diffFormation(twice, {}), "before.web", /listed twice/);
-    });
-
-    test("property: a formation diffed with itself is empty", () => {
-        const formation = fc.dictionary(
-            fc.stringMatching(/^[a-z][a-z0-9_-]{0,8}$/),
-            fc.record({ quantity: fc.integer({ min: 0, max: 100 }), size: fc.constantFrom(...Object.keys(DYNO_SIZES)) }),
-        );
-        fc.assert(fc.property(formation, (f) => assert.deepEqual(diffFormation(f, { ...f }), [])), { numRuns: 300 });
-    });
-
-    test("property: scaling text and sign match the change", () => {
-        const q = fc.integer({ min: 0, max: 100 });
-        fc.assert(
-            fc.property(q, q, fc.constantFrom(...Object.keys(DYNO_SIZES)), (a, b, size) => {
-                const changes = diffFormation({ web: state(a, size) }, { web: state(b, size) });
-                if (a === b) return assert.deepEqual(changes, []);
-                assert.equal(changes.length, 1);
-                assert.equal(changes[0].kind, "scale");
-                assert.equal(changes[0].text, `web: ${a} -> ${b} (${b > a ? "+" : "-"}${Math.abs(b - a)})`);
-                const m = /\(([+-])(\d+)\)$/.exec(changes[0].text);
-                assert.ok(m);
-                assert.equal(m[1] === "+" ? Number(m[2]) : -Number(m[2]), b - a);
-            }),
-            { numRuns: 500 },
-        );
-    });
-});
-
-describe("formationMemoryMb", () => {
-    test("sums quantity x memory", () => {
-        const plan: PlannedProcess[] = planFormation(procfile("web", "worker", "clock"), {
-            web: { quantity: 3 },
-            worker: { quantity: 2, size: "performance-m" },
-            clock: { quantity: 0, size: "performance-l" },
-        });
-        assert.equal(formationMemoryMb(plan), 3 * 512 + 2 * 2560);
-        assert.equal(formationMemoryMb([]), 0);
+    test("other process types have no upstreams", async () => {
+        const { formation } = await build("shop-worker", args("worker", 2));
+        assert.deepEqual(formation.upstreams, []);
     });
 });
