@@ -44,10 +44,10 @@ export function roleLabel(role: ContainerRole): Record<string, string> {
  */
 export function containerRole(labels: Record<string, string> | undefined): ContainerRole | undefined {
     const role = labels?.[LABEL.role] as ContainerRole | undefined;
-    if (role !== "dyno") return role;
+    if (role !== undefined && role !== "dyno") return role;
     if (labels?.[ADDON_LABEL]) return "addon";
     if (labels?.[LABEL.router] === "true") return "router";
-    return "dyno";
+    return role;
 }
 
 /**
