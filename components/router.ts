@@ -82,7 +82,6 @@ export class Router extends pulumi.ComponentResource {
                 stack: args.stack,
                 processType: "router",
                 index: 1,
-                role: "router",
                 image: args.image,
                 command: ROUTER_COMMAND,
                 memoryMb: 64,
@@ -95,6 +94,7 @@ export class Router extends pulumi.ComponentResource {
                 // stops, so a port that turns out busy leaves the old router serving.
                 shareMounts: true,
                 stopGraceSeconds: 10,
+                role: "router",
                 // Kept beside the role label: routers made before it are found by this one.
                 labels: { [LABEL.router]: "true" },
             },

@@ -19,6 +19,12 @@ export function isUnknown(v: unknown): boolean {
     return v === pulumi.runtime.unknownValue;
 }
 
+/** Why `name` cannot name a network or volume (one failure), or none; a name not known yet is judged when it is. Pure. */
+export function objectNameFailures(name: unknown): pulumi.dynamic.CheckFailure[] {
+    if (isUnknown(name) || (typeof name === "string" && /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(name))) return [];
+    return [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(name)})` }];
+}
+
 /** JSON with object keys sorted and undefined fields left out, so `{a, b}` and `{b, a}` compare equal. Pure. */
 export function canonicalJson(v: unknown): string {
     if (v === undefined || v === null) return "null";

@@ -39,13 +39,6 @@ export const NETWORK_FIELDS = {
     meta: ["labels", "formerNames"],
 } as const;
 
-/** Validates network inputs (a name not known yet is judged when it is). Pure. */
-export function checkNetworkInputs(news: NetworkInputs): pulumi.dynamic.CheckFailure[] {
-    const { isUnknown } = require(PROVIDER);
-    if (isUnknown(news.name) || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")) return [];
-    return [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
-}
-
 /** Compares state to desired inputs: a network recorded under a former name keeps it. Pure. */
 export function diffNetwork(olds: NetworkOutputs, news: NetworkInputs): pulumi.dynamic.DiffResult {
     const { diffByFields } = require(PROVIDER);
@@ -59,7 +52,7 @@ export function diffNetwork(olds: NetworkOutputs, news: NetworkInputs): pulumi.d
 /** Network provider: host, name and `internal` replace the network; labels are recorded in state. */
 export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: require(SELF).checkNetworkInputs(news) };
+        return { inputs: news, failures: require(PROVIDER).objectNameFailures(news.name) };
     },
     async diff(_id, olds, news) {
         return require(SELF).diffNetwork(olds, news);

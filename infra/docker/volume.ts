@@ -57,13 +57,6 @@ export const VOLUME_FIELDS = {
     meta: ["deleteOnDestroy", "labels", "formerNames"],
 } as const;
 
-/** Validates volume inputs (a name not known yet is judged when it is). Pure. */
-export function checkVolumeInputs(news: VolumeInputs): pulumi.dynamic.CheckFailure[] {
-    const { isUnknown } = require(PROVIDER);
-    if (isUnknown(news.name) || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")) return [];
-    return [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
-}
-
 /** Compares state to desired inputs: a volume recorded under a former name keeps it. Pure. */
 export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): pulumi.dynamic.DiffResult {
     const { diffByFields } = require(PROVIDER);
@@ -76,7 +69,7 @@ export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): pulumi.dyna
 /** Volume provider: a kept volume is adopted again by the next create of the same name. */
 export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, VolumeOutputs> = {
     async check(_olds, news) {
-        return { inputs: news, failures: require(SELF).checkVolumeInputs(news) };
+        return { inputs: news, failures: require(PROVIDER).objectNameFailures(news.name) };
     },
     async diff(_id, olds, news) {
         return require(SELF).diffVolume(olds, news);

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { canonicalJson, changedFields, diffByFields, isUnknown, unlessGone } from "../../infra/provider";
+import { canonicalJson, changedFields, diffByFields, isUnknown, objectNameFailures, unlessGone } from "../../infra/provider";
 
 // The convention every dynamic provider follows (infra/provider.ts): field-list diffs,
 // unknown values skipped in check, 404 = gone on read and delete.
@@ -89,5 +89,13 @@ describe("unlessGone", () => {
         await assert.rejects(unlessGone(() => Promise.reject(busy)), (e) => e === busy);
         const refused = Object.assign(new Error("connect ECONNREFUSED"), { code: "ECONNREFUSED" });
         await assert.rejects(unlessGone(() => Promise.reject(refused)), (e) => e === refused);
+    });
+});
+
+describe("objectNameFailures", () => {
+    test("names Docker accepts pass; a bad one fails on `name`; one not known yet is not judged", () => {
+        for (const name of ["hello.dev", "hello-dev.postgres-data", "a_b"]) assert.deepEqual(objectNameFailures(name), []);
+        for (const name of ["bad name", "../x", "", 7]) assert.equal(objectNameFailures(name)[0]?.property, "name", String(name));
+        assert.deepEqual(objectNameFailures(pulumi.runtime.unknownValue), []);
     });
 });
