@@ -33,10 +33,13 @@ const LABELS = require.resolve("./labels");
 const PROVIDER = require.resolve("../provider");
 const SELF = __filename;
 
-/** Fields of a network by what a change does. Labels are recorded only: Docker cannot relabel a network. */
+/**
+ * Fields of a network by what a change does. Labels are recorded only: Docker cannot relabel a
+ * network. `formerNames` is no field of its own: it only says whether `name` changed.
+ */
 export const NETWORK_FIELDS = {
     replace: ["dockerHost", "name", "internal"],
-    meta: ["labels", "formerNames"],
+    meta: ["labels"],
 } as const;
 
 /** Compares state to desired inputs: a network recorded under a former name keeps it. Pure. */

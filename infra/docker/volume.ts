@@ -50,11 +50,12 @@ export function sameVolumeName(current: string, news: Pick<VolumeInputs, "name" 
 
 /**
  * Fields of a volume by what a change does. Labels are recorded only: Docker cannot relabel a
- * volume, and replacing it would risk the data.
+ * volume, and replacing it would risk the data. `formerNames` is no field of its own: it only
+ * says whether `name` changed.
  */
 export const VOLUME_FIELDS = {
     replace: ["dockerHost", "name"],
-    meta: ["deleteOnDestroy", "labels", "formerNames"],
+    meta: ["deleteOnDestroy", "labels"],
 } as const;
 
 /** Compares state to desired inputs: a volume recorded under a former name keeps it. Pure. */
