@@ -1,3 +1,4 @@
+import { AddOnPlan } from "../components/addon-plans";
 import { connectDocker } from "../infra/docker/client";
 import { ADDON_LABEL, dockerName, LABEL } from "../infra/docker/labels";
 import { GlobalOptions } from "./options";
@@ -8,7 +9,7 @@ import { readStackFile, validateSettings } from "./stack-settings";
 /** One add-on of a stack as the CLI shows it: what the stack asks for, and what Docker runs. */
 export interface AddonView {
     name: string;
-    plan: "postgres" | "redis";
+    plan: AddOnPlan;
     /** Heroku tier when app.json named one (`essential-0`). */
     tier?: string;
     /** The config var it is attached as. */

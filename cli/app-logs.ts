@@ -1,5 +1,5 @@
 import Docker = require("dockerode");
-import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
+import { ADDON_LABEL, containerRole, LABEL } from "../infra/docker/labels";
 
 /** Where a log line came from, in Heroku's words: `app[web.1]`, `dynoform[router]`, `addon[postgres]`. */
 export interface LogSource {
@@ -18,9 +18,10 @@ export interface LogSource {
 export function logSourceOf(c: Pick<Docker.ContainerInfo, "Id" | "Labels">): LogSource {
     const labels = c.Labels ?? {};
     const processType = labels[LABEL.processType] ?? labels[LABEL.role] ?? "unknown";
+    const role = containerRole(labels);
     const addon = labels[ADDON_LABEL];
-    if (addon) return { containerId: c.Id, kind: "addon", dyno: addon, processType, label: `addon[${addon}]` };
-    if (processType === "router") return { containerId: c.Id, kind: "dynoform", dyno: "router", processType, label: "dynoform[router]" };
+    if (role === "addon" && addon) return { containerId: c.Id, kind: "addon", dyno: addon, processType, label: `addon[${addon}]` };
+    if (role === "router" || processType === "router") return { containerId: c.Id, kind: "dynoform", dyno: "router", processType, label: "dynoform[router]" };
     const dyno = labels[LABEL.dyno] || `${processType}.${labels[LABEL.index] ?? "1"}`;
     return { containerId: c.Id, kind: "app", dyno, processType: dyno.replace(/\.[^.]*$/, ""), label: `app[${dyno}]` };
 }

@@ -3,7 +3,7 @@ import { APP_TYPE } from "../components/app-definition";
 import type Docker = require("dockerode");
 import { sizeOfLimits } from "../components/dyno-size";
 import { connectDocker } from "../infra/docker/client";
-import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
+import { containerRole, LABEL, roleFilter } from "../infra/docker/labels";
 import { readDeployedResources } from "../infra/engine/stack-read";
 import type { ReleaseRecord } from "../infra/release";
 import { UsageError } from "./errors";
@@ -125,7 +125,7 @@ export async function dynoStatuses(app: string, stack: string, outputs: AppOutpu
     const docker = connectDocker();
     const containers = await docker.listContainers({
         all: true,
-        filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`, `${LABEL.role}=dyno`] },
+        filters: { label: roleFilter("dyno", app, stack) },
     });
     const history = releasesOf(outputs);
     const versionOf = (releaseId: string) => {
@@ -135,7 +135,7 @@ export async function dynoStatuses(app: string, stack: string, outputs: AppOutpu
     const found: DynoStatus[] = [];
     for (const c of containers) {
         const l = c.Labels;
-        if (l[ADDON_LABEL] || l[LABEL.processType] === "router") continue;
+        if (containerRole(l) !== "dyno") continue;
         const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
         if (!info) continue;
         const state = dynoState(info.State);

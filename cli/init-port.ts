@@ -2,7 +2,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
 import YAML from "yaml";
-import { LABEL } from "../infra/docker/labels";
+import { roleFilter } from "../infra/docker/labels";
 
 // The router port `init` writes: the first one from 5000 up that no other app here claims.
 
@@ -48,7 +48,7 @@ export async function routerPortsOnDocker(timeoutMs = 3000): Promise<TakenPort[]
     const { connectDocker } = await import("../infra/docker/client");
     const docker = connectDocker();
     const look = async () => {
-        const routers = await docker.listContainers({ all: true, filters: { label: [`${LABEL.router}=true`] } });
+        const routers = await docker.listContainers({ all: true, filters: { label: roleFilter("router") } });
         const found: TakenPort[] = [];
         for (const c of routers) {
             const info = await docker.getContainer(c.Id).inspect();

@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import Docker = require("dockerode");
 import { DynoSize } from "../components/dyno-size";
-import { dockerName, LABEL, ownerLabels } from "../infra/docker/labels";
+import { dockerName, LABEL, ownerLabels, roleLabel } from "../infra/docker/labels";
 
 /**
  * The shell line a one-off runs: one argument is a shell line as given (`"rake db:migrate &&
@@ -57,7 +57,7 @@ export async function runAttached(r: OneOffRun): Promise<number> {
         AttachStderr: true,
         Labels: {
             ...ownerLabels(r.app, r.stack),
-            [LABEL.role]: "run",
+            ...roleLabel("run"),
             [LABEL.processType]: "run",
             [LABEL.index]: String(r.index),
             [LABEL.dyno]: `run.${r.index}`,

@@ -1,6 +1,7 @@
 import * as fs from "fs";
 import * as path from "path";
 import { Writable } from "stream";
+import { ADDON_KINDS } from "../components/addon-plans";
 import { connectDocker } from "../infra/docker/client";
 import { BACKUPS_DIR, ensureBackupsVolume, findBackupsVolume, runBackupJob } from "../infra/docker/backups";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
@@ -144,7 +145,7 @@ export interface BackupTarget {
 export async function backupTarget(argv: Pick<GlobalOptions, "cwd" | "stack">): Promise<BackupTarget> {
     const { app, addons } = await listAddons(argv);
     const where = `${app} (${argv.stack})`;
-    const addon = addons.find((a) => a.plan === "postgres");
+    const addon = addons.find((a) => ADDON_KINDS[a.plan].backups);
     if (!addon) {
         throw new UsageError(`${where} has no Postgres add-on (add-ons: ${addons.map((a) => a.name).join(", ") || "none"}): add one with \`dynoform addons:create postgres\``);
     }

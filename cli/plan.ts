@@ -2,7 +2,7 @@ import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { AppDefinition } from "../components/app-definition";
 import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
-import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
+import { containerRole, LABEL } from "../infra/docker/labels";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
 import { appOutputs } from "./stack-outputs";
 
@@ -94,7 +94,7 @@ export async function memoryCheck(app: string, stack: string, neededMb: number):
     const containers = await docker.listContainers();
     let reserved = 0;
     for (const c of containers) {
-        const ours = c.Labels[LABEL.app] === app && c.Labels[LABEL.stack] === stack && !c.Labels[ADDON_LABEL] && c.Labels[LABEL.processType] !== "router";
+        const ours = c.Labels[LABEL.app] === app && c.Labels[LABEL.stack] === stack && containerRole(c.Labels) === "dyno";
         if (ours) continue;
         const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
         reserved += inspect?.HostConfig?.Memory ?? 0;

@@ -1,10 +1,7 @@
 import * as fs from "fs";
 import * as net from "net";
 import { connectDocker } from "../infra/docker/client";
-import { LABEL } from "../infra/docker/labels";
-
-/** Label the router container carries (components/router.ts). */
-const ROUTER_LABEL = LABEL.router;
+import { containerRole, LABEL } from "../infra/docker/labels";
 
 /** A published port as Docker lists it. */
 interface Published {
@@ -23,7 +20,7 @@ export function sameHostAddress(a: string | undefined, b: string | undefined): b
 export function describeContainer(name: string, labels: Record<string, string>): string {
     const app = labels[LABEL.app];
     const stack = labels[LABEL.stack];
-    if (labels[ROUTER_LABEL] === "true" && app) return `the router of app ${app} (stack ${stack}), container ${name}`;
+    if (containerRole(labels) === "router" && app) return `the router of app ${app} (stack ${stack}), container ${name}`;
     if (app) return `a container of app ${app} (stack ${stack}), ${name}`;
     return `container ${name}`;
 }
@@ -44,7 +41,7 @@ export function busyPortMessage(hostIp: string, port: number, holder: string): s
 export async function routerPortHolder(app: string, stack: string, port: number, hostIp = "127.0.0.1"): Promise<string | undefined> {
     const docker = connectDocker();
     const ours = (labels: Record<string, string>) =>
-        labels[ROUTER_LABEL] === "true" && labels[LABEL.app] === app && labels[LABEL.stack] === stack;
+        containerRole(labels) === "router" && labels[LABEL.app] === app && labels[LABEL.stack] === stack;
     const containers = await docker.listContainers({ all: true });
     for (const c of containers) {
         const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
@@ -53,7 +50,7 @@ export async function routerPortHolder(app: string, stack: string, port: number,
             (p) => p.PublicPort === port && (p.Type ?? "tcp") === "tcp" && sameHostAddress(p.IP, hostIp),
         );
         // A stopped router of another app takes its port back when it starts (on a daemon restart).
-        if (!published && c.State !== "running" && labels[ROUTER_LABEL] === "true") {
+        if (!published && c.State !== "running" && containerRole(labels) === "router") {
             const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
             const bindings = Object.values(info?.HostConfig?.PortBindings ?? {}).flat() as Array<{ HostIp?: string; HostPort?: string }>;
             published = bindings.some((b) => Number(b?.HostPort) === port && sameHostAddress(b.HostIp, hostIp));

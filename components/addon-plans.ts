@@ -6,6 +6,61 @@ import { DynoformInputError } from "./errors";
 /** The add-on plans Dynoform runs. */
 export type AddOnPlan = "postgres" | "redis";
 
+/** What Dynoform needs to know to run one kind of add-on, and to attach it to an app. */
+export interface AddOnKind {
+    /** The base image it runs (built by `dynoform doctor`). */
+    baseImage: "postgres" | "redis";
+    /** The port it listens on, on the app network. */
+    port: number;
+    /** Where its data volume is mounted. */
+    dataPath: string;
+    /** User the server runs as; the image's user when unset. */
+    user?: string;
+    /** The config var it is attached as when no `as` is given. */
+    attachedAs: string;
+    /** The server's environment, from its generated password. */
+    env<P>(password: P): Record<string, P | string>;
+    /** The server's shell command; the image's when unset. */
+    command?: string;
+    /** A shell command that exits 0 once the server answers (Docker's health check). */
+    ready: string;
+    /** The attachment URL an app sees: `postgres://app:<password>@postgres:5432/app`. */
+    url(host: string, password: string): string;
+    /** `pg:backups` works on it. */
+    backups: boolean;
+}
+
+/** The one table of add-on kinds: every difference between postgres and redis lives here. */
+export const ADDON_KINDS: Readonly<Record<AddOnPlan, AddOnKind>> = {
+    postgres: {
+        baseImage: "postgres",
+        port: 5432,
+        dataPath: "/var/lib/postgresql/data",
+        attachedAs: "DATABASE_URL",
+        env: (password) => ({ POSTGRES_USER: "app", POSTGRES_DB: "app", POSTGRES_PASSWORD: password, PGDATA: "/var/lib/postgresql/data/pgdata" }),
+        ready: "pg_isready -q -h 127.0.0.1 -U app -d app",
+        url: (host, password) => `postgres://app:${encodeURIComponent(password)}@${host}:5432/app`,
+        backups: true,
+    },
+    redis: {
+        baseImage: "redis",
+        port: 6379,
+        dataPath: "/data",
+        user: "redis",
+        attachedAs: "REDIS_URL",
+        env: (password) => ({ REDIS_PASSWORD: password }),
+        command: 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --dir /data --bind 0.0.0.0 --protected-mode no',
+        ready: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+        url: (host, password) => `redis://:${encodeURIComponent(password)}@${host}:6379`,
+        backups: false,
+    },
+};
+
+/** The kind of add-on `plan` names, or undefined for a plan Dynoform does not run. Pure. */
+export function addonKind(plan: string): AddOnKind | undefined {
+    return Object.prototype.hasOwnProperty.call(ADDON_KINDS, plan) ? ADDON_KINDS[plan as AddOnPlan] : undefined;
+}
+
 /** Every name an add-on plan may be given by, lower-case, and the plan it runs. */
 export const ADDON_PLAN_ALIASES = {
     postgres: "postgres",

@@ -3,12 +3,13 @@ import { Dyno } from "../infra/docker/dyno";
 import { ADDON_LABEL, LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
+import { ADDON_KINDS, AddOnPlan } from "./addon-plans";
 
 /** Type token of {@link AddOn}. */
 export const ADDON_TYPE = "dynoform:addon:AddOn";
 
-/** The add-on plans Dynoform runs. */
-export type AddOnPlan = "postgres" | "redis";
+/** The add-on plans Dynoform runs (their table is ADDON_KINDS in addon-plans.ts). */
+export type { AddOnPlan };
 
 /** Label that marks add-on containers (defined with the other labels; the CLI reads it without loading this module). */
 export { ADDON_LABEL };
@@ -35,17 +36,9 @@ export interface AddOnArgs {
     deleteDataOnDestroy?: boolean;
 }
 
-/** Ports, data paths and commands per plan. Pure data. */
-export const PLAN_RUNTIME: Record<AddOnPlan, { port: number; dataPath: string; user?: string }> = {
-    postgres: { port: 5432, dataPath: "/var/lib/postgresql/data" },
-    redis: { port: 6379, dataPath: "/data", user: "redis" },
-};
-
 /** The attachment URL an app sees, e.g. `postgres://app:<password>@postgres:5432/app`. Pure. */
 export function attachmentUrl(plan: AddOnPlan, host: string, password: string): string {
-    return plan === "postgres"
-        ? `postgres://app:${encodeURIComponent(password)}@${host}:5432/app`
-        : `redis://:${encodeURIComponent(password)}@${host}:6379`;
+    return ADDON_KINDS[plan].url(host, password);
 }
 
 /**
@@ -69,7 +62,7 @@ export class AddOn extends pulumi.ComponentResource {
     constructor(name: string, args: AddOnArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ADDON_TYPE, name, {}, opts);
         this.plan = args.plan;
-        const runtime = PLAN_RUNTIME[args.plan];
+        const kind = ADDON_KINDS[args.plan];
         const labels = { [ADDON_LABEL]: args.addonName, [LABEL.plan]: args.plan };
         const password = new RandomSecret(`${name}-password`, { bytes: 24 }, { parent: this });
         const volume = new Volume(
@@ -84,10 +77,6 @@ export class AddOn extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const env: pulumi.Input<Record<string, pulumi.Input<string>>> =
-            args.plan === "postgres"
-                ? { POSTGRES_USER: "app", POSTGRES_DB: "app", POSTGRES_PASSWORD: password.value, PGDATA: `${runtime.dataPath}/pgdata` }
-                : { REDIS_PASSWORD: password.value };
         const container = new Dyno(
             `${name}-server`,
             {
@@ -97,28 +86,23 @@ export class AddOn extends pulumi.ComponentResource {
                 processType: args.addonName,
                 index: 1,
                 image: args.image,
-                command:
-                    args.plan === "redis"
-                        ? 'exec redis-server --requirepass "$REDIS_PASSWORD" --appendonly yes --dir /data --bind 0.0.0.0 --protected-mode no'
-                        : undefined,
-                env,
+                command: kind.command,
+                env: kind.env(password.value),
                 memoryMb: args.memoryMb ?? 256,
                 cpuShares: 1024,
                 network: args.network,
                 aliases: [args.addonName],
-                port: runtime.port,
-                user: runtime.user,
-                mounts: [pulumi.interpolate`${volume.name}:${runtime.dataPath}`],
+                port: kind.port,
+                user: kind.user,
+                mounts: [pulumi.interpolate`${volume.name}:${kind.dataPath}`],
                 healthcheck: {
-                    command:
-                        args.plan === "postgres"
-                            ? "pg_isready -q -h 127.0.0.1 -U app -d app"
-                            : 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
+                    command: kind.ready,
                     intervalSeconds: 1,
                     retries: 30,
                 },
                 bootTimeoutSeconds: 120,
                 stopGraceSeconds: 30,
+                role: "addon",
                 labels,
             },
             { parent: this },

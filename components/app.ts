@@ -2,13 +2,14 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
-import { LABEL, dockerName, legacyDockerName } from "../infra/docker/labels";
+import { dockerName, imageLabels, imageRepository, legacyDockerName, ownerLabels } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
 import { Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
 import { AddOn } from "./addon";
+import { ADDON_KINDS } from "./addon-plans";
 import { AddOnRequest, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
 import { Formation } from "./formation";
@@ -121,7 +122,7 @@ export class App extends pulumi.ComponentResource {
             dockerHost,
             name: dockerName.network(appName, stack),
             formerNames: [legacyDockerName.network(appName, stack)],
-            labels: { [LABEL.app]: appName, [LABEL.stack]: stack },
+            labels: ownerLabels(appName, stack),
         }, child);
 
         const image = args.source
@@ -129,8 +130,8 @@ export class App extends pulumi.ComponentResource {
                   dockerHost,
                   context: path.resolve(args.source),
                   nodeBaseImage: images.node,
-                  repository: `dynoform/${appName}`,
-                  labels: { [LABEL.app]: appName },
+                  repository: imageRepository.app(appName),
+                  labels: imageLabels(appName),
               }, child)
             : new Image(`${name}-image`, { dockerHost, ref: args.image }, child);
 
@@ -142,7 +143,7 @@ export class App extends pulumi.ComponentResource {
                 plan: a.plan,
                 addonName: a.name,
                 network: network.name,
-                image: a.plan === "postgres" ? images.postgres : images.redis,
+                image: images[ADDON_KINDS[a.plan].baseImage],
                 dockerHost,
                 deleteDataOnDestroy: args.deleteAddonDataOnDestroy,
             }, child),

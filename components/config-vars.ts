@@ -1,3 +1,4 @@
+import { addonKind, AddOnPlan } from "./addon-plans";
 import { DynoformInputError } from "./errors";
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -118,13 +119,13 @@ export function validateAttachmentName(
  *
  * @throws DynoformInputError on field `as` when `as` is not a valid attachment name.
  */
-export function attachmentVarName(plan: "postgres" | "redis", as?: string): string {
+export function attachmentVarName(plan: AddOnPlan, as?: string): string {
     if (as !== undefined) {
         validateAttachmentName(as, "as");
         return `${as}_URL`;
     }
-    if (plan === "postgres") return "DATABASE_URL";
-    if (plan === "redis") return "REDIS_URL";
+    const kind = addonKind(plan);
+    if (kind) return kind.attachedAs;
     throw new DynoformInputError(
         "plan",
         `unknown add-on plan ${show(plan)}; use "postgres" or "redis"`,

@@ -94,6 +94,8 @@ export class Router extends pulumi.ComponentResource {
                 // stops, so a port that turns out busy leaves the old router serving.
                 shareMounts: true,
                 stopGraceSeconds: 10,
+                role: "router",
+                // Kept beside the role label: routers made before it are found by this one.
                 labels: { [LABEL.router]: "true" },
             },
             // Created after the web dynos: a first `up` whose dynos fail leaves no router answering.

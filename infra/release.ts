@@ -86,6 +86,7 @@ function record(version: number, inputs: ReleaseInputs, description: string): Re
 }
 
 const SELF = __filename;
+const PROVIDER = require.resolve("./provider");
 
 /** The inputs whose change makes a new release: code, config vars and add-on attachments (in the id). */
 export const RELEASE_FIELDS = ["releaseId", "imageId", "config"] as const;
@@ -100,7 +101,7 @@ export function isNewRelease(
 ): boolean {
     // A one-run request token (rollback) is a release even when nothing else changed.
     if (news.request !== undefined && news.request !== olds.request) return true;
-    return RELEASE_FIELDS.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+    return require(PROVIDER).changedFields(olds, news, RELEASE_FIELDS).length > 0;
 }
 
 /**
@@ -109,8 +110,12 @@ export function isNewRelease(
  */
 export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, ReleaseOutputs> = {
     async diff(_id, olds, news) {
-        const changes = require(SELF).isNewRelease(olds, news) || JSON.stringify(olds.formation) !== JSON.stringify(news.formation);
-        return { changes, replaces: [] };
+        // Not a plain field list: a request token that is dropped again (the deploy after a
+        // rollback) is no change, and the description and author only matter for a new release.
+        const { isNewRelease } = require(SELF);
+        const { changedFields } = require(PROVIDER);
+        const changed = isNewRelease(olds, news) || changedFields(olds, news, ["formation"]).length > 0;
+        return { changes: changed ? undefined : false, replaces: [] };
     },
     async create(inputs) {
         const { describeRelease, recordRelease } = require(SELF);

@@ -7,7 +7,7 @@ import { connectDocker, isNotFound } from "../infra/docker/client";
 import { aptInstall, which } from "./docker-engine";
 import { paths } from "./paths";
 import { Reporter } from "./report";
-import { LABEL } from "../infra/docker/labels";
+import { imageRepository, LABEL } from "../infra/docker/labels";
 
 /** The runtime images Dynoform needs: built apps run on `node`, add-ons on `postgres`/`redis`, the router on `nginx`. */
 export type BaseImageName = "node" | "postgres" | "redis" | "nginx";
@@ -156,7 +156,7 @@ export async function ensureBaseImages(report: Reporter): Promise<BaseImageStatu
     const status = {} as BaseImageStatus;
     let rootfs: string | undefined;
     for (const name of BASE_IMAGE_NAMES) {
-        const local = `dynoform/${name}:${recipeHash(name)}`;
+        const local = imageRepository.base(name, recipeHash(name));
         const official = RECIPES[name].official;
         if (await imageExists(docker, local)) {
             status[name] = { ref: local, action: "present" };
@@ -262,7 +262,7 @@ async function buildLocal(docker: Docker, name: BaseImageName, ref: string, base
             run("cp", ["-a", f.from, path.join(root, f.to)], `copy of ${f.from}`);
         }
         fs.writeFileSync(path.join(root, "etc/resolv.conf"), "");
-        const rootfsRef = `dynoform/rootfs-${name}:${ref.split(":")[1]}`;
+        const rootfsRef = imageRepository.rootfs(name, ref.split(":")[1]);
         const tar = spawnSync("tar", ["-C", root, "-c", "."], { maxBuffer: 4 * 1024 * 1024 * 1024 });
         if (tar.status !== 0) throw new Error(`tar of the ${name} rootfs failed: ${tar.stderr}`);
         const tarFile = path.join(dir, "rootfs.tar");

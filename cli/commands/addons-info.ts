@@ -1,4 +1,5 @@
 import { CommandModule } from "yargs";
+import { ADDON_KINDS } from "../../components/addon-plans";
 import { attachmentUrlOf, listAddons, maskUrl } from "../addons";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
@@ -28,10 +29,11 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
         }
         const url = attachmentUrlOf(await readAppOutputs(argv), a);
         const shownUrl = url === undefined ? undefined : argv.reveal ? url : maskUrl(url);
-        const lastBackup = a.plan === "postgres" ? await lastBackupOf(argv, a) : undefined;
+        const backups = ADDON_KINDS[a.plan].backups;
+        const lastBackup = backups ? await lastBackupOf(argv, a) : undefined;
         if (argv.json) {
             const backup = lastBackup && { id: lastBackup.id, time: lastBackup.time, size: lastBackup.size };
-            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null, ...(a.plan === "postgres" ? { lastBackup: backup ?? null } : {}) }, null, 2) + "\n");
+            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null, ...(backups ? { lastBackup: backup ?? null } : {}) }, null, 2) + "\n");
             return;
         }
         const rows: Array<[string, string]> = [
@@ -43,7 +45,7 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
             ["State", a.state],
             ["Volume", `${a.volume}${a.volumeExists ? "" : " (not created yet)"}`],
         ];
-        if (a.plan === "postgres") {
+        if (backups) {
             rows.push(["Last backup", lastBackup ? `${lastBackup.id} at ${lastBackup.time}, ${formatSize(lastBackup.size)}` : "(none)"]);
         }
         process.stdout.write(`=== ${a.name} (${app}, ${argv.stack})\n`);

@@ -2,7 +2,7 @@ import { CommandModule } from "yargs";
 import { dynoEnv, parseConfigAssignment } from "../../components/config-vars";
 import { DEFAULT_DYNO_SIZE, resolveDynoSize } from "../../components/dyno-size";
 import { connectDocker } from "../../infra/docker/client";
-import { dockerName, LABEL } from "../../infra/docker/labels";
+import { dockerName, LABEL, roleFilter } from "../../infra/docker/labels";
 import { ensureDockerEngine } from "../../toolchain/docker-engine";
 import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
@@ -57,7 +57,7 @@ export const runCommand: CommandModule<GlobalOptions, RunOptions> = {
         const docker = connectDocker();
         const running = await docker.listContainers({
             all: true,
-            filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${argv.stack}`, `${LABEL.role}=run`] },
+            filters: { label: roleFilter("run", app, argv.stack) },
         });
         const index = nextRunIndex(running.map((c) => c.Labels[LABEL.dyno] ?? ""));
         const config = { ...(outputs.config ?? {}), ...Object.fromEntries(extra) };

@@ -2,7 +2,7 @@ import * as crypto from "crypto";
 import Docker = require("dockerode");
 import { Writable } from "stream";
 import { isNotFound } from "./client";
-import { dockerName, LABEL, notOwned, ownerLabels } from "./labels";
+import { ContainerRole, dockerName, notOwned, ownerLabels, roleLabel } from "./labels";
 
 // The Postgres backups volume and the helper containers that read and write it. The volume is
 // made here, outside the stack's state, so `destroy` never deletes it (as add-on data is kept).
@@ -11,11 +11,11 @@ import { dockerName, LABEL, notOwned, ownerLabels } from "./labels";
 export const BACKUPS_DIR = "/backups";
 
 /** The `role` label of the backups volume and of its helper containers. */
-export const BACKUPS_ROLE = "pg-backups";
+export const BACKUPS_ROLE: ContainerRole = "pg-backups";
 
 /** The labels of an app's backups volume in one stack. Pure. */
 export function backupsVolumeLabels(app: string, stack: string): Record<string, string> {
-    return { ...ownerLabels(app, stack), [LABEL.role]: BACKUPS_ROLE };
+    return { ...ownerLabels(app, stack), ...roleLabel(BACKUPS_ROLE) };
 }
 
 /**
@@ -75,7 +75,7 @@ export async function runBackupJob(job: BackupJob): Promise<{ exitCode: number; 
         Env: Object.entries(job.env).map(([k, v]) => `${k}=${v}`),
         AttachStdout: true,
         AttachStderr: true,
-        Labels: { ...ownerLabels(job.app, job.stack), [LABEL.role]: BACKUPS_ROLE },
+        Labels: { ...ownerLabels(job.app, job.stack), ...roleLabel(BACKUPS_ROLE) },
         HostConfig: {
             NetworkMode: job.network,
             Mounts: [{ Type: "volume", Source: job.volume, Target: BACKUPS_DIR }],

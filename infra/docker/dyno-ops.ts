@@ -3,7 +3,7 @@ import * as net from "net";
 import Docker = require("dockerode");
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { containerNameFor, DynoInputs, DynoOutputs, DynoState } from "./dyno";
-import { LABEL, ownerLabels } from "./labels";
+import { LABEL, ownerLabels, roleLabel } from "./labels";
 import { lastLogLines } from "./logs";
 
 const MIB = 1024 * 1024;
@@ -13,7 +13,7 @@ export function dynoLabels(inputs: DynoInputs): Record<string, string> {
     return {
         ...(inputs.labels ?? {}),
         ...ownerLabels(inputs.app, inputs.stack),
-        [LABEL.role]: "dyno",
+        ...roleLabel(inputs.role ?? "dyno"),
         [LABEL.processType]: inputs.processType,
         [LABEL.index]: String(inputs.index),
         [LABEL.dyno]: `${inputs.processType}.${inputs.index}`,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { dockerName } from "./labels";
+import { canonicalJson, changedFields, isUnknown } from "../provider";
+import { ContainerRole, dockerName } from "./labels";
 
 /** An HTTP or command health check, run by Docker inside the dyno. */
 export interface HealthCheck {
@@ -32,6 +33,11 @@ export interface DynoArgs {
     processType: pulumi.Input<string>;
     /** Dyno index, 1-based: `web.1`. */
     index: pulumi.Input<number>;
+    /**
+     * What the container is for: a `dyno` (the default), an add-on server or the router. Its role
+     * label is set when the container is created; a change is recorded without replacing it.
+     */
+    role?: DynoRole;
     /** Release the dyno runs, e.g. `v3` (a label; a new release comes with a new image or env). */
     release?: pulumi.Input<string>;
     /** Image reference or ID. Changing it replaces the container (new one first). */
@@ -86,6 +92,7 @@ export interface DynoInputs {
     stack: string;
     processType: string;
     index: number;
+    role?: DynoRole;
     release?: string;
     image: string;
     command?: string;
@@ -106,6 +113,9 @@ export interface DynoInputs {
     labels?: Record<string, string>;
     shareMounts?: boolean;
 }
+
+/** The roles of containers the Dyno provider runs. */
+export type DynoRole = Extract<ContainerRole, "dyno" | "addon" | "router">;
 
 /** What Docker says about a dyno's container. */
 export type DynoState = "running" | "restarting" | "exited" | "oom-killed" | "missing" | "created" | "paused" | "dead";
@@ -130,18 +140,17 @@ export const DYNO_REPLACE_FIELDS = [
 /** Fields Docker's container update API changes on a running container. */
 export const DYNO_UPDATE_FIELDS = ["memoryMb", "cpuShares", "restartPolicy"] as const;
 
-/** Fields only Dynoform reads (no Docker call needed to change them). */
-export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts"] as const;
+/**
+ * Fields only Dynoform reads (no Docker call needed to change them). `role` is one: it is a
+ * label from the container's creation on, and an add-on server made before roles were split
+ * (labelled `dyno`) must not be stopped just to relabel it; readers use `containerRole`.
+ */
+export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts", "role"] as const;
 
 const NAME_PART = /^[a-z0-9][a-z0-9_-]*$/i;
 
-/**
- * True for a value not known yet (preview, before the resource it comes from exists): the
- * dynamic-provider host passes such values as a sentinel string, whatever their type.
- */
-export function isUnknown(v: unknown): boolean {
-    return v === pulumi.runtime.unknownValue;
-}
+// The provider convention's helpers; re-exported because tests and callers knew them here.
+export { canonicalJson, isUnknown };
 
 /**
  * Validates dyno inputs; each failure names the property. Values not known yet are not judged:
@@ -158,6 +167,10 @@ export function checkDynoInputs(news: DynoInputs): pulumi.dynamic.CheckFailure[]
     }
     if (known("index") && (!Number.isInteger(news.index) || news.index < 1)) {
         fail("index", `\`index\` must be a whole number from 1 (got ${JSON.stringify(news.index)})`);
+    }
+    const roles: DynoRole[] = ["dyno", "addon", "router"];
+    if (news.role !== undefined && known("role") && !roles.includes(news.role)) {
+        fail("role", `\`role\` must be one of ${roles.join(", ")} (got ${JSON.stringify(news.role)})`);
     }
     if (known("image") && (typeof news.image !== "string" || news.image.length === 0)) {
         fail("image", "`image` must name an image");
@@ -197,22 +210,9 @@ export function checkDynoInputs(news: DynoInputs): pulumi.dynamic.CheckFailure[]
     return failures;
 }
 
-/** JSON with object keys sorted, so `{a, b}` and `{b, a}` compare equal (env order is not a change). */
-export function canonicalJson(v: unknown): string {
-    if (v === undefined || v === null) return "null";
-    if (Array.isArray(v)) return `[${v.map(canonicalJson).join(",")}]`;
-    if (typeof v === "object") {
-        const entries = Object.entries(v as Record<string, unknown>).filter(([, x]) => x !== undefined);
-        entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-        return `{${entries.map(([k, x]) => `${JSON.stringify(k)}:${canonicalJson(x)}`).join(",")}}`;
-    }
-    return JSON.stringify(v);
-}
-
 /** The input fields whose value differs between state and desired inputs, in declaration order. */
 export function changedDynoFields(olds: Partial<DynoInputs>, news: Partial<DynoInputs>): (keyof DynoInputs)[] {
-    const all = [...DYNO_REPLACE_FIELDS, ...DYNO_UPDATE_FIELDS, ...DYNO_META_FIELDS];
-    return all.filter((k) => canonicalJson(olds[k]) !== canonicalJson(news[k]));
+    return changedFields(olds, news, [...DYNO_REPLACE_FIELDS, ...DYNO_UPDATE_FIELDS, ...DYNO_META_FIELDS]);
 }
 
 /**

@@ -42,6 +42,13 @@ export interface ImageOutputs extends ImageInputs {
 }
 
 const OPS = require.resolve("./image-ops");
+const PROVIDER = require.resolve("../provider");
+
+/** Fields of an image by what a change does: each rebuilds (or re-resolves) in place, none replaces. */
+export const IMAGE_FIELDS = {
+    replace: [],
+    update: ["dockerHost", "ref", "context", "dockerfile", "nodeBaseImage", "repository", "labels", "contentHash"],
+} as const;
 
 /** Image provider: a changed content hash or ref rebuilds (or re-resolves) in place, keeping old images for rollback. */
 export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOutputs> = {
@@ -49,11 +56,7 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
         return require(OPS).checkImage(news);
     },
     async diff(_id, olds, news) {
-        const fields = ["dockerHost", "ref", "context", "dockerfile", "nodeBaseImage", "repository", "labels", "contentHash"] as const;
-        const changed = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-        // Unknown when something changed: the engine then diffs the inputs itself and names the
-        // fields (e.g. `contentHash`) in previews and events. Nothing here forces a replacement.
-        return { changes: changed.length > 0 ? undefined : false, replaces: [], stables: [] };
+        return require(PROVIDER).diffByFields(olds, news, IMAGE_FIELDS);
     },
     async create(inputs) {
         return require(OPS).createImage(inputs);

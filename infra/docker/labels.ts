@@ -21,13 +21,66 @@ export const LABEL = {
     baseImage: "dev.dynoform.base-image",
 } as const;
 
-/** Label that marks add-on containers (so `ps` lists dynos only); its value is the add-on's name. */
+/** Label on add-on containers and data volumes; its value is the add-on's name (`postgres`, `cache`). */
 export const ADDON_LABEL = "dev.dynoform.addon";
+
+/**
+ * What a Dynoform container is for, its `dev.dynoform.role` label: a `dyno` of a Procfile process
+ * type, an `addon` server, the app's `router`, a one-off (`run`, `release`), or a `pg-backups`
+ * helper. Readers ask {@link containerRole}, never the label itself.
+ */
+export type ContainerRole = "dyno" | "addon" | "router" | "run" | "release" | "pg-backups";
+
+/** The role label of a container made now. */
+export function roleLabel(role: ContainerRole): Record<string, string> {
+    return { [LABEL.role]: role };
+}
+
+/**
+ * The role of a container from its labels, or undefined for one Dynoform did not make.
+ * Add-on servers and routers made before they had roles of their own are labelled `role=dyno`
+ * and keep that label until they are next replaced (Docker cannot relabel a container, and
+ * replacing one for a label would stop a database): their add-on or router label tells. Pure.
+ */
+export function containerRole(labels: Record<string, string> | undefined): ContainerRole | undefined {
+    const role = labels?.[LABEL.role] as ContainerRole | undefined;
+    if (role !== undefined && role !== "dyno") return role;
+    if (labels?.[ADDON_LABEL]) return "addon";
+    if (labels?.[LABEL.router] === "true") return "router";
+    return role;
+}
+
+/**
+ * Docker label filters that find every container of `role` in one app's stack, those made
+ * before roles were split included; narrow the answer with {@link containerRole} (a `dyno`
+ * filter also finds older add-on servers and routers). Pure.
+ */
+export function roleFilter(role: ContainerRole, app?: string, stack?: string): string[] {
+    const owner = [...(app === undefined ? [] : [`${LABEL.app}=${app}`]), ...(stack === undefined ? [] : [`${LABEL.stack}=${stack}`])];
+    if (role === "addon") return [...owner, ADDON_LABEL];
+    if (role === "router") return [...owner, `${LABEL.router}=true`];
+    return [...owner, `${LABEL.role}=${role}`];
+}
 
 /** The labels that identify an object as belonging to one app in one stack. */
 export function ownerLabels(app: string, stack: string): Record<string, string> {
     return { [LABEL.managed]: "true", [LABEL.app]: app, [LABEL.stack]: stack };
 }
+
+/** The labels of an app's built image: its app (images are shared by the app's stacks, as promotion copies them). */
+export function imageLabels(app: string): Record<string, string> {
+    return { [LABEL.app]: app };
+}
+
+/** Docker image repositories Dynoform builds into, spelled here and nowhere else. Pure. */
+export const imageRepository = {
+    /** An app's built images: `dynoform/hello` (tagged with the source's content hash). */
+    app: (app: string) => `dynoform/${app}`,
+    /** A base image built from Debian packages: `dynoform/postgres:<recipe hash>`. */
+    base: (name: string, hash: string) => `dynoform/${name}:${hash}`,
+    /** The root filesystem a base image is built from: `dynoform/rootfs-postgres:<hash>`. */
+    rootfs: (name: string, hash: string) => `dynoform/rootfs-${name}:${hash}`,
+};
 
 /**
  * Docker object names: `<app>.<stack>[.<part>...]`, built here and nowhere else. App names are

@@ -30,22 +30,35 @@ export interface NetworkOutputs extends NetworkInputs {
 
 const CLIENT = require.resolve("./client");
 const LABELS = require.resolve("./labels");
+const PROVIDER = require.resolve("../provider");
+const SELF = __filename;
 
-/** Network provider: every field is immutable (a change replaces the network). */
+/**
+ * Fields of a network by what a change does. Labels are recorded only: Docker cannot relabel a
+ * network. `formerNames` is no field of its own: it only says whether `name` changed.
+ */
+export const NETWORK_FIELDS = {
+    replace: ["dockerHost", "name", "internal"],
+    meta: ["labels"],
+} as const;
+
+/** Compares state to desired inputs: a network recorded under a former name keeps it. Pure. */
+export function diffNetwork(olds: NetworkOutputs, news: NetworkInputs): pulumi.dynamic.DiffResult {
+    const { diffByFields } = require(PROVIDER);
+    return diffByFields(olds, news, NETWORK_FIELDS, {
+        same: { name: (o: NetworkInputs, n: NetworkInputs) => o.name === n.name || (n.formerNames ?? []).includes(o.name) },
+        // Docker refuses a second network of one name.
+        deleteBeforeReplace: true,
+    });
+}
+
+/** Network provider: host, name and `internal` replace the network; labels are recorded in state. */
 export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, NetworkOutputs> = {
     async check(_olds, news) {
-        // A name not known yet (preview) is judged when it is.
-        const { runtime } = require("@pulumi/pulumi");
-        const failures = news.name === runtime.unknownValue || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
-            ? []
-            : [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
-        return { inputs: news, failures };
+        return { inputs: news, failures: require(PROVIDER).objectNameFailures(news.name) };
     },
     async diff(_id, olds, news) {
-        const fields = ["dockerHost", "labels", "internal"] as const;
-        const replaces: string[] = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-        if (olds.name !== news.name && !(news.formerNames ?? []).includes(olds.name)) replaces.push("name");
-        return { changes: replaces.length > 0, replaces, deleteBeforeReplace: true };
+        return require(SELF).diffNetwork(olds, news);
     },
     async create(inputs) {
         const { connectDocker, engineMessage } = require(CLIENT);
@@ -73,22 +86,18 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
         }
     },
     async read(id, props) {
-        const { connectDocker, isNotFound } = require(CLIENT);
-        try {
-            const info = await connectDocker(props?.dockerHost).getNetwork(id).inspect();
-            return { id, props: { ...props!, networkId: info.Id } };
-        } catch (err) {
-            if (isNotFound(err)) return {};
-            throw err;
-        }
+        const { connectDocker } = require(CLIENT);
+        const { unlessGone } = require(PROVIDER);
+        const info = await unlessGone(() => connectDocker(props?.dockerHost).getNetwork(id).inspect());
+        return info ? { id, props: { ...props!, networkId: info.Id } } : {};
+    },
+    async update(_id, olds, news) {
+        // Only recorded fields changed; the network keeps its name (a former one stays).
+        return { outs: { ...olds, ...news, name: olds.name } };
     },
     async delete(id, props) {
-        const { connectDocker, isNotFound } = require(CLIENT);
-        try {
-            await connectDocker(props.dockerHost).getNetwork(id).remove();
-        } catch (err) {
-            if (!isNotFound(err)) throw err;
-        }
+        const { connectDocker } = require(CLIENT);
+        await require(PROVIDER).unlessGone(() => connectDocker(props.dockerHost).getNetwork(id).remove());
     },
 };
 

@@ -22,7 +22,7 @@ export interface OneOffSpec {
 export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; output: string; name: string }> {
     const crypto = require("crypto");
     const { connectDocker } = require(CLIENT);
-    const { LABEL, ownerLabels, dockerName } = require(LABELS);
+    const { LABEL, ownerLabels, dockerName, roleLabel } = require(LABELS);
     const { demuxLogs } = require(LOGS);
     const docker = connectDocker(spec.dockerHost);
     const name = dockerName.container(spec.app, spec.stack, spec.kind, crypto.randomBytes(3).toString("hex"));
@@ -33,7 +33,7 @@ export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; o
         Env: Object.entries(spec.env).map(([k, v]) => `${k}=${v}`),
         Labels: {
             ...ownerLabels(spec.app, spec.stack),
-            [LABEL.role]: spec.kind,
+            ...roleLabel(spec.kind),
             [LABEL.dyno]: `${spec.kind}.1`,
             [LABEL.release]: spec.release ?? "",
         },
@@ -62,6 +62,13 @@ const CLIENT = require.resolve("./client");
 const LABELS = require.resolve("./labels");
 const LOGS = require.resolve("./logs");
 const SELF = __filename;
+const PROVIDER = require.resolve("../provider");
+
+/** Fields of a release phase by what a change does: a new release (or image, command, env) runs the command again. */
+export const RELEASE_PHASE_FIELDS = {
+    replace: ["release", "image", "command", "env", "network", "dockerHost", "app", "stack"],
+    meta: ["memoryMb", "timeoutSeconds"],
+} as const;
 
 /** Arguments of a {@link ReleasePhase}. */
 export interface ReleasePhaseArgs {
@@ -89,10 +96,7 @@ interface ReleasePhaseOutputs extends ReleasePhaseInputs {
 /** Runs the release command once per release; a non-zero exit fails the deployment before any dyno rolls. */
 export const releasePhaseProvider: pulumi.dynamic.ResourceProvider<ReleasePhaseInputs, ReleasePhaseOutputs> = {
     async diff(_id, olds, news) {
-        const fields = ["release", "image", "command", "env", "network", "dockerHost", "app", "stack"] as const;
-        const replaces = fields.filter((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-        const changes = replaces.length > 0 || olds.memoryMb !== news.memoryMb || olds.timeoutSeconds !== news.timeoutSeconds;
-        return { changes, replaces, deleteBeforeReplace: false };
+        return require(PROVIDER).diffByFields(olds, news, RELEASE_PHASE_FIELDS);
     },
     async create(inputs) {
         const { runOneOff } = require(SELF);

@@ -137,6 +137,7 @@ export function renderRouterConfig(app: string, upstreams: Array<{ host: string;
 const SELF = __filename;
 const EXEC = require.resolve("./exec");
 const CLIENT = require.resolve("./client");
+const PROVIDER = require.resolve("../provider");
 
 async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
     const { connectDocker, engineMessage } = require(CLIENT);
@@ -161,9 +162,8 @@ async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
 /** Writes the nginx config into the router and reloads it (no restart: in-flight requests finish). */
 export const routerConfigProvider: pulumi.dynamic.ResourceProvider<RouterConfigInputs, RouterConfigOutputs> = {
     async diff(_id, olds, news) {
-        const fields = ["dockerHost", "container", "upstreams", "app"] as const;
-        const changed = fields.some((k) => JSON.stringify(olds[k] ?? null) !== JSON.stringify(news[k] ?? null));
-        return { changes: changed, replaces: [] };
+        // Every change writes the config again and reloads nginx: nothing replaces it.
+        return require(PROVIDER).diffByFields(olds, news, { replace: [], update: ["dockerHost", "container", "upstreams", "app"] });
     },
     async create(inputs) {
         const outs = await require(SELF).applyRouterConfig(inputs);

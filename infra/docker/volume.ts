@@ -40,6 +40,7 @@ export interface VolumeOutputs extends VolumeInputs {
 
 const CLIENT = require.resolve("./client");
 const LABELS = require.resolve("./labels");
+const PROVIDER = require.resolve("../provider");
 const SELF = __filename;
 
 /** Whether a volume named `current` in state is the one `news` asks for (same name, or a former one). Pure. */
@@ -47,32 +48,38 @@ export function sameVolumeName(current: string, news: Pick<VolumeInputs, "name" 
     return current === news.name || (news.formerNames ?? []).includes(current);
 }
 
+/**
+ * Fields of a volume by what a change does. Labels are recorded only: Docker cannot relabel a
+ * volume, and replacing it would risk the data. `formerNames` is no field of its own: it only
+ * says whether `name` changed.
+ */
+export const VOLUME_FIELDS = {
+    replace: ["dockerHost", "name"],
+    meta: ["deleteOnDestroy", "labels"],
+} as const;
+
+/** Compares state to desired inputs: a volume recorded under a former name keeps it. Pure. */
+export function diffVolume(olds: VolumeOutputs, news: VolumeInputs): pulumi.dynamic.DiffResult {
+    const { diffByFields } = require(PROVIDER);
+    return diffByFields(olds, news, VOLUME_FIELDS, {
+        defaults: { deleteOnDestroy: false },
+        same: { name: (o: VolumeInputs, n: VolumeInputs) => require(SELF).sameVolumeName(o.name, n) },
+    });
+}
+
 /** Volume provider: a kept volume is adopted again by the next create of the same name. */
 export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, VolumeOutputs> = {
     async check(_olds, news) {
-        // A name not known yet (preview) is judged when it is.
-        const { runtime } = require("@pulumi/pulumi");
-        const failures = news.name === runtime.unknownValue || /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/.test(news.name ?? "")
-            ? []
-            : [{ property: "name", reason: `\`name\` must be letters, digits, '_', '.' or '-' (got ${JSON.stringify(news.name)})` }];
-        return { inputs: news, failures };
+        return { inputs: news, failures: require(PROVIDER).objectNameFailures(news.name) };
     },
     async diff(_id, olds, news) {
-        const { sameVolumeName } = require(SELF);
-        const replaces = [
-            ...((olds.dockerHost ?? null) !== (news.dockerHost ?? null) ? ["dockerHost"] : []),
-            ...(sameVolumeName(olds.name, news) ? [] : ["name"]),
-        ];
-        const changes = replaces.length > 0 || (olds.deleteOnDestroy ?? false) !== (news.deleteOnDestroy ?? false);
-        // Labels are informational: Docker cannot relabel a volume, and replacing it would risk data.
-        return { changes, replaces, deleteBeforeReplace: false };
+        return require(SELF).diffVolume(olds, news);
     },
     async create(inputs) {
-        const { connectDocker, isNotFound } = require(CLIENT);
+        const { connectDocker } = require(CLIENT);
         const { notOwned } = require(LABELS);
         const docker = connectDocker(inputs.dockerHost);
-        const inspect = (name: string) =>
-            docker.getVolume(name).inspect().catch((err: unknown) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        const inspect = (name: string) => require(PROVIDER).unlessGone(() => docker.getVolume(name).inspect());
         const found = await inspect(inputs.name);
         if (found) {
             // Never adopt another app's data: the owner labels must be this app's and stack's.
@@ -92,14 +99,9 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
         return { id: inputs.name, outs: { ...inputs, mountpoint: info.Mountpoint, adopted: false } };
     },
     async read(id, props) {
-        const { connectDocker, isNotFound } = require(CLIENT);
-        try {
-            const info = await connectDocker(props?.dockerHost).getVolume(id).inspect();
-            return { id, props: { ...props!, mountpoint: info.Mountpoint } };
-        } catch (err) {
-            if (isNotFound(err)) return {};
-            throw err;
-        }
+        const { connectDocker } = require(CLIENT);
+        const info = await require(PROVIDER).unlessGone(() => connectDocker(props?.dockerHost).getVolume(id).inspect());
+        return info ? { id, props: { ...props!, mountpoint: info.Mountpoint } } : {};
     },
     async update(_id, olds, news) {
         // The volume keeps its name (a former one stays: renaming would need moving the data).
@@ -107,12 +109,8 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
     },
     async delete(id, props) {
         if (!props.deleteOnDestroy) return;
-        const { connectDocker, isNotFound } = require(CLIENT);
-        try {
-            await connectDocker(props.dockerHost).getVolume(id).remove();
-        } catch (err) {
-            if (!isNotFound(err)) throw err;
-        }
+        const { connectDocker } = require(CLIENT);
+        await require(PROVIDER).unlessGone(() => connectDocker(props.dockerHost).getVolume(id).remove());
     },
 };
 

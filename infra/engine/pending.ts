@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import type { Deployment, Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../docker/client";
-import { LABEL } from "../docker/labels";
+import { containerRole, LABEL } from "../docker/labels";
 import { Reporter } from "../../toolchain/report";
 import { stackCheckpointFiles, stackLockFiles } from "./workspace";
 
@@ -47,9 +47,11 @@ export function orphansOf(op: PendingOperation, containers: ListedContainer[], k
     if (op.resource.type.endsWith("docker:Dyno")) {
         if (typeof i.processType !== "string" || i.index === undefined) return [];
         const dyno = `${i.processType}.${i.index}`;
-        created = (c) => c.Labels[LABEL.role] === "dyno" && c.Labels[LABEL.dyno] === dyno;
+        // Inputs without a role: a dyno, or an add-on or router recorded before roles were split (all `role=dyno`).
+        const made = (c: ListedContainer) => (i.role === undefined ? c.Labels[LABEL.role] === "dyno" : containerRole(c.Labels) === i.role);
+        created = (c) => made(c) && c.Labels[LABEL.dyno] === dyno;
     } else if (op.resource.type.endsWith("docker:ReleasePhase")) {
-        created = (c) => c.Labels[LABEL.role] === "release";
+        created = (c) => containerRole(c.Labels) === "release";
     } else {
         return [];
     }

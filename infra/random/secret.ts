@@ -8,7 +8,7 @@ export interface RandomSecretArgs {
     keepers?: pulumi.Input<Record<string, pulumi.Input<string>>>;
 }
 
-interface RandomSecretInputs {
+export interface RandomSecretInputs {
     bytes?: number;
     keepers?: Record<string, string>;
 }
@@ -17,24 +17,36 @@ interface RandomSecretOutputs extends RandomSecretInputs {
     value: string;
 }
 
+const PROVIDER = require.resolve("../provider");
+const SELF = __filename;
+
+/** The byte count of a secret whose `bytes` is not set. */
+export const DEFAULT_SECRET_BYTES = 24;
+
+/** Validates secret inputs (a `bytes` not known yet is judged when it is). Pure. */
+export function checkSecretInputs(news: RandomSecretInputs): pulumi.dynamic.CheckFailure[] {
+    const { isUnknown } = require(PROVIDER);
+    const bytes = news.bytes ?? DEFAULT_SECRET_BYTES;
+    if (isUnknown(bytes) || (Number.isInteger(bytes) && bytes >= 8 && bytes <= 256)) return [];
+    return [{ property: "bytes", reason: `\`bytes\` must be a whole number from 8 to 256 (got ${JSON.stringify(news.bytes)})` }];
+}
+
+/** A new byte count or new keepers make a new secret; an unset field is its default (no change). Pure. */
+export function diffSecret(olds: RandomSecretInputs, news: RandomSecretInputs): pulumi.dynamic.DiffResult {
+    return require(PROVIDER).diffByFields(olds, news, { replace: ["bytes", "keepers"] }, { defaults: { bytes: DEFAULT_SECRET_BYTES, keepers: {} } });
+}
+
 /** Generates once, keeps the value in state (encrypted); `@pulumi/random`'s job without a plugin download. */
 export const randomSecretProvider: pulumi.dynamic.ResourceProvider<RandomSecretInputs, RandomSecretOutputs> = {
     async check(_olds, news) {
-        const bytes = news.bytes ?? 24;
-        const failures =
-            Number.isInteger(bytes) && bytes >= 8 && bytes <= 256
-                ? []
-                : [{ property: "bytes", reason: `\`bytes\` must be a whole number from 8 to 256 (got ${JSON.stringify(news.bytes)})` }];
-        return { inputs: news, failures };
+        return { inputs: news, failures: require(SELF).checkSecretInputs(news) };
     },
     async diff(_id, olds, news) {
-        const replace =
-            (olds.bytes ?? 24) !== (news.bytes ?? 24) || JSON.stringify(olds.keepers ?? {}) !== JSON.stringify(news.keepers ?? {});
-        return { changes: replace, replaces: replace ? ["keepers"] : [] };
+        return require(SELF).diffSecret(olds, news);
     },
     async create(inputs) {
         const crypto = require("crypto");
-        const value: string = crypto.randomBytes(inputs.bytes ?? 24).toString("base64url");
+        const value: string = crypto.randomBytes(inputs.bytes ?? require(SELF).DEFAULT_SECRET_BYTES).toString("base64url");
         return { id: crypto.randomBytes(8).toString("hex"), outs: { ...inputs, value } };
     },
 };

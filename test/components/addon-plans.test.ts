@@ -1,8 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { PLAN_RUNTIME } from "../../components/addon";
+
 import {
+    ADDON_KINDS,
     ADDON_PLAN_ALIASES,
+    addonKind,
     addonService,
     checkUnsupportedPlan,
     isSupportedPlan,
@@ -15,7 +17,7 @@ import { throwsInput } from "../support/input-error";
 
 test("every alias runs a plan Dynoform has a runtime for; no alias is also in the unsupported table", () => {
     for (const [alias, plan] of Object.entries(ADDON_PLAN_ALIASES)) {
-        assert.ok(plan in PLAN_RUNTIME, `${alias} -> ${plan}`);
+        assert.ok(plan in ADDON_KINDS, `${alias} -> ${plan}`);
         assert.ok(!(alias in UNSUPPORTED_ADDON_VARS), alias);
     }
     assert.deepEqual(Object.keys(ADDON_PLAN_ALIASES).sort(), ["heroku-postgresql", "heroku-redis", "postgres", "postgresql", "redis"]);
@@ -42,4 +44,24 @@ test("checkUnsupportedPlan: a service name and an optional tier, else refused na
     for (const bad of ["my sql", "", "mongolab:", ":free", "mongo/lab"]) {
         throwsInput(() => checkUnsupportedPlan(bad, "addons[2]", "app.json"), "addons[2]", /is not an add-on plan name; write a service and an optional tier/, "app.json");
     }
+});
+
+test("ADDON_KINDS: each kind's attachment var, URL, port and readiness check, in one table", () => {
+    assert.deepEqual(
+        Object.entries(ADDON_KINDS).map(([plan, k]) => [plan, k.baseImage, k.port, k.attachedAs, k.backups]),
+        [
+            ["postgres", "postgres", 5432, "DATABASE_URL", true],
+            ["redis", "redis", 6379, "REDIS_URL", false],
+        ],
+    );
+    assert.equal(ADDON_KINDS.postgres.url("db", "p w"), "postgres://app:p%20w@db:5432/app");
+    assert.equal(ADDON_KINDS.redis.url("cache", "pw"), "redis://:pw@cache:6379");
+    for (const k of Object.values(ADDON_KINDS)) {
+        assert.ok(k.url("h", "pw").includes(`:${k.port}`), "the URL names the port the server listens on");
+        assert.ok(Object.values(k.env("secret")).includes("secret"), "the server gets its password");
+        assert.ok(k.ready.length > 0);
+    }
+    assert.equal(addonKind("redis"), ADDON_KINDS.redis);
+    assert.equal(addonKind("mongolab"), undefined);
+    assert.equal(addonKind("toString"), undefined, "not an inherited name");
 });

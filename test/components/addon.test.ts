@@ -76,6 +76,7 @@ describe("AddOn: resources", () => {
         assert.deepEqual([server.app, server.stack, server.processType, server.index], ["shop", "dev", "postgres", 1]);
         assert.deepEqual([server.memoryMb, server.cpuShares, server.bootTimeoutSeconds], [256, 1024, 120]);
         assert.deepEqual(server.labels, { [ADDON_LABEL]: "postgres", "dev.dynoform.plan": "postgres" });
+        assert.equal(server.role, "addon");
         assert.equal(server.release, undefined);
         assert.equal(server.publish, undefined, "add-ons are not published on the host");
     });

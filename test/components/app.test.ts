@@ -198,7 +198,7 @@ describe("App: the resource graph", () => {
         const net = rec.get(T.Network, "hello-net").inputs;
         assert.equal(net.name, "hello.stack");
         assert.deepEqual(net.formerNames, ["hello-stack"], "a network named the old way keeps its name");
-        assert.deepEqual(net.labels, { "dev.dynoform.app": "hello", "dev.dynoform.stack": "stack" });
+        assert.deepEqual(net.labels, { "dev.dynoform.managed": "true", "dev.dynoform.app": "hello", "dev.dynoform.stack": "stack" });
         for (const d of dynosOf(rec)) assert.equal(d.inputs.network, "hello.stack", d.name);
         assert.equal(rec.get(T.Dyno, "hello-postgres-server").inputs.image, "p");
         assert.equal(rec.get(T.Dyno, "hello-redis-server").inputs.image, "r");

@@ -57,6 +57,7 @@ describe("Router: resources", () => {
         assert.deepEqual(nginx.mounts, [`shop.dev.router-conf:${ROUTER_CONF_DIR}`]);
         assert.deepEqual([nginx.memoryMb, nginx.cpuShares, nginx.stopGraceSeconds], [64, 1024, 10]);
         assert.deepEqual(nginx.labels, { "dev.dynoform.router": "true" });
+        assert.equal(nginx.role, "router");
         assert.equal(nginx.env, undefined);
     });
 

@@ -97,6 +97,12 @@ describe("checkDynoInputs", () => {
         assert.deepEqual(checkDynoInputs({ ...base, dockerHost: "tcp://127.0.0.1:2375" }), []);
         assert.match(checkDynoInputs({ ...base, dockerHost: "/var/run/docker.sock" })[0].reason, /`dockerHost` must be unix:\/\/\//);
     });
+    test("role is dyno, addon or router", () => {
+        for (const role of ["dyno", "addon", "router"] as const) assert.deepEqual(checkDynoInputs({ ...base, role }), []);
+        const [f] = checkDynoInputs({ ...base, role: "database" as never });
+        assert.equal(f.property, "role");
+        assert.match(f.reason, /`role` must be one of dyno, addon, router \(got "database"\)/);
+    });
     test("publish needs a port and a valid host port", () => {
         const { port: _p, ...noPort } = base;
         const props = checkDynoInputs({ ...noPort, publish: { hostPort: 0 } }).map((f) => f.property);
@@ -139,6 +145,15 @@ describe("diffDyno", () => {
         assert.equal(diffDyno(olds, moved).deleteBeforeReplace, false);
         assert.equal(diffDyno(olds, { ...moved, shareMounts: undefined }).deleteBeforeReplace, true, "without it: old-first");
         assert.equal(diffDyno(olds, { ...moved, publish: { hostPort: 8080 }, image: "other" }).deleteBeforeReplace, true, "same port: old-first");
+    });
+    test("a role given to a container made before roles is recorded in place, never a replacement", () => {
+        // An add-on server made before roles (no role in state, labelled role=dyno) keeps running: its data stays.
+        const addon = state({ mounts: ["app-pg-data:/var/lib/postgresql/data"] });
+        const d = diffDyno(addon, { ...base, mounts: ["app-pg-data:/var/lib/postgresql/data"], role: "addon" });
+        assert.equal(d.changes, undefined, "an update the engine names (`role`)");
+        assert.deepEqual(d.replaces, []);
+        assert.equal(d.deleteBeforeReplace, false);
+        assert.equal(diffDyno(state({ role: "addon" }), { ...base, role: "addon" }).changes, false);
     });
     test("drift found by refresh is a change with equal inputs", () => {
         for (const s of ["missing", "exited", "oom-killed"] as const) {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import fc from "fast-check";
-import { dockerName, legacyDockerName, LABEL, notOwned, ownerLabels } from "../../../infra/docker/labels";
+import { ADDON_LABEL, containerRole, dockerName, imageRepository, legacyDockerName, LABEL, notOwned, ownerLabels, roleFilter, roleLabel } from "../../../infra/docker/labels";
 import { STACK_NAME } from "../../../infra/engine/workspace";
 
 // App names as validateAppArgs accepts them (components/app-definition.ts).
@@ -61,6 +61,40 @@ describe("dockerName", () => {
     test("stack names may not contain '.'", () => {
         assert.equal(STACK_NAME.test("v1.2"), false);
         assert.equal(STACK_NAME.test("review_42-x"), true);
+    });
+});
+
+describe("container roles", () => {
+    const owner = ownerLabels("shop", "dev");
+    test("a container made now says its role", () => {
+        for (const role of ["dyno", "addon", "router", "run", "release", "pg-backups"] as const) {
+            assert.equal(containerRole({ ...owner, ...roleLabel(role) }), role);
+        }
+    });
+    test("add-on servers and routers made before roles (role=dyno) are told apart by their add-on and router labels", () => {
+        assert.equal(containerRole({ ...owner, [LABEL.role]: "dyno", [ADDON_LABEL]: "postgres", [LABEL.processType]: "postgres" }), "addon");
+        assert.equal(containerRole({ ...owner, [LABEL.role]: "dyno", [LABEL.router]: "true", [LABEL.processType]: "router" }), "router");
+        assert.equal(containerRole({ ...owner, [LABEL.role]: "dyno", [LABEL.processType]: "web" }), "dyno");
+    });
+    test("a container Dynoform did not make has no role", () => {
+        assert.equal(containerRole({}), undefined);
+        assert.equal(containerRole(undefined), undefined);
+    });
+    test("role filters find both forms: add-ons by their add-on label, routers by their router label", () => {
+        assert.deepEqual(roleFilter("addon", "shop", "dev"), [`${LABEL.app}=shop`, `${LABEL.stack}=dev`, ADDON_LABEL]);
+        assert.deepEqual(roleFilter("router"), [`${LABEL.router}=true`]);
+        assert.deepEqual(roleFilter("run", "shop", "dev"), [`${LABEL.app}=shop`, `${LABEL.stack}=dev`, `${LABEL.role}=run`]);
+    });
+    test("every label key is Dynoform's", () => {
+        for (const key of [...Object.values(LABEL), ADDON_LABEL]) assert.match(key, /^dev\.dynoform\.[a-z-]+$/);
+    });
+});
+
+describe("imageRepository", () => {
+    test("apps' and base images' repositories", () => {
+        assert.equal(imageRepository.app("hello"), "dynoform/hello");
+        assert.equal(imageRepository.base("postgres", "3f9a1c"), "dynoform/postgres:3f9a1c");
+        assert.equal(imageRepository.rootfs("node", "ab12"), "dynoform/rootfs-node:ab12");
     });
 });
 

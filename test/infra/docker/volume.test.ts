@@ -11,12 +11,14 @@ describe("volumeProvider.check and diff", () => {
         assert.deepEqual((await volumeProvider.check!({} as never, { name: "hello-dev-pg" })).failures, []);
         assert.equal((await volumeProvider.check!({} as never, { name: "../x" })).failures![0].property, "name");
     });
-    test("only name and host replace; deleteOnDestroy updates in place; labels never touch the data", async () => {
+    test("only name and host replace; deleteOnDestroy and labels are recorded in place, the data is never touched", async () => {
         const olds: VolumeOutputs = { name: "v", labels: { a: "1" }, mountpoint: "/m", adopted: false };
-        assert.equal((await volumeProvider.diff!("v", olds, { name: "v", labels: { a: "2" } })).changes, false);
-        const opt = await volumeProvider.diff!("v", olds, { name: "v", deleteOnDestroy: true });
-        assert.equal(opt.changes, true);
-        assert.deepEqual(opt.replaces, []);
+        assert.equal((await volumeProvider.diff!("v", olds, { name: "v", labels: { a: "1" }, deleteOnDestroy: false })).changes, false, "unset is false");
+        for (const news of [{ name: "v", labels: { a: "2" } }, { name: "v", labels: { a: "1" }, deleteOnDestroy: true }]) {
+            const d = await volumeProvider.diff!("v", olds, news);
+            assert.equal(d.changes, undefined, "an update the engine names");
+            assert.deepEqual(d.replaces, []);
+        }
         assert.deepEqual((await volumeProvider.diff!("v", olds, { name: "w" })).replaces, ["name"]);
     });
 });
