@@ -1,4 +1,4 @@
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack, SummaryEvent } from "@pulumi/pulumi/automation";
 import type { ProgramOverrides } from "../infra/program";
 import type { LoadedStack } from "../infra/stack-file";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
@@ -64,6 +64,8 @@ export interface PreparedDeploy {
     loaded: LoadedStack;
     stack: Stack;
     plan: AppPlan;
+    /** Set by the program during the `up`: the release and URL it deployed. */
+    deployed?: { releaseVersion: number; url: string };
 }
 
 /**
@@ -85,12 +87,26 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
         await ensureDockerEngine(silentReporter);
         host = await readHost();
     }
-    const stack = await openAppStack(loaded, { releaseDescription: opts.description, newRelease: opts.newRelease });
+    let deployed: PreparedDeploy["deployed"];
+    const stack = await openAppStack(loaded, {
+        releaseDescription: opts.description,
+        newRelease: opts.newRelease,
+        deployed: (o) => (deployed = o),
+    });
     const { settings } = loaded.view;
     // A busy router port is refused before anything is created or replaced.
     await checkRouterPort(settings.app, argv.stack, settings.routerPort, settings.routerHost, host.containers);
     const plan = await planApp(stack, loaded, host);
-    return { argv, started, loaded, stack, plan };
+    return {
+        argv,
+        started,
+        loaded,
+        stack,
+        plan,
+        get deployed() {
+            return deployed;
+        },
+    };
 }
 
 /**
@@ -102,25 +118,31 @@ export async function runDeploy(p: PreparedDeploy, opts: DeployOptions = {}): Pr
     const { plan, stack, loaded } = p;
     if (!plan.memory.fits) throw new Error(notEnoughMemory(loaded.definition.plan, plan.memory));
     const refresh = opts.refresh ?? plan.drift.length > 0;
-    let up: Awaited<ReturnType<Stack["up"]>>;
+    // `Stack.up` asks `pulumi stack output` twice and `pulumi stack history` once after the
+    // engine, for outputs and a summary: the program hands back the release and URL, and the
+    // engine's summary event counts the changes, so those three runs are left out.
+    const upOnly = Object.assign(Object.create(stack) as Stack, { outputs: async () => ({}), info: async () => undefined });
+    let summary: SummaryEvent | undefined;
+    const printer = opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings);
+    const onEvent = (e: EngineEvent) => {
+        if (e.summaryEvent) summary = e.summaryEvent;
+        printer?.(e);
+    };
     try {
-        up = await interruptible("up", (i) =>
-            stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings)), refresh, color: "never", signal: i.signal }),
-        );
+        await interruptible("up", (i) => upOnly.up({ onEvent: i.onEvent(onEvent), refresh, color: "never", signal: i.signal }));
     } catch (err) {
         // A first `up` that fails leaves nothing half-made; a stopped one (signal) is carried on by the next `up`.
         if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
         throw err;
     }
-    const outputs = up.outputs;
     return {
         app: loaded.view.settings.app,
         stack: p.argv.stack,
         plan,
-        result: up.summary.result,
-        changes: (up.summary.resourceChanges ?? {}) as Record<string, number>,
-        release: Number(outputs.releaseVersion?.value ?? 0),
-        url: String(outputs.url?.value ?? ""),
+        result: "succeeded",
+        changes: (summary?.resourceChanges ?? {}) as Record<string, number>,
+        release: p.deployed?.releaseVersion ?? 0,
+        url: p.deployed?.url ?? "",
         seconds: (Date.now() - p.started) / 1000,
     };
 }

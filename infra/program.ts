@@ -9,6 +9,11 @@ export interface ProgramOverrides {
     releaseDescription?: string;
     /** This run records a release even when nothing the dynos run changes (`rollback`). */
     newRelease?: boolean;
+    /**
+     * Called during an `up` with the release and URL the run deployed, so the CLI need not ask
+     * `pulumi stack output` for them afterwards (not called by a preview: the values are unknown).
+     */
+    deployed?: (outputs: { releaseVersion: number; url: string }) => void;
 }
 
 /**
@@ -40,6 +45,8 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         restarts: settings.restarts,
         definition,
     });
+    const { deployed } = overrides;
+    if (deployed) pulumi.all([app.releaseVersion, app.url]).apply(([releaseVersion, url]) => deployed({ releaseVersion, url }));
     return {
         app: settings.app,
         url: app.url,
