@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
-import { LoadedStack, loadStack } from "./stack-file";
+import { LoadedStack, loadStack, programStackFile } from "./stack-file";
 import { appSources } from "./settings";
 
 /** What the CLI passes to one run of the program, beside the stack config. */
@@ -25,7 +25,7 @@ export interface ProgramOverrides {
  * `dynos`, `formation`).
  */
 export async function appProgram(projectDir: string = process.cwd(), overrides: ProgramOverrides = {}, loaded?: LoadedStack) {
-    const { view, definition } = loaded ?? loadStack(projectDir, pulumi.getStack());
+    const { view, definition } = loaded ?? loadStack(projectDir, pulumi.getStack(), {}, programStackFile(projectDir, pulumi.getStack()));
     const settings = view.settings;
     const secrets = new pulumi.Config("dynoform").getSecretObject<Record<string, string>>("secrets");
     const secretVars: Record<string, pulumi.Input<string>> = {};

@@ -148,6 +148,12 @@ export function parseStackSettings(file: string, text: string): StackFileView {
     return { settings, secretKeys, problem };
 }
 
+/** The stack file a plain `pulumi up` reads: in `stacks/` (Dynoform's `stackConfigDir`), else beside Pulumi.yaml. */
+export function programStackFile(dir: string, stack: string): string {
+    const inStacks = stackFilePath(dir, stack);
+    return fs.existsSync(inStacks) ? inStacks : path.join(dir, `Pulumi.${stack}.yaml`);
+}
+
 /** A stack file read once: its text, the settings in it and the app they define, validated. */
 export interface LoadedStack {
     dir: string;
@@ -171,8 +177,7 @@ export interface StackFileChange {
  * Reads a stack file once, applies `change` in memory and validates the result: a bad edit is
  * refused before the file is written, and what is validated is exactly what is written.
  */
-export function loadStack(dir: string, stack: string, change: StackFileChange = {}): LoadedStack {
-    const file = stackFilePath(dir, stack);
+export function loadStack(dir: string, stack: string, change: StackFileChange = {}, file = stackFilePath(dir, stack)): LoadedStack {
     const original = fs.readFileSync(file, "utf8");
     let text = original;
     if (change.text) {
