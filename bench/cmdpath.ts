@@ -6,7 +6,7 @@
  * "Before" is another build of the CLI (`--base`, default /work/main/dist/cli/main.js), "after"
  * this checkout's; each has its own project and stack, and the runs alternate between them.
  *
- * Run: `npx tsc -p . && node dist/bench/cmdpath.js [--base path/to/dist/cli/main.js] [--reps 5] [--up-dynos 30]`.
+ * Run: `npx tsc -p . && node dist/bench/cmdpath.js [--base path/to/dist/cli/main.js] [--reps 5] [--up-dynos 30] [--up-reps 5]`.
  */
 import * as os from "os";
 import { connectDocker } from "../infra/docker/client";
@@ -23,6 +23,8 @@ const arg = (name: string) => {
 const BASE = arg("--base") ?? "/work/main/dist/cli/main.js";
 const REPS = Number(arg("--reps") ?? 5);
 const UP_DYNOS = Number(arg("--up-dynos") ?? 30);
+/** Runs of the 30-dyno `up` (each makes and removes 30 dynos per build): `--up-reps`, default `--reps`. */
+const UP_REPS = Number(arg("--up-reps") ?? REPS);
 const RESIZE_DYNOS = 10;
 /** Small sizes, so 30 dynos per stack fit beside what else runs on the machine. */
 const SMALL = "custom-128mb";
@@ -106,7 +108,7 @@ async function main(): Promise<void> {
         }
         const template = await dynoTemplateOf(variants[1]);
         await docker.createNetwork({ Name: `${runStack}-net`, Labels: { [LABEL.stack]: runStack } });
-        for (const rep of range(REPS)) {
+        for (const rep of range(UP_REPS)) {
             for (const v of variants) {
                 v.app!.setWeb(UP_DYNOS, SMALL);
                 const up = await cli(v, "up", "--yes");
@@ -157,7 +159,7 @@ function report(variants: Variant[], dockerRun: number[]): void {
         ["CLI process tree peak memory (all runs)", "<= 300 MiB", (v) => mib(v.peakBytes)],
     ];
     printTable(
-        `Issue 13 targets, medians of ${REPS} runs (before = ${BASE}); ${os.cpus().length} CPUs; ${machineLine()}`,
+        `Issue 13 targets, medians of ${REPS} runs (${UP_REPS} of the ${UP_DYNOS}-dyno up; before = ${BASE}); ${os.cpus().length} CPUs; ${machineLine()}`,
         ["measure", "target", "before", "after"],
         rows.map(([what, target, f]) => [what, target, f(before), f(after)]),
     );
