@@ -46,7 +46,7 @@ import {
 const SIZE = "custom-256mb";
 
 /** What every container of the three ways has in common, read from a dyno Dynoform made. */
-interface DynoTemplate {
+export interface DynoTemplate {
     image: string;
     cmd: string[];
     port: number;
@@ -127,7 +127,7 @@ async function main(): Promise<void> {
     }
 }
 
-async function dynoTemplate(stack: string): Promise<DynoTemplate> {
+export async function dynoTemplate(stack: string): Promise<DynoTemplate> {
     const [dyno] = await dynoContainers(stack);
     const port = Number((dyno.Config.Env ?? []).find((e) => e.startsWith("PORT="))?.slice(5));
     return {
@@ -154,7 +154,7 @@ function composeFile(t: DynoTemplate, stack: string): string {
     return YAML.stringify({ version: "2.4", services: { web } });
 }
 
-function dockerRunArgs(t: DynoTemplate, stack: string, index: number): string[] {
+export function dockerRunArgs(t: DynoTemplate, stack: string, index: number): string[] {
     return [
         "run", "-d", "--name", `${stack}-web-${index}`, "--network", `${stack}-net`, "--label", `${LABEL.stack}=${stack}`,
         "--memory", String(t.memory), "--memory-swap", String(t.memory), "--cpu-shares", String(t.cpuShares),

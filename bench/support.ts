@@ -205,11 +205,14 @@ export interface CliRun {
     usage: TreeUsage;
 }
 
-/** Runs `dynoform <args>` in the project (the compiled CLI, as a user would); a failure throws. */
-export async function runCli(project: CliProject, args: string[]): Promise<CliRun> {
+/**
+ * Runs `dynoform <args>` in the project (the compiled CLI, as a user would); a failure throws.
+ * `cliJs`: another build's `dist/cli/main.js` (a baseline), run with the project's environment.
+ */
+export async function runCli(project: CliProject, args: string[], cliJs?: string): Promise<CliRun> {
     const startedAt = Date.now();
     const start = process.hrtime.bigint();
-    const h = project.spawnCli(args);
+    const h = cliJs ? spawnBuild(cliJs, project, args) : project.spawnCli(args);
     h.child.stdin?.end();
     const sampler = sampleTree(h.child.pid!);
     const lines: CliRun["lines"] = [];
@@ -227,6 +230,18 @@ export async function runCli(project: CliProject, args: string[]): Promise<CliRu
     return { seconds, startedAt, endedAt: Date.now(), stdout: h.out(), stderr: h.err(), lines, usage };
 }
 
+/** {@link CliProject.spawnCli} with another build of the CLI. */
+function spawnBuild(cliJs: string, project: CliProject, args: string[]) {
+    const env = { ...process.env, ...project.env, NO_COLOR: "1", DYNOFORM_STACK: "" };
+    const child = spawn(process.execPath, [cliJs, "--cwd", project.dir, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
+    child.stderr!.on("data", (c: Buffer) => (err += c.toString("utf8")));
+    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
+    return { child, out: () => out, err: () => err, exited };
+}
+
 /** A tiny-app project (test/support/cli's TINY_APP) whose stack settings the bench rewrites. */
 export interface BenchApp {
     project: CliProject;
@@ -241,7 +256,7 @@ export interface BenchApp {
     cleanup(): Promise<void>;
 }
 
-export async function benchApp(prefix: string, web: { quantity: number; size: string }): Promise<BenchApp> {
+export async function benchApp(prefix: string, web: { quantity: number; size: string }, cliJs?: string): Promise<BenchApp> {
     const project = await cliProject(prefix, { files: TINY_APP });
     const stack = project.stackName("bench");
     const settings = await tinyStack({ formation: { web } });
@@ -254,7 +269,7 @@ export async function benchApp(prefix: string, web: { quantity: number; size: st
             app.settings = { ...app.settings, formation: { web: { quantity, size } } };
             project.writeStack(stack, app.settings);
         },
-        cli: (...args) => runCli(project, [...args, "--stack", stack]),
+        cli: (...args) => runCli(project, [...args, "--stack", stack], cliJs),
         url: `http://127.0.0.1:${settings.routerPort}/`,
         cleanup: () => project.cleanup(),
     };

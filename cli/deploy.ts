@@ -1,33 +1,34 @@
-import type { Stack } from "@pulumi/pulumi/automation";
+import type { EngineEvent, Stack, SummaryEvent } from "@pulumi/pulumi/automation";
 import type { ProgramOverrides } from "../infra/program";
+import type { LoadedStack } from "../infra/stack-file";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
 import { silentReporter } from "../toolchain/report";
 import { keepDataVolumesOnDestroy } from "./addon-data";
 import { ExitStatus, UsageError } from "./errors";
 import { GlobalOptions } from "./options";
+import { HostRead, readHost } from "./host-read";
 import { AppPlan, formatPlan, notEnoughMemory, planApp } from "./plan";
 import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
 import { checkRouterPort } from "./router-port";
-import { readStackFile, validateSettings } from "./stack-settings";
+import { loadApp } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
 
 /**
- * The stack with its file validated: nothing is opened when the stack file asks for something
- * wrong. The Docker engine is made sure of first, unless the caller just did (`engineChecked`).
+ * The stack with its file loaded and validated once: nothing is opened when the stack file asks
+ * for something wrong. The Docker engine is made sure of first.
  */
-export async function openValidated(argv: GlobalOptions, overrides: ProgramOverrides = {}, engineChecked = false) {
+export async function openValidated(argv: GlobalOptions, overrides: ProgramOverrides = {}) {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    const view = readStackFile(dir, argv.stack);
-    const definition = validateSettings(dir, view, argv.stack);
-    if (!engineChecked) await ensureDockerEngine(silentReporter);
-    const stack = await openAppStack(argv, overrides);
-    return { dir, view, definition, stack };
+    const loaded = loadApp(dir, argv.stack);
+    await ensureDockerEngine(silentReporter);
+    const stack = await openAppStack(loaded, overrides);
+    return { dir, loaded, view: loaded.view, definition: loaded.definition, stack };
 }
 
 /** Result of {@link deploy}, for `--json`. */
@@ -42,55 +43,115 @@ export interface DeployResult {
     seconds: number;
 }
 
+/** Options of a deploy. */
+export interface DeployOptions {
+    /** `true`: refresh every resource first; `false`: never; unset: only when the host read shows drift. */
+    refresh?: boolean;
+    quiet?: boolean;
+    description?: string;
+    newRelease?: boolean;
+    /** The stack file as the command already loaded it (after its edit), and the host as it read it. */
+    loaded?: LoadedStack;
+    host?: HostRead;
+    /** `preview`: a stale rollback pin is left in the stack file (the `up` that follows drops it). */
+    changesNothing?: boolean;
+}
+
+/** A deploy planned and ready to run: what {@link prepareDeploy} returns and {@link runDeploy} takes. */
+export interface PreparedDeploy {
+    argv: GlobalOptions;
+    started: number;
+    loaded: LoadedStack;
+    stack: Stack;
+    plan: AppPlan;
+    /** Set by the program during the `up`: the release and URL it deployed. */
+    deployed?: { releaseVersion: number; url: string };
+}
+
 /**
- * Plan (typed formation diff, config changes, memory check), then a real `pulumi up` with a
- * refresh first so drift (crashed or removed dynos) is healed. Refuses a plan the host cannot hold.
- * `memory`: the memory check a caller made just before, with the engine (neither is done again).
+ * Everything before the engine runs, once: the stack file loaded (unless the caller has), one
+ * read of the Docker host, the stack opened, the router port checked and the plan made (typed
+ * formation diff, config changes, memory, drift). Refuses a plan the host cannot hold.
  */
-export async function deploy(
-    argv: GlobalOptions,
-    opts: { refresh?: boolean; quiet?: boolean; description?: string; memory?: AppPlan["memory"]; newRelease?: boolean } = {},
-): Promise<DeployResult> {
+export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {}): Promise<PreparedDeploy> {
     const started = Date.now();
     const dir = projectDir(argv);
-    checkStack(dir, argv.stack);
-    if (stalePin(dir, readStackFile(dir, argv.stack).settings)) {
+    let loaded = opts.loaded ?? (checkStack(dir, argv.stack), loadApp(dir, argv.stack));
+    if (!opts.changesNothing && stalePin(dir, loaded.view.settings)) {
         dropPin(dir, argv.stack);
         say(`The source changed since the rollback: building it again (dynoform:image removed from stacks/Pulumi.${argv.stack}.yaml)`);
+        loaded = loadApp(dir, argv.stack);
     }
-    const { view, definition, stack } = await openValidated(
-        argv,
-        { releaseDescription: opts.description, newRelease: opts.newRelease },
-        opts.memory !== undefined,
-    );
+    let host = opts.host;
+    if (!host) {
+        await ensureDockerEngine(silentReporter);
+        host = await readHost();
+    }
+    let deployed: PreparedDeploy["deployed"];
+    const stack = await openAppStack(loaded, {
+        releaseDescription: opts.description,
+        newRelease: opts.newRelease,
+        deployed: (o) => (deployed = o),
+    });
+    const { settings } = loaded.view;
     // A busy router port is refused before anything is created or replaced.
-    await checkRouterPort(view.settings.app, argv.stack, view.settings.routerPort, view.settings.routerHost);
-    const plan = await planApp(stack, definition, view.settings.app, view.settings.image, opts.memory);
-    if (!opts.quiet) for (const line of formatPlan(plan)) say(line);
-    if (!plan.memory.fits) {
-        throw new Error(notEnoughMemory(definition.plan, plan.memory));
-    }
-    let up: Awaited<ReturnType<Stack["up"]>>;
+    await checkRouterPort(settings.app, argv.stack, settings.routerPort, settings.routerHost, host.containers);
+    const plan = await planApp(stack, loaded, host);
+    return {
+        argv,
+        started,
+        loaded,
+        stack,
+        plan,
+        get deployed() {
+            return deployed;
+        },
+    };
+}
+
+/**
+ * A real `pulumi up` of a prepared deploy. Resources that cannot drift (network, volumes,
+ * secrets, the release record) are not read again: a refresh pass runs only when the plan's
+ * host read found a container or the image missing or stopped (or `refresh` asks for it).
+ */
+export async function runDeploy(p: PreparedDeploy, opts: DeployOptions = {}): Promise<DeployResult> {
+    const { plan, stack, loaded } = p;
+    if (!plan.memory.fits) throw new Error(notEnoughMemory(loaded.definition.plan, plan.memory));
+    const refresh = opts.refresh ?? plan.drift.length > 0;
+    // `Stack.up` asks `pulumi stack output` twice and `pulumi stack history` once after the
+    // engine, for outputs and a summary: the program hands back the release and URL, and the
+    // engine's summary event counts the changes, so those three runs are left out.
+    const upOnly = Object.assign(Object.create(stack) as Stack, { outputs: async () => ({}), info: async () => undefined });
+    let summary: SummaryEvent | undefined;
+    const printer = opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings);
+    const onEvent = (e: EngineEvent) => {
+        if (e.summaryEvent) summary = e.summaryEvent;
+        printer?.(e);
+    };
     try {
-        up = await interruptible("up", (i) =>
-            stack.up({ onEvent: i.onEvent(opts.quiet ? undefined : progressPrinter(say, undefined, plan.warnings)), refresh: opts.refresh ?? true, color: "never", signal: i.signal }),
-        );
+        await interruptible("up", (i) => upOnly.up({ onEvent: i.onEvent(onEvent), refresh, color: "never", signal: i.signal }));
     } catch (err) {
         // A first `up` that fails leaves nothing half-made; a stopped one (signal) is carried on by the next `up`.
         if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
         throw err;
     }
-    const outputs = up.outputs;
     return {
-        app: view.settings.app,
-        stack: argv.stack,
+        app: loaded.view.settings.app,
+        stack: p.argv.stack,
         plan,
-        result: up.summary.result,
-        changes: (up.summary.resourceChanges ?? {}) as Record<string, number>,
-        release: Number(outputs.releaseVersion?.value ?? 0),
-        url: String(outputs.url?.value ?? ""),
-        seconds: (Date.now() - started) / 1000,
+        result: "succeeded",
+        changes: (summary?.resourceChanges ?? {}) as Record<string, number>,
+        release: p.deployed?.releaseVersion ?? 0,
+        url: p.deployed?.url ?? "",
+        seconds: (Date.now() - p.started) / 1000,
     };
+}
+
+/** Plan, print the plan, then {@link runDeploy}. */
+export async function deploy(argv: GlobalOptions, opts: DeployOptions = {}): Promise<DeployResult> {
+    const prepared = await prepareDeploy(argv, opts);
+    if (!opts.quiet) for (const line of formatPlan(prepared.plan)) say(line);
+    return runDeploy(prepared, opts);
 }
 
 /**

@@ -8,10 +8,11 @@ import { silentReporter } from "../toolchain/report";
 import { deploy, DeployResult, printDeploy, say } from "./deploy";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
-import { AppPlan, memoryCheck, notEnoughMemory } from "./plan";
-import { checkStack, projectDir, stackFile } from "./project";
+import { HostRead, readHost, stackMemory } from "./host-read";
+import { notEnoughMemory } from "./plan";
+import { checkStack, projectDir } from "./project";
 import { editStackFileText } from "./stack-file-edit";
-import { readStackFile, StackFileView, validateSettings } from "./stack-settings";
+import { loadApp, StackFileView } from "./stack-settings";
 
 /** Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. */
 export interface StackEdit {
@@ -69,39 +70,40 @@ export function asUsage<T>(fn: () => T): T {
 }
 
 /**
- * Validates the edited stack in memory (a bad edit changes nothing), writes plain values into
- * the stack file itself and secret values through the Pulumi CLI (encrypted with the stack's
- * secrets provider), then deploys.
+ * Loads the stack file once with the edit applied in memory and validates that (a bad edit
+ * changes nothing), reads the Docker host once (a formation it cannot hold is refused before the
+ * file is touched), writes plain values into the stack file itself and secret values through the
+ * Pulumi CLI (encrypted with the stack's secrets provider), then deploys what was loaded.
  */
 export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise<DeployResult | undefined> {
     const dir = projectDir(argv);
     checkStack(dir, argv.stack);
-    const file = stackFile(dir, argv.stack);
-    const original = fs.readFileSync(file);
-    const view = readStackFile(dir, argv.stack);
-    edit.preview(view);
-    const definition = validateSettings(dir, view, argv.stack);
-    let memory: AppPlan["memory"] | undefined;
+    // Plain values go straight into the file's text (comments and order kept); that text is what
+    // is validated, written and deployed. Secret names are added to the view by `preview`.
+    const plain = edit.set.filter((s) => !s.secret);
+    const loaded = loadApp(dir, argv.stack, {
+        text: (original) => editStackFileText(original, plain, edit.remove),
+        view: edit.preview,
+    });
+    const file = loaded.file;
+    let host: HostRead | undefined;
     if (argv.up) {
-        // A formation the host cannot hold is refused before the stack file is touched.
         await ensureDockerEngine(silentReporter);
-        memory = await memoryCheck(view.settings.app, argv.stack, formationMemoryMb(definition.plan));
-        if (!memory.fits) throw new Error(notEnoughMemory(definition.plan, memory));
+        host = await readHost();
+        const memory = stackMemory(host, loaded.view.settings.app, argv.stack, formationMemoryMb(loaded.definition.plan));
+        if (!memory.fits) throw new Error(notEnoughMemory(loaded.definition.plan, memory));
     }
 
-    // Plain values go straight into the file (comments and order kept); only a secret needs
-    // Pulumi, to encrypt it with the stack's secrets provider (one `pulumi` run).
-    const plain = edit.set.filter((s) => !s.secret);
-    fs.writeFileSync(file, editStackFileText(original.toString("utf8"), plain, edit.remove));
+    fs.writeFileSync(file, loaded.text);
     const secrets = edit.set.filter((s) => s.secret);
     if (secrets.length) {
         const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
         const config: ConfigMap = {};
         for (const s of secrets) config[s.path] = { value: s.value, secret: true };
         await stack.setAllConfig(config, true);
+        // A stack file with secrets is the user's alone, whatever mode it was made with.
+        fs.chmodSync(file, 0o600);
     }
-    // A stack file with secrets is the user's alone, whatever mode it was made with.
-    if (edit.set.some((s) => s.secret)) fs.chmodSync(file, 0o600);
     say(`${edit.description}: stacks/Pulumi.${argv.stack}.yaml updated`);
     if (!argv.up) {
         if (argv.json) process.stdout.write(JSON.stringify({ edited: true, deployed: false }) + "\n");
@@ -110,10 +112,10 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     }
     let result: DeployResult;
     try {
-        result = await deploy(argv, { description: edit.description, memory, newRelease: edit.newRelease });
+        result = await deploy(argv, { description: edit.description, newRelease: edit.newRelease, loaded, host });
     } catch (err) {
         // The change did not deploy: put the stack file back, so it says what runs.
-        fs.writeFileSync(file, original);
+        fs.writeFileSync(file, loaded.original);
         say(`${edit.description} was not deployed; stacks/Pulumi.${argv.stack}.yaml restored`);
         throw err;
     }

@@ -1,9 +1,10 @@
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { AppDefinition } from "../components/app-definition";
 import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
-import { containerRole, LABEL } from "../infra/docker/labels";
+import type { HostMemory } from "../infra/docker/memory";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
+import type { LoadedStack } from "../infra/stack-file";
+import { HostRead, stackDrift, stackMemory } from "./host-read";
 import { appOutputs } from "./stack-outputs";
 
 /** What a deploy of the stack would change, in Heroku's words. */
@@ -20,7 +21,9 @@ export interface AppPlan {
      */
     nextRelease: number;
     currentRelease: number;
-    memory: { neededMb: number; availableMb: number; totalMb: number; fits: boolean };
+    memory: HostMemory;
+    /** What of the last deployment the host read found missing or stopped: `up` refreshes and heals it. */
+    drift: string[];
     /** What the deploy leaves out: app.json's add-ons Dynoform does not run, one line each. */
     warnings: string[];
 }
@@ -28,13 +31,22 @@ export interface AppPlan {
 type DeployedFormation = Record<string, { quantity: number; size: string }>;
 
 /**
- * Compares what the stack file asks for with what the last `up` deployed (the stack's outputs).
- * `memory` is a {@link memoryCheck} the caller has just made (it is not made twice).
+ * Compares what the loaded stack file asks for with what the last `up` deployed (the stack's
+ * outputs: one `pulumi stack output`) and with the host as `host` read it (memory, drift). Plain
+ * config vars come from the loaded file; only when the stack has secret config vars is `pulumi
+ * config` asked for their values.
  */
-export async function planApp(stack: Stack, definition: AppDefinition, app: string, pinnedImage?: string, memory?: AppPlan["memory"]): Promise<AppPlan> {
+export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead): Promise<AppPlan> {
+    const { view, definition } = loaded;
     const ws = stack.workspace as LocalWorkspace;
     const ref = { projectDir: ws.workDir, stack: stack.name, env: ws.envVars };
-    const [outputs, all] = await Promise.all([readStackOutputs(ref).then(appOutputs), readStackConfig(ref)]);
+    const hasSecrets = view.secretKeys.length > 0 || loaded.text.includes("dynoform:secrets");
+    const [outputs, secrets] = await Promise.all([
+        readStackOutputs(ref).then(appOutputs),
+        hasSecrets ? readStackConfig(ref).then((all) => all["dynoform:secrets"]) : Promise.resolve(undefined),
+    ]);
+    const app = view.settings.app;
+    const pinnedImage = view.settings.image;
     const running = outputs.imageDigest ?? "";
     const image = pinnedImage && running && pinnedImage !== running ? { from: running, to: pinnedImage } : undefined;
     const deployedFormation: DeployedFormation = outputs.formation ?? {};
@@ -43,10 +55,7 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
     );
     const formation = outputs.formation ? diffFormation(deployedFormation, desiredFormation) : diffFormation({}, desiredFormation);
 
-    const desired: Record<string, string> = { ...definition.configDefaults };
-    const plain = all["dynoform:config"];
-    if (plain) Object.assign(desired, JSON.parse(plain));
-    const secrets = all["dynoform:secrets"];
+    const desired: Record<string, string> = { ...definition.configDefaults, ...(view.settings.config ?? {}) };
     if (secrets) Object.assign(desired, JSON.parse(secrets));
     const deployed = { ...(outputs.config ?? {}) };
     for (const k of definition.generatedSecrets) delete deployed[k];
@@ -60,6 +69,7 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
     const currentRelease = Number(outputs.releaseVersion ?? 0);
     const addons = diffAddons(outputs.addonAttachments ?? {}, Object.fromEntries(definition.addons.map((a) => [a.name, a.varName])));
     const released = Boolean(image) || config.changed.length + config.added.length + config.removed.length + addons.added.length + addons.removed.length > 0;
+    const imagePresent = outputs.imageDigest ? await imageOnHost(outputs.imageDigest) : undefined;
     return {
         image,
         formation,
@@ -67,9 +77,14 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         addons,
         currentRelease,
         nextRelease: released || currentRelease === 0 ? currentRelease + 1 : currentRelease,
-        memory: memory ?? (await memoryCheck(app, stack.name, formationMemoryMb(definition.plan))),
+        memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan)),
+        drift: currentRelease === 0 ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,
     };
+}
+
+async function imageOnHost(image: string): Promise<boolean> {
+    return connectDocker().getImage(image).inspect().then(() => true, () => false);
 }
 
 /** Add-ons attached (`name as VAR`) and detached between two `{ name: VAR }` maps. Pure. */
@@ -82,26 +97,6 @@ export function diffAddons(deployed: Record<string, string>, desired: Record<str
         added: Object.entries(desired).filter(([n, v]) => !was.has(key(n, v))).map(([n, v]) => show(n, v)).sort(),
         removed: Object.entries(deployed).filter(([n, v]) => !will.has(key(n, v))).map(([n, v]) => show(n, v)).sort(),
     };
-}
-
-/**
- * The plan's memory against the host: total memory less what running containers of other
- * apps and stacks reserve (this stack's own dynos are being replaced by the plan).
- */
-export async function memoryCheck(app: string, stack: string, neededMb: number): Promise<AppPlan["memory"]> {
-    const docker = connectDocker();
-    const info = await docker.info();
-    const containers = await docker.listContainers();
-    let reserved = 0;
-    for (const c of containers) {
-        const ours = c.Labels[LABEL.app] === app && c.Labels[LABEL.stack] === stack && containerRole(c.Labels) === "dyno";
-        if (ours) continue;
-        const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
-        reserved += inspect?.HostConfig?.Memory ?? 0;
-    }
-    const totalMb = Math.floor(info.MemTotal / 2 ** 20);
-    const availableMb = Math.floor((info.MemTotal - reserved) / 2 ** 20);
-    return { neededMb, availableMb, totalMb, fits: neededMb <= availableMb };
 }
 
 /** The one-line refusal of a formation the Docker host cannot hold, naming what it asks for. */
@@ -138,6 +133,7 @@ export function formatPlan(plan: AppPlan): string[] {
         `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on the Docker host is not reserved by other apps` +
             (m.fits ? "" : " — NOT ENOUGH"),
     );
+    if (plan.drift.length) lines.push(`Drift: ${plan.drift.join(", ")} (\`up\` refreshes and heals it)`);
     for (const w of plan.warnings) lines.push(`warning: ${w}`);
     return lines;
 }

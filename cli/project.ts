@@ -5,6 +5,7 @@ import { resolvePendingOperations } from "../infra/engine/pending";
 import { STACK_NAME, openStack } from "../infra/engine/workspace";
 import { consoleReporter } from "../toolchain/report";
 import type { ProgramOverrides } from "../infra/program";
+import { LoadedStack, stackFilePath } from "../infra/stack-file";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 
@@ -18,9 +19,7 @@ export function projectDir(argv: Pick<GlobalOptions, "cwd">): string {
 }
 
 /** The stack config file of a stack: `<project>/stacks/Pulumi.<stack>.yaml`. */
-export function stackFile(dir: string, stack: string): string {
-    return path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
-}
+export const stackFile = stackFilePath;
 
 /** Checks the stack name and that its config file exists (unknown stacks are a usage error). */
 export function checkStack(dir: string, stack: string): void {
@@ -35,13 +34,14 @@ export function checkStack(dir: string, stack: string): void {
     }
 }
 
-/** Opens the stack of the app in `--cwd` with the App program, run inline. */
-export async function openAppStack(argv: Pick<GlobalOptions, "cwd" | "stack">, overrides: ProgramOverrides = {}): Promise<Stack> {
-    const dir = projectDir(argv);
-    checkStack(dir, argv.stack);
+/**
+ * Opens the stack with the App program, run inline on `loaded`: the stack file as the command
+ * loaded it (the program reads and validates nothing again).
+ */
+export async function openAppStack(loaded: LoadedStack, overrides: ProgramOverrides = {}): Promise<Stack> {
     // The program (and through it the SDK and every component) is loaded only by commands that open the stack.
     const { appProgram } = await import("../infra/program");
-    const stack = await openStack({ projectDir: dir, stack: argv.stack, program: () => appProgram(dir, overrides) }, consoleReporter);
+    const stack = await openStack({ projectDir: loaded.dir, stack: loaded.stack, program: () => appProgram(loaded.dir, overrides, loaded) }, consoleReporter);
     // An interrupted `up` (SIGKILL) leaves pending operations: cleared here, so no dyno it started is left behind.
     await resolvePendingOperations(stack, consoleReporter);
     return stack;

@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import * as net from "net";
+import type Docker = require("dockerode");
 import { connectDocker } from "../infra/docker/client";
 import { containerRole, LABEL } from "../infra/docker/labels";
 
@@ -38,11 +39,17 @@ export function busyPortMessage(hostIp: string, port: number, holder: string): s
  * Checked on the Docker engine first (another app's router, running or not, any container
  * publishing the port), then, for a local engine, by binding the port once.
  */
-export async function routerPortHolder(app: string, stack: string, port: number, hostIp = "127.0.0.1"): Promise<string | undefined> {
+export async function routerPortHolder(
+    app: string,
+    stack: string,
+    port: number,
+    hostIp = "127.0.0.1",
+    listed?: Docker.ContainerInfo[],
+): Promise<string | undefined> {
     const docker = connectDocker();
     const ours = (labels: Record<string, string>) =>
         containerRole(labels) === "router" && labels[LABEL.app] === app && labels[LABEL.stack] === stack;
-    const containers = await docker.listContainers({ all: true });
+    const containers = listed ?? (await docker.listContainers({ all: true }));
     for (const c of containers) {
         const name = (c.Names[0] ?? c.Id).replace(/^\//, "");
         const labels = c.Labels ?? {};
@@ -141,10 +148,13 @@ export function listeningInodes(table: string, port: number): string[] {
     return inodes;
 }
 
-/** Refuses (throws one line) when the router port of the stack is held by anyone but its own router. */
-export async function checkRouterPort(app: string, stack: string, port: number | undefined, hostIp?: string): Promise<void> {
+/**
+ * Refuses (throws one line) when the router port of the stack is held by anyone but its own
+ * router. `listed`: the containers of the command's host read (`cli/host-read.ts`), not listed again.
+ */
+export async function checkRouterPort(app: string, stack: string, port: number | undefined, hostIp?: string, listed?: Docker.ContainerInfo[]): Promise<void> {
     if (port === undefined) return;
     const ip = hostIp ?? "127.0.0.1";
-    const holder = await routerPortHolder(app, stack, port, ip);
+    const holder = await routerPortHolder(app, stack, port, ip, listed);
     if (holder) throw new Error(busyPortMessage(ip, port, holder));
 }

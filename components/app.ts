@@ -10,7 +10,7 @@ import { Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
 import { AddOn } from "./addon";
 import { ADDON_KINDS } from "./addon-plans";
-import { AddOnRequest, APP_TYPE, validateAppArgs } from "./app-definition";
+import { AddOnRequest, AppDefinition, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
 import { Formation } from "./formation";
 import { FormationSpec } from "./formation-plan";
@@ -58,6 +58,8 @@ export interface AppArgs {
     releaseRequest?: string;
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
+    /** The app as the caller's loader already validated it from these args (not validated again). */
+    definition?: AppDefinition;
     /**
      * Delete add-on data volumes when the app is destroyed by `pulumi destroy`. Off by default;
      * the `dynoform` CLI never sets it (its `destroy --delete-addon-data` deletes them itself).
@@ -105,7 +107,7 @@ export class App extends pulumi.ComponentResource {
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
         super(APP_TYPE, name, {}, opts);
-        const { appName, definition } = validateAppArgs(name, args);
+        const { appName, definition } = args.definition ? { appName: args.name ?? name, definition: args.definition } : validateAppArgs(name, args);
         // Never dropped silently: say which of app.json's add-ons do not run, and what is lacking.
         for (const line of definition.skippedAddons) void pulumi.log.warn(line, this);
         const stack = args.stack ?? pulumi.getStack();

@@ -1,36 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
-import { AddOnRequest } from "../components/app-definition";
-import { DynoformInputError } from "../components/errors";
-import { FormationSpec } from "../components/formation-plan";
-import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
-
-/** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */
-export function readStackSettings(config = new pulumi.Config("dynoform")): {
-    settings: StackSettings;
-    secrets: pulumi.Output<Record<string, string>> | undefined;
-} {
-    const port = config.get("routerPort");
-    const routerPort = port === undefined ? undefined : Number(port);
-    if (port !== undefined && !Number.isInteger(routerPort)) {
-        throw new DynoformInputError("dynoform:routerPort", `must be a port number (got ${JSON.stringify(port)})`);
-    }
-    const settings: StackSettings = {
-        app: config.require("app"),
-        source: config.get("source"),
-        image: config.get("image"),
-        procfile: config.get("procfile"),
-        appJson: config.get("appJson"),
-        formation: normalizeFormation(config.getObject<FormationSpec>("formation")),
-        addons: config.getObject<Record<string, AddOnRequest>>("addons"),
-        config: configVars(config.getObject<Record<string, unknown>>("config")),
-        routerPort,
-        routerHost: config.get("routerHost"),
-        releaseDescription: config.get("releaseDescription"),
-        restarts: config.getObject<Record<string, string>>("restarts"),
-    };
-    return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
-}
+import { LoadedStack, loadStack, programStackFile } from "./stack-file";
+import { appSources } from "./settings";
 
 /** What the CLI passes to one run of the program, beside the stack config. */
 export interface ProgramOverrides {
@@ -38,14 +9,25 @@ export interface ProgramOverrides {
     releaseDescription?: string;
     /** This run records a release even when nothing the dynos run changes (`rollback`). */
     newRelease?: boolean;
+    /**
+     * Called during an `up` with the release and URL the run deployed, so the CLI need not ask
+     * `pulumi stack output` for them afterwards (not called by a preview: the values are unknown).
+     */
+    deployed?: (outputs: { releaseVersion: number; url: string }) => void;
 }
 
 /**
- * The Pulumi program: one {@link App} from the stack's config. Returns the stack outputs the
- * CLI reads (`url`, `releaseVersion`, `releases`, `imageDigest`, `dynos`, `formation`).
+ * The Pulumi program: one {@link App} from the stack file as the loader read it. The CLI
+ * passes the stack it has already loaded and validated (`loaded`), so the program neither reads
+ * the file again nor validates the app again; a plain `pulumi up` (`infra/main.ts`) loads it here
+ * through the same loader. Only secret values come from the engine's config (decrypted there).
+ * Returns the stack outputs the CLI reads (`url`, `releaseVersion`, `releases`, `imageDigest`,
+ * `dynos`, `formation`).
  */
-export async function appProgram(projectDir: string = process.cwd(), overrides: ProgramOverrides = {}) {
-    const { settings, secrets } = readStackSettings();
+export async function appProgram(projectDir: string = process.cwd(), overrides: ProgramOverrides = {}, loaded?: LoadedStack) {
+    const { view, definition } = loaded ?? loadStack(projectDir, pulumi.getStack(), {}, programStackFile(projectDir, pulumi.getStack()));
+    const settings = view.settings;
+    const secrets = new pulumi.Config("dynoform").getSecretObject<Record<string, string>>("secrets");
     const secretVars: Record<string, pulumi.Input<string>> = {};
     if (secrets) {
         const keys = Object.keys(await new Promise<Record<string, string>>((r) => secrets.apply((s) => r(s ?? {}))));
@@ -61,7 +43,10 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
+        definition,
     });
+    const { deployed } = overrides;
+    if (deployed) pulumi.all([app.releaseVersion, app.url]).apply(([releaseVersion, url]) => deployed({ releaseVersion, url }));
     return {
         app: settings.app,
         url: app.url,

@@ -1,9 +1,8 @@
 import { CommandModule } from "yargs";
-import { openValidated, say } from "../deploy";
+import { prepareDeploy, say } from "../deploy";
 import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
-import { formatPlan, planApp } from "../plan";
-import { checkRouterPort } from "../router-port";
+import { formatPlan } from "../plan";
 
 /** `dynoform preview`: the typed formation diff, config changes, memory check, and the engine's preview. */
 export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -11,9 +10,7 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     describe: "Show what `up` would change, without changing anything",
     builder: (y) => y.example("$0 preview --stack production", "the plan for production"),
     handler: async (argv) => {
-        const { view, definition, stack } = await openValidated(argv);
-        await checkRouterPort(view.settings.app, argv.stack, view.settings.routerPort, view.settings.routerHost);
-        const plan = await planApp(stack, definition, view.settings.app, view.settings.image);
+        const { stack, plan } = await prepareDeploy(argv, { changesNothing: true });
         const steps: Array<{ op: string; type: string; name: string; diffs: string[] }> = [];
         const preview = await interruptible("preview", (i) =>
             stack.preview({

@@ -1,11 +1,11 @@
 import { CommandModule } from "yargs";
-import { confirm, deploy, openValidated, printDeploy, say } from "../deploy";
+import { confirm, prepareDeploy, printDeploy, runDeploy, say } from "../deploy";
 import { GlobalOptions } from "../options";
-import { formatPlan, planApp } from "../plan";
+import { formatPlan } from "../plan";
 
 interface UpOptions extends GlobalOptions {
     yes: boolean;
-    refresh: boolean;
+    refresh?: boolean;
 }
 
 /** `dynoform up`: the plan, then a real `pulumi up` of the App; prints the URL. */
@@ -15,21 +15,23 @@ export const upCommand: CommandModule<GlobalOptions, UpOptions> = {
     builder: (y) =>
         y
             .option("yes", { alias: "y", type: "boolean", default: false, describe: "Do not ask for confirmation" })
-            .option("refresh", { type: "boolean", default: true, describe: "Read the containers first, so drift is healed" })
+            .option("refresh", {
+                type: "boolean",
+                describe: "Read every resource first (default: only when the plan finds a container or the image missing or stopped, which up then heals)",
+            })
             .example("$0 up --stack staging --yes", "deploy the staging stack"),
     handler: async (argv) => {
-        if (!argv.yes) {
-            if (!process.stdin.isTTY) {
-                const { UsageError } = await import("../errors");
-                throw new UsageError("up needs --yes when not run from a terminal");
-            }
-            const { view, definition, stack } = await openValidated(argv);
-            for (const line of formatPlan(await planApp(stack, definition, view.settings.app, view.settings.image))) say(line);
-            if (!(await confirm(`Deploy ${view.settings.app} to ${argv.stack}?`))) {
-                say("cancelled: nothing was changed");
-                return;
-            }
+        if (!argv.yes && !process.stdin.isTTY) {
+            const { UsageError } = await import("../errors");
+            throw new UsageError("up needs --yes when not run from a terminal");
         }
-        printDeploy(await deploy(argv, { refresh: argv.refresh }), argv.json);
+        // One load, one host read, one open of the stack, one plan: confirmed, then run as planned.
+        const prepared = await prepareDeploy(argv, { refresh: argv.refresh });
+        for (const line of formatPlan(prepared.plan)) say(line);
+        if (!argv.yes && !(await confirm(`Deploy ${prepared.loaded.view.settings.app} to ${argv.stack}?`))) {
+            say("cancelled: nothing was changed");
+            return;
+        }
+        printDeploy(await runDeploy(prepared, { refresh: argv.refresh }), argv.json);
     },
 };

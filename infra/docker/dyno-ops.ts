@@ -5,8 +5,7 @@ import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreac
 import { containerNameFor, DynoInputs, DynoOutputs, DynoState } from "./dyno";
 import { LABEL, ownerLabels, roleLabel } from "./labels";
 import { lastLogLines } from "./logs";
-
-const MIB = 1024 * 1024;
+import { hostMemory, MIB } from "./memory";
 
 /** Labels that tell `ps`, refresh and orphan checks what a container is. */
 export function dynoLabels(inputs: DynoInputs): Record<string, string> {
@@ -128,17 +127,16 @@ async function reserveNow(docker: Docker, inputs: DynoInputs): Promise<{ release
                 const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
                 if (inspect) memoryLimits.set(c.Id, inspect.HostConfig?.Memory ?? 0);
             }
-            return memoryLimits.get(c.Id) ?? 0;
+            return { state: c.State, memoryBytes: memoryLimits.get(c.Id) ?? 0 };
         }),
     );
-    const reserved = limits.reduce((a, b) => a + b, 0) + pendingBytes;
-    const available = info.MemTotal - reserved;
     const needed = inputs.memoryMb * MIB;
-    if (needed > available) {
+    const memory = hostMemory(info.MemTotal, limits, needed, pendingBytes);
+    if (!memory.fits) {
         throw new HostMemoryError(
             `not enough memory on the Docker host for dyno ${inputs.processType}.${inputs.index}: ` +
-                `needs ${inputs.memoryMb} MiB, ${Math.max(0, Math.floor(available / MIB))} MiB of ` +
-                `${Math.floor(info.MemTotal / MIB)} MiB is not reserved by running containers`,
+                `needs ${inputs.memoryMb} MiB, ${memory.availableMb} MiB of ` +
+                `${memory.totalMb} MiB is not reserved by running containers`,
         );
     }
     pendingBytes += needed;

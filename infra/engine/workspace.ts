@@ -1,7 +1,7 @@
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import type { PulumiFn, Stack } from "@pulumi/pulumi/automation";
+import type { PulumiCommand, PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { pulumiEnvironment } from "../../toolchain/backend";
 import { ensurePulumiCli } from "../../toolchain/pulumi-cli";
 import { Reporter, silentReporter } from "../../toolchain/report";
@@ -25,9 +25,9 @@ export interface StackTarget {
  */
 export async function openStack(target: StackTarget, report: Reporter = silentReporter): Promise<Stack> {
     // Loaded here, not at the top: the SDK costs a CPU-second, and only commands that open a stack need it.
-    const { LocalWorkspace, PulumiCommand, Stack } = await import("@pulumi/pulumi/automation");
+    const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
     const cli = await ensurePulumiCli(report);
-    const pulumiCommand = await PulumiCommand.get({ root: cli.root, skipVersionCheck: true });
+    const pulumiCommand = await knownPulumiCommand(cli.root, cli.version);
     const envVars = { ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack, projectDir: target.projectDir }), ...(target.env ?? {}) };
     clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);
     const ws = await LocalWorkspace.create({
@@ -36,7 +36,41 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
         pulumiCommand,
         envVars,
     });
-    return Stack.createOrSelect(target.stack, ws);
+    // `stack select` only says the stack exists (every later command names it with `--stack`):
+    // a stack whose checkpoint the file backend holds is not asked about again.
+    if (!stackCheckpointFiles(envVars.PULUMI_BACKEND_URL, target.stack, projectName(target.projectDir)).length) {
+        return Stack.createOrSelect(target.stack, ws);
+    }
+    const select = ws.selectStack;
+    ws.selectStack = async () => undefined;
+    try {
+        return await Stack.select(target.stack, ws);
+    } finally {
+        ws.selectStack = select;
+    }
+}
+
+/**
+ * The Automation API's handle on the CLI at `root`, of a version already known. Its own
+ * `PulumiCommand.get` runs `pulumi version` every time (`skipVersionCheck` only skips comparing
+ * the answer), a third of a CPU-second per command; {@link ensurePulumiCli} has just checked the
+ * version (cached per binary), so the handle is made with it. `PulumiCommand`'s constructor is
+ * private in the typings only: it takes the command path and the parsed version.
+ */
+export async function knownPulumiCommand(root: string, version: string): Promise<PulumiCommand> {
+    const { PulumiCommand } = await import("@pulumi/pulumi/automation");
+    const semver = await import("semver");
+    const make = PulumiCommand as unknown as new (command: string, version: import("semver").SemVer | null) => PulumiCommand;
+    return new make(path.resolve(root, "bin", "pulumi"), semver.parse(version));
+}
+
+/** The `name:` of a project's Pulumi.yaml (where a file backend keeps its stacks), or undefined. */
+export function projectName(projectDir: string): string | undefined {
+    try {
+        return /^name:\s*["']?([^"'\s#]+)/m.exec(fs.readFileSync(path.join(projectDir, "Pulumi.yaml"), "utf8"))?.[1];
+    } catch {
+        return undefined;
+    }
 }
 
 /**
@@ -77,11 +111,15 @@ export function stackLockFiles(backendUrl: string, stack: string): string[] {
     return files;
 }
 
-/** The checkpoint files a file backend holds for a stack (`stacks/<project>/<stack>.json[.gz]`, or the legacy `stacks/<stack>.json`). */
-export function stackCheckpointFiles(backendUrl: string, stack: string): string[] {
+/**
+ * The checkpoint files a file backend holds for a stack (`stacks/<project>/<stack>.json[.gz]`,
+ * or the legacy `stacks/<stack>.json`); of one project's when `project` is given.
+ */
+export function stackCheckpointFiles(backendUrl: string, stack: string, project?: string): string[] {
     const root = fileBackendRoot(backendUrl);
     if (!root || !fs.existsSync(path.join(root, "stacks"))) return [];
-    const dirs = [path.join(root, "stacks"), ...fs.readdirSync(path.join(root, "stacks")).map((d) => path.join(root, "stacks", d))];
+    const projects = project === undefined ? fs.readdirSync(path.join(root, "stacks")) : [project];
+    const dirs = [path.join(root, "stacks"), ...projects.map((d) => path.join(root, "stacks", d))];
     return dirs.flatMap((d) => [`${stack}.json`, `${stack}.json.gz`].map((n) => path.join(d, n))).filter((f) => fs.existsSync(f));
 }
 

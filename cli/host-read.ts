@@ -1,0 +1,80 @@
+import type Docker = require("dockerode");
+import { connectDocker } from "../infra/docker/client";
+import { ADDON_LABEL, containerRole, LABEL } from "../infra/docker/labels";
+import { ContainerMemory, hostMemory, HostMemory, MIB } from "../infra/docker/memory";
+import type { AppOutputs } from "./stack-outputs";
+
+/**
+ * One read of the Docker host per command: the plan, the memory check, the router-port check
+ * and the drift check all look at this, instead of listing the containers each.
+ */
+export interface HostRead {
+    totalBytes: number;
+    /** Every container, stopped ones too, as `docker ps -a` lists them. */
+    containers: Docker.ContainerInfo[];
+    /** Memory limit by container ID, for the running and restarting ones (what the memory rule counts). */
+    memoryBytes: Record<string, number>;
+    /** Whether the image the stack's dynos run is still on the host (undefined: not asked; the plan asks). */
+    imagePresent?: boolean;
+}
+
+/** Reads the host once: its memory, every container, the limits of those that reserve memory. */
+export async function readHost(): Promise<HostRead> {
+    const docker = connectDocker();
+    const [info, containers] = await Promise.all([docker.info() as Promise<{ MemTotal: number }>, docker.listContainers({ all: true })]);
+    const memoryBytes: Record<string, number> = {};
+    await Promise.all(
+        containers
+            .filter((c) => c.State === "running" || c.State === "restarting")
+            .map(async (c) => {
+                const inspect = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+                if (inspect) memoryBytes[c.Id] = inspect.HostConfig?.Memory ?? 0;
+            }),
+    );
+    return { totalBytes: info.MemTotal, containers, memoryBytes };
+}
+
+/** Whose a container is, by its labels: a dyno of the formation, an add-on server, the router, or none of this stack's. */
+export function roleIn(labels: Record<string, string>, app: string, stack: string): "dyno" | "addon" | "router" | undefined {
+    if (labels[LABEL.app] !== app || labels[LABEL.stack] !== stack) return undefined;
+    const role = containerRole(labels);
+    if (role === "addon" || role === "router") return role;
+    return role === "dyno" && labels[LABEL.dyno] ? "dyno" : undefined;
+}
+
+/**
+ * The plan's formation against the host's memory, by the provider's rule ({@link hostMemory}):
+ * this stack's own dynos do not count, as the formation takes their place. Pure.
+ */
+export function stackMemory(host: HostRead, app: string, stack: string, neededMb: number): HostMemory {
+    const others: ContainerMemory[] = host.containers
+        .filter((c) => roleIn(c.Labels ?? {}, app, stack) !== "dyno")
+        .map((c) => ({ state: c.State, memoryBytes: host.memoryBytes[c.Id] ?? 0 }));
+    return hostMemory(host.totalBytes, others, neededMb * MIB);
+}
+
+/**
+ * What of the last deployment is not as it was left, seen in the host read: a dyno, add-on
+ * server or router container missing or not running, or the image gone. Empty when nothing
+ * drifted, so the deploy needs no refresh pass. Pure.
+ */
+export function stackDrift(host: HostRead, app: string, stack: string, outputs: AppOutputs): string[] {
+    const ours = host.containers.flatMap((c) => {
+        const role = roleIn(c.Labels ?? {}, app, stack);
+        return role ? [{ role, c }] : [];
+    });
+    const find = (pick: (labels: Record<string, string>, role: string) => boolean) =>
+        ours.filter(({ role, c }) => pick(c.Labels, role)).map(({ c }) => c);
+    const wanted: Array<{ what: string; found: Docker.ContainerInfo[] }> = [
+        ...Object.values(outputs.dynos ?? {}).flat().map((dyno) => ({ what: `dyno ${dyno}`, found: find((l, r) => r === "dyno" && l[LABEL.dyno] === dyno) })),
+        ...Object.keys(outputs.addonAttachments ?? {}).map((name) => ({ what: `add-on ${name}`, found: find((l, r) => r === "addon" && l[ADDON_LABEL] === name) })),
+        ...(outputs.url ? [{ what: "the router", found: find((_, r) => r === "router") }] : []),
+    ];
+    const drift: string[] = [];
+    for (const { what, found } of wanted) {
+        if (found.length === 0) drift.push(`${what} is missing`);
+        else if (!found.some((c) => c.State === "running" || c.State === "restarting")) drift.push(`${what} is ${found[0].State}`);
+    }
+    if (outputs.imageDigest && host.imagePresent === false) drift.push(`image ${outputs.imageDigest.replace(/^sha256:/, "").slice(0, 12)} is gone`);
+    return drift;
+}
