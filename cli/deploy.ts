@@ -11,6 +11,7 @@ import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
 import { checkRouterPort } from "./router-port";
+import { onEdge, syncEdge } from "./edge";
 import { readStackFile, validateSettings } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
@@ -81,6 +82,8 @@ export async function deploy(
         throw err;
     }
     const outputs = up.outputs;
+    // The host's edge router is no resource of the stack: the app's entry in it follows each deploy.
+    if (onEdge(view.settings)) await syncEdge(projectDir(argv), argv.stack, view.settings);
     return {
         app: view.settings.app,
         stack: argv.stack,
