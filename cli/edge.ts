@@ -23,7 +23,7 @@ export interface EdgeSettings {
     hsts: boolean;
 }
 
-const EDGE_KEYS = ["httpPort", "httpsPort", "hostIp", "acmeDirectory", "acmeEmail", "acmeCaRoot", "hsts"];
+const EDGE_KEYS = ["httpPort", "httpsPort", "hostIp", "renewCheckSeconds", "acmeDirectory", "acmeEmail", "acmeCaRoot", "hsts"];
 
 /** True when the stack is served by the host's edge router: it lists domains or has edge settings. Pure. */
 export function onEdge(s: Pick<StackSettings, "domains" | "edge">): boolean {
@@ -47,7 +47,12 @@ export function edgeSettings(raw: Record<string, unknown> | undefined, shownFile
         if (v !== undefined && typeof v !== "string") throw bad(key, `expected a string, got ${JSON.stringify(v)}`);
         return v as string | undefined;
     };
-    const host = { httpPort: port("httpPort", 80), httpsPort: port("httpsPort", 443), hostIp: text("hostIp") ?? "" };
+    const host: EdgeHost = { httpPort: port("httpPort", 80), httpsPort: port("httpsPort", 443), hostIp: text("hostIp") ?? "" };
+    if (e.renewCheckSeconds !== undefined) {
+        const n = Number(e.renewCheckSeconds);
+        if (!Number.isInteger(n) || n < 1) throw bad("renewCheckSeconds", `expected a whole number of seconds, got ${JSON.stringify(e.renewCheckSeconds)}`);
+        host.renewCheckSeconds = n;
+    }
     if (host.httpPort === host.httpsPort) throw bad("httpsPort", `must differ from httpPort (${host.httpPort})`);
     const dir = acmeDirectory(text("acmeDirectory"));
     if (!/^https:\/\/\S+$/.test(dir)) throw bad("acmeDirectory", `expected letsencrypt, staging or an https:// URL, got ${JSON.stringify(dir)}`);
@@ -100,9 +105,10 @@ export function certStatuses(domains: string[], certs: StoredCert[], now = new D
         }
     });
     return domains.map((domain) => {
+        // A user's certificate is served before one over ACME (Caddy prefers manually loaded ones).
         const covering = parsed
             .filter((p) => p.x509.checkHost(domain) !== undefined)
-            .sort((a, b) => Date.parse(b.x509.validTo) - Date.parse(a.x509.validTo));
+            .sort((a, b) => Number(b.custom) - Number(a.custom) || Date.parse(b.x509.validTo) - Date.parse(a.x509.validTo));
         const best = covering[0];
         if (!best) return { domain, issuer: "", expires: "", status: "pending", source: "", serial: "" };
         const expires = new Date(Date.parse(best.x509.validTo));

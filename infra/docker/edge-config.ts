@@ -29,6 +29,11 @@ export interface EdgeHost {
     httpsPort: number;
     /** Address to listen on; empty for every interface. */
     hostIp: string;
+    /**
+     * Seconds between Caddy's checks of which certificates are due (its default is 600). Caddy
+     * reads it once, at the edge's first config: it is part of the edge, as its ports are.
+     */
+    renewCheckSeconds?: number;
 }
 
 /** What one app (in one stack) asks of the edge router. Stored on the edge volume as JSON. */
@@ -160,7 +165,9 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
             policies.push(policy);
         }
     }
-    const tls: Json = { automation: { policies } };
+    const automation: Json = { policies };
+    if (host.renewCheckSeconds) automation.renew_interval = `${host.renewCheckSeconds}s`;
+    const tls: Json = { automation };
     if (loadFiles.length) tls.certificates = { load_files: loadFiles };
     const servers: Json = {
         http: { listen: [listen(host.httpPort)], routes: httpRoutes },

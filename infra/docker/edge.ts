@@ -24,9 +24,14 @@ import { tarFiles } from "./tar";
  * entry in it. It runs on the host's network, so it listens on the host's ports 80/443 (no
  * proxy process in between) and reaches each app's router on its published port.
  */
-export const EDGE_CONTAINER = "dynoform-edge";
-/** The volume with certificates, ACME account keys and config: it outlives any edge container. */
-export const EDGE_VOLUME = "dynoform-edge";
+/**
+ * The edge's container and volume name (the volume keeps certificates, ACME account keys and
+ * config, and outlives any container): `dynoform-edge`, or `DYNOFORM_EDGE` (a second edge on
+ * other ports, or a test's own).
+ */
+export function edgeName(): string {
+    return process.env.DYNOFORM_EDGE || "dynoform-edge";
+}
 const EDGE_LABEL = "dev.dynoform.edge";
 /** Label with the host settings the edge was started with (`hostIp:http,https`). */
 const EDGE_LISTEN_LABEL = "dev.dynoform.edge-listen";
@@ -50,9 +55,9 @@ export function runningHost(info: Docker.ContainerInspectInfo): EdgeHost | undef
 /** An edge container on this host, if there is one (running or not). */
 export async function findEdge(docker: Docker = connectDocker()): Promise<Docker.ContainerInspectInfo | undefined> {
     try {
-        const info = await docker.getContainer(EDGE_CONTAINER).inspect();
+        const info = await docker.getContainer(edgeName()).inspect();
         if (info.Config.Labels?.[EDGE_LABEL] !== "true") {
-            throw new Error(`container ${EDGE_CONTAINER} exists but is not Dynoform's edge router (no ${EDGE_LABEL} label): remove or rename it`);
+            throw new Error(`container ${edgeName()} exists but is not Dynoform's edge router (no ${EDGE_LABEL} label): remove or rename it`);
         }
         return info;
     } catch (err) {
@@ -81,15 +86,15 @@ export async function ensureEdge(host: EdgeHost, image: string): Promise<Docker.
                     `set dynoform:edge's httpPort/httpsPort/hostIp to match; nothing was changed`,
             );
         }
-        const c = docker.getContainer(EDGE_CONTAINER);
+        const c = docker.getContainer(edgeName());
         if (!found.State.Running) await c.start();
         await waitForAdmin(c);
         return c;
     }
-    await docker.createVolume({ Name: EDGE_VOLUME, Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true" } }).catch(() => undefined);
+    await docker.createVolume({ Name: edgeName(), Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true" } }).catch(() => undefined);
     const initial = JSON.stringify({ admin: { listen: `unix/${EDGE_ADMIN_SOCKET}`, origins: ["localhost"] } });
     const c = await docker.createContainer({
-        name: EDGE_CONTAINER,
+        name: edgeName(),
         Image: image,
         // A restarted edge resumes the last config it loaded (Caddy's autosave on the volume).
         Cmd: [
@@ -104,7 +109,7 @@ export async function ensureEdge(host: EdgeHost, image: string): Promise<Docker.
         StopSignal: "SIGTERM",
         HostConfig: {
             NetworkMode: "host",
-            Binds: [`${EDGE_VOLUME}:${EDGE_ROOT}`],
+            Binds: [`${edgeName()}:${EDGE_ROOT}`],
             RestartPolicy: { Name: "always" },
             Memory: 256 * 1024 * 1024,
         },
