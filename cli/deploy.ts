@@ -11,7 +11,7 @@ import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
 import { checkRouterPort } from "./router-port";
-import { onEdge, syncEdge } from "./edge";
+import { checkEdge, onEdge, syncEdge } from "./edge";
 import { readStackFile, validateSettings } from "./stack-settings";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
@@ -59,6 +59,7 @@ export async function deploy(
         dropPin(dir, argv.stack);
         say(`The source changed since the rollback: building it again (dynoform:image removed from stacks/Pulumi.${argv.stack}.yaml)`);
     }
+    checkEdge(dir, argv.stack, readStackFile(dir, argv.stack).settings);
     const { view, definition, stack } = await openValidated(
         argv,
         { releaseDescription: opts.description, newRelease: opts.newRelease },

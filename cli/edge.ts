@@ -3,8 +3,8 @@ import * as fs from "fs";
 import * as path from "path";
 import YAML from "yaml";
 import type Docker = require("dockerode");
-import { acmeDirectory, EdgeEntry, EdgeHost, entryId } from "../infra/docker/edge-config";
-import { applyEntry, EdgeListenMismatch, ensureEdge, findEdge, readCerts, readEntries, runningHost, storeCaRoot, StoredCert } from "../infra/docker/edge";
+import { acmeDirectory, domainProblem, EdgeEntry, EdgeHost, entryId } from "../infra/docker/edge-config";
+import { applyEntry, EdgeListenMismatch, enableRequestMigration, ensureEdge, findEdge, readCerts, readEntries, runningHost, storeCaRoot, StoredCert } from "../infra/docker/edge";
 import { connectDocker } from "../infra/docker/client";
 import type { StackSettings } from "../infra/settings";
 import { ensureOnDemandImage } from "../toolchain/base-images";
@@ -61,6 +61,21 @@ export function edgeSettings(raw: Record<string, unknown> | undefined, shownFile
     return { host, acmeDirectory: dir, acmeEmail: text("acmeEmail"), acmeCaRoot: text("acmeCaRoot"), hsts };
 }
 
+/**
+ * Checks what the stack asks of the edge router (its settings, each domain, the router port it
+ * is reached on) before anything is deployed: one line naming the file and key. Pure.
+ */
+export function checkEdge(dir: string, stack: string, s: StackSettings): void {
+    if (!onEdge(s)) return;
+    const shown = shownStackFile(dir, stack);
+    edgeSettings(s.edge, shown);
+    upstreamOf(s, shown);
+    for (const d of s.domains ?? []) {
+        const problem = domainProblem(d);
+        if (problem) throw new UsageError(`${shown}: \`dynoform:domains\`: \`${d}\`: ${problem}`);
+    }
+}
+
 /** The stack file's name as shown in messages. */
 export function shownStackFile(dir: string, stack: string): string {
     return path.relative(process.cwd(), stackFile(dir, stack)) || stackFile(dir, stack);
@@ -69,19 +84,14 @@ export function shownStackFile(dir: string, stack: string): string {
 /** The edge router, started if needed; the host settings it runs with must be the stack's. */
 export async function openEdge(settings: EdgeSettings): Promise<Docker.Container> {
     const image = await ensureOnDemandImage("caddy", consoleReporter);
+    const advice = enableRequestMigration();
+    if (advice) consoleReporter(advice);
     try {
         return await ensureEdge(settings.host, image);
     } catch (err) {
         if (err instanceof EdgeListenMismatch) throw new UsageError(err.message);
         throw err;
     }
-}
-
-/** The entries on the host's edge router; none when it does not run. */
-export async function edgeEntries(): Promise<EdgeEntry[]> {
-    const found = await findEdge();
-    if (!found?.State.Running) return [];
-    return readEntries(connectDocker().getContainer(found.Id));
 }
 
 /** One domain's certificate, as `certs` lists it. */
@@ -144,6 +154,7 @@ export interface SyncOptions {
  */
 export async function syncEdge(dir: string, stack: string, s: StackSettings, opts: SyncOptions = {}): Promise<{ entry: EdgeEntry; certs: CertStatus[] }> {
     const shown = shownStackFile(dir, stack);
+    checkEdge(dir, stack, s);
     const settings = edgeSettings(s.edge, shown);
     const upstream = upstreamOf(s, shown);
     const c = await openEdge(settings);
@@ -205,8 +216,18 @@ export function setSettingText(text: string, key: string, value: unknown): strin
     return doc.toString();
 }
 
-/** Writes one setting into the stack file. */
-export function writeSetting(dir: string, stack: string, key: string, value: unknown): void {
+/**
+ * Writes one setting into the stack file and brings the edge in line with it; when the edge
+ * cannot take it, the stack file is put back, so it says what is served.
+ */
+export async function setAndSync(dir: string, stack: string, s: StackSettings, key: "domains" | "maintenance", value: unknown): Promise<{ entry: EdgeEntry; certs: CertStatus[] }> {
     const file = stackFile(dir, stack);
-    fs.writeFileSync(file, setSettingText(fs.readFileSync(file, "utf8"), key, value));
+    const original = fs.readFileSync(file, "utf8");
+    fs.writeFileSync(file, setSettingText(original, key, value));
+    try {
+        return await syncEdge(dir, stack, s);
+    } catch (err) {
+        fs.writeFileSync(file, original);
+        throw err;
+    }
 }

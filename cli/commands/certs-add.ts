@@ -1,12 +1,11 @@
 import * as crypto from "crypto";
 import * as fs from "fs";
 import { CommandModule } from "yargs";
-import { findEdge, storeCustomCert } from "../../infra/docker/edge";
-import { connectDocker } from "../../infra/docker/client";
+import { storeCustomCert } from "../../infra/docker/edge";
 import { ensureDockerEngine } from "../../toolchain/docker-engine";
 import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { edgeSettings, openEdge, shownStackFile, syncEdge, upstreamOf } from "../edge";
+import { checkEdge, edgeSettings, openEdge, shownStackFile, syncEdge } from "../edge";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
@@ -61,8 +60,7 @@ export const certsAddCommand: CommandModule<GlobalOptions, CertsAddOptions> = {
         checkStack(dir, argv.stack);
         const { settings } = readStackFile(dir, argv.stack);
         const shown = shownStackFile(dir, argv.stack);
-        edgeSettings(settings.edge, shown);
-        upstreamOf(settings, shown);
+        checkEdge(dir, argv.stack, settings);
         const read = (file: string, what: string) => {
             if (!fs.existsSync(file)) throw new UsageError(`certs:add: no ${what} file ${file}; nothing was changed`);
             return fs.readFileSync(file, "utf8");
@@ -72,7 +70,7 @@ export const certsAddCommand: CommandModule<GlobalOptions, CertsAddOptions> = {
         const checked = checkUserCert(certPem, keyPem, settings.domains ?? []);
         if (checked.problem) throw new UsageError(`certs:add: ${checked.problem}; nothing was changed`);
         await ensureDockerEngine(silentReporter);
-        const c = (await findEdge()) ? connectDocker().getContainer((await findEdge())!.Id) : await openEdge(edgeSettings(settings.edge, shown));
+        const c = await openEdge(edgeSettings(settings.edge, shown));
         const stored = await storeCustomCert(c, certPem, keyPem);
         await syncEdge(dir, argv.stack, settings, { addCert: { ...stored, names: checked.names } });
         say(`certificate for ${checked.names.join(", ")} stored on the edge router's volume`);

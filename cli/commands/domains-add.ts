@@ -3,7 +3,8 @@ import { domainOwner, domainProblem } from "../../infra/docker/edge-config";
 import { ensureDockerEngine } from "../../toolchain/docker-engine";
 import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { appCerts, edgeEntries, edgeSettings, shownStackFile, syncEdge, upstreamOf, writeSetting } from "../edge";
+import { readEntries } from "../../infra/docker/edge";
+import { appCerts, checkEdge, edgeSettings, openEdge, setAndSync, shownStackFile, syncEdge } from "../edge";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
@@ -34,20 +35,20 @@ export const domainsAddCommand: CommandModule<GlobalOptions, DomainsAddOptions> 
         if (problem) throw new UsageError(`domains:add: \`${domain}\`: ${problem}; nothing was changed`);
         const { settings } = readStackFile(dir, argv.stack);
         const shown = shownStackFile(dir, argv.stack);
-        edgeSettings(settings.edge, shown);
-        upstreamOf(settings, shown);
+        checkEdge(dir, argv.stack, settings);
         const domains = settings.domains ?? [];
         if (domains.includes(domain)) {
             say(`${domain} is already a domain of ${settings.app}: nothing to do`);
             return;
         }
         await ensureDockerEngine(silentReporter);
-        const owner = domainOwner(await edgeEntries(), domain, { app: settings.app, stack: argv.stack });
+        // The edge is started (or its ports checked) before the stack file is touched.
+        const edge = await openEdge(edgeSettings(settings.edge, shown));
+        const owner = domainOwner(await readEntries(edge), domain, { app: settings.app, stack: argv.stack });
         if (owner) throw new UsageError(`domains:add: \`${domain}\` is already served by app ${owner.app} (stack ${owner.stack}) on this host; nothing was changed`);
-        writeSetting(dir, argv.stack, "domains", [...domains, domain]);
         settings.domains = [...domains, domain];
+        await setAndSync(dir, argv.stack, settings, "domains", settings.domains);
         say(`domain ${domain} added: stacks/Pulumi.${argv.stack}.yaml updated`);
-        await syncEdge(dir, argv.stack, settings);
         const cert = await waitForCert(domain, argv.wait);
         if (cert === "active") await syncEdge(dir, argv.stack, settings);
         if (argv.json) {

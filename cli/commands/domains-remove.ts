@@ -2,7 +2,7 @@ import { CommandModule } from "yargs";
 import { ensureDockerEngine } from "../../toolchain/docker-engine";
 import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { syncEdge, writeSetting } from "../edge";
+import { setAndSync } from "../edge";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
@@ -28,9 +28,8 @@ export const domainsRemoveCommand: CommandModule<GlobalOptions, DomainsRemoveOpt
         }
         await ensureDockerEngine(silentReporter);
         settings.domains = domains.filter((d) => d !== domain);
-        writeSetting(dir, argv.stack, "domains", settings.domains);
+        await setAndSync(dir, argv.stack, settings, "domains", settings.domains);
         say(`domain ${domain} removed: stacks/Pulumi.${argv.stack}.yaml updated`);
-        await syncEdge(dir, argv.stack, settings);
         process.stdout.write(argv.json ? JSON.stringify({ removed: domain }) + "\n" : `${domain} is no longer served\n`);
     },
 };

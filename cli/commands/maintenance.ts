@@ -2,7 +2,7 @@ import { CommandModule } from "yargs";
 import { ensureDockerEngine } from "../../toolchain/docker-engine";
 import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { onEdge, syncEdge, writeSetting } from "../edge";
+import { onEdge, setAndSync } from "../edge";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
@@ -33,8 +33,7 @@ export async function setMaintenance(argv: GlobalOptions, on: boolean): Promise<
     }
     await ensureDockerEngine(silentReporter);
     settings.maintenance = on;
-    writeSetting(dir, argv.stack, "maintenance", on ? true : undefined);
-    await syncEdge(dir, argv.stack, settings);
+    await setAndSync(dir, argv.stack, settings, "maintenance", on ? true : undefined);
     say(`maintenance mode ${on ? "on" : "off"}: stacks/Pulumi.${argv.stack}.yaml updated`);
     process.stdout.write(argv.json ? JSON.stringify({ maintenance: on }) + "\n" : `maintenance mode is ${on ? "on: the app answers 503 with a page" : "off"}\n`);
 }

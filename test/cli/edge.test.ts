@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { certStatuses, edgeSettings, onEdge, setSettingText, upstreamOf } from "../../cli/edge";
+import { certStatuses, checkEdge, edgeSettings, onEdge, setSettingText, upstreamOf } from "../../cli/edge";
 import { checkUserCert } from "../../cli/commands/certs-add";
 import { UsageError } from "../../cli/errors";
 import { LETS_ENCRYPT_STAGING } from "../../infra/docker/edge-config";
@@ -82,4 +82,11 @@ test("checkUserCert: a matching, current certificate naming a domain passes; mis
     assert.match(checkUserCert(a.cert, a.key, ["b.example.com"]).problem!, /names none of the app's domains/);
     assert.match(checkUserCert("not a cert", a.key, ["a.example.com"]).problem!, /not a PEM certificate/);
     assert.match(checkUserCert(a.cert, "not a key", ["a.example.com"]).problem!, /not a PEM private key/);
+});
+
+test("checkEdge: a hand-written bad domain or edge setting is refused before a deploy, naming the file", () => {
+    assert.doesNotThrow(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100 }));
+    assert.doesNotThrow(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100, domains: ["a.example.com"] }));
+    assert.throws(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100, domains: ["*.example.com"] }), /Pulumi\.dev\.yaml: `dynoform:domains`: `\*\.example\.com`: a wildcard/);
+    assert.throws(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100, edge: { httpPort: "x" } }), /`dynoform:edge\.httpPort`/);
 });
