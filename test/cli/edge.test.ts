@@ -90,3 +90,18 @@ test("checkEdge: a hand-written bad domain or edge setting is refused before a d
     assert.throws(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100, domains: ["*.example.com"] }), /Pulumi\.dev\.yaml: `dynoform:domains`: `\*\.example\.com`: a wildcard/);
     assert.throws(() => checkEdge("/p", "dev", { app: "a", routerPort: 5100, edge: { httpPort: "x" } }), /`dynoform:edge\.httpPort`/);
 });
+
+test("stack file: dynoform:domains must be a list of strings, dynoform:maintenance true or false (file and line named)", async () => {
+    const { readStackFile } = await import("../../cli/stack-settings");
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "edge-settings-"));
+    fs.mkdirSync(path.join(dir, "stacks"));
+    const problem = (yaml: string) => {
+        fs.writeFileSync(path.join(dir, "stacks", "Pulumi.dev.yaml"), `config:\n  dynoform:app: hello\n${yaml}`);
+        return readStackFile(dir, "dev").problem;
+    };
+    assert.equal(problem("  dynoform:domains:\n    - a.example.com\n  dynoform:maintenance: true\n  dynoform:edge:\n    httpPort: 8080\n"), undefined);
+    assert.match(problem("  dynoform:domains: a.example.com\n")!, /Pulumi\.dev\.yaml:3: `dynoform:domains`: expected a list, got "a\.example\.com"/);
+    assert.match(problem("  dynoform:domains:\n    - {a: 1}\n")!, /`dynoform:domains\.0`: expected a string, got a map/);
+    assert.match(problem("  dynoform:maintenance: sometimes\n")!, /`dynoform:maintenance`: expected true or false/);
+    fs.rmSync(dir, { recursive: true });
+});
