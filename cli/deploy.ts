@@ -14,6 +14,7 @@ import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
 import { checkRouterPort } from "./router-port";
 import { loadApp } from "./stack-settings";
+import { checkEdge, onEdge, syncEdge } from "./edge";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -82,6 +83,7 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
         say(`The source changed since the rollback: building it again (dynoform:image removed from stacks/Pulumi.${argv.stack}.yaml)`);
         loaded = loadApp(dir, argv.stack);
     }
+    checkEdge(dir, argv.stack, loaded.view.settings);
     let host = opts.host;
     if (!host) {
         await ensureDockerEngine(silentReporter);
@@ -135,6 +137,8 @@ export async function runDeploy(p: PreparedDeploy, opts: DeployOptions = {}): Pr
         if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
         throw err;
     }
+    // The host's edge router is no resource of the stack: the app's entry in it follows each deploy.
+    if (onEdge(loaded.view.settings)) await syncEdge(projectDir(p.argv), p.argv.stack, loaded.view.settings);
     return {
         app: loaded.view.settings.app,
         stack: p.argv.stack,

@@ -32,6 +32,12 @@ export const LOCKING_COMMANDS = new Set([
     "rollback",
     "pg:backups:capture",
     "pg:backups:restore",
+    "domains:add",
+    "domains:remove",
+    "certs:add",
+    "certs:renew",
+    "maintenance:on",
+    "maintenance:off",
 ]);
 
 /** Seconds a command waits for another command's lock on the same stack (`--lock-timeout`, DYNOFORM_LOCK_TIMEOUT). */

@@ -33,6 +33,12 @@ export interface StackSettings {
     deleteAddonDataOnDestroy?: boolean;
     /** Restart tokens (`dynoform ps:restart`). */
     restarts?: Record<string, string>;
+    /** The app's domains on the host's edge router (`dynoform domains:add`); read by the CLI only. */
+    domains?: string[];
+    /** The edge router's ports and the app's ACME settings (cli/edge.ts); read by the CLI only. */
+    edge?: Record<string, unknown>;
+    /** Maintenance mode (`dynoform maintenance:on`): the edge answers 503 with a page; read by the CLI only. */
+    maintenance?: boolean;
 }
 
 /**

@@ -36,7 +36,7 @@ export interface StackFileView {
  * {@link StackSettings} and no other (the compiler holds the two lists together), plus `secrets`,
  * which the program reads as secret config beside them.
  */
-const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text" | "map" | "port" | "boolean" } = {
+const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text" | "map" | "port" | "boolean" | "list" } = {
     app: "text",
     source: "text",
     image: "text",
@@ -53,6 +53,9 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     rollbackSourceHash: "text",
     // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
     deleteAddonDataOnDestroy: "boolean",
+    domains: "list",
+    edge: "map",
+    maintenance: "boolean",
 };
 
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
@@ -72,6 +75,11 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     }
     if (kind === "boolean" && ![true, false, "true", "false"].includes(value as string)) {
         return { at: [], reason: `expected true or false, got ${shown(value)}` };
+    }
+    if (kind === "list") {
+        if (!Array.isArray(value)) return { at: [], reason: `expected a list, got ${shown(value)}` };
+        const i = value.findIndex((v) => typeof v !== "string");
+        return i < 0 ? undefined : { at: [String(i)], reason: `expected a string, got ${shown(value[i])}` };
     }
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
@@ -144,6 +152,9 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,
+        domains: get("domains") as string[] | undefined,
+        edge: get("edge") as Record<string, unknown> | undefined,
+        maintenance: [true, "true"].includes(get("maintenance") as string),
     };
     return { settings, secretKeys, problem };
 }

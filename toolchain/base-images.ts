@@ -65,6 +65,26 @@ fi
 exec setpriv --reuid=postgres --regid=postgres --init-groups $BIN/postgres -D "$PGDATA"
 `;
 
+/**
+ * Images built only when first needed, never pulled: the edge router (`caddy`, with curl to
+ * talk to its admin API from inside) and `pebble`, Let's Encrypt's ACME test server with its
+ * challenge DNS server, which the tests run as a CA.
+ */
+export type OnDemandImageName = "caddy" | "pebble";
+
+const ON_DEMAND: Record<OnDemandImageName, Recipe> = {
+    caddy: {
+        official: "",
+        packages: ["caddy", "curl"],
+        dockerfile: ["ENV XDG_DATA_HOME=/data XDG_CONFIG_HOME=/config", 'CMD ["caddy", "run", "--resume"]'],
+    },
+    pebble: {
+        official: "",
+        packages: ["pebble", "openssl"],
+        dockerfile: ['CMD ["pebble"]'],
+    },
+};
+
 const RECIPES: Record<BaseImageName, Recipe> = {
     node: {
         official: "node:20-bookworm-slim",
@@ -129,13 +149,30 @@ export function recordedBaseImages(): BaseImageRefs {
 }
 
 /** The hash of everything that goes into a local build of `name`: its tag. */
-export function recipeHash(name: BaseImageName): string {
-    const recipe = RECIPES[name];
+export function recipeHash(name: BaseImageName | OnDemandImageName): string {
+    const recipe = recipeOf(name);
     const h = crypto.createHash("sha256");
     h.update(JSON.stringify({ name, SUITE, recipe }));
     for (const ca of extraCaFiles()) h.update(fs.readFileSync(ca));
     if (name === "node") h.update(process.version);
     return h.digest("hex").slice(0, 12);
+}
+
+function recipeOf(name: BaseImageName | OnDemandImageName): Recipe {
+    return name in ON_DEMAND ? ON_DEMAND[name as OnDemandImageName] : RECIPES[name as BaseImageName];
+}
+
+/**
+ * The local build of an on-demand image, `dynoform/<name>:<recipe hash>`, built from Debian
+ * packages the first time it is asked for (about a minute) and reused after.
+ */
+export async function ensureOnDemandImage(name: OnDemandImageName, report: Reporter): Promise<string> {
+    const docker = connectDocker();
+    const local = `dynoform/${name}:${recipeHash(name)}`;
+    if (await imageExists(docker, local)) return local;
+    const rootfs = await debootstrap(report);
+    await buildLocal(docker, name, local, rootfs, report);
+    return local;
 }
 
 function extraCaFiles(): string[] {
@@ -241,8 +278,8 @@ async function debootstrap(report: Reporter): Promise<string> {
     return dir;
 }
 
-async function buildLocal(docker: Docker, name: BaseImageName, ref: string, base: string, report: Reporter) {
-    const recipe = RECIPES[name];
+async function buildLocal(docker: Docker, name: BaseImageName | OnDemandImageName, ref: string, base: string, report: Reporter) {
+    const recipe = recipeOf(name);
     const started = Date.now();
     const dir = fs.mkdtempSync(path.join(paths.images(), `build-${name}-`));
     try {

@@ -5,6 +5,7 @@ import { UsageError } from "../errors";
 import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { progressPrinter } from "../progress";
+import { leaveEdge } from "../edge";
 
 interface DestroyOptions extends GlobalOptions {
     confirm?: string;
@@ -47,6 +48,7 @@ export const destroyCommand: CommandModule<GlobalOptions, DestroyOptions> = {
         // --delete-addon-data the volumes are deleted below, once the app is gone, by this run only.
         await keepDataVolumesOnDestroy(stack);
         const result = await interruptible("destroy", (i) => stack.destroy({ color: "never", onEvent: i.onEvent(argv.json ? undefined : progressPrinter(say)), signal: i.signal }));
+        await leaveEdge(app, argv.stack);
         const deleted = argv["delete-addon-data"] ? await deleteDataVolumes(app, argv.stack) : [];
         if (argv.json) {
             process.stdout.write(

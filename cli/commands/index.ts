@@ -29,6 +29,15 @@ import { rollbackCommand } from "./rollback";
 import { routerPortCommand } from "./router-port";
 import { runCommand } from "./run";
 import { upCommand } from "./up";
+import { domainsCommand } from "./domains";
+import { domainsAddCommand } from "./domains-add";
+import { domainsRemoveCommand } from "./domains-remove";
+import { certsCommand } from "./certs";
+import { certsAddCommand } from "./certs-add";
+import { certsRenewCommand } from "./certs-renew";
+import { maintenanceCommand } from "./maintenance";
+import { maintenanceOnCommand } from "./maintenance-on";
+import { maintenanceOffCommand } from "./maintenance-off";
 
 /** Every command, registered explicitly (no commandDir). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -63,4 +72,13 @@ export const commands: CommandModule<any, any>[] = [
     initCommand,
     promoteCommand,
     routerPortCommand,
+    domainsCommand,
+    domainsAddCommand,
+    domainsRemoveCommand,
+    certsCommand,
+    certsAddCommand,
+    certsRenewCommand,
+    maintenanceCommand,
+    maintenanceOnCommand,
+    maintenanceOffCommand,
 ];

@@ -1,0 +1,191 @@
+/**
+ * The edge router's configuration, as pure functions: what each app on the Docker host asks for
+ * (an {@link EdgeEntry}) becomes one Caddy JSON config ({@link edgeCaddyConfig}) that the CLI
+ * loads through Caddy's admin API. Caddy swaps configs without a restart: open connections and
+ * in-flight requests finish on the old config.
+ */
+
+/** Where the edge router keeps everything: one volume mounted here (certificates, account keys, config). */
+export const EDGE_ROOT = "/edge";
+/** The admin API's unix socket inside the container (never a TCP port on the host). */
+export const EDGE_ADMIN_SOCKET = `${EDGE_ROOT}/config/admin.sock`;
+/** Dynoform's own files on the volume: one entry per app and stack, custom certificates, the loaded config. */
+export const EDGE_DIR = `${EDGE_ROOT}/config/dynoform`;
+export const EDGE_APPS_DIR = `${EDGE_DIR}/apps`;
+export const EDGE_CERTS_DIR = `${EDGE_DIR}/certs`;
+/** Caddy's certificate storage (XDG_DATA_HOME/caddy). */
+export const EDGE_STORAGE = `${EDGE_ROOT}/data/caddy`;
+
+/** Let's Encrypt's production directory: the default ACME CA. */
+export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
+/** Let's Encrypt's staging directory (`acmeDirectory: staging`). */
+export const LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.org/directory";
+
+/** The host-wide part of the edge router: set by the first stack that starts it. */
+export interface EdgeHost {
+    /** Port for plain HTTP (ACME HTTP-01 challenges, redirects, `<app>.localhost`). Default 80. */
+    httpPort: number;
+    /** Port for HTTPS. Default 443. */
+    httpsPort: number;
+    /** Address to listen on; empty for every interface. */
+    hostIp: string;
+    /**
+     * Seconds between Caddy's checks of which certificates are due (its default is 600). Caddy
+     * reads it once, at the edge's first config: it is part of the edge, as its ports are.
+     */
+    renewCheckSeconds?: number;
+}
+
+/** What one app (in one stack) asks of the edge router. Stored on the edge volume as JSON. */
+export interface EdgeEntry {
+    app: string;
+    stack: string;
+    /** The app's domains: served over HTTPS with a certificate. */
+    domains: string[];
+    /** Plain-HTTP names that browsers resolve without DNS: `<app>.localhost`. */
+    localNames: string[];
+    /** `host:port` the edge proxies to: the app's router. */
+    upstream: string;
+    maintenance: boolean;
+    hsts: boolean;
+    acme: {
+        directory: string;
+        email?: string;
+        /** Path (inside the edge) of a PEM file of roots to trust for the directory's own HTTPS. */
+        caRootFile?: string;
+    };
+    /** Certificates the user brought (`certs:add`): paths inside the edge, and the names they cover. */
+    customCerts: Array<{ certFile: string; keyFile: string; names: string[] }>;
+    /** Domains with a certificate in force: their plain HTTP redirects to HTTPS. */
+    activeDomains: string[];
+    /** Renew every certificate of the entry on the next load (`certs:renew`). */
+    forceRenewal?: boolean;
+}
+
+/** The id of an entry: `<app>.<stack>`, as Docker object names (app and stack never contain the other's '.'). Pure. */
+export function entryId(e: Pick<EdgeEntry, "app" | "stack">): string {
+    return `${e.app}.${e.stack}`;
+}
+
+/** The ACME directory a setting names: `staging`, `letsencrypt` (the default) or any URL. Pure. */
+export function acmeDirectory(setting: string | undefined): string {
+    if (setting === undefined || setting === "" || setting === "letsencrypt") return LETS_ENCRYPT;
+    if (setting === "staging") return LETS_ENCRYPT_STAGING;
+    return setting;
+}
+
+/**
+ * Why a domain name cannot be served, or undefined when it can: lowercase DNS labels (a-z, 0-9,
+ * '-', not at either end, 1-63 characters), at least two labels, 253 characters at most; no
+ * wildcard (its certificate needs a DNS-01 challenge, which the edge router does not do), no IP
+ * address, no `.localhost` name (those are given to every app already). Pure.
+ */
+export function domainProblem(name: string): string | undefined {
+    if (name.startsWith("*.")) return "a wildcard needs a DNS-01 challenge, which Dynoform does not do; add each name instead";
+    if (name !== name.toLowerCase()) return "write domains in lowercase";
+    if (/^\d+(\.\d+){3}$/.test(name) || name.includes(":")) return "an IP address is not a domain; certificates are issued for names";
+    if (name.length > 253) return "longer than 253 characters";
+    const labels = name.split(".");
+    if (labels.length < 2) return "needs at least two labels, such as www.example.com";
+    for (const label of labels) {
+        if (!/^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$/.test(label)) {
+            return `label \`${label}\` is not 1-63 of a-z, 0-9 and '-' (not at either end)`;
+        }
+    }
+    if (labels[labels.length - 1] === "localhost") return "`.localhost` names are given to every app on the edge router already";
+    return undefined;
+}
+
+/** The maintenance page (Heroku's maintenance mode), with the app's name. Pure. */
+export function maintenancePage(app: string): string {
+    return (
+        `<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>${app}: offline for maintenance</title></head>\n` +
+        `<body><h1>Offline for maintenance</h1><p>${app} is offline for maintenance. Please try again shortly.</p></body></html>\n`
+    );
+}
+
+type Json = Record<string, unknown>;
+
+function appHandlers(e: EdgeEntry, https: boolean): Json[] {
+    const handlers: Json[] = [];
+    if (https && e.hsts) {
+        handlers.push({ handler: "headers", response: { set: { "Strict-Transport-Security": ["max-age=31536000"] } } });
+    }
+    if (e.maintenance) {
+        handlers.push({
+            handler: "static_response",
+            status_code: 503,
+            headers: { "Content-Type": ["text/html; charset=utf-8"], "Retry-After": ["60"] },
+            body: maintenancePage(e.app),
+        });
+    } else {
+        handlers.push({ handler: "reverse_proxy", upstreams: [{ dial: e.upstream }] });
+    }
+    return handlers;
+}
+
+const route = (id: string, hosts: string[], handle: Json[]): Json => ({ "@id": id, match: [{ host: hosts }], handle, terminal: true });
+
+/**
+ * The whole Caddy config for a host's edge router and every entry on it. Two servers: `https`
+ * (every domain, certificates managed by Caddy over ACME HTTP-01 or loaded from `certs:add`) and
+ * `http` (ACME challenges, which Caddy answers before any route, `<app>.localhost`, a redirect
+ * to HTTPS for each domain whose certificate is in force, plain HTTP for the others until then).
+ * Entries are sorted, so the same entries give the same config. Pure.
+ */
+export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
+    const listen = (port: number) => `${host.hostIp}:${port}`;
+    const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
+    const httpsRoutes: Json[] = [];
+    const httpRoutes: Json[] = [];
+    const policies: Json[] = [];
+    const loadFiles: Json[] = [];
+    const custom: string[] = [];
+    for (const e of sorted) {
+        const id = entryId(e);
+        const redirected = e.domains.filter((d) => e.activeDomains.includes(d));
+        const plain = [...e.localNames, ...e.domains.filter((d) => !e.activeDomains.includes(d))];
+        if (e.domains.length) httpsRoutes.push(route(`${id}.https`, e.domains, appHandlers(e, true)));
+        if (redirected.length) {
+            const location = `https://{http.request.host}${host.httpsPort === 443 ? "" : `:${host.httpsPort}`}{http.request.uri}`;
+            httpRoutes.push(route(`${id}.redirect`, redirected, [{ handler: "static_response", status_code: 308, headers: { Location: [location] } }]));
+        }
+        if (plain.length) httpRoutes.push(route(`${id}.http`, plain, appHandlers(e, false)));
+        const own = new Set(e.customCerts.flatMap((c) => c.names));
+        for (const c of e.customCerts) loadFiles.push({ certificate: c.certFile, key: c.keyFile, tags: [id] });
+        custom.push(...e.domains.filter((d) => own.has(d)));
+        const managed = e.domains.filter((d) => !own.has(d));
+        if (managed.length) {
+            const issuer: Json = { module: "acme", ca: e.acme.directory };
+            if (e.acme.email) issuer.email = e.acme.email;
+            if (e.acme.caRootFile) issuer.trusted_roots_pem_files = [e.acme.caRootFile];
+            const policy: Json = { subjects: managed, issuers: [issuer] };
+            // Any certificate is then due: Caddy renews it at once, while the old one keeps serving.
+            if (e.forceRenewal) policy.renewal_window_ratio = 0.999999;
+            policies.push(policy);
+        }
+    }
+    const automation: Json = { policies };
+    if (host.renewCheckSeconds) automation.renew_interval = `${host.renewCheckSeconds}s`;
+    const tls: Json = { automation };
+    if (loadFiles.length) tls.certificates = { load_files: loadFiles };
+    const servers: Json = {
+        http: { listen: [listen(host.httpPort)], routes: httpRoutes },
+    };
+    if (httpsRoutes.length) {
+        servers.https = {
+            listen: [listen(host.httpsPort)],
+            routes: httpsRoutes,
+            automatic_https: { disable_redirects: true, ...(custom.length ? { skip_certificates: custom } : {}) },
+        };
+    }
+    return {
+        admin: { listen: `unix/${EDGE_ADMIN_SOCKET}`, origins: ["localhost"] },
+        apps: { http: { http_port: host.httpPort, https_port: host.httpsPort, servers }, tls },
+    };
+}
+
+/** Which other app (in which stack) already serves `domain` among `entries`, if any. Pure. */
+export function domainOwner(entries: EdgeEntry[], domain: string, self: Pick<EdgeEntry, "app" | "stack">): EdgeEntry | undefined {
+    return entries.find((e) => entryId(e) !== entryId(self) && e.domains.includes(domain));
+}

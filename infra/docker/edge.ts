@@ -1,0 +1,240 @@
+import * as crypto from "crypto";
+import * as fs from "fs";
+import Docker = require("dockerode");
+import { connectDocker, isNotFound } from "./client";
+import {
+    EDGE_ADMIN_SOCKET,
+    EDGE_APPS_DIR,
+    EDGE_CERTS_DIR,
+    EDGE_DIR,
+    EDGE_ROOT,
+    EDGE_STORAGE,
+    EdgeEntry,
+    EdgeHost,
+    edgeCaddyConfig,
+    entryId,
+} from "./edge-config";
+import { execIn } from "./exec";
+import { LABEL } from "./labels";
+import { tarFiles } from "./tar";
+
+/**
+ * The edge router: one Caddy container per Docker host, shared by every app on it. It is no
+ * app's Pulumi resource (destroying one app must not take the others' HTTPS down): the CLI
+ * creates it on first use and finds it again by name and label, and each stack owns only its
+ * entry in it. It runs on the host's network, so it listens on the host's ports 80/443 (no
+ * proxy process in between) and reaches each app's router on its published port.
+ */
+/**
+ * The edge's container and volume name (the volume keeps certificates, ACME account keys and
+ * config, and outlives any container): `dynoform-edge`, or `DYNOFORM_EDGE` (a second edge on
+ * other ports, or a test's own).
+ */
+export function edgeName(): string {
+    return process.env.DYNOFORM_EDGE || "dynoform-edge";
+}
+const EDGE_LABEL = "dev.dynoform.edge";
+/** Label with the host settings the edge was started with (`hostIp:http,https`). */
+const EDGE_LISTEN_LABEL = "dev.dynoform.edge-listen";
+
+/** How the listen label reads for a host setting. Pure. */
+export function listenLabel(h: EdgeHost): string {
+    return `${h.hostIp}:${h.httpPort},${h.httpsPort}`;
+}
+
+/** The host settings a running edge was started with, from its label. Pure. */
+export function parseListenLabel(label: string | undefined): EdgeHost | undefined {
+    const m = /^(.*):(\d+),(\d+)$/.exec(label ?? "");
+    return m ? { hostIp: m[1], httpPort: Number(m[2]), httpsPort: Number(m[3]) } : undefined;
+}
+
+/** The host settings of a found edge container. */
+export function runningHost(info: Docker.ContainerInspectInfo): EdgeHost | undefined {
+    return parseListenLabel(info.Config.Labels?.[EDGE_LISTEN_LABEL]);
+}
+
+/** An edge container on this host, if there is one (running or not). */
+export async function findEdge(docker: Docker = connectDocker()): Promise<Docker.ContainerInspectInfo | undefined> {
+    try {
+        const info = await docker.getContainer(edgeName()).inspect();
+        if (info.Config.Labels?.[EDGE_LABEL] !== "true") {
+            throw new Error(`container ${edgeName()} exists but is not Dynoform's edge router (no ${EDGE_LABEL} label): remove or rename it`);
+        }
+        return info;
+    } catch (err) {
+        if (isNotFound(err)) return undefined;
+        throw err;
+    }
+}
+
+/** Thrown when the edge already runs with other ports than a stack asks for: a usage error for the CLI. */
+export class EdgeListenMismatch extends Error {
+    override readonly name = "EdgeListenMismatch";
+}
+
+/**
+ * The running edge router, started first if needed with `host` settings and `image`. An edge
+ * already running with other ports is refused (one edge per host; its ports are the host's).
+ */
+export async function ensureEdge(host: EdgeHost, image: string): Promise<Docker.Container> {
+    const docker = connectDocker();
+    const found = await findEdge(docker);
+    if (found) {
+        const running = parseListenLabel(found.Config.Labels?.[EDGE_LISTEN_LABEL]);
+        if (running && listenLabel(running) !== listenLabel(host)) {
+            throw new EdgeListenMismatch(
+                `the edge router on this host listens on ${listenLabel(running)} (http,https), not ${listenLabel(host)}: ` +
+                    `set dynoform:edge's httpPort/httpsPort/hostIp to match; nothing was changed`,
+            );
+        }
+        const c = docker.getContainer(edgeName());
+        if (!found.State.Running) await c.start();
+        await waitForAdmin(c);
+        return c;
+    }
+    await docker.createVolume({ Name: edgeName(), Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true" } }).catch(() => undefined);
+    const initial = JSON.stringify({ admin: { listen: `unix/${EDGE_ADMIN_SOCKET}`, origins: ["localhost"] } });
+    const c = await docker.createContainer({
+        name: edgeName(),
+        Image: image,
+        // A restarted edge resumes the last config it loaded (Caddy's autosave on the volume).
+        Cmd: [
+            "sh",
+            "-c",
+            `mkdir -p ${EDGE_APPS_DIR} ${EDGE_CERTS_DIR} ${EDGE_ROOT}/data && chmod 700 ${EDGE_CERTS_DIR} && ` +
+                `{ [ -s ${EDGE_DIR}/caddy.json ] || printf '%s' '${initial}' > ${EDGE_DIR}/caddy.json; } && ` +
+                `rm -f ${EDGE_ADMIN_SOCKET} && exec caddy run --resume --config ${EDGE_DIR}/caddy.json`,
+        ],
+        Env: [`XDG_DATA_HOME=${EDGE_ROOT}/data`, `XDG_CONFIG_HOME=${EDGE_ROOT}/config`],
+        Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true", [EDGE_LISTEN_LABEL]: listenLabel(host) },
+        StopSignal: "SIGTERM",
+        HostConfig: {
+            NetworkMode: "host",
+            Binds: [`${edgeName()}:${EDGE_ROOT}`],
+            RestartPolicy: { Name: "always" },
+            Memory: 256 * 1024 * 1024,
+        },
+    });
+    await c.start();
+    await waitForAdmin(c);
+    return c;
+}
+
+const MIGRATE_REQ = "/proc/sys/net/ipv4/tcp_migrate_req";
+
+/**
+ * Caddy 2.6 opens a new listening socket with SO_REUSEPORT for each config it loads and closes
+ * the old one: connections still in the old socket's accept queue are then reset (measured: 1 of
+ * about 750 requests over 20 reloads). Linux (5.14+) hands them to the new socket instead when
+ * `net.ipv4.tcp_migrate_req` is 1 (0 of 1,657 over 40 reloads). Set here for a local engine (the
+ * edge uses the host's network); elsewhere the line returned says what to set.
+ */
+export function enableRequestMigration(): string | undefined {
+    const host = process.env.DOCKER_HOST;
+    const local = !host || host.startsWith("unix://");
+    try {
+        if (fs.readFileSync(MIGRATE_REQ, "utf8").trim() === "1") return undefined;
+        if (local) {
+            fs.writeFileSync(MIGRATE_REQ, "1");
+            return undefined;
+        }
+    } catch {
+        // No such setting (kernel before 5.14) or not allowed: said below.
+    }
+    return "set net.ipv4.tcp_migrate_req=1 on the Docker host (sysctl): without it a config change may reset connections waiting to be accepted";
+}
+
+/** Calls Caddy's admin API from inside the container; the answer's status and body. */
+async function admin(c: Docker.Container, method: string, path: string, bodyFile?: string): Promise<{ status: number; body: string }> {
+    const args = ["curl", "-sS", "--unix-socket", EDGE_ADMIN_SOCKET, "-X", method, "-w", "\n%{http_code}", `http://localhost${path}`];
+    if (bodyFile) args.push("-H", "Content-Type: application/json", "--data-binary", `@${bodyFile}`);
+    const r = await execIn(c, args);
+    const lines = r.output.trimEnd().split("\n");
+    const status = Number(lines.pop());
+    return { status: r.exitCode === 0 ? status : 0, body: lines.join("\n") };
+}
+
+async function waitForAdmin(c: Docker.Container, timeoutMs = 30_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+        const r = await admin(c, "GET", "/config/").catch(() => ({ status: 0, body: "" }));
+        if (r.status === 200) return;
+        if (Date.now() > deadline) throw new Error(`the edge router's admin API did not answer in ${timeoutMs / 1000} s`);
+        await new Promise((res) => setTimeout(res, 200));
+    }
+}
+
+/** Writes files into the container through the Engine API (a tar archive): nothing of their content is in any command line. */
+export async function putFiles(c: Docker.Container, files: Array<{ path: string; content: string | Buffer; mode?: number }>): Promise<void> {
+    await c.putArchive(tarFiles(files), { path: "/" });
+}
+
+/** Reads every entry stored on the edge volume. */
+export async function readEntries(c: Docker.Container): Promise<EdgeEntry[]> {
+    const r = await execIn(c, ["sh", "-c", `for f in ${EDGE_APPS_DIR}/*.json; do [ -f "$f" ] && cat "$f" && echo; done; true`]);
+    if (r.exitCode !== 0) throw new Error(`reading the edge router's entries failed: ${r.output.trim()}`);
+    return r.output.split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l) as EdgeEntry);
+}
+
+/**
+ * Stores (or, with `remove`, deletes) one entry and loads the config of all of them. Caddy
+ * applies a new config without a restart; a config it refuses leaves the old one serving.
+ */
+export async function applyEntry(c: Docker.Container, host: EdgeHost, entry: EdgeEntry, remove = false): Promise<void> {
+    const file = `${EDGE_APPS_DIR}/${entryId(entry)}.json`;
+    if (remove) {
+        await execIn(c, ["rm", "-f", file]);
+    } else {
+        await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
+    }
+    await loadConfig(c, host);
+}
+
+/** Loads the config built from every stored entry. */
+export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
+    const config = JSON.stringify(edgeCaddyConfig(host, await readEntries(c)));
+    await putFiles(c, [{ path: `${EDGE_DIR}/caddy.json`, content: config }]);
+    const r = await admin(c, "POST", "/load", `${EDGE_DIR}/caddy.json`);
+    if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
+}
+
+/** A certificate found on the edge volume: its PEM and where it is. */
+export interface StoredCert {
+    file: string;
+    pem: string;
+}
+
+/** Every certificate on the edge volume: issued over ACME (Caddy's storage) and brought by users. */
+export async function readCerts(c: Docker.Container): Promise<StoredCert[]> {
+    const r = await execIn(c, [
+        "sh",
+        "-c",
+        `find ${EDGE_STORAGE}/certificates ${EDGE_CERTS_DIR} -name '*.crt' 2>/dev/null | while read f; do echo "#FILE $f"; cat "$f"; done; true`,
+    ]);
+    const certs: StoredCert[] = [];
+    for (const part of r.output.split("#FILE ").slice(1)) {
+        const nl = part.indexOf("\n");
+        certs.push({ file: part.slice(0, nl), pem: part.slice(nl + 1) });
+    }
+    return certs;
+}
+
+/** Stores a user's certificate and key (mode 600) under a name from the certificate's hash; the paths inside the edge. */
+export async function storeCustomCert(c: Docker.Container, certPem: string, keyPem: string): Promise<{ certFile: string; keyFile: string }> {
+    const name = crypto.createHash("sha256").update(certPem).digest("hex").slice(0, 16);
+    const certFile = `${EDGE_CERTS_DIR}/${name}.crt`;
+    const keyFile = `${EDGE_CERTS_DIR}/${name}.key`;
+    await putFiles(c, [
+        { path: certFile, content: certPem },
+        { path: keyFile, content: keyPem, mode: 0o600 },
+    ]);
+    return { certFile, keyFile };
+}
+
+/** Copies a PEM file of ACME CA roots onto the edge volume; its path inside the edge. */
+export async function storeCaRoot(c: Docker.Container, pem: string): Promise<string> {
+    const name = crypto.createHash("sha256").update(pem).digest("hex").slice(0, 16);
+    const file = `${EDGE_DIR}/ca-${name}.pem`;
+    await putFiles(c, [{ path: file, content: pem }]);
+    return file;
+}

@@ -1,0 +1,214 @@
+import assert from "node:assert/strict";
+import { after, before, test } from "node:test";
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as http from "http";
+import * as https from "https";
+import * as path from "path";
+import { connectDocker } from "../../infra/docker/client";
+import { cliProject, CliProject, TINY_APP, tinyStack, usageLine } from "../support/cli";
+import { enginesForHook, freePort, requireEngines } from "../support/harness";
+import { eventually } from "../support/poll";
+import { Pebble, startPebble } from "../support/pebble";
+
+// One edge router of this file's own (DYNOFORM_EDGE), on free ports, with Pebble as its ACME CA.
+let project: CliProject | undefined;
+let pebble: Pebble | undefined;
+let root = "";
+let httpPort = 0;
+let httpsPort = 0;
+let hello = "";
+let world = "";
+const edge = `dynoform-edge-test-${process.pid}`;
+
+before(async () => {
+    if (!(await enginesForHook("edge e2e"))) return;
+    process.env.DYNOFORM_EDGE = edge;
+    [httpPort, httpsPort] = [await freePort(), await freePort()];
+    pebble = await startPebble(`${edge}-pebble`, httpPort, httpsPort);
+    root = await pebble.root();
+    project = await cliProject("edge", { files: TINY_APP });
+    fs.writeFileSync(path.join(project.dir, "acme-ca.pem"), pebble.directoryCa);
+    const edgeSettings = { httpPort, httpsPort, hostIp: "127.0.0.1", acmeDirectory: pebble.directory, acmeCaRoot: "acme-ca.pem", renewCheckSeconds: 1 };
+    hello = project.stackName("hello");
+    world = project.stackName("world");
+    project.writeStack(hello, await tinyStack({ app: "hello", config: { GREETING: "from-hello" }, edge: edgeSettings, domains: [] }));
+    project.writeStack(world, await tinyStack({ app: "world", config: { GREETING: "from-world" }, edge: edgeSettings, domains: [] }));
+    for (const stack of [hello, world]) {
+        const up = await project.cli(["up", "--yes", "--stack", stack]);
+        assert.equal(up.code, 0, up.stderr);
+    }
+});
+
+after(async () => {
+    await project?.cleanup();
+    await pebble?.stop();
+    const docker = connectDocker();
+    await docker.getContainer(edge).remove({ force: true }).catch(() => undefined);
+    await docker.getVolume(edge).remove({ force: true }).catch(() => undefined);
+});
+
+interface Answer {
+    status: number;
+    body: string;
+    location?: string;
+    issuer?: string;
+    serial?: string;
+}
+
+/** One request through the edge: plain HTTP with a Host header, or HTTPS with SNI, verified against Pebble's root. */
+function request(host: string, secure: boolean, ca = root): Promise<Answer> {
+    return new Promise((resolve, reject) => {
+        const done = (res: http.IncomingMessage) => {
+            let body = "";
+            res.on("data", (d: Buffer) => (body += d.toString()));
+            res.on("end", () => {
+                const peer = secure ? (res.socket as import("tls").TLSSocket).getPeerCertificate() : undefined;
+                resolve({ status: res.statusCode ?? 0, body, location: res.headers.location, issuer: String(peer?.issuer?.CN ?? ""), serial: peer?.serialNumber });
+            });
+        };
+        const req = secure
+            ? https.get({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, ca, agent: false }, done)
+            : http.get({ host: "127.0.0.1", port: httpPort, headers: { host }, agent: false }, done);
+        req.on("error", reject);
+        req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
+    });
+}
+
+test("two apps on one host answer behind the edge router by hostname (<app>.localhost)", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const a = await eventually(() => request("hello.localhost", false).then((r) => (r.status === 200 ? r : undefined)), 30_000, "hello.localhost");
+    const b = await request("world.localhost", false);
+    assert.match(a.body, /from-hello$/);
+    assert.equal(b.status, 200);
+    assert.match(b.body, /from-world$/);
+});
+
+test("domains:add hello.test: HTTPS with a certificate from Pebble, HTTP redirects to HTTPS, certs lists it", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const add = await project!.cli(["domains:add", "hello.test", "--stack", hello]);
+    assert.equal(add.code, 0, add.stderr);
+    assert.match(add.stdout, /hello\.test is served over HTTPS/);
+    assert.match(project!.readStack(hello), /dynoform:domains:\n\s+- hello\.test/);
+    const r = await request("hello.test", true);
+    assert.equal(r.status, 200);
+    assert.match(r.body, /from-hello$/);
+    assert.match(r.issuer ?? "", /Pebble/);
+    // curl, as a user would check it: --resolve and Pebble's root.
+    fs.writeFileSync(path.join(project!.dir, "pebble-root.pem"), root);
+    const curl = spawnSync("curl", ["-sS", "--cacert", path.join(project!.dir, "pebble-root.pem"), "--resolve", `hello.test:${httpsPort}:127.0.0.1`, `https://hello.test:${httpsPort}/`], { encoding: "utf8" });
+    assert.equal(curl.status, 0, curl.stderr);
+    assert.match(curl.stdout, /from-hello$/);
+    const plain = await request("hello.test", false);
+    assert.equal(plain.status, 308);
+    assert.equal(plain.location, `https://hello.test:${httpsPort}/`);
+    const certs = await project!.cli(["certs", "--stack", hello, "--json"]);
+    assert.equal(certs.code, 0, certs.stderr);
+    const [c] = JSON.parse(certs.stdout);
+    assert.equal(c.domain, "hello.test");
+    assert.equal(c.status, "active");
+    assert.match(c.issuer, /Pebble/);
+    assert.ok(Date.parse(c.expires) > Date.now());
+    const list = await project!.cli(["domains", "--stack", hello]);
+    assert.match(list.stdout, /hello\.localhost/);
+    assert.match(list.stdout, /hello\.test\s+certificate active/);
+});
+
+test("bad domains are refused with one line, exit 2, the stack file unchanged", async (t) => {
+    if (!(await requireEngines(t))) return;
+    await eventually(() => /hello\.test/.test(project!.readStack(hello)), 1_000, "hello.test added by the test before");
+    const before = project!.readStack(world);
+    const cases: Array<[string, RegExp]> = [
+        ["*.world.test", /wildcard needs a DNS-01 challenge/],
+        ["World.test", /lowercase/],
+        ["bad_name.test", /label `bad_name`/],
+        ["hello.test", /already served by app hello/],
+    ];
+    for (const [domain, reason] of cases) {
+        const line = usageLine(await project!.cli(["domains:add", domain, "--stack", world]));
+        assert.match(line, reason);
+        assert.match(line, /nothing was changed/);
+        assert.equal(project!.readStack(world), before);
+    }
+});
+
+test("certs:add refuses a key that is not the certificate's; serves a matching user certificate", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const dir = project!.dir;
+    const cert = (name: string, cn: string) => {
+        const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${cn}`,
+            "-addext", `subjectAltName=DNS:${cn}`, "-days", "30", "-keyout", path.join(dir, `${name}.key`), "-out", path.join(dir, `${name}.crt`)], { encoding: "utf8" });
+        assert.equal(r.status, 0, r.stderr);
+        return [path.join(dir, `${name}.crt`), path.join(dir, `${name}.key`)];
+    };
+    const [own, ownKey] = cert("own", "world.test");
+    const [, otherKey] = cert("other", "world.test");
+    const stackBefore = project!.readStack(world);
+    const mismatch = usageLine(await project!.cli(["certs:add", own, otherKey, "--stack", world]));
+    assert.match(mismatch, /key does not match the certificate/);
+    assert.equal(project!.readStack(world), stackBefore);
+    // world.test's own certificate: Pebble is never asked for one.
+    const add = await project!.cli(["domains:add", "world.test", "--stack", world, "--wait", "0"]);
+    assert.equal(add.code, 0, add.stderr);
+    const ok = await project!.cli(["certs:add", own, ownKey, "--stack", world]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const served = await eventually(() => request("world.test", true, fs.readFileSync(own, "utf8")).then((r) => (r.issuer === "world.test" ? r : undefined)), 30_000, "world.test with the user's certificate");
+    assert.equal(served.status, 200);
+    assert.match(served.body, /from-world$/);
+    const list = JSON.parse((await project!.cli(["certs", "--stack", world, "--json"])).stdout);
+    assert.equal(list[0].source, "custom");
+    // The key is on the edge volume only: never in the stack file.
+    assert.doesNotMatch(project!.readStack(world), /PRIVATE KEY/);
+});
+
+test("certs:renew under load: a new certificate from Pebble, 0 failed requests", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const first = await request("hello.test", true);
+    assert.equal(first.status, 200);
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const serials = new Set<string>();
+    const worker = async () => {
+        while (!stop) {
+            try {
+                const r = await request("hello.test", true);
+                if (r.status === 200) ok++;
+                else failures.push(`HTTP ${r.status}`);
+                if (r.serial) serials.add(r.serial);
+            } catch (err) {
+                failures.push((err as Error).message);
+            }
+        }
+    };
+    const load = Array.from({ length: 8 }, worker);
+    const renew = await project!.cli(["certs:renew", "--stack", hello]);
+    // Keep the load on until clients see the new certificate.
+    await eventually(() => serials.size >= 2, 30_000, "a new certificate served");
+    stop = true;
+    await Promise.all(load);
+    assert.equal(renew.code, 0, renew.stderr);
+    assert.deepEqual(failures, []);
+    assert.ok(ok > 50, `only ${ok} requests`);
+    t.diagnostic(`renewal under load: ${ok} requests, 0 failed, serials ${[...serials].join(", ")}`);
+});
+
+test("maintenance:on answers 503 with the page; the dynos keep running; maintenance:off answers 200", async (t) => {
+    if (!(await requireEngines(t))) return;
+    const on = await project!.cli(["maintenance:on", "--stack", hello]);
+    assert.equal(on.code, 0, on.stderr);
+    for (const secure of [true, false]) {
+        const r = await request(secure ? "hello.test" : "hello.localhost", secure);
+        assert.equal(r.status, 503);
+        assert.match(r.body, /hello is offline for maintenance/);
+    }
+    assert.equal((await request("world.localhost", false)).status, 200);
+    const run = await project!.cli(["run", "--stack", hello, "--", "node", "-e", "console.log('one-off ok')"]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stdout, /one-off ok/);
+    const off = await project!.cli(["maintenance:off", "--stack", hello]);
+    assert.equal(off.code, 0, off.stderr);
+    const r = await request("hello.test", true);
+    assert.equal(r.status, 200);
+    assert.match(r.body, /from-hello$/);
+});

@@ -1,0 +1,113 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { acmeDirectory, domainOwner, domainProblem, EdgeEntry, edgeCaddyConfig, LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from "../../../infra/docker/edge-config";
+import { tarFiles } from "../../../infra/docker/tar";
+
+const host = { httpPort: 80, httpsPort: 443, hostIp: "" };
+const entry = (over: Partial<EdgeEntry> = {}): EdgeEntry => ({
+    app: "hello",
+    stack: "prod",
+    domains: ["hello.example.com"],
+    localNames: ["hello.localhost"],
+    upstream: "127.0.0.1:5100",
+    maintenance: false,
+    hsts: false,
+    acme: { directory: LETS_ENCRYPT },
+    customCerts: [],
+    activeDomains: [],
+    ...over,
+});
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const servers = (c: any) => c.apps.http.servers;
+
+test("domainProblem: names that get a certificate pass; wildcards, IPs, bad labels and .localhost are refused with why", () => {
+    for (const ok of ["hello.test", "www.example.com", "a-b.c0.example.org", "x".repeat(63) + ".io"]) assert.equal(domainProblem(ok), undefined, ok);
+    assert.match(domainProblem("*.example.com")!, /DNS-01/);
+    assert.match(domainProblem("Example.com")!, /lowercase/);
+    assert.match(domainProblem("10.0.0.1")!, /IP address/);
+    assert.match(domainProblem("localhost")!, /two labels/);
+    assert.match(domainProblem("-a.example.com")!, /label `-a`/);
+    assert.match(domainProblem("a..example.com")!, /label ``/);
+    assert.match(domainProblem("x".repeat(64) + ".io")!, /1-63/);
+    assert.match(domainProblem("hello.localhost")!, /\.localhost/);
+    assert.match(domainProblem(("a".repeat(60) + ".").repeat(5) + "io")!, /253/);
+});
+
+test("acmeDirectory: Let's Encrypt by default, staging by name, any URL as given", () => {
+    assert.equal(acmeDirectory(undefined), LETS_ENCRYPT);
+    assert.equal(acmeDirectory("staging"), LETS_ENCRYPT_STAGING);
+    assert.equal(acmeDirectory("https://ca.internal/dir"), "https://ca.internal/dir");
+});
+
+test("edgeCaddyConfig: HTTPS route per domain, plain HTTP until the certificate is active, then a redirect", () => {
+    const pending = edgeCaddyConfig(host, [entry()]);
+    assert.deepEqual(servers(pending).https.routes[0].match, [{ host: ["hello.example.com"] }]);
+    assert.deepEqual(servers(pending).https.routes[0].handle, [{ handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] }]);
+    assert.deepEqual(servers(pending).http.routes.map((r: { match: unknown }) => r.match), [[{ host: ["hello.localhost", "hello.example.com"] }]]);
+    const active = edgeCaddyConfig({ ...host, httpsPort: 8443 }, [entry({ activeDomains: ["hello.example.com"] })]);
+    const redirect = servers(active).http.routes[0];
+    assert.deepEqual(redirect.match, [{ host: ["hello.example.com"] }]);
+    assert.equal(redirect.handle[0].status_code, 308);
+    assert.deepEqual(redirect.handle[0].headers.Location, ["https://{http.request.host}:8443{http.request.uri}"]);
+    assert.deepEqual(servers(active).http.routes[1].match, [{ host: ["hello.localhost"] }]);
+    assert.equal(servers(active).https.automatic_https.disable_redirects, true);
+});
+
+test("edgeCaddyConfig: one ACME policy per app with its directory, email and trusted roots; HSTS only when asked", () => {
+    const c = edgeCaddyConfig(host, [
+        entry({ acme: { directory: "https://pebble/dir", email: "ops@example.com", caRootFile: "/edge/ca.pem" }, hsts: true }),
+        entry({ app: "other", domains: ["other.example.com"], localNames: ["other.localhost"] }),
+    ]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const policies = (c as any).apps.tls.automation.policies;
+    assert.deepEqual(policies[0], {
+        subjects: ["hello.example.com"],
+        issuers: [{ module: "acme", ca: "https://pebble/dir", email: "ops@example.com", trusted_roots_pem_files: ["/edge/ca.pem"] }],
+    });
+    assert.deepEqual(policies[1].subjects, ["other.example.com"]);
+    const [helloRoute, otherRoute] = servers(c).https.routes;
+    assert.equal(helloRoute.handle[0].handler, "headers");
+    assert.deepEqual(helloRoute.handle[0].response.set["Strict-Transport-Security"], ["max-age=31536000"]);
+    assert.equal(otherRoute.handle[0].handler, "reverse_proxy");
+});
+
+test("edgeCaddyConfig: maintenance answers 503 with the app's page on both servers", () => {
+    const c = edgeCaddyConfig(host, [entry({ maintenance: true })]);
+    for (const server of ["https", "http"]) {
+        const h = servers(c)[server].routes[0].handle[0];
+        assert.equal(h.status_code, 503);
+        assert.match(h.body, /hello is offline for maintenance/);
+    }
+});
+
+test("edgeCaddyConfig: a user's certificate is loaded and its names are not asked of the ACME CA", () => {
+    const c = edgeCaddyConfig(host, [entry({ domains: ["a.example.com", "b.example.com"], customCerts: [{ certFile: "/c.crt", keyFile: "/c.key", names: ["a.example.com"] }] })]);
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const tls = (c as any).apps.tls;
+    assert.deepEqual(tls.certificates.load_files, [{ certificate: "/c.crt", key: "/c.key", tags: ["hello.prod"] }]);
+    assert.deepEqual(tls.automation.policies[0].subjects, ["b.example.com"]);
+    assert.deepEqual(servers(c).https.automatic_https.skip_certificates, ["a.example.com"]);
+});
+
+test("edgeCaddyConfig: the same entries in any order give the same config; no HTTPS server without domains", () => {
+    const a = entry();
+    const b = entry({ app: "b", domains: ["b.example.com"] });
+    assert.deepEqual(edgeCaddyConfig(host, [a, b]), edgeCaddyConfig(host, [b, a]));
+    assert.equal(servers(edgeCaddyConfig(host, [entry({ domains: [] })])).https, undefined);
+});
+
+test("domainOwner: another app (or stack) serving the domain, never the app itself", () => {
+    const entries = [entry(), entry({ app: "shop", domains: ["shop.example.com"] })];
+    assert.equal(domainOwner(entries, "hello.example.com", { app: "hello", stack: "prod" }), undefined);
+    assert.equal(domainOwner(entries, "hello.example.com", { app: "hello", stack: "staging" })?.stack, "prod");
+    assert.equal(domainOwner(entries, "shop.example.com", { app: "hello", stack: "prod" })?.app, "shop");
+});
+
+test("tarFiles: a ustar archive tar reads back, with modes and long paths", async () => {
+    const { spawnSync } = await import("child_process");
+    const long = "d/" + "x".repeat(120) + "/f.txt";
+    const r = spawnSync("tar", ["-tv"], { input: tarFiles([{ path: "/a/b.json", content: "{}" }, { path: long, content: "k", mode: 0o600 }]), encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    assert.match(r.stdout, /-rw-r--r-- .* a\/b\.json/);
+    assert.match(r.stdout, new RegExp(`-rw------- .* ${long}`));
+});
