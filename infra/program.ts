@@ -28,6 +28,7 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
         restarts: config.getObject<Record<string, string>>("restarts"),
+        scheduler: config.getObject<StackSettings["scheduler"]>("scheduler"),
     };
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
 }
@@ -61,6 +62,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
+        scheduler: settings.scheduler,
     });
     return {
         app: settings.app,

@@ -1,0 +1,76 @@
+import type Docker = require("dockerode");
+import { nextRun, parseCron } from "../components/cron";
+import { jobOfDyno, SchedulerJob, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../components/scheduler";
+import { LABEL, ownerLabels } from "../infra/docker/labels";
+
+/** A job's last run, from the container Docker keeps until the next run ends. */
+export interface JobRun {
+    job: string;
+    container: string;
+    state: "running" | "exited" | "created";
+    startedAt: string;
+    finishedAt?: string;
+    exitCode?: number;
+}
+
+/** A job as `scheduler` lists it. */
+export interface JobRow {
+    name: string;
+    schedule: string;
+    /** The command, or `pg:backups:capture <addon> (keep N)`. */
+    runs: string;
+    lastRun: JobRun | null;
+    /** The next time it is due (UTC, ISO). */
+    next: string | null;
+}
+
+/** What a job does, in words. Pure. */
+export function jobWhat(j: SchedulerJob): string {
+    return j.backup ? `pg:backups:capture ${j.backup.addon} (keep ${j.backup.retain})` : (j.command ?? "");
+}
+
+/** The rows `scheduler` prints: declared jobs with their last run and next time. Pure. */
+export function jobRows(jobs: SchedulerJob[], runs: JobRun[], now: Date): JobRow[] {
+    return jobs.map((j) => ({
+        name: j.name,
+        schedule: j.schedule,
+        runs: jobWhat(j),
+        lastRun: runs.filter((r) => r.job === j.name).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0] ?? null,
+        next: nextRun(parseCron(j.schedule), now)?.toISOString() ?? null,
+    }));
+}
+
+/** `last run 2026-11-30T16:10:00Z: exit 0` or `running since ...`. Pure. */
+export function lastRunText(r: JobRun | null): string {
+    if (!r) return "no run yet";
+    const at = (iso: string) => iso.replace(/\.\d+Z$/, "Z");
+    if (r.state !== "exited") return `running since ${at(r.startedAt)}`;
+    return `last run ${at(r.startedAt)}: exit ${r.exitCode}`;
+}
+
+/** The runs Docker holds for an app's stack (the last one of each job, and any still running). */
+export async function jobRuns(docker: Docker, app: string, stack: string): Promise<JobRun[]> {
+    const labels = { ...ownerLabels(app, stack), [LABEL.role]: SCHEDULER_JOB_ROLE };
+    const list = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+    const runs: JobRun[] = [];
+    for (const c of list) {
+        const info = await docker.getContainer(c.Id).inspect().catch(() => undefined);
+        if (!info) continue;
+        const state = info.State.Running ? "running" : info.State.Status === "created" ? "created" : "exited";
+        runs.push({
+            job: jobOfDyno(c.Labels[LABEL.dyno] ?? ""),
+            container: info.Name.replace(/^\//, ""),
+            state,
+            startedAt: info.State.StartedAt,
+            ...(state === "exited" ? { finishedAt: info.State.FinishedAt, exitCode: info.State.ExitCode } : {}),
+        });
+    }
+    return runs;
+}
+
+/** The scheduler container's state: `running`, Docker's word, or `none`. */
+export async function schedulerState(docker: Docker, app: string, stack: string): Promise<string> {
+    const labels = { ...ownerLabels(app, stack), [LABEL.role]: SCHEDULER_ROLE };
+    const [c] = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+    return c ? c.State : "none";
+}

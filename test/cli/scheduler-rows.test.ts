@@ -1,0 +1,26 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { jobRows, lastRunText } from "../../cli/scheduler";
+
+// The pure part of `dynoform scheduler`: each declared job with its last run (from the container
+// Docker keeps) and its next time.
+
+test("jobRows: the latest run of each job, its exit code, and the next time (UTC)", () => {
+    const jobs = [
+        { name: "report", schedule: "*/10 * * * *", command: "npm run report" },
+        { name: "pg-backups", schedule: "0 2 * * *", backup: { addon: "postgres", retain: 7 } },
+    ];
+    const runs = [
+        { job: "report", container: "a", state: "exited" as const, startedAt: "2026-11-30T16:00:00.5Z", finishedAt: "2026-11-30T16:00:02Z", exitCode: 0 },
+        { job: "report", container: "b", state: "exited" as const, startedAt: "2026-11-30T16:10:00.4Z", finishedAt: "2026-11-30T16:10:03Z", exitCode: 3 },
+    ];
+    const rows = jobRows(jobs, runs, new Date("2026-11-30T16:12:00Z"));
+    assert.equal(rows[0].lastRun?.container, "b");
+    assert.equal(rows[0].next, "2026-11-30T16:20:00.000Z");
+    assert.equal(rows[1].runs, "pg:backups:capture postgres (keep 7)");
+    assert.equal(rows[1].lastRun, null);
+    assert.equal(rows[1].next, "2026-12-01T02:00:00.000Z");
+    assert.equal(lastRunText(rows[0].lastRun), "last run 2026-11-30T16:10:00Z: exit 3");
+    assert.equal(lastRunText(null), "no run yet");
+    assert.equal(lastRunText({ job: "r", container: "c", state: "running", startedAt: "2026-11-30T16:20:00.1Z" }), "running since 2026-11-30T16:20:00Z");
+});
