@@ -1,7 +1,13 @@
 import type Docker = require("dockerode");
 import { nextRun, parseCron } from "../components/cron";
-import { jobOfDyno, SchedulerJob, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../components/scheduler";
+import { jobOfDyno, jobWhat, SchedulerJob, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../components/scheduler";
 import { LABEL, ownerLabels } from "../infra/docker/labels";
+import { readDeployedResources } from "../infra/engine/stack-read";
+import { GlobalOptions } from "./options";
+import { projectDir } from "./project";
+
+/** The Scheduler resource's type in state. */
+const SCHEDULER_TYPE = "pulumi-nodejs:dynamic/docker:Scheduler";
 
 /** A job's last run, from the container Docker keeps until the next run ends. */
 export interface JobRun {
@@ -24,9 +30,24 @@ export interface JobRow {
     next: string | null;
 }
 
-/** What a job does, in words. Pure. */
-export function jobWhat(j: SchedulerJob): string {
-    return j.backup ? `pg:backups:capture ${j.backup.addon} (keep ${j.backup.retain})` : (j.command ?? "");
+/** A job as deployed: in the state's Scheduler resource. */
+export interface DeployedJob {
+    name: string;
+    schedule: string;
+    what?: string;
+}
+
+/** What `preview` says about the scheduled jobs: `+ tick (* * * * *): echo hi`, `~`, `-`; none when unchanged. Pure. */
+export function schedulerChanges(deployed: DeployedJob[], desired: SchedulerJob[]): string[] {
+    const lines: string[] = [];
+    for (const j of desired) {
+        const d = deployed.find((x) => x.name === j.name);
+        const now = `${j.name} (${j.schedule}): ${jobWhat(j)}`;
+        if (!d) lines.push(`  + ${now}`);
+        else if (d.schedule !== j.schedule || (d.what !== undefined && d.what !== jobWhat(j))) lines.push(`  ~ ${now} (was ${d.schedule}: ${d.what ?? "?"})`);
+    }
+    for (const d of deployed) if (!desired.some((j) => j.name === d.name)) lines.push(`  - ${d.name} (${d.schedule}): ${d.what ?? ""}`.trimEnd());
+    return lines.length ? ["Scheduler (UTC):", ...lines] : [];
 }
 
 /** The rows `scheduler` prints: declared jobs with their last run and next time. Pure. */
@@ -73,4 +94,11 @@ export async function schedulerState(docker: Docker, app: string, stack: string)
     const labels = { ...ownerLabels(app, stack), [LABEL.role]: SCHEDULER_ROLE };
     const [c] = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
     return c ? c.State : "none";
+}
+
+/** The jobs the stack's last deployment runs, from the Scheduler resource in its state. */
+export async function deployedJobs(argv: Pick<GlobalOptions, "cwd" | "stack">): Promise<DeployedJob[]> {
+    const [scheduler] = await readDeployedResources({ projectDir: projectDir(argv), stack: argv.stack }, SCHEDULER_TYPE);
+    const jobs = scheduler?.outputs.jobs;
+    return Array.isArray(jobs) ? (jobs as DeployedJob[]).map(({ name, schedule, what }) => ({ name, schedule, what })) : [];
 }

@@ -6,7 +6,7 @@ import type { LoopJob } from "../infra/docker/scheduler-loop";
 import { AddOnSpec } from "./app-json";
 import { dynoEnv } from "./config-vars";
 import { DYNO_SIZES, DEFAULT_DYNO_SIZE } from "./dyno-size";
-import { SchedulerJob } from "./scheduler";
+import { jobWhat, SchedulerJob } from "./scheduler";
 
 /** What an App hands its scheduler. */
 export interface AppSchedulerArgs {
@@ -28,12 +28,13 @@ export interface AppSchedulerArgs {
 /** The jobs as the loop runs them: commands as given, backups as a capture script. Pure. */
 export function loopJobs(a: Pick<AppSchedulerArgs, "app" | "stack" | "jobs" | "addons">, postgresImage: string): LoopJob[] {
     return a.jobs.map((j) => {
-        if (!j.backup) return { name: j.name, schedule: j.schedule, command: j.command };
+        if (!j.backup) return { name: j.name, schedule: j.schedule, what: jobWhat(j), command: j.command };
         const addon = a.addons.find((x) => x.name === j.backup!.addon);
         if (!addon) throw new Error(`scheduler job ${j.name} backs up ${j.backup.addon}, which the app does not have`);
         return {
             name: j.name,
             schedule: j.schedule,
+            what: jobWhat(j),
             backup: {
                 image: postgresImage,
                 urlVar: addon.varName,

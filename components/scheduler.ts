@@ -46,6 +46,11 @@ export const DEFAULT_RETAIN = 7;
 
 const show = (v: unknown) => (typeof v === "string" ? JSON.stringify(v) : (JSON.stringify(v) ?? String(v)));
 
+/** What a job does, in words: its command, or `pg:backups:capture postgres (keep 7)`. Pure. */
+export function jobWhat(j: SchedulerJob): string {
+    return j.backup ? `pg:backups:capture ${j.backup.addon} (keep ${j.backup.retain})` : (j.command ?? "");
+}
+
 /** Checks a cron expression; a bad one is an input error naming `field`. Pure. */
 export function validateSchedule(schedule: unknown, field: string): string {
     if (typeof schedule !== "string") throw new DynoformInputError(field, `expected a cron expression such as "*/10 * * * *", got ${show(schedule)}`);

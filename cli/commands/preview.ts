@@ -4,6 +4,7 @@ import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { formatPlan, planApp } from "../plan";
 import { checkRouterPort } from "../router-port";
+import { deployedJobs, schedulerChanges } from "../scheduler";
 
 /** `dynoform preview`: the typed formation diff, config changes, memory check, and the engine's preview. */
 export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -27,11 +28,12 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                 }),
             }),
         );
+        const scheduler = schedulerChanges(await deployedJobs(argv), definition.scheduler ?? []);
         if (argv.json) {
-            process.stdout.write(JSON.stringify({ plan, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
+            process.stdout.write(JSON.stringify({ plan, scheduler, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
             return;
         }
-        const lines = formatPlan(plan);
+        const lines = [...formatPlan(plan), ...scheduler];
         for (const s of steps) lines.push(`  ${s.op.padEnd(18)} ${s.type} ${s.name}${s.diffs.length ? ` [${s.diffs.join(", ")}]` : ""}`);
         const summary = Object.entries(preview.changeSummary).map(([k, v]) => `${v} ${k}`).join(", ");
         lines.push(`Resources: ${summary}`);

@@ -9,6 +9,8 @@ import { cronMatches, CronSchedule, parseCron } from "../../components/cron";
 export interface LoopJob {
     name: string;
     schedule: string;
+    /** What it does, in words (`preview` compares it). */
+    what?: string;
     /** A one-off dyno's shell line. */
     command?: string;
     /** A scheduled backup: a helper container of the Postgres image on the backups volume. */

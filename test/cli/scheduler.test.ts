@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
+import { demuxLogs } from "../../infra/docker/logs";
 import { deployOnce, usageLine } from "../support/cli";
 import { containersWith, requireEngines } from "../support/harness";
 import { eventually } from "../support/poll";
@@ -22,6 +23,21 @@ const tiny = deployOnce("sched", {
 async function finishedRun(stack: string, job: string) {
     const runs = await containersWith({ [LABEL.stack]: stack, [LABEL.dyno]: `scheduler.${job}` });
     return runs.find((c) => c.State === "exited");
+}
+
+/** `stat` of the backups folder and its files, from a throwaway container of the add-on's image. */
+async function backupFileModes(stack: string): Promise<string> {
+    const docker = connectDocker();
+    const [pg] = await containersWith({ [LABEL.stack]: stack, "dev.dynoform.addon": "postgres" });
+    const image = (await docker.getContainer(pg.Id).inspect()).Image;
+    const c = await docker.createContainer({ Image: image, Entrypoint: ["/bin/sh", "-c"], Cmd: ["stat -c '%a %n' /backups /backups/*"], HostConfig: { Mounts: [{ Type: "volume", Source: `tiny.${stack}.pg-backups`, Target: "/backups" }] } });
+    try {
+        await c.start();
+        await c.wait();
+        return demuxLogs((await c.logs({ stdout: true, stderr: true })) as unknown as Buffer).trim();
+    } finally {
+        await c.remove({ force: true });
+    }
 }
 
 test("scheduler:add refuses a bad cron expression with one line naming the field; nothing changes", async (t) => {
@@ -45,7 +61,9 @@ test("a job every minute runs on time as a one-off dyno: output in logs, exit co
     assert.match(project.readStack(stack), /tick:\n\s+schedule: "\* \* \* \* \*"\n\s+command:/);
     const preview = await project.cli(["preview", "--stack", stack]);
     assert.equal(preview.code, 0, preview.stderr);
-    assert.match(preview.stdout, /update\s+docker:Scheduler \S+-scheduler.*jobs/, preview.stdout);
+    assert.match(preview.stdout, /^Scheduler \(UTC\):\n  \+ tick \(\* \* \* \* \*\): sh -c 'echo .*exit 3'$/m, preview.stdout);
+    assert.doesNotMatch(preview.stdout, /slow/, "an unchanged job is not listed");
+    assert.match(preview.stdout, /update\s+docker:Scheduler \S+-scheduler$/m);
     const up = await project.cli(["up", "--yes", "--stack", stack]);
     assert.equal(up.code, 0, up.stderr);
 
@@ -94,7 +112,9 @@ test("pg:backups:schedule: backups appear on schedule, the newest --retain kept,
         return JSON.parse(r.stdout) as Listed[];
     };
     const first = await eventually(async () => (await finishedRun(stack, "pg-backups")) && (await list()).find((b) => b.status === "Completed"), 150_000, "a scheduled backup", 2000);
-    assert.equal(first.mode, "600");
+    const [folder, ...files] = (await backupFileModes(stack)).split("\n");
+    assert.equal(folder, "700 /backups");
+    assert.ok(files.includes(`600 /backups/${first.id}.dump`) && files.every((f) => f.startsWith("600 ")), files.join("\n"));
     // The next minute's capture replaces it: retain 1 keeps only the newest.
     const later = await eventually(async () => {
         const done = (await list()).filter((b) => b.status === "Completed");
