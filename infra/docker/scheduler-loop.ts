@@ -125,9 +125,13 @@ export function main(): void {
         try {
             const dyno = `scheduler.${job.name}`;
             const filters = { label: [...Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`), `${spec.jobLabel}=${dyno}`] };
-            const prior = (await api("GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)) as Array<{ Id: string; State: string; Names: string[] }>;
+            const prior = (await api("GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)) as Array<{ Id: string; State: string; Names: string[]; Created: number }>;
             const live = prior.find((c) => c.State === "running" || c.State === "created");
             if (live) return log(`${job.name}: skipped the run due at ${due}: ${live.Names[0]?.replace(/^\//, "")} is still running`);
+            // The newest finished run stays until this one ends (`scheduler` shows it meanwhile); older
+            // ones, left by a scheduler replaced while they ran, go now.
+            const finished = prior.filter((c) => c.State !== "running" && c.State !== "created").sort((a, b) => b.Created - a.Created);
+            for (const c of finished.slice(1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
             if (job.backup) await api("POST", "/volumes/create", { Name: job.backup.volume, Labels: job.backup.volumeLabels });
             const name = `${spec.namePrefix}.${job.name}.${runStamp(at)}`;
             const created = (await api("POST", `/containers/create?name=${encodeURIComponent(name)}`, jobContainer(spec, job, dyno))) as { Id: string };
@@ -136,7 +140,7 @@ export function main(): void {
             const { StatusCode } = (await api("POST", `/containers/${created.Id}/wait`)) as { StatusCode: number };
             log(`${job.name}: ${name} exited with status ${StatusCode}`);
             // Docker keeps the last run's container, its logs and exit code, for `logs` and `scheduler`.
-            for (const c of prior) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
+            for (const c of finished.slice(0, 1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
         } finally {
             running.delete(job.name);
         }
