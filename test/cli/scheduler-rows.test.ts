@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { jobRows, lastRunText } from "../../cli/scheduler";
+import { jobRows, lastRunText, schedulerChanges } from "../../cli/scheduler";
 
 // The pure part of `dynoform scheduler`: each declared job with its last run (from the container
 // Docker keeps) and its next time.
@@ -23,4 +23,24 @@ test("jobRows: the latest run of each job, its exit code, and the next time (UTC
     assert.equal(lastRunText(rows[0].lastRun), "last run 2026-11-30T16:10:00Z: exit 3");
     assert.equal(lastRunText(null), "no run yet");
     assert.equal(lastRunText({ job: "r", container: "c", state: "running", startedAt: "2026-11-30T16:20:00.1Z" }), "running since 2026-11-30T16:20:00Z");
+});
+
+test("schedulerChanges: what preview says about jobs added, changed and removed; nothing when the same", () => {
+    const deployed = [
+        { name: "report", schedule: "*/10 * * * *", what: "npm run report" },
+        { name: "old", schedule: "0 * * * *", what: "echo old" },
+        { name: "same", schedule: "@daily", what: "true" },
+    ];
+    const desired = [
+        { name: "report", schedule: "*/5 * * * *", command: "npm run report" },
+        { name: "same", schedule: "@daily", command: "true" },
+        { name: "pg-backups", schedule: "0 2 * * *", backup: { addon: "postgres", retain: 7 } },
+    ];
+    assert.deepEqual(schedulerChanges(deployed, desired), [
+        "Scheduler (UTC):",
+        "  ~ report (*/5 * * * *): npm run report (was */10 * * * *: npm run report)",
+        "  + pg-backups (0 2 * * *): pg:backups:capture postgres (keep 7)",
+        "  - old (0 * * * *): echo old",
+    ]);
+    assert.deepEqual(schedulerChanges(deployed.slice(2), desired.slice(1, 2)), []);
 });

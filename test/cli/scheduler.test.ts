@@ -124,6 +124,9 @@ test("pg:backups:schedule: backups appear on schedule, the newest --retain kept,
     const scheduler = await project.cli(["scheduler", "--stack", stack]);
     assert.match(scheduler.stdout, /^pg-backups\s+\* \* \* \* \*\s+pg:backups:capture postgres \(keep 1\)\s+\(last run \S+: exit 0/m, scheduler.stdout);
 
+    const slowRuns = await containersWith({ [LABEL.stack]: stack, [LABEL.dyno]: "scheduler.slow" });
+    assert.ok(slowRuns.length <= 2, `one finished run kept per job, and one running: ${slowRuns.map((c) => `${c.Names[0]} ${c.State}`).join(", ")}`);
+
     const un = await project.cli(["pg:backups:unschedule", "--stack", stack]);
     assert.equal(un.code, 0, un.stderr);
     assert.doesNotMatch(project.readStack(stack), /pg-backups:/);
