@@ -126,16 +126,19 @@ export function main(): void {
             const dyno = `scheduler.${job.name}`;
             const filters = { label: [...Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`), `${spec.jobLabel}=${dyno}`] };
             const prior = (await api("GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)) as Array<{ Id: string; State: string; Names: string[]; Created: number }>;
-            const live = prior.find((c) => c.State === "running" || c.State === "created");
+            const live = prior.find((c) => c.State === "running");
             if (live) return log(`${job.name}: skipped the run due at ${due}: ${live.Names[0]?.replace(/^\//, "")} is still running`);
             // The newest finished run stays until this one ends (`scheduler` shows it meanwhile); older
             // ones, left by a scheduler replaced while they ran, go now.
-            const finished = prior.filter((c) => c.State !== "running" && c.State !== "created").sort((a, b) => b.Created - a.Created);
+            const finished = prior.filter((c) => c.State !== "running").sort((a, b) => b.Created - a.Created);
             for (const c of finished.slice(1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
             if (job.backup) await api("POST", "/volumes/create", { Name: job.backup.volume, Labels: job.backup.volumeLabels });
             const name = `${spec.namePrefix}.${job.name}.${runStamp(at)}`;
             const created = (await api("POST", `/containers/create?name=${encodeURIComponent(name)}`, jobContainer(spec, job, dyno))) as { Id: string };
-            await api("POST", `/containers/${created.Id}/start`);
+            await api("POST", `/containers/${created.Id}/start`).catch(async (err: Error) => {
+                await api("DELETE", `/containers/${created.Id}?force=1`).catch(() => undefined);
+                throw err;
+            });
             log(`${job.name}: started ${name} for the run due at ${due}`);
             const { StatusCode } = (await api("POST", `/containers/${created.Id}/wait`)) as { StatusCode: number };
             log(`${job.name}: ${name} exited with status ${StatusCode}`);
