@@ -6,7 +6,7 @@ import { connectDocker } from "../infra/docker/client";
 import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
 import { readDeployedResources } from "../infra/engine/stack-read";
 import type { ReleaseRecord } from "../infra/release";
-import { DynoUsage, LastStop, lastStopOf } from "./dyno-usage";
+import { DynoUsage, lastDieExitCode, LastStop, lastStopOf } from "./dyno-usage";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir, stackFile } from "./project";
@@ -163,7 +163,8 @@ export async function dynoStatuses(app: string, stack: string, outputs: AppOutpu
             container: c.Names[0]?.replace(/^\//, ""),
             ...(ooms.length ? { error: "R15" as const, oomKilledAt: ooms[ooms.length - 1], oomKills: ooms.length } : {}),
         });
-        const lastStop = lastStopOf(info.State, info.RestartCount, ooms);
+        const restarted = info.RestartCount > 0 && (info.State.Running || info.State.Restarting);
+        const lastStop = lastStopOf(info.State, info.RestartCount, ooms, restarted ? await lastDieExitCode(docker, c.Id, info.Created) : undefined);
         if (lastStop) found[found.length - 1].lastStop = lastStop;
     }
     const declared = outputs.dynos ?? {};

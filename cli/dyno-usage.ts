@@ -54,18 +54,22 @@ export function lastStopOf(
     state: { Running: boolean; Restarting: boolean; ExitCode: number; OOMKilled: boolean; FinishedAt: string },
     restartCount: number,
     oomKills: string[],
+    /** The exit code of the last `die` event: Docker resets State.ExitCode to 0 when it restarts a container. */
+    lastDieExitCode?: number,
 ): LastStop | undefined {
     const at = Date.parse(state.FinishedAt);
     if (!state.FinishedAt || Number.isNaN(at) || at <= 0) return undefined;
     const lastOom = oomKills.length ? Date.parse(oomKills[oomKills.length - 1]) : NaN;
     // The OOM event comes just before the exit it causes.
     const oom = state.OOMKilled || (!Number.isNaN(lastOom) && Math.abs(at - lastOom) < 5000);
+    const restarted = state.Running || state.Restarting;
+    const exitCode = restarted ? (lastDieExitCode ?? (oom ? 137 : state.ExitCode)) : state.ExitCode;
     return {
         at: new Date(at).toISOString(),
-        reason: oom ? "oom-killed" : state.ExitCode !== 0 ? "crashed" : "exited",
-        exitCode: state.ExitCode,
+        reason: oom ? "oom-killed" : exitCode !== 0 ? "crashed" : "exited",
+        exitCode,
         ...(oom ? { error: "R15" as const } : {}),
-        restartedByDocker: restartCount > 0 && (state.Running || state.Restarting),
+        restartedByDocker: restartCount > 0 && restarted,
     };
 }
 
@@ -91,4 +95,22 @@ export async function dynoUsage(docker: Docker, containers: string[]): Promise<M
         }),
     );
     return out;
+}
+
+/** The exit code of a container's last `die` event since `created`, from the engine's event log. */
+export async function lastDieExitCode(docker: Docker, id: string, created: string): Promise<number | undefined> {
+    try {
+        const stream = (await docker.getEvents({
+            since: Math.floor(Date.parse(created) / 1000),
+            until: Number((Date.now() / 1000).toFixed(3)),
+            filters: { type: ["container"], container: [id], event: ["die"] },
+        })) as NodeJS.ReadableStream;
+        let text = "";
+        for await (const chunk of stream) text += chunk.toString();
+        const last = text.split("\n").filter((l) => l.trim()).pop();
+        const code = last ? Number((JSON.parse(last) as { Actor?: { Attributes?: Record<string, string> } }).Actor?.Attributes?.exitCode) : NaN;
+        return Number.isInteger(code) ? code : undefined;
+    } catch {
+        return undefined;
+    }
 }

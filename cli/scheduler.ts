@@ -25,7 +25,10 @@ export interface JobRow {
     schedule: string;
     /** The command, or `pg:backups:capture <addon> (keep N)`. */
     runs: string;
+    /** The newest finished run, with its exit code. */
     lastRun: JobRun | null;
+    /** A run going on now, if any. */
+    running: JobRun | null;
     /** The next time it is due (UTC, ISO). */
     next: string | null;
 }
@@ -56,17 +59,22 @@ export function jobRows(jobs: SchedulerJob[], runs: JobRun[], now: Date): JobRow
         name: j.name,
         schedule: j.schedule,
         runs: jobWhat(j),
-        lastRun: runs.filter((r) => r.job === j.name).sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0] ?? null,
+        lastRun: newest(runs.filter((r) => r.job === j.name && r.state === "exited")),
+        running: newest(runs.filter((r) => r.job === j.name && r.state !== "exited")),
         next: nextRun(parseCron(j.schedule), now)?.toISOString() ?? null,
     }));
 }
 
-/** `last run 2026-11-30T16:10:00Z: exit 0` or `running since ...`. Pure. */
-export function lastRunText(r: JobRun | null): string {
-    if (!r) return "no run yet";
+const newest = (runs: JobRun[]) => runs.sort((a, b) => b.startedAt.localeCompare(a.startedAt))[0] ?? null;
+
+/** `last run 2026-11-30T16:10:00Z: exit 0; running since ...`, or `no run yet`. Pure. */
+export function lastRunText(row: Pick<JobRow, "lastRun" | "running">): string {
     const at = (iso: string) => iso.replace(/\.\d+Z$/, "Z");
-    if (r.state !== "exited") return `running since ${at(r.startedAt)}`;
-    return `last run ${at(r.startedAt)}: exit ${r.exitCode}`;
+    const parts = [
+        row.lastRun ? `last run ${at(row.lastRun.startedAt)}: exit ${row.lastRun.exitCode}` : "no run yet",
+        ...(row.running ? [`running since ${at(row.running.startedAt)}`] : []),
+    ];
+    return parts.join("; ");
 }
 
 /** The runs Docker holds for an app's stack (the last one of each job, and any still running). */

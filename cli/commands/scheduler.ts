@@ -35,7 +35,7 @@ export const schedulerCommand: CommandModule<GlobalOptions, GlobalOptions> = {
         const width = Math.max(...rows.map((r) => r.name.length));
         for (const r of rows) {
             const next = r.next ? `, next ${r.next.replace(/:00\.000Z$/, "Z")}` : "";
-            process.stdout.write(`${r.name.padEnd(width)}  ${r.schedule}  ${r.runs}  (${lastRunText(r.lastRun)}${next})\n`);
+            process.stdout.write(`${r.name.padEnd(width)}  ${r.schedule}  ${r.runs}  (${lastRunText(r)}${next})\n`);
         }
     },
 };

@@ -20,7 +20,7 @@ test("usageOf: memory without reclaimable cache against the limit; CPU over the 
 
 test("lastStopOf: an OOM kill (R15), a crash with its exit code, Docker's restart; never stopped is undefined", () => {
     const state = { Running: true, Restarting: false, ExitCode: 137, OOMKilled: false, FinishedAt: "2026-11-30T16:20:01.5Z" };
-    const oom = lastStopOf(state, 2, ["2026-11-30T16:20:01.4Z"])!;
+    const oom = lastStopOf({ ...state, ExitCode: 0 }, 2, ["2026-11-30T16:20:01.4Z"], 137)!;
     assert.deepEqual(oom, { at: "2026-11-30T16:20:01.500Z", reason: "oom-killed", exitCode: 137, error: "R15", restartedByDocker: true });
     assert.match(lastStopText(oom), /^last stop \d\d:\d\d:\d\d: R15 OOM-killed \(exit 137\), restarted by Docker$/);
     const crash = lastStopOf({ ...state, Running: false, ExitCode: 3 }, 0, ["2026-11-30T15:00:00Z"])!;
@@ -28,4 +28,8 @@ test("lastStopOf: an OOM kill (R15), a crash with its exit code, Docker's restar
     assert.match(lastStopText(crash), /: crashed with exit 3$/);
     assert.equal(lastStopOf({ ...state, FinishedAt: "0001-01-01T00:00:00Z" }, 0, []), undefined);
     assert.equal(lastStopOf({ ...state, OOMKilled: true }, 0, [])!.reason, "oom-killed");
+    // Docker resets State.ExitCode to 0 when it restarts a container: the die event's code is the one.
+    const restarted = lastStopOf({ ...state, ExitCode: 0 }, 1, [], 3)!;
+    assert.deepEqual([restarted.reason, restarted.exitCode, restarted.restartedByDocker], ["crashed", 3, true]);
+    assert.equal(lastStopOf({ ...state, ExitCode: 0 }, 1, ["2026-11-30T16:20:01Z"])!.exitCode, 137, "an OOM kill without its event is SIGKILL's 137");
 });

@@ -20,9 +20,12 @@ test("jobRows: the latest run of each job, its exit code, and the next time (UTC
     assert.equal(rows[1].runs, "pg:backups:capture postgres (keep 7)");
     assert.equal(rows[1].lastRun, null);
     assert.equal(rows[1].next, "2026-12-01T02:00:00.000Z");
-    assert.equal(lastRunText(rows[0].lastRun), "last run 2026-11-30T16:10:00Z: exit 3");
-    assert.equal(lastRunText(null), "no run yet");
-    assert.equal(lastRunText({ job: "r", container: "c", state: "running", startedAt: "2026-11-30T16:20:00.1Z" }), "running since 2026-11-30T16:20:00Z");
+    assert.equal(lastRunText(rows[0]), "last run 2026-11-30T16:10:00Z: exit 3");
+    assert.equal(lastRunText(rows[1]), "no run yet");
+    const running = { job: "report", container: "c", state: "running" as const, startedAt: "2026-11-30T16:20:00.1Z" };
+    const row = jobRows(jobs, [...runs, running], new Date("2026-11-30T16:20:30Z"))[0];
+    assert.equal(row.lastRun?.container, "b", "a run going on does not hide the last one's exit code");
+    assert.equal(lastRunText(row), "last run 2026-11-30T16:10:00Z: exit 3; running since 2026-11-30T16:20:00Z");
 });
 
 test("schedulerChanges: what preview says about jobs added, changed and removed; nothing when the same", () => {

@@ -79,7 +79,7 @@ test("a job every minute runs on time as a one-off dyno: output in logs, exit co
     assert.equal(tick.schedule, "* * * * *");
     assert.equal(tick.lastRun.exitCode, 3);
     const text = await project.cli(["scheduler", "--stack", stack]);
-    assert.match(text.stdout, /^tick\s+\* \* \* \* \*\s+sh -c .*\(last run \S+: exit 3, next \S+\)$/m, text.stdout);
+    assert.match(text.stdout, /^tick\s+\* \* \* \* \*\s+sh -c .*\(last run \S+: exit 3(; running since \S+)?, next \S+\)$/m, text.stdout);
 
     const logs = await project.cli(["logs", "--stack", stack, "-n", "500"]);
     assert.equal(logs.code, 0, logs.stderr);
@@ -122,7 +122,7 @@ test("pg:backups:schedule: backups appear on schedule, the newest --retain kept,
     }, 150_000, "a second scheduled backup, with the first deleted (retain 1)", 3000);
     assert.ok(Number(later[0].id.slice(1)) > Number(first.id.slice(1)));
     const scheduler = await project.cli(["scheduler", "--stack", stack]);
-    assert.match(scheduler.stdout, /^pg-backups\s+\* \* \* \* \*\s+pg:backups:capture postgres \(keep 1\)\s+\(last run \S+: exit 0/m, scheduler.stdout);
+    assert.match(scheduler.stdout, /^pg-backups\s+\* \* \* \* \*\s+pg:backups:capture postgres \(keep 1\)\s+\(last run \S+: exit 0[;,]/m, scheduler.stdout);
 
     const slowRuns = await containersWith({ [LABEL.stack]: stack, [LABEL.dyno]: "scheduler.slow" });
     assert.ok(slowRuns.length <= 2, `one finished run kept per job, and one running: ${slowRuns.map((c) => `${c.Names[0]} ${c.State}`).join(", ")}`);
