@@ -1,4 +1,5 @@
 import Docker = require("dockerode");
+import { jobDyno, jobOfDyno, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../components/scheduler";
 import { ADDON_LABEL, containerRole, LABEL } from "../infra/docker/labels";
 
 /** Where a log line came from, in Heroku's words: `app[web.1]`, `dynoform[router]`, `addon[postgres]`. */
@@ -21,6 +22,12 @@ export function logSourceOf(c: Pick<Docker.ContainerInfo, "Id" | "Labels">): Log
     const role = containerRole(labels);
     const addon = labels[ADDON_LABEL];
     if (role === "addon" && addon) return { containerId: c.Id, kind: "addon", dyno: addon, processType, label: `addon[${addon}]` };
+    // A scheduled job's run (`scheduler[report]`), and the scheduler that starts them.
+    if (labels[LABEL.role] === SCHEDULER_JOB_ROLE) {
+        const dyno = labels[LABEL.dyno] ?? jobDyno("unknown");
+        return { containerId: c.Id, kind: "app", dyno, processType: SCHEDULER_ROLE, label: `scheduler[${jobOfDyno(dyno)}]` };
+    }
+    if (labels[LABEL.role] === SCHEDULER_ROLE) return { containerId: c.Id, kind: "dynoform", dyno: "scheduler", processType: "scheduler", label: "dynoform[scheduler]" };
     if (role === "router" || processType === "router") return { containerId: c.Id, kind: "dynoform", dyno: "router", processType, label: "dynoform[router]" };
     const dyno = labels[LABEL.dyno] || `${processType}.${labels[LABEL.index] ?? "1"}`;
     return { containerId: c.Id, kind: "app", dyno, processType: dyno.replace(/\.[^.]*$/, ""), label: `app[${dyno}]` };

@@ -6,6 +6,7 @@ import { connectDocker } from "../infra/docker/client";
 import { containerRole, LABEL, roleFilter } from "../infra/docker/labels";
 import { readDeployedResources } from "../infra/engine/stack-read";
 import type { ReleaseRecord } from "../infra/release";
+import { DynoUsage, lastDieExitCode, LastStop, lastStopOf } from "./dyno-usage";
 import { UsageError } from "./errors";
 import { GlobalOptions } from "./options";
 import { checkStack, projectDir, stackFile } from "./project";
@@ -76,6 +77,10 @@ export interface DynoStatus {
     /** When the dyno was last OOM-killed (ISO time), and how many times since it was created. */
     oomKilledAt?: string;
     oomKills?: number;
+    /** Why it last stopped, when it ever did (crashed, OOM-killed; restarted by Docker or not). */
+    lastStop?: LastStop;
+    /** Memory and CPU use now, for running dynos (`ps` reads it). */
+    usage?: DynoUsage;
 }
 
 /** MiB from Docker's byte counts. */
@@ -158,6 +163,9 @@ export async function dynoStatuses(app: string, stack: string, outputs: AppOutpu
             container: c.Names[0]?.replace(/^\//, ""),
             ...(ooms.length ? { error: "R15" as const, oomKilledAt: ooms[ooms.length - 1], oomKills: ooms.length } : {}),
         });
+        const restarted = info.RestartCount > 0 && (info.State.Running || info.State.Restarting);
+        const lastStop = lastStopOf(info.State, info.RestartCount, ooms, restarted ? await lastDieExitCode(docker, c.Id, info.Created) : undefined);
+        if (lastStop) found[found.length - 1].lastStop = lastStop;
     }
     const declared = outputs.dynos ?? {};
     for (const [type, names] of Object.entries(declared)) {

@@ -3,6 +3,7 @@ import * as path from "path";
 import { Writable } from "stream";
 import { ADDON_KINDS } from "../components/addon-plans";
 import { connectDocker } from "../infra/docker/client";
+import { libpqEnvOf } from "../infra/docker/scheduler-loop";
 import { BACKUPS_DIR, ensureBackupsVolume, findBackupsVolume, runBackupJob } from "../infra/docker/backups";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
 import { silentReporter } from "../toolchain/report";
@@ -96,16 +97,7 @@ export function formatSize(bytes: number): string {
 }
 
 /** libpq's env for a `postgres://user:password@host:port/db` URL: the password stays out of any command line. Pure. */
-export function libpqEnv(url: string): Record<string, string> {
-    const u = new URL(url);
-    return {
-        PGHOST: u.hostname,
-        PGPORT: u.port || "5432",
-        PGUSER: decodeURIComponent(u.username),
-        PGPASSWORD: decodeURIComponent(u.password),
-        PGDATABASE: decodeURIComponent(u.pathname.replace(/^\//, "")),
-    };
-}
+export const libpqEnv = libpqEnvOf;
 
 /** The helper scripts; ids are checked against {@link BACKUP_ID} first, and no script holds a secret. Pure. */
 export const backupScript = {

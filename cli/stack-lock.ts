@@ -38,6 +38,10 @@ export const LOCKING_COMMANDS = new Set([
     "certs:renew",
     "maintenance:on",
     "maintenance:off",
+    "pg:backups:schedule",
+    "pg:backups:unschedule",
+    "scheduler:add",
+    "scheduler:remove",
 ]);
 
 /** Seconds a command waits for another command's lock on the same stack (`--lock-timeout`, DYNOFORM_LOCK_TIMEOUT). */

@@ -113,7 +113,6 @@ export const UNSUPPORTED_ADDON_VARS: Readonly<Record<string, readonly string[]>>
     sentry: ["SENTRY_DSN"],
     rollbar: ["ROLLBAR_ACCESS_TOKEN"],
     logentries: ["LOGENTRIES_TOKEN"],
-    scheduler: [],
 });
 
 const TIER_RE = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;

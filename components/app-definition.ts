@@ -8,6 +8,7 @@ import { attachmentVarName, validateAttachmentName, validateConfigVarName, valid
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
+import { SchedulerJob, validateSchedulerJobs } from "./scheduler";
 
 /**
  * How an add-on is asked for in {@link AppArgs.addons}: a plan name (`postgres`,
@@ -38,6 +39,8 @@ export interface AppDefinition {
     configDefaults: Record<string, string>;
     /** app.json `env` keys with `generator: "secret"` the user did not set: generated once, kept secret. */
     generatedSecrets: string[];
+    /** Scheduled jobs (`dynoform:scheduler`), checked; set by {@link validateAppArgs}. */
+    scheduler?: SchedulerJob[];
 }
 
 /** The inputs {@link loadAppDefinition} reads. */
@@ -196,6 +199,8 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
     if (args.routerHost !== undefined && (typeof args.routerHost !== "string" || net.isIP(args.routerHost) === 0)) {
         throw new DynoformInputError("routerHost", `${JSON.stringify(args.routerHost)} is not an IP address; give the host address the router listens on, e.g. 127.0.0.1 or 0.0.0.0`);
     }
+    const postgres = definition.addons.filter((a) => a.plan === "postgres").map((a) => a.name);
+    definition.scheduler = validateSchedulerJobs(args.scheduler, postgres);
     return { appName, definition };
 }
 

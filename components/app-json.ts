@@ -1,5 +1,6 @@
 import {
     AddOnPlan,
+    addonService,
     checkUnsupportedPlan,
     isSupportedPlan,
     KNOWN_PLANS,
@@ -429,6 +430,8 @@ function parseAddons(doc: Located, raw: unknown): { addons: AddOnSpec[]; skipped
             }
         }
         const name = plan as string;
+        // Heroku Scheduler is accepted: Dynoform's own scheduler runs the jobs of `dynoform:scheduler`.
+        if (addonService(name) === "scheduler") return;
         if (!isSupportedPlan(name)) {
             doc.at(planPath, () => checkUnsupportedPlan(name, fieldOf(planPath), doc.file));
             const vars = missingAddonVars(name);

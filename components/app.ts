@@ -15,6 +15,8 @@ import { dynoEnv } from "./config-vars";
 import { Formation } from "./formation";
 import { FormationSpec } from "./formation-plan";
 import { Router } from "./router";
+import { SchedulerJobRequest } from "./scheduler";
+import { schedulerFor } from "./scheduler-resource";
 
 // The checks made before any child exists are pure (app-definition.ts); they are part of App's API,
 // as is the type token, which the CLI reads in a stack's state without loading the SDK.
@@ -65,6 +67,8 @@ export interface AppArgs {
      * the `dynoform` CLI never sets it (its `destroy --delete-addon-data` deletes them itself).
      */
     deleteAddonDataOnDestroy?: boolean;
+    /** Scheduled jobs by name (Heroku Scheduler): `{ report: { schedule: "*\/10 * * * *", command: "npm run report" } }`. */
+    scheduler?: Record<string, SchedulerJobRequest>;
 }
 
 /** A keyed hash naming a code release (image + env): equal inputs give the same id. Pure. */
@@ -208,6 +212,20 @@ export class App extends pulumi.ComponentResource {
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
                 }, child),
         );
+
+        schedulerFor(`${name}-scheduler`, {
+            app: appName,
+            stack,
+            jobs: definition.scheduler ?? [],
+            addons: definition.addons,
+            runtimeImage: images.node,
+            postgresImage: images.postgres,
+            image: image.imageId,
+            config,
+            attachments,
+            network: network.name,
+            dockerHost,
+        }, { parent: this, dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] });
 
         const web = formations.find((f) => f.dynoNames[0]?.startsWith("web."));
         const router =

@@ -44,6 +44,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
         definition,
+        scheduler: settings.scheduler,
     });
     const { deployed } = overrides;
     if (deployed) pulumi.all([app.releaseVersion, app.url]).apply(([releaseVersion, url]) => deployed({ releaseVersion, url }));

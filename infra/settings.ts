@@ -3,6 +3,7 @@ import * as path from "path";
 import type { AppArgs } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
 import { FormationSpec } from "../components/formation-plan";
+import type { SchedulerJobRequest } from "../components/scheduler";
 
 // The stack settings and what both the program and the CLI's checks derive from them. Pure and
 // free of the Pulumi SDK: commands that only validate a stack file load this, not the program.
@@ -39,6 +40,8 @@ export interface StackSettings {
     edge?: Record<string, unknown>;
     /** Maintenance mode (`dynoform maintenance:on`): the edge answers 503 with a page; read by the CLI only. */
     maintenance?: boolean;
+    /** Scheduled jobs by name (`scheduler:add`, `pg:backups:schedule`). */
+    scheduler?: Record<string, SchedulerJobRequest>;
 }
 
 /**

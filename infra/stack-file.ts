@@ -4,6 +4,7 @@ import YAML, { LineCounter } from "yaml";
 import { AppDefinition, validateAppArgs } from "../components/app-definition";
 import { validateConfigVarValue } from "../components/config-vars";
 import { DynoformInputError } from "../components/errors";
+import { validateSchedulerJobs } from "../components/scheduler";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
 
 // The one loader of a stack file: text -> settings -> validated app definition, once per
@@ -47,6 +48,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     config: "map",
     secrets: "map",
     restarts: "map",
+    scheduler: "map",
     routerPort: "port",
     routerHost: "text",
     releaseDescription: "text",
@@ -83,6 +85,14 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     }
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
+    if (key === "scheduler") {
+        try {
+            validateSchedulerJobs(value);
+        } catch (err) {
+            if (err instanceof DynoformInputError) return { at: err.field.split(".").slice(1), reason: err.reason };
+            throw err;
+        }
+    }
     if (key === "config" || key === "restarts") {
         for (const [name, v] of Object.entries(value)) {
             if (typeof v === "object" || v === undefined) {
@@ -152,6 +162,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,
+        scheduler: get("scheduler") as StackSettings["scheduler"],
         domains: get("domains") as string[] | undefined,
         edge: get("edge") as Record<string, unknown> | undefined,
         maintenance: [true, "true"].includes(get("maintenance") as string),
@@ -221,6 +232,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             config,
             routerPort: s.routerPort,
             routerHost: s.routerHost,
+            scheduler: s.scheduler,
         }).definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new StackFileError(err.message);

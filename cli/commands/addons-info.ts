@@ -4,6 +4,7 @@ import { attachmentUrlOf, listAddons, maskUrl } from "../addons";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { formatSize, lastBackupOf } from "../pg-backups";
+import { persistenceText, redisPersistence } from "../redis-persistence";
 import { readAppOutputs } from "../stack-outputs";
 
 interface InfoOptions extends GlobalOptions {
@@ -31,9 +32,10 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
         const shownUrl = url === undefined ? undefined : argv.reveal ? url : maskUrl(url);
         const backups = ADDON_KINDS[a.plan].backups;
         const lastBackup = backups ? await lastBackupOf(argv, a) : undefined;
+        const persistence = a.plan === "redis" && a.container && a.state.startsWith("running") ? await redisPersistence(a.container) : undefined;
         if (argv.json) {
             const backup = lastBackup && { id: lastBackup.id, time: lastBackup.time, size: lastBackup.size };
-            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null, ...(backups ? { lastBackup: backup ?? null } : {}) }, null, 2) + "\n");
+            process.stdout.write(JSON.stringify({ ...a, url: shownUrl ?? null, ...(backups ? { lastBackup: backup ?? null } : {}), ...(a.plan === "redis" ? { persistence: persistence ?? null } : {}) }, null, 2) + "\n");
             return;
         }
         const rows: Array<[string, string]> = [
@@ -47,6 +49,10 @@ export const addonsInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
         ];
         if (backups) {
             rows.push(["Last backup", lastBackup ? `${lastBackup.id} at ${lastBackup.time}, ${formatSize(lastBackup.size)}` : "(none)"]);
+        }
+        if (a.plan === "redis") {
+            rows.push(["Persistence", persistence ? persistenceText(persistence) : "(not running)"]);
+            if (persistence?.lastSave) rows.push(["Last save", `${persistence.lastSave} (RDB ${persistence.lastBgsaveStatus ?? "?"}, AOF write ${persistence.aofLastWriteStatus ?? "?"})`]);
         }
         process.stdout.write(`=== ${a.name} (${app}, ${argv.stack})\n`);
         for (const [k, v] of rows) process.stdout.write(`${`${k}:`.padEnd(13)}${v}\n`);

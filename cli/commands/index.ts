@@ -15,6 +15,8 @@ import { pgBackupsCommand } from "./pg-backups";
 import { pgBackupsCaptureCommand } from "./pg-backups-capture";
 import { pgBackupsDownloadCommand } from "./pg-backups-download";
 import { pgBackupsRestoreCommand } from "./pg-backups-restore";
+import { pgBackupsScheduleCommand } from "./pg-backups-schedule";
+import { pgBackupsUnscheduleCommand } from "./pg-backups-unschedule";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
 import { psCommand } from "./ps";
@@ -28,6 +30,9 @@ import { releasesInfoCommand } from "./releases-info";
 import { rollbackCommand } from "./rollback";
 import { routerPortCommand } from "./router-port";
 import { runCommand } from "./run";
+import { schedulerCommand } from "./scheduler";
+import { schedulerAddCommand } from "./scheduler-add";
+import { schedulerRemoveCommand } from "./scheduler-remove";
 import { upCommand } from "./up";
 import { domainsCommand } from "./domains";
 import { domainsAddCommand } from "./domains-add";
@@ -69,6 +74,11 @@ export const commands: CommandModule<any, any>[] = [
     pgBackupsCaptureCommand,
     pgBackupsRestoreCommand,
     pgBackupsDownloadCommand,
+    pgBackupsScheduleCommand,
+    pgBackupsUnscheduleCommand,
+    schedulerCommand,
+    schedulerAddCommand,
+    schedulerRemoveCommand,
     initCommand,
     promoteCommand,
     routerPortCommand,

@@ -3,6 +3,7 @@ import { prepareDeploy, say } from "../deploy";
 import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { formatPlan } from "../plan";
+import { deployedJobs, schedulerChanges } from "../scheduler";
 
 /** `dynoform preview`: the typed formation diff, config changes, memory check, and the engine's preview. */
 export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -10,7 +11,7 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     describe: "Show what `up` would change, without changing anything",
     builder: (y) => y.example("$0 preview --stack production", "the plan for production"),
     handler: async (argv) => {
-        const { stack, plan } = await prepareDeploy(argv, { changesNothing: true });
+        const { stack, plan, loaded } = await prepareDeploy(argv, { changesNothing: true });
         const steps: Array<{ op: string; type: string; name: string; diffs: string[] }> = [];
         const preview = await interruptible("preview", (i) =>
             stack.preview({
@@ -24,11 +25,12 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                 }),
             }),
         );
+        const scheduler = schedulerChanges(await deployedJobs(argv), loaded.definition.scheduler ?? []);
         if (argv.json) {
-            process.stdout.write(JSON.stringify({ plan, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
+            process.stdout.write(JSON.stringify({ plan, scheduler, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
             return;
         }
-        const lines = formatPlan(plan);
+        const lines = [...formatPlan(plan), ...scheduler];
         for (const s of steps) lines.push(`  ${s.op.padEnd(18)} ${s.type} ${s.name}${s.diffs.length ? ` [${s.diffs.join(", ")}]` : ""}`);
         const summary = Object.entries(preview.changeSummary).map(([k, v]) => `${v} ${k}`).join(", ");
         lines.push(`Resources: ${summary}`);

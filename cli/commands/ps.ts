@@ -1,15 +1,19 @@
 import { CommandModule } from "yargs";
 import { age, dynoStatuses, oomText, stackOutputs } from "../app-state";
+import { connectDocker } from "../../infra/docker/client";
+import { dynoUsage, lastStopText, usageText } from "../dyno-usage";
 import { GlobalOptions } from "../options";
 
 /** `dynoform ps`: dynos per process type with state, age, size and release, read from Docker. */
 export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     command: "ps",
-    describe: "List dynos: state (up, crashed, restarting, missing), age, size, release",
+    describe: "List dynos: state (up, crashed, restarting, missing), age, size, release, memory and CPU use, why each last stopped",
     builder: (y) => y.example("$0 ps --stack production", ""),
     handler: async (argv) => {
         const { app, outputs } = await stackOutputs(argv);
         const dynos = await dynoStatuses(app, argv.stack, outputs);
+        const usage = await dynoUsage(connectDocker(), dynos.filter((d) => d.state === "up" && d.container).map((d) => d.container!));
+        for (const d of dynos) if (d.container && usage.has(d.container)) d.usage = usage.get(d.container);
         if (argv.json) {
             process.stdout.write(JSON.stringify(dynos, null, 2) + "\n");
             return;
@@ -26,10 +30,11 @@ export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                 const extra = [
                     d.oomKilledAt ? oomText(d.oomKilledAt, d.oomKills ?? 1) : "",
                     d.restarts ? `${d.restarts} restart${d.restarts > 1 ? "s" : ""}` : "",
-                    d.exitCode !== undefined && d.state !== "missing" ? `exit ${d.exitCode}` : "",
+                    d.exitCode !== undefined && d.state !== "missing" && !d.lastStop ? `exit ${d.exitCode}` : "",
+                    d.lastStop ? lastStopText(d.lastStop) : "",
                 ].filter(Boolean);
                 process.stdout.write(
-                    `${d.dyno}: ${d.state}${d.since ? ` ${age(d.since)}` : ""} ${d.release}${extra.length ? ` (${extra.join(", ")})` : ""}\n`,
+                    `${d.dyno}: ${d.state}${d.since ? ` ${age(d.since)}` : ""} ${d.release}${d.usage ? ` [${usageText(d.usage)}]` : ""}${extra.length ? ` (${extra.join(", ")})` : ""}\n`,
                 );
             }
         }

@@ -111,3 +111,22 @@ function collect(into: Buffer[]): Writable {
         },
     });
 }
+
+/**
+ * A scheduled capture, run by the scheduler: the next id from the files on the volume (as
+ * `nextBackupId` does), pg_dump -Fc as `pg:backups:capture` does, then only the newest `retain`
+ * completed backups kept. No secret in it: libpq reads the password from the env. Pure.
+ */
+export function scheduledCaptureScript(retain: number): string {
+    if (!Number.isInteger(retain) || retain < 1) throw new Error(`retain must be a whole number above 0, got ${retain}`);
+    const d = BACKUPS_DIR;
+    return [
+        `umask 077; chmod 700 ${d} || exit 1`,
+        `last=$(ls ${d} | sed -n 's/^b0*\\([0-9][0-9]*\\)\\.\\(dump\\|partial\\|failed\\)$/\\1/p' | sort -n | tail -n 1)`,
+        `id=$(printf 'b%03d' $(( \${last:-0} + 1 )))`,
+        `echo "capturing $id"`,
+        `if pg_dump -Fc --no-password -f ${d}/$id.partial; then mv ${d}/$id.partial ${d}/$id.dump; else rm -f ${d}/$id.partial; : > ${d}/$id.failed; echo "backup $id failed"; exit 1; fi`,
+        `echo "backup $id completed ($(stat -c %s ${d}/$id.dump) bytes)"`,
+        `for f in $(ls ${d} | sed -n 's/^b0*\\([0-9][0-9]*\\)\\.dump$/\\1 &/p' | sort -n | head -n -${retain} | cut -d' ' -f2); do rm -f ${d}/$f && echo "removed $f (keeping ${retain})"; done`,
+    ].join("\n");
+}

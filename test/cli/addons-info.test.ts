@@ -24,9 +24,12 @@ test("addons:info: masked URL, container, state, volume; --reveal shows the dyno
     assert.match(r.stdout, /^State: +running \(healthy\)$/m);
     assert.match(r.stdout, new RegExp(`^Volume: +tiny\\.${stack}\\.redis-data$`, "m"));
     assert.ok(!r.stdout.includes(password) && !r.stderr.includes(password), "no password without --reveal");
+    // How it persists, asked of the running server (the add-on runs with --appendonly yes --dir /data).
+    assert.match(r.stdout, /^Persistence: +AOF on \(fsync everysec\); RDB snapshots (at [\d ]+|off); in \/data$/m);
 
     const json = await project.cli(["addons:info", "redis", "--stack", stack, "--json"]);
     assert.equal(JSON.parse(json.stdout).url, "redis://:********@redis:6379");
+    assert.equal(JSON.parse(json.stdout).persistence.aof, true);
     assert.ok(!json.stdout.includes(password));
 
     const revealed = await project.cli(["addons:info", "redis", "--stack", stack, "--reveal"]);

@@ -23,6 +23,15 @@ test("logSourceOf: dynos as app[web.1], one-offs as app[run.2], the router as dy
     assert.deepEqual([pg.kind, pg.label], ["addon", "addon[postgres]"]);
 });
 
+test("logSourceOf: a scheduled job's runs as scheduler[job], the scheduler itself as dynoform[scheduler]", () => {
+    const run = logSourceOf(labels({ "dev.dynoform.role": "scheduler-job", "dev.dynoform.process-type": "scheduler", "dev.dynoform.dyno": "scheduler.report" }));
+    assert.deepEqual([run.kind, run.dyno, run.processType, run.label], ["app", "scheduler.report", "scheduler", "scheduler[report]"]);
+    assert.ok(matchesFilter(run, { dyno: "scheduler" }) && matchesFilter(run, { dyno: "scheduler.report" }) && matchesFilter(run, { ps: "scheduler" }));
+    const loop = logSourceOf(labels({ "dev.dynoform.role": "scheduler", "dev.dynoform.process-type": "scheduler" }));
+    assert.deepEqual([loop.kind, loop.label], ["dynoform", "dynoform[scheduler]"]);
+    assert.ok(matchesFilter(loop, { dyno: "scheduler" }));
+});
+
 test("matchesFilter: --dyno takes a dyno or a process type, --ps a process type, --source a kind", () => {
     const web2 = logSourceOf(labels({ "dev.dynoform.process-type": "web", "dev.dynoform.dyno": "web.2" }));
     const router = logSourceOf(labels({ "dev.dynoform.process-type": "router" }));

@@ -15,8 +15,10 @@ import { eventually } from "../support/poll";
 
 /** Waits 1.5 s (past the boot check), then allocates 16 MiB Buffers until the kernel kills it. */
 const HOG = `node -e "setTimeout(() => { const a = []; setInterval(() => a.push(Buffer.alloc(16 << 20, 1)), 20); }, 1500)"`;
+/** Exits 3 after 1.5 s: a crash Docker restarts. */
+const CRASHER = `node -e "setTimeout(() => process.exit(3), 1500)"`;
 // An app name of its own: the image tag dynoform/<app>:<hash> is not shared with other tests.
-const shared = deployOnce("ps", { files: { ...TINY_APP, Procfile: `${TINY_APP.Procfile}hog: ${HOG}\n` }, settings: { app: "pstiny" } });
+const shared = deployOnce("ps", { files: { ...TINY_APP, Procfile: `${TINY_APP.Procfile}hog: ${HOG}\ncrasher: ${CRASHER}\n` }, settings: { app: "pstiny" } });
 
 async function ok(...args: string[]): Promise<CliResult> {
     const r = await shared.project.cli([...args, "--stack", shared.stack]);
@@ -34,6 +36,8 @@ interface PsEntry {
     error?: string;
     oomKilledAt?: string;
     oomKills?: number;
+    lastStop?: { reason: string; exitCode: number; error?: string; restartedByDocker: boolean };
+    usage?: { memoryMb: number; limitMb: number; memoryPercent: number; cpuPercent: number };
 }
 const ps = async () => JSON.parse((await ok("ps", "--json")).stdout) as PsEntry[];
 
@@ -91,10 +95,35 @@ describe("ps and releases", { concurrency: false }, () => {
             const shown = new Date(at);
             shown.setHours(Number(m[1]), Number(m[2]), Number(m[3]), 999);
             assert.ok(shown.getTime() >= at && shown.getTime() <= Date.now() + 1000, `${m[0]}: not the kill at ${hog.oomKilledAt} or a later one`);
+            // Why it last stopped: the kill for memory, and Docker restarting it.
+            const stopped = await eventually(async () => (await ps()).find((d) => d.dyno === "hog.1" && d.lastStop?.reason === "oom-killed"), 60_000, "hog.1's last stop an OOM kill");
+            assert.equal(stopped.lastStop!.error, "R15");
+            assert.equal(stopped.lastStop!.restartedByDocker, true);
+            assert.match((await ok("ps")).stdout, /^hog\.1: .*last stop \d\d:\d\d:\d\d: R15 OOM-killed \(exit 137\), restarted by Docker/m);
         } finally {
             await ok("ps:scale", "hog=0");
         }
         assert.deepEqual((await releases()).map((r) => r.version), [1]);
+    });
+
+    test("ps: each running dyno's memory and CPU use against its size; a crashed dyno's exit code and Docker's restart", async (t) => {
+        if (!(await requireEngines(t))) return;
+        await shared.deployed();
+        const web = (await ps()).find((d) => d.dyno === "web.1");
+        assert.ok(web?.usage, JSON.stringify(web));
+        assert.equal(web.usage.limitMb, web.size === "standard-2x" ? 1024 : 512);
+        assert.ok(web.usage.memoryMb > 1 && web.usage.memoryMb < web.usage.limitMb, JSON.stringify(web.usage));
+        assert.ok(web.usage.cpuPercent >= 0);
+        assert.match((await ok("ps")).stdout, /^web\.1: up .*\[mem [\d.]+\/(512|1024) MiB [\d.]+%, cpu [\d.]+%\]/m);
+        await ok("ps:scale", "crasher=1");
+        try {
+            const c = await eventually(async () => (await ps()).find((d) => d.dyno === "crasher.1" && d.lastStop?.reason === "crashed"), 60_000, "crasher.1 crashed in ps --json");
+            assert.equal(c.lastStop!.exitCode, 3);
+            assert.equal(c.error, undefined, "a crash is not an OOM kill");
+            assert.match((await ok("ps")).stdout, /^crasher\.1: .*last stop \d\d:\d\d:\d\d: crashed with exit 3/m);
+        } finally {
+            await ok("ps:scale", "crasher=0");
+        }
     });
 
     test("addons:create: the plan names the add-on and the release it makes", async (t) => {

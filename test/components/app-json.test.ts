@@ -163,7 +163,7 @@ describe("parseAppJson: read as Heroku reads it", () => {
         assert.match(app.notes[2], /not used: Dynoform builds the image from the app's Dockerfile, or from package.json/);
     });
 
-    test("add-ons Dynoform does not run are all skipped and listed, with the vars the app lacks", () => {
+    test("add-ons Dynoform does not run are all skipped and listed, with the vars the app lacks; Heroku Scheduler is accepted", () => {
         const app = parse([
             "{",
             '  "addons": [',
@@ -184,7 +184,6 @@ describe("parseAppJson: read as Heroku reads it", () => {
             { field: "addons[3]", plan: "sendgrid:starter", line: 6, vars: ["SENDGRID_USERNAME", "SENDGRID_PASSWORD"] },
             { field: "addons[4]", plan: "mongolab:sandbox", line: 7, as: "MONGO", vars: ["MONGOLAB_URI"] },
             { field: "addons[5]", plan: "some-new-addon:free", line: 8 },
-            { field: "addons[6]", plan: "scheduler:standard", line: 9, vars: [] },
         ]);
         assert.deepEqual(
             app.skippedAddons.map((a) => skippedAddonMessage(a, "shop/app.json")),
@@ -194,7 +193,6 @@ describe("parseAppJson: read as Heroku reads it", () => {
                 'shop/app.json:6: `addons[3]`: add-on "sendgrid:starter" is not one Dynoform runs (only postgres and redis): skipped; the app will not have SENDGRID_USERNAME, SENDGRID_PASSWORD',
                 'shop/app.json:7: `addons[4]`: add-on "mongolab:sandbox" is not one Dynoform runs (only postgres and redis): skipped; the app will not have its config vars MONGO_... (MONGOLAB_URI without "as")',
                 'shop/app.json:8: `addons[5]`: add-on "some-new-addon:free" is not one Dynoform runs (only postgres and redis): skipped; the app will not have its config vars',
-                'shop/app.json:9: `addons[6]`: add-on "scheduler:standard" is not one Dynoform runs (only postgres and redis): skipped; it sets no config vars, but its jobs will not run',
             ],
         );
     });

@@ -136,6 +136,8 @@ const ROWS: Row[] = [
     { category: "stack file", what: "a source folder that does not exist", stack: withSettings({ source: "nowhere" }), args: UP, expect: /`procfile`: \S*nowhere\/Procfile does not exist/ },
     { category: "stack file", what: "deleteAddonDataOnDestroy as a word", stack: withSettings({ deleteAddonDataOnDestroy: "sure" }), args: UP, expect: /`dynoform:deleteAddonDataOnDestroy`: expected true or false, got "sure"/ },
     { category: "stack file", what: "restarts as a string", stack: withSettings({ restarts: "now" }), args: UP, expect: /`dynoform:restarts`: expected a map, got "now"/ },
+    { category: "stack file", what: "a scheduler job with a bad cron field", stack: withSettings({ scheduler: { report: { schedule: "61 * * * *", command: "npm run report" } } }), args: UP, expect: /Pulumi\.[\w-]+\.yaml:\d+: `dynoform:scheduler\.report\.schedule`: minute "61" is out of range 0-59$/ },
+    { category: "stack file", what: "a scheduled backup of an add-on the app lacks", stack: withSettings({ scheduler: { nightly: { schedule: "0 2 * * *", backup: "postgres" } } }), args: PREVIEW, expect: /`scheduler\.nightly\.backup`: "postgres" is not a Postgres add-on of this app \(Postgres add-ons: none\)$/ },
     { category: "stack file", what: "YAML that does not parse", stack: () => "config:\n  dynoform:app: tiny\n    dynoform:source: app\n", args: UP, expect: /Pulumi\.[\w-]+\.yaml:2: not valid YAML: Nested mappings are not allowed/ },
 ];
 

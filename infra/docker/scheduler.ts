@@ -1,0 +1,180 @@
+import * as pulumi from "@pulumi/pulumi";
+import type Docker = require("dockerode");
+import { jobDyno, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../../components/scheduler";
+import type { LoopJob, LoopSpec } from "./scheduler-loop";
+
+// Who fires Heroku Scheduler's jobs: one small container per app and stack, on the Node base
+// image the toolchain already builds, running the cron loop of scheduler-loop.ts. It starts each
+// run as a one-off container through the Docker Engine API on the mounted socket, so a run is an
+// ordinary container: release image, config vars, add-on URLs, the app's network, a dyno's limits,
+// and Docker keeps its logs and exit code after it ends. The jobs themselves never see the socket.
+
+
+/** What the scheduler container is made from. */
+export interface SchedulerInputs {
+    dockerHost?: string;
+    app: string;
+    stack: string;
+    /** The image the loop runs on (the Node base image). */
+    runtimeImage: string;
+    /** The release's image ID, config vars and add-on URLs (secret), network. */
+    image: string;
+    env: Record<string, string>;
+    network: string;
+    memoryMb: number;
+    cpuShares: number;
+    jobs: LoopJob[];
+}
+
+interface SchedulerOutputs extends SchedulerInputs {
+    containerName: string;
+    /** `running`, or Docker's state, or `missing`: anything but running is healed by the next `up`. */
+    state: string;
+}
+
+const CLIENT = require.resolve("./client");
+const LABELS = require.resolve("./labels");
+const LOOP = require.resolve("./scheduler-loop");
+const CRON = require.resolve("../../components/cron");
+const SELF = __filename;
+
+/** The loop and its cron parser as one `node -e` program (the container has no node_modules). */
+export function loopProgram(): string {
+    const fs = require("fs");
+    const cron = fs.readFileSync(CRON, "utf8");
+    const loop = fs.readFileSync(LOOP, "utf8");
+    return [
+        '"use strict";',
+        "const __cron = { exports: {} };",
+        `(function (exports, module) {\n${cron}\n})(__cron.exports, __cron);`,
+        "const __loop = { exports: {} };",
+        `(function (exports, module, require) {\n${loop}\n})(__loop.exports, __loop, (id) => (/\\/cron$/.test(id) ? __cron.exports : require(id)));`,
+        "__loop.exports.main();",
+    ].join("\n");
+}
+
+/** How the loop reaches the Engine: the host's socket mounted at the default path, or tcp. Pure. */
+export function engineAccess(dockerHost: string): { docker: LoopSpec["docker"]; mounts: Docker.MountSettings[] } {
+    if (dockerHost.startsWith("unix://")) {
+        return { docker: { socketPath: "/var/run/docker.sock" }, mounts: [{ Type: "bind", Source: dockerHost.slice("unix://".length), Target: "/var/run/docker.sock" }] };
+    }
+    const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(dockerHost);
+    if (!m) throw new Error(`the scheduler cannot reach Docker host ${dockerHost}: only unix:// and tcp:// hosts are supported`);
+    return { docker: { host: m[1], port: Number(m[2] ?? 2375) }, mounts: [] };
+}
+
+/** Creates and starts the scheduler container (one of that name already there is replaced). */
+export async function startScheduler(i: SchedulerInputs): Promise<SchedulerOutputs> {
+    const { connectDocker, resolveDockerEndpoint, isNotFound } = require(CLIENT);
+    const { dockerName, LABEL, ownerLabels } = require(LABELS);
+    const docker: Docker = connectDocker(i.dockerHost);
+    const name = dockerName.container(i.app, i.stack, SCHEDULER_ROLE);
+    await docker.getContainer(name).remove({ force: true }).catch((err: unknown) => {
+        if (!isNotFound(err)) throw err;
+    });
+    const access = engineAccess(resolveDockerEndpoint(i.dockerHost).host);
+    const spec: LoopSpec = {
+        docker: access.docker,
+        labels: { ...ownerLabels(i.app, i.stack), [LABEL.role]: SCHEDULER_JOB_ROLE, [LABEL.processType]: "scheduler" },
+        jobLabel: LABEL.dyno,
+        namePrefix: dockerName.container(i.app, i.stack, SCHEDULER_ROLE),
+        image: i.image,
+        env: i.env,
+        network: i.network,
+        memoryMb: i.memoryMb,
+        cpuShares: i.cpuShares,
+        jobs: i.jobs,
+    };
+    const container: Docker.Container = await docker.createContainer({
+        name,
+        Image: i.runtimeImage,
+        Cmd: ["node", "-e", require(SELF).loopProgram()],
+        Env: [`DYNOFORM_SCHEDULER=${JSON.stringify(spec)}`],
+        Labels: { ...ownerLabels(i.app, i.stack), [LABEL.role]: SCHEDULER_ROLE, [LABEL.processType]: SCHEDULER_ROLE },
+        HostConfig: { Memory: 128 * 2 ** 20, Init: true, RestartPolicy: { Name: "unless-stopped" }, Mounts: access.mounts, NetworkMode: i.network },
+    });
+    await container.start();
+    return { ...i, containerName: name, state: "running" };
+}
+
+/** Removes the containers of job runs: all of them, or those of jobs not in `keep`. */
+export async function removeJobContainers(i: Pick<SchedulerInputs, "dockerHost" | "app" | "stack">, keep?: string[]): Promise<void> {
+    const { connectDocker } = require(CLIENT);
+    const { LABEL, ownerLabels } = require(LABELS);
+    const docker: Docker = connectDocker(i.dockerHost);
+    const labels = { ...ownerLabels(i.app, i.stack), [LABEL.role]: SCHEDULER_JOB_ROLE };
+    const list = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
+    for (const c of list) {
+        if (keep?.some((job) => c.Labels[LABEL.dyno] === jobDyno(job))) continue;
+        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    }
+}
+
+/** The scheduler container: replaced when anything it runs changes; its job runs go with it on delete. */
+export const schedulerProvider: pulumi.dynamic.ResourceProvider<SchedulerInputs, SchedulerOutputs> = {
+    async diff(_id, olds, news) {
+        const replaces = (["app", "stack", "dockerHost"] as const).filter((k) => (olds[k] ?? null) !== (news[k] ?? null));
+        const fields = ["runtimeImage", "image", "env", "network", "memoryMb", "cpuShares", "jobs"] as const;
+        const changes = replaces.length > 0 || olds.state !== "running" || fields.some((k) => JSON.stringify(olds[k]) !== JSON.stringify(news[k]));
+        return { changes, replaces, deleteBeforeReplace: true };
+    },
+    async create(inputs) {
+        const outs = await require(SELF).startScheduler(inputs);
+        return { id: outs.containerName, outs };
+    },
+    async read(id, props) {
+        const { connectDocker } = require(CLIENT);
+        const info = await connectDocker(props?.dockerHost).getContainer(id).inspect().catch(() => undefined);
+        return { id, props: { ...props!, state: info ? (info.State.Running ? "running" : info.State.Status) : "missing" } };
+    },
+    async update(_id, _olds, news) {
+        const self = require(SELF);
+        const outs = await self.startScheduler(news);
+        await self.removeJobContainers(news, news.jobs.map((j: LoopJob) => j.name));
+        return { outs };
+    },
+    async delete(id, props) {
+        const { connectDocker } = require(CLIENT);
+        await connectDocker(props.dockerHost).getContainer(id).remove({ force: true }).catch(() => undefined);
+        await require(SELF).removeJobContainers(props);
+    },
+};
+
+/** Arguments of a {@link Scheduler}. */
+export interface SchedulerArgs {
+    dockerHost?: pulumi.Input<string>;
+    app: pulumi.Input<string>;
+    stack: pulumi.Input<string>;
+    /** The image the cron loop runs on: the Node base image. */
+    runtimeImage: pulumi.Input<string>;
+    /** The release's image ID. */
+    image: pulumi.Input<string>;
+    /** Config vars and add-on URLs the runs get (kept secret in state). */
+    env: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    network: pulumi.Input<string>;
+    /** A run's limits: its dyno size. */
+    memoryMb: pulumi.Input<number>;
+    cpuShares: pulumi.Input<number>;
+    /** The jobs: their names, schedules (UTC) and commands, shown in the preview's diff. */
+    jobs: pulumi.Input<LoopJob[]>;
+}
+
+/**
+ * Heroku Scheduler for one app and stack: the scheduler container (`<app>.<stack>.scheduler`)
+ * that runs each job on its cron schedule as a one-off container (`scheduler[<job>]` in logs).
+ */
+export class Scheduler extends pulumi.dynamic.Resource {
+    declare public readonly containerName: pulumi.Output<string>;
+    declare public readonly state: pulumi.Output<string>;
+
+    constructor(name: string, args: SchedulerArgs, opts?: pulumi.CustomResourceOptions) {
+        super(
+            schedulerProvider,
+            name,
+            { containerName: undefined, state: undefined, ...args, env: pulumi.secret(args.env) },
+            pulumi.mergeOptions(opts, { additionalSecretOutputs: ["env"] }),
+            "docker",
+            "Scheduler",
+        );
+    }
+}
