@@ -7,6 +7,7 @@ import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } f
 import { attachmentVarName, validateAttachmentName, validateConfigVarName, validateConfigVarValue, validateEnvSize } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
+import { checkHealthchecksAgainst, DynoCheck } from "./healthchecks";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 
 /**
@@ -38,6 +39,8 @@ export interface AppDefinition {
     configDefaults: Record<string, string>;
     /** app.json `env` keys with `generator: "secret"` the user did not set: generated once, kept secret. */
     generatedSecrets: string[];
+    /** Startup checks per process type (app.json `healthchecks`); a type without any gets Heroku's default. */
+    healthchecks: Record<string, DynoCheck[]>;
 }
 
 /** The inputs {@link loadAppDefinition} reads. */
@@ -85,6 +88,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
     }
     const plan = planFormation(processTypes, input.formation, appFormation);
+    if (appJson?.healthchecks) checkHealthchecksAgainst(appJson.healthchecks, processTypes.map((p) => p.name), appJsonPath!);
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 
     const addons: AppDefinition["addons"] = [];
@@ -151,6 +155,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         defaultProcess: fallback?.reason,
         configDefaults,
         generatedSecrets,
+        healthchecks: appJson?.healthchecks?.byType ?? {},
     };
 }
 

@@ -201,6 +201,7 @@ export class App extends pulumi.ComponentResource {
                     dockerHost,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
                     stopGraceSeconds: args.stopGraceSeconds,
+                    checks: definition.healthchecks[p.type],
                     restarts: args.restarts,
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
                 }, child),

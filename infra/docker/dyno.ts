@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DynoCheck } from "../../components/healthchecks";
 import { dockerName } from "./labels";
 
 /** An HTTP or command health check, run by Docker inside the dyno. */
@@ -61,6 +62,11 @@ export interface DynoArgs {
     publish?: pulumi.Input<PortPublish>;
     /** Docker health check; create waits until healthy. */
     healthcheck?: pulumi.Input<HealthCheck>;
+    /**
+     * Startup checks (app.json `healthchecks`) run by Dynoform once the dyno is ready: a new dyno
+     * that fails one is removed and the deploy fails, before any old dyno is stopped.
+     */
+    checks?: DynoCheck[];
     /** Seconds a dyno has to boot before create fails (60, as Heroku). */
     bootTimeoutSeconds?: pulumi.Input<number>;
     /** Seconds between SIGTERM and SIGKILL on delete (30, as Heroku). */
@@ -99,6 +105,7 @@ export interface DynoInputs {
     port?: number;
     publish?: PortPublish;
     healthcheck?: HealthCheck;
+    checks?: DynoCheck[];
     bootTimeoutSeconds?: number;
     stopGraceSeconds?: number;
     user?: string;
@@ -131,7 +138,7 @@ export const DYNO_REPLACE_FIELDS = [
 export const DYNO_UPDATE_FIELDS = ["memoryMb", "cpuShares", "restartPolicy"] as const;
 
 /** Fields only Dynoform reads (no Docker call needed to change them). */
-export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts"] as const;
+export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts", "checks"] as const;
 
 const NAME_PART = /^[a-z0-9][a-z0-9_-]*$/i;
 
