@@ -10,6 +10,7 @@ import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
+import { revertFailedRollout } from "./rollout-revert";
 import { checkRouterPort } from "./router-port";
 import { readStackFile, validateSettings } from "./stack-settings";
 
@@ -78,6 +79,8 @@ export async function deploy(
     } catch (err) {
         // A first `up` that fails leaves nothing half-made; a stopped one (signal) is carried on by the next `up`.
         if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
+        // A failed rollout of a deployed app puts the previous release back and records the failure (cli/rollout-revert.ts).
+        else if (!(err instanceof ExitStatus)) throw await revertFailedRollout(argv, err, plan, { description: opts.description, say });
         throw err;
     }
     const outputs = up.outputs;

@@ -3,6 +3,7 @@ import { App } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
 import { FormationSpec } from "../components/formation-plan";
+import type { FailedRelease } from "./release";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
 
 /** Reads the `dynoform:*` stack config. Secret config vars live under `dynoform:secrets`. */
@@ -38,6 +39,8 @@ export interface ProgramOverrides {
     releaseDescription?: string;
     /** This run records a release even when nothing the dynos run changes (`rollback`). */
     newRelease?: boolean;
+    /** Puts a release back after a failed rollout (cli/rollout-revert.ts): its image and exact config, and the failure to record. */
+    revert?: { imageId: string; config: Record<string, string>; failed: FailedRelease };
 }
 
 /**
@@ -51,8 +54,9 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         const keys = Object.keys(await new Promise<Record<string, string>>((r) => secrets.apply((s) => r(s ?? {}))));
         for (const key of keys) secretVars[key] = secrets.apply((s) => String(s[key]));
     }
+    const revert = overrides.revert;
     const app = new App(settings.app, {
-        ...appSources(settings, projectDir),
+        ...appSources(revert ? { ...settings, image: revert.imageId } : settings, projectDir),
         formation: settings.formation,
         addons: settings.addons,
         config: { ...(settings.config ?? {}), ...secretVars },
@@ -61,6 +65,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
+        revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     return {
         app: settings.app,
