@@ -4,6 +4,7 @@ import YAML, { LineCounter } from "yaml";
 import { AppDefinition, validateAppArgs } from "../components/app-definition";
 import { validateConfigVarValue } from "../components/config-vars";
 import { DynoformInputError } from "../components/errors";
+import { healthchecksProblem } from "../components/healthchecks";
 import { appSources, configVars, normalizeFormation, StackSettings } from "../infra/settings";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
@@ -35,6 +36,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     config: "map",
     secrets: "map",
     restarts: "map",
+    healthchecks: "map",
     routerPort: "port",
     routerHost: "text",
     releaseDescription: "text",
@@ -63,6 +65,7 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     }
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
+    if (key === "healthchecks") return healthchecksProblem(value);
     if (key === "config" || key === "restarts") {
         for (const [name, v] of Object.entries(value)) {
             if (typeof v === "object" || v === undefined) {
@@ -131,6 +134,7 @@ export function readStackFile(dir: string, stack: string): StackFileView {
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
+        healthchecks: get("healthchecks") as StackSettings["healthchecks"],
     };
     return { settings, secretKeys, problem };
 }
@@ -156,6 +160,7 @@ export function validateSettings(dir: string, view: StackFileView, stack: string
             config,
             routerPort: s.routerPort,
             routerHost: s.routerHost,
+            healthchecks: s.healthchecks,
         }).definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new UsageError(err.message);

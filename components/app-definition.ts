@@ -7,7 +7,7 @@ import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } f
 import { attachmentVarName, validateAttachmentName, validateConfigVarName, validateConfigVarValue, validateEnvSize } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
-import { checkHealthchecksAgainst, DynoCheck } from "./healthchecks";
+import { checkHealthchecksAgainst, DynoCheck, parseHealthchecks, plainLocator } from "./healthchecks";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 
 /**
@@ -53,6 +53,8 @@ export interface AppDefinitionInput {
     formation?: FormationSpec;
     addons?: Record<string, AddOnRequest>;
     configKeys: string[];
+    /** Startup checks per process type from the stack file or program (app.json's format); app.json's for other types. */
+    healthchecks?: Record<string, unknown>;
 }
 
 /**
@@ -88,7 +90,10 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
     }
     const plan = planFormation(processTypes, input.formation, appFormation);
-    if (appJson?.healthchecks) checkHealthchecksAgainst(appJson.healthchecks, processTypes.map((p) => p.name), appJsonPath!);
+    const typeNames = processTypes.map((p) => p.name);
+    if (appJson?.healthchecks) checkHealthchecksAgainst(appJson.healthchecks, typeNames, appJsonPath!);
+    const ownChecks = input.healthchecks === undefined ? undefined : parseHealthchecks(input.healthchecks, plainLocator("the stack settings"), ["healthchecks"]);
+    if (ownChecks) checkHealthchecksAgainst(ownChecks, typeNames, "the stack settings");
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 
     const addons: AppDefinition["addons"] = [];
@@ -155,7 +160,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         defaultProcess: fallback?.reason,
         configDefaults,
         generatedSecrets,
-        healthchecks: appJson?.healthchecks?.byType ?? {},
+        healthchecks: { ...(appJson?.healthchecks?.byType ?? {}), ...(ownChecks?.byType ?? {}) },
     };
 }
 
@@ -183,6 +188,7 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
         formation: args.formation,
         addons: args.addons,
         configKeys: Object.keys(args.config ?? {}),
+        healthchecks: args.healthchecks,
     });
     // Values known now (not Outputs) are checked before any image is built; the rest when they resolve.
     const known: Record<string, string> = { ...definition.configDefaults };

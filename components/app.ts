@@ -58,6 +58,11 @@ export interface AppArgs {
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
     /**
+     * Startup checks per process type in app.json's `healthchecks` format (Dokku's), e.g.
+     * `{ web: [{ path: "/health", attempts: 3 }] }`; they replace app.json's for the types named.
+     */
+    healthchecks?: Record<string, unknown>;
+    /**
      * Puts the previous release back after a failed rollout: the dynos run exactly these config
      * vars (with `image` pinned to its image), and the failed release is recorded in the history.
      */

@@ -201,3 +201,30 @@ export function plainLocator(file: string): Locator {
         line: () => undefined,
     };
 }
+
+/**
+ * What is wrong with a stack file's `dynoform:healthchecks` value, as the stack-file reader
+ * reports it (the path below the key, and the reason), or undefined. Pure.
+ */
+export function healthchecksProblem(value: unknown): { at: string[]; reason: string } | undefined {
+    class At extends Error {
+        constructor(readonly at: string[], readonly reason: string) {
+            super(reason);
+        }
+    }
+    const locator: Locator = {
+        file: "",
+        fail(p, reason) {
+            throw new At(p.map(String), reason);
+        },
+        note() {},
+        line: () => undefined,
+    };
+    try {
+        parseHealthchecks(value, locator, []);
+        return undefined;
+    } catch (e) {
+        if (e instanceof At) return { at: e.at, reason: e.reason };
+        throw e;
+    }
+}

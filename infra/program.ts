@@ -29,6 +29,7 @@ export function readStackSettings(config = new pulumi.Config("dynoform")): {
         routerHost: config.get("routerHost"),
         releaseDescription: config.get("releaseDescription"),
         restarts: config.getObject<Record<string, string>>("restarts"),
+        healthchecks: config.getObject<Record<string, unknown>>("healthchecks"),
     };
     return { settings, secrets: config.getSecretObject<Record<string, string>>("secrets") };
 }
@@ -65,6 +66,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
+        healthchecks: settings.healthchecks,
         revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     return {

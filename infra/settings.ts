@@ -33,6 +33,8 @@ export interface StackSettings {
     deleteAddonDataOnDestroy?: boolean;
     /** Restart tokens (`dynoform ps:restart`). */
     restarts?: Record<string, string>;
+    /** Startup checks per process type, as app.json's `healthchecks` (replaces app.json's for the types it names). */
+    healthchecks?: Record<string, unknown>;
 }
 
 /**

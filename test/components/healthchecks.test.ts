@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseAppJson } from "../../components/app-json";
 import { DynoformInputError } from "../../components/errors";
-import { CHECK_DEFAULTS, checkHealthchecksAgainst, parseHealthchecks, plainLocator } from "../../components/healthchecks";
+import { validateAppArgs } from "../../components/app-definition";
+import { CHECK_DEFAULTS, checkHealthchecksAgainst, healthchecksProblem, parseHealthchecks, plainLocator } from "../../components/healthchecks";
 
 const appJson = (healthchecks: unknown) => JSON.stringify({ name: "x", healthchecks }, null, 2);
 
@@ -87,5 +88,21 @@ describe("app.json healthchecks (Dokku's format)", () => {
     test("a plain locator (the stack file) names the field and file", () => {
         assert.throws(() => parseHealthchecks({ web: [{ path: "/", wait: -1 }] }, plainLocator("stacks/Pulumi.dev.yaml"), ["dynoform:healthchecks"]),
             /^DynoformInputError: stacks\/Pulumi\.dev\.yaml: `dynoform:healthchecks\.web\[0\]\.wait`: expected a whole number from 0 to 3600/);
+    });
+});
+
+describe("healthchecks from the stack file (or an App program)", () => {
+    test("healthchecksProblem gives the path below dynoform:healthchecks and the reason", () => {
+        assert.equal(healthchecksProblem({ web: [{ path: "/" }] }), undefined);
+        assert.deepEqual(healthchecksProblem({ web: [{ path: "/", attempts: 0 }] }), { at: ["web", "0", "attempts"], reason: "expected a whole number from 1 to 100, got 0" });
+        assert.deepEqual(healthchecksProblem({ web: "x" }), { at: ["web"], reason: 'expected a list of checks, e.g. [{ "path": "/health" }], got "x"' });
+    });
+
+    test("they replace app.json's for the types they name, and are checked against the Procfile", () => {
+        const procfile = "web: node server.js\nworker: node worker.js\n";
+        const { definition } = validateAppArgs("demo", { image: "x", procfile, routerPort: 5000, healthchecks: { worker: [{ command: "true", attempts: 2 }] } });
+        assert.deepEqual(definition.healthchecks.worker.map((c) => [c.kind, c.attempts]), [["command", 2]]);
+        assert.equal(definition.healthchecks.web, undefined, "web keeps Heroku's default");
+        assert.throws(() => validateAppArgs("demo", { image: "x", procfile, routerPort: 5000, healthchecks: { clock: [{ uptime: 3 }] } }), /`healthchecks\.clock`: process type "clock" is not in the Procfile/);
     });
 });

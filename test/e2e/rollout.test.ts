@@ -207,6 +207,18 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
         } finally {
             fs.writeFileSync(file, good);
         }
+        // The same checks in the stack file (dynoform:healthchecks): the file and the value's line.
+        const stackFile = path.join(shared.project.dir, "stacks", `Pulumi.${shared.stack}.yaml`);
+        const text = fs.readFileSync(stackFile, "utf8");
+        try {
+            fs.writeFileSync(stackFile, `${text.trimEnd()}\n  dynoform:healthchecks:\n    web:\n      - path: /health\n        wait: -1\n`);
+            const r = await shared.project.cli(["up", "--yes", "--stack", shared.stack]);
+            const line = usageLine(r);
+            const expected = text.trimEnd().split("\n").length + 4;
+            assert.match(line, new RegExp(`Pulumi\\.${shared.stack}\\.yaml:${expected}: \`dynoform:healthchecks\\.web\\.0\\.wait\`: expected a whole number from 0 to 3600 \\(seconds\\), got -1`));
+        } finally {
+            fs.writeFileSync(stackFile, text);
+        }
         assert.deepEqual(await dynoContainers(shared.stack), before);
     });
 });
