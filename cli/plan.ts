@@ -66,7 +66,8 @@ export async function planApp(stack: Stack, definition: AppDefinition, app: stri
         config,
         addons,
         currentRelease,
-        nextRelease: released || currentRelease === 0 ? currentRelease + 1 : currentRelease,
+        // Failed releases take numbers too (cli/rollout-revert.ts): the next counts past them.
+        nextRelease: released || currentRelease === 0 ? Math.max(currentRelease, ...(outputs.releases ?? []).map((r) => r.version)) + 1 : currentRelease,
         memory: memory ?? (await memoryCheck(app, stack.name, formationMemoryMb(definition.plan))),
         warnings: definition.skippedAddons,
     };

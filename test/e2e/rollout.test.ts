@@ -21,7 +21,11 @@ const FILES: Record<string, string> = {
     "app.json": JSON.stringify(
         {
             formation: { web: { quantity: 2 }, worker: { quantity: 1 } },
-            healthchecks: { web: [{ type: "startup", path: "/health", attempts: 3, wait: 1, timeout: 2 }] },
+            healthchecks: {
+                web: [{ type: "startup", path: "/health", attempts: 3, wait: 1, timeout: 2 }],
+                // A command check: the worker says it is ready (a slow start under load is not taken for a boot).
+                worker: [{ command: ["test", "-f", "/tmp/worker-ready"], attempts: 60, wait: 1 }],
+            },
         },
         null,
         2,
@@ -47,6 +51,7 @@ const FILES: Record<string, string> = {
         '  console.log("worker: CRASH_WORKER is set, crashing on boot");',
         "  process.exit(4);",
         "}",
+        'require("fs").writeFileSync("/tmp/worker-ready", "");',
         'console.log("worker up");',
         "const timer = setInterval(() => {}, 1000);",
         'process.on("SIGTERM", () => clearInterval(timer));',
@@ -140,11 +145,11 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
         assert.equal(after.length, releasesBefore.length + 1, "the failed release is listed");
         const failed = after[0];
         assert.equal(failed.status, "failed");
-        assert.match(failed.description, /Set GREETING, HEALTH_STATUS config vars/);
+        assert.match(failed.description, /Set (GREETING, HEALTH_STATUS|HEALTH_STATUS, GREETING) config vars/);
         assert.match(failed.reason!, /dyno web\.1 failed its health check GET \/health: HTTP 500/);
         assert.ok(failed.logLines!.some((l) => /health check answered 500 on purpose/.test(l)), `log lines: ${failed.logLines!.join(" | ")}`);
         const human = await shared.project.cli(["releases", "--stack", shared.stack]);
-        assert.match(human.stdout, new RegExp(`v${failed.version}  Set GREETING, HEALTH_STATUS config vars \\(failed: dyno web\\.1 failed its health check`));
+        assert.match(human.stdout, new RegExp(`v${failed.version}  Set \\S+, \\S+ config vars \\(failed: dyno web\\.1 failed its health check`));
         assert.match(human.stdout, new RegExp(`v${releasesBefore[0].version}\\* `), "the previous release is marked current");
         assert.doesNotMatch(shared.project.readStack(shared.stack), /HEALTH_STATUS/, "the stack file is as it was");
 
@@ -181,7 +186,7 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
         const webRelease = await runningReleases("web");
         const { r, result } = await underLoad(["config:set", "CRASH_WORKER=1"]);
         assert.equal(r.code, 1, r.stderr);
-        assert.match(lastLine(r.stderr), /^dynoform: release v\d+ failed and was rolled back: dyno worker\.1 (crashed while booting|exited with code 4)/);
+        assert.match(lastLine(r.stderr), /^dynoform: release v\d+ failed and was rolled back: dyno worker\.1 (crashed while booting|exited with code 4|failed its health check)/);
         assertNoFailedRequest(result);
         const info = await connectDocker().getContainer(worker).inspect();
         assert.equal(info.State.Running, true, "the previous worker still runs");
