@@ -3,6 +3,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { describe, test } from "node:test";
 import autocannon from "autocannon";
+import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import type { ReleaseRecord } from "../../infra/release";
@@ -216,10 +217,13 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
         const stackFile = path.join(shared.project.dir, "stacks", `Pulumi.${shared.stack}.yaml`);
         const text = fs.readFileSync(stackFile, "utf8");
         try {
-            fs.writeFileSync(stackFile, `${text.trimEnd()}\n  dynoform:healthchecks:\n    web:\n      - path: /health\n        wait: -1\n`);
+            const doc = YAML.parse(text) as { config: Record<string, unknown> };
+            doc.config["dynoform:healthchecks"] = { web: [{ path: "/health", wait: -1 }] };
+            const bad = YAML.stringify(doc);
+            fs.writeFileSync(stackFile, bad);
             const r = await shared.project.cli(["up", "--yes", "--stack", shared.stack]);
             const line = usageLine(r);
-            const expected = text.trimEnd().split("\n").length + 4;
+            const expected = bad.split("\n").findIndex((l) => /wait: -1/.test(l)) + 1;
             assert.match(line, new RegExp(`Pulumi\\.${shared.stack}\\.yaml:${expected}: \`dynoform:healthchecks\\.web\\.0\\.wait\`: expected a whole number from 0 to 3600 \\(seconds\\), got -1`));
         } finally {
             fs.writeFileSync(stackFile, text);
