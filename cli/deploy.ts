@@ -12,6 +12,7 @@ import { checkStack, openAppStack, projectDir } from "./project";
 import { interruptible } from "./interrupt";
 import { progressPrinter } from "./progress";
 import { dropPin, stalePin } from "./rollback-pin";
+import { revertFailedRollout } from "./rollout-revert";
 import { checkRouterPort } from "./router-port";
 import { loadApp } from "./stack-settings";
 import { checkEdge, onEdge, syncEdge } from "./edge";
@@ -135,6 +136,8 @@ export async function runDeploy(p: PreparedDeploy, opts: DeployOptions = {}): Pr
     } catch (err) {
         // A first `up` that fails leaves nothing half-made; a stopped one (signal) is carried on by the next `up`.
         if (plan.currentRelease === 0 && !(err instanceof ExitStatus)) await undoFirstUp(stack, opts.quiet);
+        // A failed rollout of a deployed app puts the previous release back and records the failure (cli/rollout-revert.ts).
+        else if (!(err instanceof ExitStatus)) throw await revertFailedRollout(loaded, err, plan, { description: opts.description, say, reader: stack });
         throw err;
     }
     // The host's edge router is no resource of the stack: the app's entry in it follows each deploy.

@@ -76,7 +76,8 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead)
         config,
         addons,
         currentRelease,
-        nextRelease: released || currentRelease === 0 ? currentRelease + 1 : currentRelease,
+        // Failed releases take numbers too (cli/rollout-revert.ts): the next counts past them.
+        nextRelease: released || currentRelease === 0 ? Math.max(currentRelease, ...(outputs.releases ?? []).map((r) => r.version)) + 1 : currentRelease,
         memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan)),
         drift: currentRelease === 0 ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,

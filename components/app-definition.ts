@@ -7,6 +7,7 @@ import { AddOnSpec, AppJson, parseAppJson, SkippedAddOn, skippedAddonMessage } f
 import { attachmentVarName, validateAttachmentName, validateConfigVarName, validateConfigVarValue, validateEnvSize } from "./config-vars";
 import { DynoformInputError } from "./errors";
 import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
+import { checkHealthchecksAgainst, DynoCheck, parseHealthchecks, plainLocator } from "./healthchecks";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 import { SchedulerJob, validateSchedulerJobs } from "./scheduler";
 
@@ -41,6 +42,8 @@ export interface AppDefinition {
     generatedSecrets: string[];
     /** Scheduled jobs (`dynoform:scheduler`), checked; set by {@link validateAppArgs}. */
     scheduler?: SchedulerJob[];
+    /** Startup checks per process type (app.json `healthchecks`); a type without any gets Heroku's default. */
+    healthchecks: Record<string, DynoCheck[]>;
 }
 
 /** The inputs {@link loadAppDefinition} reads. */
@@ -53,6 +56,8 @@ export interface AppDefinitionInput {
     formation?: FormationSpec;
     addons?: Record<string, AddOnRequest>;
     configKeys: string[];
+    /** Startup checks per process type from the stack file or program (app.json's format); app.json's for other types. */
+    healthchecks?: Record<string, unknown>;
 }
 
 /**
@@ -88,6 +93,10 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         }
     }
     const plan = planFormation(processTypes, input.formation, appFormation);
+    const typeNames = processTypes.map((p) => p.name);
+    if (appJson?.healthchecks) checkHealthchecksAgainst(appJson.healthchecks, typeNames, appJsonPath!);
+    const ownChecks = input.healthchecks === undefined ? undefined : parseHealthchecks(input.healthchecks, plainLocator("the stack settings"), ["healthchecks"]);
+    if (ownChecks) checkHealthchecksAgainst(ownChecks, typeNames, "the stack settings");
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 
     const addons: AppDefinition["addons"] = [];
@@ -154,6 +163,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         defaultProcess: fallback?.reason,
         configDefaults,
         generatedSecrets,
+        healthchecks: { ...(appJson?.healthchecks?.byType ?? {}), ...(ownChecks?.byType ?? {}) },
     };
 }
 
@@ -181,6 +191,7 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
         formation: args.formation,
         addons: args.addons,
         configKeys: Object.keys(args.config ?? {}),
+        healthchecks: args.healthchecks,
     });
     // Values known now (not Outputs) are checked before any image is built; the rest when they resolve.
     const known: Record<string, string> = { ...definition.configDefaults };

@@ -11,6 +11,7 @@ import { validateAttachmentName, validateConfigVarName, attachmentVarName } from
 import { DynoSizeSpec, legacyDynoSize, resolveDynoSize } from "./dyno-size";
 import { DynoformInputError } from "./errors";
 import { FormationEntry, FormationSpec, validateQuantity } from "./formation-plan";
+import { HealthChecks, parseHealthchecks } from "./healthchecks";
 
 /** One `env` entry of app.json. A plain string in the file is shorthand for `{ value }`. */
 export interface AppJsonEnvVar {
@@ -65,6 +66,8 @@ export interface AppJson {
     addons: AddOnSpec[];
     /** Lifecycle scripts. */
     scripts: { postdeploy?: string };
+    /** Startup checks per process type (Dokku's `healthchecks`), see components/healthchecks.ts. */
+    healthchecks?: HealthChecks;
     /** Add-ons Dynoform does not run, skipped (see {@link skippedAddonMessage}). */
     skippedAddons: SkippedAddOn[];
     /**
@@ -78,6 +81,8 @@ export interface AppJson {
 const TOP_LEVEL_KEYS = [
     "name", "description", "keywords", "website", "repository", "logo", "success_url", "scripts",
     "env", "formation", "image", "addons", "buildpacks", "environments", "stack",
+    // Dokku's app.json key, read by Dynoform too.
+    "healthchecks",
 ];
 /** Heroku keys about how Heroku builds the app: Dynoform builds from the Dockerfile or package.json. */
 const BUILD_KEYS = ["buildpacks", "stack", "image"];
@@ -557,6 +562,7 @@ export function parseAppJson(text: string, file = "app.json"): AppJson {
             app.scripts.postdeploy = doc.string(scripts.postdeploy, ["scripts", "postdeploy"]);
         }
     }
+    if (top.healthchecks !== undefined) app.healthchecks = parseHealthchecks(top.healthchecks, doc);
     checkAttachments(doc, app.addons, app.env);
     return app;
 }

@@ -6,7 +6,7 @@ import { dockerName, imageLabels, imageRepository, legacyDockerName, ownerLabels
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
-import { Release, ReleaseRecord } from "../infra/release";
+import { FailedRelease, Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
 import { AddOn } from "./addon";
 import { ADDON_KINDS } from "./addon-plans";
@@ -62,6 +62,16 @@ export interface AppArgs {
     restarts?: Record<string, string>;
     /** The app as the caller's loader already validated it from these args (not validated again). */
     definition?: AppDefinition;
+    /**
+     * Startup checks per process type in app.json's `healthchecks` format (Dokku's), e.g.
+     * `{ web: [{ path: "/health", attempts: 3 }] }`; they replace app.json's for the types named.
+     */
+    healthchecks?: Record<string, unknown>;
+    /**
+     * Puts the previous release back after a failed rollout: the dynos run exactly these config
+     * vars (with `image` pinned to its image), and the failed release is recorded in the history.
+     */
+    revert?: { config: pulumi.Input<Record<string, string>>; failed: FailedRelease };
     /**
      * Delete add-on data volumes when the app is destroyed by `pulumi destroy`. Off by default;
      * the `dynoform` CLI never sets it (its `destroy --delete-addon-data` deletes them itself).
@@ -164,9 +174,10 @@ export class App extends pulumi.ComponentResource {
                 new RandomSecret(`${name}-config-${key.toLowerCase().replace(/_/g, "-")}`, { bytes: 32 }, child).value,
             ]),
         );
-        const config = pulumi.all({ ...definition.configDefaults, ...generated, ...(args.config ?? {}) }) as pulumi.Output<
-            Record<string, string>
-        >;
+        // A revert runs the previous release's config as it was; generated secrets stay declared, so they are kept.
+        const config = (args.revert
+            ? pulumi.output(args.revert.config)
+            : pulumi.all({ ...definition.configDefaults, ...generated, ...(args.config ?? {}) })) as pulumi.Output<Record<string, string>>;
 
         const salt = new RandomSecret(`${name}-release-salt`, { bytes: 16 }, child);
         const releaseId = pulumi.unsecret(
@@ -208,6 +219,7 @@ export class App extends pulumi.ComponentResource {
                     dockerHost,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
                     stopGraceSeconds: args.stopGraceSeconds,
+                    checks: definition.healthchecks[p.type],
                     restarts: args.restarts,
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
                 }, child),
@@ -253,6 +265,7 @@ export class App extends pulumi.ComponentResource {
             formation: formationSummary,
             description: args.releaseDescription,
             request: args.releaseRequest,
+            failed: args.revert?.failed,
         }, { parent: this, dependsOn: formations.flatMap((f) => f.dynos) });
 
         this.url = router ? router.url : pulumi.output("");

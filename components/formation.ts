@@ -3,6 +3,7 @@ import { Dyno } from "../infra/docker/dyno";
 import { Upstream } from "../infra/docker/router-config";
 import { dynoEnv } from "./config-vars";
 import { DynoSize } from "./dyno-size";
+import { DynoCheck } from "./healthchecks";
 import { LABEL } from "../infra/docker/labels";
 
 /** Type token of {@link Formation}. */
@@ -33,6 +34,8 @@ export interface FormationArgs {
     dockerHost?: pulumi.Input<string>;
     bootTimeoutSeconds?: number;
     stopGraceSeconds?: number;
+    /** Startup checks each new dyno passes before any old dyno of the type is stopped (app.json `healthchecks`). */
+    checks?: DynoCheck[];
     /**
      * Restart tokens by `web` or `web.2`: a new token replaces those dynos one at a time
      * (`dynoform ps:restart`), new ones admitted by the router before the old ones stop.
@@ -91,6 +94,7 @@ export class Formation extends pulumi.ComponentResource {
                     port,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
                     stopGraceSeconds: args.stopGraceSeconds,
+                    checks: args.checks?.length ? args.checks : undefined,
                     labels: restartLabel(args.restarts, args.processType, index),
                 },
                 { parent: this, dependsOn: previous ? [previous] : args.dependsOn },

@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { LoadedStack, loadStack, programStackFile } from "./stack-file";
 import { appSources } from "./settings";
+import type { FailedRelease } from "./release";
 
 /** What the CLI passes to one run of the program, beside the stack config. */
 export interface ProgramOverrides {
@@ -14,6 +15,8 @@ export interface ProgramOverrides {
      * `pulumi stack output` for them afterwards (not called by a preview: the values are unknown).
      */
     deployed?: (outputs: { releaseVersion: number; url: string }) => void;
+    /** Puts a release back after a failed rollout (cli/rollout-revert.ts): its image and exact config, and the failure to record. */
+    revert?: { imageId: string; config: Record<string, string>; failed: FailedRelease };
 }
 
 /**
@@ -33,8 +36,9 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         const keys = Object.keys(await new Promise<Record<string, string>>((r) => secrets.apply((s) => r(s ?? {}))));
         for (const key of keys) secretVars[key] = secrets.apply((s) => String(s[key]));
     }
+    const revert = overrides.revert;
     const app = new App(settings.app, {
-        ...appSources(settings, projectDir),
+        ...appSources(revert ? { ...settings, image: revert.imageId } : settings, projectDir),
         formation: settings.formation,
         addons: settings.addons,
         config: { ...(settings.config ?? {}), ...secretVars },
@@ -45,6 +49,8 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         restarts: settings.restarts,
         definition,
         scheduler: settings.scheduler,
+        healthchecks: settings.healthchecks,
+        revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     const { deployed } = overrides;
     if (deployed) pulumi.all([app.releaseVersion, app.url]).apply(([releaseVersion, url]) => deployed({ releaseVersion, url }));

@@ -15,6 +15,23 @@ export interface ReleaseRecord {
     description: string;
     /** Who ran the deploy (`$DYNOFORM_USER`, `$USER`). */
     by: string;
+    /** `failed`: this release never served; the one before it kept serving. Absent: it was deployed. */
+    status?: "failed";
+    /** Why it failed (`dyno web.1 failed its health check GET /health: HTTP 500 ...`). */
+    reason?: string;
+    /** The failing dyno's (or release command's) last log lines. */
+    logLines?: string[];
+}
+
+/** A release that failed to roll out, recorded by the deploy that put the previous one back. */
+export interface FailedRelease {
+    /** A token new to each failure, so the same failure is recorded once. */
+    id: string;
+    imageId: string;
+    configKeys: string[];
+    description: string;
+    reason: string;
+    logLines: string[];
 }
 
 /** Arguments of a {@link Release}. */
@@ -30,6 +47,8 @@ export interface ReleaseArgs {
     by?: pulumi.Input<string>;
     /** A token new to this deploy: records a release even when nothing else changed (`rollback`). */
     request?: pulumi.Input<string>;
+    /** A release that failed to roll out just before this deploy put the current one back: recorded as failed. */
+    failed?: pulumi.Input<FailedRelease>;
 }
 
 interface ReleaseInputs {
@@ -40,6 +59,7 @@ interface ReleaseInputs {
     description?: string;
     by?: string;
     request?: string;
+    failed?: FailedRelease;
 }
 
 interface ReleaseOutputs extends ReleaseInputs {
@@ -112,9 +132,9 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
     async diff(_id, olds, news) {
         // Not a plain field list: a request token that is dropped again (the deploy after a
         // rollback) is no change, and the description and author only matter for a new release.
-        const { isNewRelease } = require(SELF);
+        const { isNewRelease, isNewFailure } = require(SELF);
         const { changedFields } = require(PROVIDER);
-        const changed = isNewRelease(olds, news) || changedFields(olds, news, ["formation"]).length > 0;
+        const changed = isNewRelease(olds, news) || isNewFailure(olds, news) || changedFields(olds, news, ["formation"]).length > 0;
         return { changes: changed ? undefined : false, replaces: [] };
     },
     async create(inputs) {
@@ -126,14 +146,17 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
         };
     },
     async update(_id, olds, news) {
-        const { describeRelease, recordRelease, isNewRelease } = require(SELF);
+        const { describeRelease, recordRelease, isNewRelease, isNewFailure, failedRecord, nextVersion } = require(SELF);
+        let history: ReleaseRecord[] = olds.history;
+        if (isNewFailure(olds, news)) history = [...history, failedRecord(nextVersion(history, olds.version), news.failed!)];
         if (!isNewRelease(olds, news)) {
-            // Same image, config and id: only the formation is new. The history is kept as it is.
-            return { outs: { ...news, version: olds.version, history: olds.history, snapshots: olds.snapshots } };
+            // Same image, config and id: only the formation (or a failed attempt) is new.
+            return { outs: { ...news, version: olds.version, history: history.slice(-HISTORY_LIMIT), snapshots: olds.snapshots } };
         }
-        const version = olds.version + 1;
+        // Failed releases take a number too (as on Heroku), so the next one counts from the last recorded.
+        const version = nextVersion(history, olds.version);
         const entry = recordRelease(version, news, describeRelease(olds, news));
-        const history = [...olds.history, entry].slice(-HISTORY_LIMIT);
+        history = [...history, entry].slice(-HISTORY_LIMIT);
         const snapshots = Object.fromEntries(
             Object.entries({ ...olds.snapshots, [String(version)]: news.config })
                 .sort(([a], [b]) => Number(a) - Number(b))
@@ -144,6 +167,33 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
 };
 
 export { record as recordRelease };
+
+/** True when `news` brings a failed release not recorded yet. Pure. */
+export function isNewFailure(olds: Pick<ReleaseInputs, "failed">, news: Pick<ReleaseInputs, "failed">): boolean {
+    return news.failed !== undefined && news.failed.id !== olds.failed?.id;
+}
+
+/** The number the next release (or failed attempt) takes: one past the highest recorded. Pure. */
+export function nextVersion(history: Pick<ReleaseRecord, "version">[], current: number): number {
+    return Math.max(current, ...history.map((r) => r.version)) + 1;
+}
+
+/** The history entry of a release that failed to roll out. Pure apart from the clock and user. */
+export function failedRecord(version: number, f: FailedRelease): ReleaseRecord {
+    return {
+        version,
+        releaseId: "",
+        imageId: f.imageId,
+        configKeys: f.configKeys,
+        formation: {},
+        createdAt: new Date().toISOString(),
+        description: f.description,
+        by: process.env.DYNOFORM_USER ?? process.env.USER ?? require("os").userInfo().username,
+        status: "failed",
+        reason: f.reason,
+        logLines: f.logLines,
+    };
+}
 
 /** An app's release: its version number and history, kept in the stack's state. */
 export class Release extends pulumi.dynamic.Resource {

@@ -42,6 +42,8 @@ export interface StackSettings {
     maintenance?: boolean;
     /** Scheduled jobs by name (`scheduler:add`, `pg:backups:schedule`). */
     scheduler?: Record<string, SchedulerJobRequest>;
+    /** Startup checks per process type, as app.json's `healthchecks` (replaces app.json's for the types it names). */
+    healthchecks?: Record<string, unknown>;
 }
 
 /**

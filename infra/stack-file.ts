@@ -4,6 +4,7 @@ import YAML, { LineCounter } from "yaml";
 import { AppDefinition, validateAppArgs } from "../components/app-definition";
 import { validateConfigVarValue } from "../components/config-vars";
 import { DynoformInputError } from "../components/errors";
+import { healthchecksProblem } from "../components/healthchecks";
 import { validateSchedulerJobs } from "../components/scheduler";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
 
@@ -48,6 +49,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     config: "map",
     secrets: "map",
     restarts: "map",
+    healthchecks: "map",
     scheduler: "map",
     routerPort: "port",
     routerHost: "text",
@@ -85,6 +87,7 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     }
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
+    if (key === "healthchecks") return healthchecksProblem(value);
     if (key === "scheduler") {
         try {
             validateSchedulerJobs(value);
@@ -163,6 +166,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,
         scheduler: get("scheduler") as StackSettings["scheduler"],
+        healthchecks: get("healthchecks") as StackSettings["healthchecks"],
         domains: get("domains") as string[] | undefined,
         edge: get("edge") as Record<string, unknown> | undefined,
         maintenance: [true, "true"].includes(get("maintenance") as string),
@@ -233,6 +237,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             routerPort: s.routerPort,
             routerHost: s.routerHost,
             scheduler: s.scheduler,
+            healthchecks: s.healthchecks,
         }).definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new StackFileError(err.message);

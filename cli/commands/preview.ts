@@ -4,6 +4,7 @@ import { interruptible } from "../interrupt";
 import { GlobalOptions } from "../options";
 import { formatPlan } from "../plan";
 import { deployedJobs, schedulerChanges } from "../scheduler";
+import { rolloutLines } from "../rollout-order";
 
 /** `dynoform preview`: the typed formation diff, config changes, memory check, and the engine's preview. */
 export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -31,6 +32,15 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
             return;
         }
         const lines = [...formatPlan(plan), ...scheduler];
+        lines.push(
+            ...rolloutLines(steps, {
+                app: loaded.view.settings.app,
+                types: loaded.definition.plan.map((p) => p.type),
+                releaseCommand: loaded.definition.releaseCommand,
+                healthchecks: loaded.definition.healthchecks,
+                currentRelease: plan.currentRelease,
+            }),
+        );
         for (const s of steps) lines.push(`  ${s.op.padEnd(18)} ${s.type} ${s.name}${s.diffs.length ? ` [${s.diffs.join(", ")}]` : ""}`);
         const summary = Object.entries(preview.changeSummary).map(([k, v]) => `${v} ${k}`).join(", ");
         lines.push(`Resources: ${summary}`);

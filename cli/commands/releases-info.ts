@@ -22,7 +22,7 @@ export const releasesInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
     handler: async (argv) => {
         const { outputs } = await stackOutputs(argv);
         const releases = releasesOf(outputs);
-        const wanted = argv.release ? parseVersion(argv.release) : releases[releases.length - 1]?.version;
+        const wanted = argv.release ? parseVersion(argv.release) : releases.filter((x) => x.status !== "failed").pop()?.version;
         const r = releases.find((x) => x.version === wanted);
         if (!r) throw new UsageError(`no release v${wanted ?? "?"} on ${argv.stack} (releases: ${releases.map((x) => `v${x.version}`).join(", ") || "none"})`);
         if (argv.json) {
@@ -38,6 +38,9 @@ export const releasesInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
                 `Image:       ${r.imageId}`,
                 `Config vars: ${r.configKeys.join(", ") || "(none)"}`,
                 `Formation:   ${Object.entries(r.formation).map(([t, f]) => `${t}=${f.quantity}:${f.size}`).join(" ")}`,
+                ...(r.status === "failed"
+                    ? [`Status:      failed: ${r.reason ?? "unknown"}`, ...(r.logLines?.length ? ["Last log lines:", ...r.logLines.map((l) => `  ${l}`)] : [])]
+                    : []),
             ].join("\n") + "\n",
         );
     },

@@ -1,6 +1,19 @@
 import { CommandModule } from "yargs";
 import { releasesOf, stackOutputs } from "../app-state";
+import type { ReleaseRecord } from "../../infra/release";
 import { GlobalOptions } from "../options";
+
+/**
+ * One line per release, newest first: `*` marks the one running (the newest that did not fail);
+ * a failed release says so, with its reason (`releases:info vN` shows its log lines). Pure.
+ */
+export function releaseLines(newestFirst: ReleaseRecord[]): string[] {
+    const current = newestFirst.find((r) => r.status !== "failed")?.version;
+    return newestFirst.map((r) => {
+        const what = r.status === "failed" ? `${r.description} (failed: ${r.reason ?? "unknown"})` : r.description;
+        return `v${r.version}${r.version === current ? "*" : " "} ${what.padEnd(40)} ${r.by.padEnd(10)} ${r.createdAt}`;
+    });
+}
 
 /** `dynoform releases`: every release, newest first. */
 export const releasesCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -15,11 +28,6 @@ export const releasesCommand: CommandModule<GlobalOptions, GlobalOptions> = {
             return;
         }
         process.stdout.write(`=== ${app} releases on ${argv.stack}\n`);
-        const current = releases[0]?.version;
-        for (const r of releases) {
-            process.stdout.write(
-                `v${r.version}${r.version === current ? "*" : " "} ${r.description.padEnd(40)} ${r.by.padEnd(10)} ${r.createdAt}\n`,
-            );
-        }
+        for (const line of releaseLines(releases)) process.stdout.write(`${line}\n`);
     },
 };

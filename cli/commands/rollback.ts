@@ -25,10 +25,11 @@ export const rollbackCommand: CommandModule<GlobalOptions, RollbackOptions> = {
     builder: (y) => withUp(y).positional("release", { type: "string", describe: "v1, v2, ..." }).example("$0 rollback v3", ""),
     handler: async (argv) => {
         const { outputs } = await stackOutputs(argv);
-        const releases = releasesOf(outputs);
+        // A failed release never ran: it is neither the current one nor one to go back to.
+        const releases = releasesOf(outputs).filter((r) => r.status !== "failed");
         const current = releases[releases.length - 1];
         if (!current) throw new UsageError(`${argv.stack} has no releases yet`);
-        const target = argv.release ? parseVersion(argv.release) : current.version - 1;
+        const target = argv.release ? parseVersion(argv.release) : releases[releases.length - 2]?.version ?? current.version - 1;
         const release = releases.find((r) => r.version === target);
         const snapshots = outputs.configSnapshots ?? {};
         const snapshot = snapshots[String(target)];

@@ -4,6 +4,7 @@ import Docker = require("dockerode");
 import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
 import { containerNameFor, DynoInputs, DynoOutputs, DynoState } from "./dyno";
 import { LABEL, ownerLabels, roleLabel } from "./labels";
+import { attempt, CheckTarget } from "./dyno-checks";
 import { lastLogLines } from "./logs";
 import { hostMemory, MIB } from "./memory";
 
@@ -206,7 +207,7 @@ async function waitUntilReady(
     const dyno = `${inputs.processType}.${inputs.index}`;
     const bootStarted = Date.now() - 1000;
     let runningSince: number | undefined;
-    for (;;) {
+    const stillBooting = async () => {
         const info = await container.inspect();
         const s = info.State;
         if (!s.Running && !s.Restarting && s.Status !== "created") {
@@ -218,6 +219,11 @@ async function waitUntilReady(
             const restarts = info.RestartCount - restartsBefore;
             throw new BootError(`dyno ${dyno} crashed while booting (exit code ${code}; Docker restarted it ${restarts}x)`);
         }
+        return info;
+    };
+    for (;;) {
+        const info = await stillBooting();
+        const s = info.State;
         let ready = s.Running;
         if (ready && inputs.healthcheck) {
             ready = s.Health?.Status === "healthy";
@@ -227,12 +233,56 @@ async function waitUntilReady(
             runningSince ??= Date.now();
             ready = Date.now() - runningSince >= MIN_UPTIME_MS;
         }
-        if (ready) return;
+        if (ready) {
+            await runChecks(container, inputs, ipOf(info, inputs.network), Date.parse(s.StartedAt), stillBooting);
+            return;
+        }
         if (Date.now() > deadline) {
             const what = inputs.healthcheck ? "become healthy" : inputs.port ? `accept connections on $PORT (${inputs.port})` : "start";
             throw new BootError(`dyno ${dyno} did not ${what} within the ${timeoutMs / 1000} s boot timeout`);
         }
         await sleep(inputs.port || inputs.healthcheck ? 100 : 250);
+    }
+}
+
+/**
+ * The dyno's declared startup checks (app.json `healthchecks`), in order, after the default
+ * readiness: each tried `attempts` times, `wait` seconds apart; the dyno must keep running
+ * throughout. The first check that never passes fails the boot, saying why the last attempt failed.
+ */
+async function runChecks(
+    container: Docker.Container,
+    inputs: DynoInputs,
+    host: string,
+    startedAtMs: number,
+    stillBooting: () => Promise<unknown>,
+): Promise<void> {
+    const dyno = `${inputs.processType}.${inputs.index}`;
+    const target: CheckTarget = { container, host, port: inputs.port, startedAtMs };
+    for (const check of inputs.checks ?? []) {
+        if (check.initialDelaySeconds > 0) await sleep(check.initialDelaySeconds * 1000);
+        if (check.kind === "uptime") {
+            // Watched, not slept through: a dyno that exits before its uptime fails at once.
+            while (Date.now() - startedAtMs < check.uptimeSeconds! * 1000) {
+                await stillBooting();
+                await sleep(250);
+            }
+        }
+        let last = "";
+        let passed = false;
+        for (let n = 1; n <= check.attempts && !passed; n++) {
+            await stillBooting();
+            const r = await attempt(check, target, acceptsConnections);
+            if (r.ok) passed = true;
+            else {
+                last = r.why;
+                if (n < check.attempts) await sleep(check.waitSeconds * 1000);
+            }
+        }
+        if (!passed) {
+            const tries = check.attempts === 1 ? "1 attempt" : `${check.attempts} attempts ${check.waitSeconds} s apart`;
+            throw new BootError(`dyno ${dyno} failed its health check ${check.name}: ${last} (${tries})`);
+        }
     }
 }
 

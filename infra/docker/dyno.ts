@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import type { DynoCheck } from "../../components/healthchecks";
 import { canonicalJson, changedFields, isUnknown } from "../provider";
 import { ContainerRole, dockerName } from "./labels";
 
@@ -67,6 +68,11 @@ export interface DynoArgs {
     publish?: pulumi.Input<PortPublish>;
     /** Docker health check; create waits until healthy. */
     healthcheck?: pulumi.Input<HealthCheck>;
+    /**
+     * Startup checks (app.json `healthchecks`) run by Dynoform once the dyno is ready: a new dyno
+     * that fails one is removed and the deploy fails, before any old dyno is stopped.
+     */
+    checks?: DynoCheck[];
     /** Seconds a dyno has to boot before create fails (60, as Heroku). */
     bootTimeoutSeconds?: pulumi.Input<number>;
     /** Seconds between SIGTERM and SIGKILL on delete (30, as Heroku). */
@@ -106,6 +112,7 @@ export interface DynoInputs {
     port?: number;
     publish?: PortPublish;
     healthcheck?: HealthCheck;
+    checks?: DynoCheck[];
     bootTimeoutSeconds?: number;
     stopGraceSeconds?: number;
     user?: string;
@@ -145,7 +152,7 @@ export const DYNO_UPDATE_FIELDS = ["memoryMb", "cpuShares", "restartPolicy"] as 
  * label from the container's creation on, and an add-on server made before roles were split
  * (labelled `dyno`) must not be stopped just to relabel it; readers use `containerRole`.
  */
-export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts", "role"] as const;
+export const DYNO_META_FIELDS = ["bootTimeoutSeconds", "stopGraceSeconds", "size", "shareMounts", "role", "checks"] as const;
 
 const NAME_PART = /^[a-z0-9][a-z0-9_-]*$/i;
 

@@ -138,7 +138,8 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         assert.deepEqual(await dynoContainers(project!.stack), idsBefore, "no dyno rolled");
         assert.match((await get()).body, /^Howdy from web\.1/, "the old release still serves");
         assert.equal(fs.readFileSync(stackFile, "utf8"), fileBefore, "stack file restored");
-        const releasesAfter = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as unknown[];
-        assert.equal(releasesAfter.length, releasesBefore.length, "no release recorded");
+        const releasesAfter = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as Array<{ status?: string }>;
+        assert.equal(releasesAfter.length, releasesBefore.length + 1, "the failed release is recorded");
+        assert.equal(releasesAfter[0].status, "failed", "as failed");
     });
 });

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { describeRelease, isNewRelease, releaseProvider } from "../../infra/release";
+import { describeRelease, failedRecord, isNewFailure, isNewRelease, nextVersion, releaseProvider } from "../../infra/release";
 
 const base = { releaseId: "r1", imageId: "sha256:aaaaaaaaaaaa", config: { A: "1" }, formation: { web: { quantity: 1, size: "standard-1x" } } };
 
@@ -53,5 +53,39 @@ describe("releaseProvider.diff", () => {
         assert.equal((await releaseProvider.diff!("r", olds, { ...same, request: "t1" })).changes, true);
         assert.equal((await releaseProvider.diff!("r", { ...olds, request: "t1" }, { ...same, request: "t1" })).changes, false);
         assert.equal((await releaseProvider.diff!("r", { ...olds, request: "t1" }, same)).changes, false, "a later deploy without one makes none");
+    });
+});
+
+describe("failed releases (a rollout that was put back)", () => {
+    const failed = { id: "f1", imageId: "sha256:2", configKeys: ["A", "B"], description: "Set B config vars", reason: "dyno web.1 failed its health check GET /health: HTTP 500", logLines: ["listening on 5000"] };
+
+    test("a new failure is a change; the same failure again is not", async () => {
+        const created = (await releaseProvider.create!(base)).outs!;
+        assert.equal(isNewFailure(created, { failed }), true);
+        assert.equal((await releaseProvider.diff!("r", created, { ...base, failed })).changes, true);
+        assert.equal((await releaseProvider.diff!("r", { ...created, failed }, { ...base, failed })).changes, false);
+        assert.equal((await releaseProvider.diff!("r", { ...created, failed }, base)).changes, false, "a later deploy without one makes none");
+    });
+
+    test("the failure takes the next number and stays out of the current version; the next release counts past it", async () => {
+        const created = (await releaseProvider.create!(base)).outs!;
+        const reverted = (await releaseProvider.update!("r", created, { ...base, failed })).outs!;
+        assert.equal(reverted.version, 1, "v1 still serves");
+        assert.deepEqual(reverted.history.map((r) => [r.version, r.status ?? "ok"]), [[1, "ok"], [2, "failed"]]);
+        assert.equal(reverted.history[1].reason, failed.reason);
+        assert.deepEqual(reverted.history[1].logLines, failed.logLines);
+        assert.deepEqual(Object.keys(reverted.snapshots), ["1"], "no config snapshot for a release that never ran");
+        assert.deepEqual(Object.entries(reverted.history[1]).filter(([, v]) => v === undefined), [], "no undefined field");
+        const next = (await releaseProvider.update!("r", reverted, { ...base, config: { A: "2" }, releaseId: "r2" })).outs!;
+        assert.equal(next.version, 3);
+        assert.equal(nextVersion(next.history, next.version), 4);
+    });
+
+    test("failedRecord says failed, with the reason and log lines", () => {
+        const r = failedRecord(7, failed);
+        assert.equal(r.version, 7);
+        assert.equal(r.status, "failed");
+        assert.equal(r.description, "Set B config vars");
+        assert.deepEqual(r.configKeys, ["A", "B"]);
     });
 });
