@@ -135,7 +135,7 @@ export const releaseProvider: pulumi.dynamic.ResourceProvider<ReleaseInputs, Rel
         const { isNewRelease, isNewFailure } = require(SELF);
         const { changedFields } = require(PROVIDER);
         const changed = isNewRelease(olds, news) || isNewFailure(olds, news) || changedFields(olds, news, ["formation"]).length > 0;
-        return { changes: changed ? undefined : false, replaces: [] };
+        return { changes: changed, replaces: [] };
     },
     async create(inputs) {
         const { describeRelease, recordRelease } = require(SELF);
