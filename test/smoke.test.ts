@@ -4,7 +4,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
 import { LABEL } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
-import { containersWith, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "./support/harness";
+import { containersWith, freePort, httpServerCommand, testProject, TestProject } from "./support/harness";
+import { testLive } from "./support/engines";
 
 // The foundation end to end: a real `pulumi up` of a program with a dynamic provider, a
 // preview that reports no changes, a refresh, and a destroy that leaves no container.
@@ -17,8 +18,7 @@ after(async () => {
     await project?.cleanup();
 });
 
-test("smoke: up, preview with no changes, refresh, destroy on real Pulumi and Docker", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("smoke: up, preview with no changes, refresh, destroy on real Pulumi and Docker", async (t) => {
     const p = project!;
     const port = await freePort();
     const program = async () => {

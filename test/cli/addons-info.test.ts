@@ -1,15 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { maskUrl } from "../../cli/addons";
-import { requireEngines } from "../support/harness";
+
 import { deployOnce, envOf, usageLine, webDyno } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // `dynoform addons:info`: plan, container, state, volume and attachment; the URL's password
 // masked unless --reveal.
 const tiny = deployOnce("addinfo", { settings: { addons: { redis: "redis" } } });
 
-test("addons:info: masked URL, container, state, volume; --reveal shows the dynos' URL", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:info: masked URL, container, state, volume; --reveal shows the dynos' URL", async (t) => {
     const { project, stack } = await tiny.deployed();
     const url = envOf((await webDyno(stack))!).REDIS_URL;
     const password = decodeURIComponent(new URL(url).password);
@@ -33,8 +33,7 @@ test("addons:info: masked URL, container, state, volume; --reveal shows the dyno
     assert.match(revealed.stdout, new RegExp(`^URL: +${url.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`, "m"));
 });
 
-test("addons:info: an unknown add-on is a usage error naming the ones there are", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:info: an unknown add-on is a usage error naming the ones there are", async (t) => {
     const { project, stack } = await tiny.deployed();
     assert.match(usageLine(await project.cli(["addons:info", "nope", "--stack", stack])), /no add-on `nope` .*\(add-ons: redis\)/);
 });

@@ -3,9 +3,10 @@ import * as fs from "fs";
 import * as path from "path";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
-import { freePort, requireEngines } from "../support/harness";
+import { freePort } from "../support/harness";
 import { appNameFrom } from "../../cli/commands/init";
 import { CliProject, cliProject, TINY_APP, usageLine } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // `dynoform init` in an app folder without Pulumi files: writes Pulumi.yaml and the stack file
 // from the Procfile and app.json, refuses to overwrite without --force, and `preview` accepts
@@ -38,8 +39,7 @@ after(async () => {
 
 const read = (f: string) => fs.readFileSync(path.join(project.dir, f), "utf8");
 
-test("init: writes Pulumi.yaml, .dockerignore and the stack file from Procfile and app.json", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("init: writes Pulumi.yaml, .dockerignore and the stack file from Procfile and app.json", async (t) => {
     const r = await project.cli(["init", "--stack", stack, "--router-port", String(port)]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /formation: web=2:standard-2x worker=0:standard-1x/);
@@ -62,8 +62,7 @@ test("init: writes Pulumi.yaml, .dockerignore and the stack file from Procfile a
     assert.match(read(`stacks/Pulumi.${stack}.yaml`), /# Add-ons stay declared in app\.json.*postgres \(DATABASE_URL\)/);
 });
 
-test("init: refuses to overwrite without --force (exit 2, nothing written); --force overwrites", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("init: refuses to overwrite without --force (exit 2, nothing written); --force overwrites", async (t) => {
     const stackFile = `stacks/Pulumi.${stack}.yaml`;
     fs.writeFileSync(path.join(project.dir, stackFile), read(stackFile).replace("quantity: 2", "quantity: 1"));
     const before = { pulumi: read("Pulumi.yaml"), stack: read(stackFile) };
@@ -83,16 +82,14 @@ test("init: refuses to overwrite without --force (exit 2, nothing written); --fo
     assert.doesNotMatch(read("Pulumi.yaml"), /edited by hand/);
 });
 
-test("init: a bad app name or a missing --from file exits 2 and writes nothing", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("init: a bad app name or a missing --from file exits 2 and writes nothing", async (t) => {
     const other = project.stackName("bad");
     assert.match(usageLine(await project.cli(["init", "--stack", other, "--app", "Bad_Name"])), /--app `Bad_Name`/);
     assert.match(usageLine(await project.cli(["init", "--stack", other, "--from", "missing.json"])), /missing\.json/);
     assert.equal(fs.existsSync(path.join(project.dir, `stacks/Pulumi.${other}.yaml`)), false);
 });
 
-test("init: `preview` accepts the stack file it wrote", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("init: `preview` accepts the stack file it wrote", async (t) => {
     // Without the app.json add-on: previewing a fresh PostgreSQL add-on hits a Dyno check()
     // bug with unknown env during preview that is not the CLI's.
     const plain = await cliProject("init-plain", { appDir: ".", pulumiYaml: false, files: TINY_APP });
@@ -157,8 +154,7 @@ const HEROKU_SAMPLE_APP_JSON = [
     "",
 ].join("\n");
 
-test("init: a Heroku sample app.json is read as Heroku reads it, with one warning per thing left out; --strict refuses it", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("init: a Heroku sample app.json is read as Heroku reads it, with one warning per thing left out; --strict refuses it", async (t) => {
     const sample = await cliProject("init-heroku", {
         appDir: ".",
         pulumiYaml: false,

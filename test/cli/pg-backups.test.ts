@@ -6,11 +6,12 @@ import { connectDocker } from "../../infra/docker/client";
 import { execIn } from "../../infra/docker/exec";
 import { demuxLogs } from "../../infra/docker/logs";
 import { backupScript, formatSize, libpqEnv, nextBackupId, parseListing, pickBackup } from "../../cli/pg-backups";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { deployOnce, envOf, tinyStack, usageLine, webDyno } from "../support/cli";
 import { eventually } from "../support/poll";
 import { LABEL } from "../../infra/docker/labels";
 import { postgresContainer, visitsSnapshot } from "../support/hello-data";
+import { testLive } from "../support/engines";
 
 // Heroku's pg:backups on a tiny app with a Postgres add-on, all through the real CLI: one
 // deployment for the file; the tests run in order and the last one destroys the stack.
@@ -49,8 +50,7 @@ async function backupsVolume(stack: string) {
     return Volumes ?? [];
 }
 
-test("pg:backups: rows written, capture, rows changed, restore gives the original count and md5", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups: rows written, capture, rows changed, restore gives the original count and md5", async (t) => {
     const { project, stack } = await tiny.deployed();
     await sql(stack, "CREATE TABLE visits (id serial PRIMARY KEY, dyno text, at timestamptz NOT NULL DEFAULT now())");
     await sql(stack, "INSERT INTO visits (dyno, at) SELECT 'web.' || (g % 3), now() - g * interval '1 minute' FROM generate_series(1, 200) g");
@@ -83,8 +83,7 @@ test("pg:backups: rows written, capture, rows changed, restore gives the origina
     assert.deepEqual(await visitsSnapshot(stack), before);
 });
 
-test("pg:backups: the list shows the backup with its size; --json; addons:info shows the last backup", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups: the list shows the backup with its size; --json; addons:info shows the last backup", async (t) => {
     const { project, stack } = await tiny.deployed();
     const list = await project.cli(["pg:backups", "--stack", stack]);
     assert.equal(list.code, 0, list.stderr);
@@ -101,8 +100,7 @@ test("pg:backups: the list shows the backup with its size; --json; addons:info s
     assert.deepEqual(infoJson.lastBackup, { id: "b001", time: b.time, size: b.size });
 });
 
-test("pg:backups:download writes a file pg_restore --list accepts; modes 0600 in a 0700 folder on the volume", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups:download writes a file pg_restore --list accepts; modes 0600 in a 0700 folder on the volume", async (t) => {
     const { project, stack } = await tiny.deployed();
     const out = path.join(project.dir, "dl", "latest.dump");
     fs.mkdirSync(path.dirname(out));
@@ -125,8 +123,7 @@ test("pg:backups:download writes a file pg_restore --list accepts; modes 0600 in
     assert.deepEqual(modes.output.trim().split("\n"), ["700 /backups", "600 /backups/b001.dump"]);
 });
 
-test("pg:backups: bad input is one line, exit 2, nothing changed", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups: bad input is one line, exit 2, nothing changed", async (t) => {
     const { project, stack } = await tiny.deployed();
     assert.match(usageLine(await project.cli(["pg:backups:restore", "b999", "--stack", stack, "--confirm", "tiny"])), /unknown backup id `b999` .*\(backups: b001\)/);
     const out = path.join(project.dir, "nowhere", "x.dump");
@@ -142,8 +139,7 @@ test("pg:backups: bad input is one line, exit 2, nothing changed", async (t) => 
     assert.deepEqual(list.map((b: { id: string }) => b.id), ["b001"], "no backup taken by a bad command");
 });
 
-test("pg:backups:capture: no password on any process command line, in the helper or the add-on", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups:capture: no password on any process command line, in the helper or the add-on", async (t) => {
     const { project, stack } = await tiny.deployed();
     const password = decodeURIComponent(new URL(envOf((await webDyno(stack))!).DATABASE_URL).password);
     assert.ok(password.length > 10);
@@ -169,8 +165,7 @@ test("pg:backups:capture: no password on any process command line, in the helper
     assert.match(capture.out(), /^b002 Completed/m);
 });
 
-test("destroy keeps the backups volume", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("destroy keeps the backups volume", async (t) => {
     const { project, stack } = await tiny.deployed();
     const d = await project.cli(["destroy", "--stack", stack, "--confirm", "tiny"]);
     assert.equal(d.code, 0, d.stderr);

@@ -3,8 +3,9 @@ import * as fs from "fs";
 import * as path from "path";
 import { after, before, test } from "node:test";
 import { openStack } from "../../infra/engine/workspace";
-import { requireEngines } from "../support/harness";
+
 import { CliProject, cliProject, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // `dynoform promote`: production runs an older build; staging a newer one. Promoting deploys
 // staging's image ID to production, which keeps its own config vars.
@@ -30,8 +31,7 @@ async function outputs(stack: string) {
     return s.outputs();
 }
 
-test("promote: the target runs the source's image ID, keeps its config, records the release", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("promote: the target runs the source's image ID, keeps its config, records the release", async (t) => {
     const upProd = await project.cli(["up", "--yes", "--stack", production]);
     assert.equal(upProd.code, 0, upProd.stderr);
 
@@ -68,8 +68,7 @@ test("promote: the target runs the source's image ID, keeps its config, records 
     assert.match(again.stdout, /already runs .* nothing to promote/);
 });
 
-test("promote: same stack, unknown stack or a source never deployed is refused", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("promote: same stack, unknown stack or a source never deployed is refused", async (t) => {
     assert.match(usageLine(await project.cli(["promote", "--from", staging, "--to", staging])), /both/);
     assert.match(usageLine(await project.cli(["promote", "--from", staging, "--to", `${production}-x`])), /unknown stack/);
     assert.match(usageLine(await project.cli(["promote", "--to", production])), /from/);

@@ -8,8 +8,9 @@ import { LABEL } from "../../infra/docker/labels";
 import { parsePort } from "../../cli/commands/router-port";
 import { UsageError } from "../../cli/errors";
 import { busyPortMessage, describeContainer, listeningInodes, listeningProcess, sameHostAddress } from "../../cli/router-port";
-import { containersWith, freePort, requireEngines } from "../support/harness";
+import { containersWith, freePort } from "../support/harness";
 import { CliProject, cliProject, CliResult, TINY_APP, tinyStack, usageLine } from "../support/cli";
+import { describeLive } from "../support/engines";
 
 // The router port through the real CLI on real Docker and Pulumi: a port held by another app's
 // router or by another process is refused by preview and up before anything exists; moving the
@@ -125,7 +126,7 @@ describe("router port: pure parts and the process lookup", () => {
     });
 });
 
-describe("the router port", { concurrency: false }, () => {
+describeLive("the router port", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("rport", { files: TINY_APP });
         first = project.stackName("a");
@@ -139,7 +140,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("a second stack on the same port: preview and up refuse naming the other router; nothing is created", async (t) => {
-        if (!(await requireEngines(t))) return;
         const up = await cli(first, "up", "--yes");
         assert.equal(up.code, 0, up.stderr);
         assert.equal(await status(port), 200);
@@ -155,7 +155,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("a port held by another process: preview and up name that process; nothing is created", async (t) => {
-        if (!(await requireEngines(t))) return;
         const busy = await freePort();
         const server = await holdPort(busy);
         try {
@@ -171,7 +170,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("a busy new port, by hand-edited stack file and up or by router:port: refused; the app answers on its old port throughout", async (t) => {
-        if (!(await requireEngines(t))) return;
         const busy = await freePort();
         const server = await holdPort(busy);
         const fileBefore = project.readStack(first);
@@ -201,7 +199,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("router:port to a free port: the new router answers before the old one stops; router:port prints it", async (t) => {
-        if (!(await requireEngines(t))) return;
         const next = await freePort();
         const { result, samples } = await pollWhile([port, next], cli(first, "router:port", String(next)));
         assert.equal(result.code, 0, result.stderr);
@@ -217,7 +214,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("router:port with a bad port: exit 2, one line, nothing changed", async (t) => {
-        if (!(await requireEngines(t))) return;
         const fileBefore = project.readStack(first);
         for (const bad of ["0", "70000", "http"]) {
             assert.equal(usageLine(await cli(first, "router:port", bad)), `dynoform: router:port: \`${bad}\` is not a port from 1 to 65535`);
@@ -226,7 +222,6 @@ describe("the router port", { concurrency: false }, () => {
     });
 
     test("a first up whose web dyno cannot boot leaves nothing half-made (no router, no dyno, no network)", async (t) => {
-        if (!(await requireEngines(t))) return;
         const broken = project.stackName("d");
         project.writeStack(broken, await tinyStack({ app: APP, procfile: "web: echo no server here; exit 1\n" }));
         const up = await cli(broken, "up", "--yes");

@@ -4,9 +4,10 @@ import * as path from "path";
 import { after, before, describe, test } from "node:test";
 import autocannon from "autocannon";
 import { connectDocker } from "../../infra/docker/client";
-import { freePort, requireEngines } from "../support/harness";
+import { freePort } from "../support/harness";
 import { AppProject, appProject, dynoContainers } from "../support/app-project";
 import { eventually } from "../support/poll";
+import { describeLive } from "../support/engines";
 
 // examples/hello deployed for real through the `dynoform` CLI: router, Postgres, Redis, worker,
 // release phase, scaling, resizing, a rolling config change under load and a failing release.
@@ -25,7 +26,7 @@ function visitOf(body: string): number {
     return Number(m[1]);
 }
 
-describe("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
+describeLive("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
     before(async () => {
         project = await appProject("hello", { routerPort: String(await freePort()) });
     });
@@ -34,7 +35,6 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("up deploys the app: 200 through the router, visits counted in Postgres, jobs consumed from Redis", async (t) => {
-        if (!(await requireEngines(t))) return;
         const r = await project!.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         url = r.stdout.trim().split("\n").pop()!;
@@ -53,7 +53,6 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("scale web 1 -> 3 -> 1 starts and stops only the difference", async (t) => {
-        if (!(await requireEngines(t))) return;
         const before = await dynoContainers(project!.stack, "web");
         assert.deepEqual([...before.keys()], ["web.1"]);
         let r = await project!.cli(["ps:scale", "web=3"]);
@@ -76,7 +75,6 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("resize in place: same container, same start time, new memory limit", async (t) => {
-        if (!(await requireEngines(t))) return;
         const docker = connectDocker();
         const id = (await dynoContainers(project!.stack, "web")).get("web.1")!;
         const beforeInfo = await docker.getContainer(id).inspect();
@@ -92,7 +90,6 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("a config change rolls the dynos with no failed request under load", async (t) => {
-        if (!(await requireEngines(t))) return;
         const countBefore = visitOf((await get()).body);
         const idsBefore = await dynoContainers(project!.stack);
         const load = new Promise<autocannon.Result>((resolve, reject) =>
@@ -126,7 +123,6 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("a failing release command leaves the old release serving and the stack file as it was", async (t) => {
-        if (!(await requireEngines(t))) return;
         const stackFile = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
         const fileBefore = fs.readFileSync(stackFile, "utf8");
         const idsBefore = await dynoContainers(project!.stack);

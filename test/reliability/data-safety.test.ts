@@ -9,9 +9,10 @@ import { ADDON_LABEL, dockerName, LABEL, legacyDockerName } from "../../infra/do
 import { openStack } from "../../infra/engine/workspace";
 import { VOLUME_TYPE } from "../../cli/addon-data";
 import { AppProject, appProject } from "../support/app-project";
-import { freePort, requireEngines } from "../support/harness";
+import { freePort } from "../support/harness";
 import { runOnce } from "../support/docker";
 import { postgresContainer, until200, visit, visitsSnapshot, VisitsSnapshot } from "../support/hello-data";
+import { describeLive } from "../support/engines";
 
 // Issue 12, items 1, 2 and 8, through the real CLI on examples/hello: after every path, each
 // app's Postgres rows (count and md5 of every row, read with psql in the add-on) are exactly
@@ -75,7 +76,7 @@ function stackFileText(p: AppProject): string {
     return fs.readFileSync(path.join(p.dir, "stacks", `Pulumi.${p.stack}.yaml`), "utf8");
 }
 
-describe("data stays with its app: one-time deletes, unambiguous names, rollbacks that end", { concurrency: false }, () => {
+describeLive("data stays with its app: one-time deletes, unambiguous names, rollbacks that end", { concurrency: false }, () => {
     before(async () => {
         const config = async () => ({
             routerPort: String(await freePort()),
@@ -90,7 +91,6 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     });
 
     test("two apps whose old names met get their own network and volumes; each reads only its own rows", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.equal(legacyDockerName.network(A!.app, A!.stack), legacyDockerName.network(B!.app, B!.stack), "the old names met");
         await up(A!);
         rowsA = await writeVisits(A!, 3);
@@ -104,7 +104,6 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     });
 
     test("a failed `destroy --delete-addon-data` leaves no intent behind: the next plain destroy keeps the data", async (t) => {
-        if (!(await requireEngines(t))) return;
         const docker = connectDocker();
         // A container of someone else's on A's network makes removing the network, and so the destroy, fail.
         const network = (await docker.listNetworks({ filters: { label: [`${LABEL.app}=${A!.app}`, `${LABEL.stack}=${A!.stack}`] } }))[0].Name;
@@ -133,7 +132,6 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     });
 
     test("neither an old stack file's deleteAddonDataOnDestroy nor an old state's deleteOnDestroy makes a plain destroy delete data", async (t) => {
-        if (!(await requireEngines(t))) return;
         // What a failed `destroy --delete-addon-data` of an older Dynoform left: the key in the stack file ...
         const file = path.join(A!.dir, "stacks", `Pulumi.${A!.stack}.yaml`);
         const doc = YAML.parseDocument(stackFileText(A!));
@@ -164,7 +162,6 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     });
 
     test("a volume under this app's name owned by another app is refused; an old-named volume is adopted only by its owner", async (t) => {
-        if (!(await requireEngines(t))) return;
         const docker = connectDocker();
         const pgImage = (await docker.getContainer((await postgresContainer(A!.stack))!).inspect()).Image;
         // A's data moves to the name an older Dynoform gave it (a deployment from before the new names, destroyed with its data kept).
@@ -208,7 +205,6 @@ describe("data stays with its app: one-time deletes, unambiguous names, rollback
     });
 
     test("rollback always records a release, keeps add-ons, and lasts until the source changes", async (t) => {
-        if (!(await requireEngines(t))) return;
         await up(A!);
         const releases = async () => JSON.parse((await A!.cli(["releases", "--json"])).stdout) as Array<{ version: number; imageId: string; description: string }>;
         const create = await A!.cli(["addons:create", "redis", "--as", "CACHE"]);

@@ -4,8 +4,9 @@ import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { AppProject, appProject, dynoContainers } from "../support/app-project";
-import { containersWith, freePort, requireEngines } from "../support/harness";
+import { containersWith, freePort } from "../support/harness";
 import { fetchPage, postgresContainer, until200, visit, visitsSnapshot, VisitsSnapshot } from "../support/hello-data";
+import { describeLive } from "../support/engines";
 
 // Postgres data written through examples/hello (one `visits` row per GET /) survives a redeploy,
 // a resize, the add-on container's replacement, and destroy + up; deleting it takes both
@@ -61,7 +62,7 @@ async function stackContainers(): Promise<Map<string, string>> {
     return new Map(list.map((c) => [c.Names[0], c.Id]));
 }
 
-describe("Postgres data written through the app survives redeploys, resizes, add-on replacement and destroy", { concurrency: false }, () => {
+describeLive("Postgres data written through the app survives redeploys, resizes, add-on replacement and destroy", { concurrency: false }, () => {
     before(async () => {
         // No worker: the data lives in Postgres, written by web dynos (fewer containers, a faster file).
         project = await appProject("hello", {
@@ -74,7 +75,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("a config change redeploys every dyno (new containers); the rows stay", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         const written = await writeVisits(5);
         const dynosBefore = await dynoContainers(project!.stack);
@@ -90,7 +90,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("ps:resize changes the dynos' size; the rows stay", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         const written = await writeVisits(3);
         const r = await project!.cli(["ps:resize", "web=standard-2x"]);
@@ -104,7 +103,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("the add-on container removed by hand is replaced by `up` (new ID, same volume); the rows stay", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         const written = await writeVisits(4);
         const pgBefore = await postgresContainer(project!.stack);
@@ -128,7 +126,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("destroy refuses to delete add-on data without --confirm <app>: exit 2, nothing changed", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         const containers = await stackContainers();
         const cases: Array<{ args: string[]; message: RegExp }> = [
@@ -149,7 +146,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("destroy --confirm without --delete-addon-data keeps the volumes; the next up adopts them with the rows", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         const written = await writeVisits(2);
         const volBefore = await volume("postgres");
@@ -169,7 +165,6 @@ describe("Postgres data written through the app survives redeploys, resizes, add
     });
 
     test("destroy --confirm <app> --delete-addon-data deletes the data volumes", async (t) => {
-        if (!(await requireEngines(t))) return;
         await deploy();
         assert.ok(await volume("postgres"));
         const r = await project!.cli(["destroy", "--confirm", project!.app, "--delete-addon-data"]);

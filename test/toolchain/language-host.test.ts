@@ -23,7 +23,8 @@ import { ensurePulumiCli, installLanguageHost } from "../../toolchain/pulumi-cli
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { silentReporter } from "../../toolchain/report";
 import { recordedBaseImages } from "../../toolchain/base-images";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
+import { describeLive } from "../support/engines";
 
 // ---------------------------------------------------------------------------------------------
 // Pure parts of the host: no engine.
@@ -228,7 +229,7 @@ function hostProcessesIn(dir: string): number[] {
     return found;
 }
 
-describe("plain `pulumi` CLI with Dynoform's language host: up, preview, failing program, destroy", () => {
+describeLive("plain `pulumi` CLI with Dynoform's language host: up, preview, failing program, destroy", () => {
     const id = crypto.randomBytes(3).toString("hex");
     const stack = `lh-${id}`;
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-lh-"));
@@ -242,7 +243,6 @@ describe("plain `pulumi` CLI with Dynoform's language host: up, preview, failing
     });
 
     test("a dyno is created, previewed with no changes, and destroyed", async (t) => {
-        if (!(await requireEngines(t))) return;
         const cli = await ensurePulumiCli(silentReporter); // cached build: also installs the launcher
         const launcher = path.join(cli.binDir, "pulumi-language-nodejs");
         assert.ok(fs.existsSync(launcher), `launcher installed at ${launcher}`);

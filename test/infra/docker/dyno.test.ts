@@ -33,6 +33,7 @@ import {
     runOnce,
     sleep,
 } from "../../support/docker";
+import { describeLive } from "../../support/engines";
 
 const MIB = 1024 * 1024;
 const DYNO_TYPE = "pulumi-nodejs:dynamic/docker:Dyno";
@@ -228,7 +229,7 @@ async function onlyContainer(p: TestProject, dyno: string) {
 
 // The four suites below use separate stacks and run side by side; the tests inside each run in order.
 describe("on a real Docker engine through the Pulumi engine", { concurrency: true }, () => {
-    describe("web dyno: create, resize in place, replace on env change", { concurrency: false }, () => {
+    describeLive("web dyno: create, resize in place, replace on env change", { concurrency: false }, () => {
         let stack: Stack;
         let size = { memoryMb: 128, cpuShares: 512, size: "standard-1x" };
         let greeting = "hello";
@@ -237,7 +238,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         let firstStartedAt = "";
 
         test("create: the dyno answers on its port, with its labels and limits in docker inspect", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             stack = await p.stack(async () => {
                 const network = new Network("web-net", { name: `${p.id}-web` });
@@ -506,9 +506,8 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
-    describe("out of memory", { concurrency: false }, () => {
+    describeLive("out of memory", { concurrency: false }, () => {
         test("an OOM-killed dyno: refresh reports `oom-killed`, up starts it again", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             const stack = await p.stack(async () => {
                 new Dyno(
@@ -549,9 +548,8 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
-    describe("delete with a grace period", { concurrency: false }, () => {
+    describeLive("delete with a grace period", { concurrency: false }, () => {
         test("a dyno that traps SIGTERM finishes its work; one that ignores it is killed after the grace period", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             const volumeName = `${p.id}-grace`;
             let withDynos = true;
@@ -622,9 +620,8 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
-    describe("unknown inputs", { concurrency: false }, () => {
+    describeLive("unknown inputs", { concurrency: false }, () => {
         test("a first preview with env and memory computed from a resource not yet created passes check", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             const stack = await p.stack(async () => {
                 const network = new Network("later-net", { name: `${p.id}-later` });
@@ -658,9 +655,8 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
-    describe("health check", { concurrency: false }, () => {
+    describeLive("health check", { concurrency: false }, () => {
         test("create waits until Docker reports the dyno healthy", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             const stack = await p.stack(async () => {
                 const d = new Dyno(
@@ -687,7 +683,7 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
     });
 
-    describe("errors", { concurrency: false }, () => {
+    describeLive("errors", { concurrency: false }, () => {
         let stack: Stack;
         let args: Partial<DynoArgs> = {};
 
@@ -713,7 +709,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         }
 
         test("wrong dockerHost: a one-line error naming it", async (t) => {
-            if (!(await requireEngines(t))) return;
             const message = await failingUp(t, { dockerHost: "unix:///tmp/dynoform-no-such-docker.sock" });
             const line = message.trim();
             assert.match(line, /Docker engine not reachable at dockerHost unix:\/\/\/tmp\/dynoform-no-such-docker\.sock: ENOENT/);
@@ -724,13 +719,11 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
 
         test("missing image: says so", async (t) => {
-            if (!(await requireEngines(t))) return;
             const message = await failingUp(t, { image: "dynoform/no-such-image:nope" });
             assert.match(message, /image dynoform\/no-such-image:nope not found on the Docker host/);
         });
 
         test("host port already in use: names the port", async (t) => {
-            if (!(await requireEngines(t))) return;
             const port = await freePort();
             const holder = net.createServer().listen(port, "127.0.0.1");
             await new Promise((r) => holder.once("listening", r));
@@ -748,7 +741,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
 
         test("a dyno whose command exits at once: create fails with its last log lines, no container left", async (t) => {
-            if (!(await requireEngines(t))) return;
             const message = await failingUp(t, { command: "echo boot-failure-marker-1; echo boot-failure-marker-2 >&2; exit 3" });
             assert.match(message, /^dyno err\.1 (crashed while booting \(exit code 3; Docker restarted it \d+x\)|exited with code 3 while booting)\n/);
             assert.match(message, /last log lines of dynotest\..*\.err\.1\.[0-9a-f]{6}:\n/);
@@ -760,7 +752,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
 
         test("a web dyno that never listens on $PORT: the boot timeout says so, no container left", async (t) => {
-            if (!(await requireEngines(t))) return;
             const started = Date.now();
             const message = await failingUp(t, { command: "echo not-listening-marker; sleep 100000", port: 5000, bootTimeoutSeconds: 2 });
             assert.match(message, /^dyno err\.1 did not accept connections on \$PORT \(5000\) within the 2 s boot timeout\n/);
@@ -769,7 +760,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
 
         test("memory larger than the host: needed vs available MiB", async (t) => {
-            if (!(await requireEngines(t))) return;
             const total = Math.floor((await connectDocker().info()).MemTotal / MIB);
             const message = await failingUp(t, { memoryMb: total * 4 });
             assert.match(
@@ -779,7 +769,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
         });
 
         test("dynos created in parallel cannot together reserve more memory than the host has", async (t) => {
-            if (!(await requireEngines(t))) return;
             const p = project!;
             const docker = connectDocker();
             const total = (await docker.info()).MemTotal;

@@ -18,8 +18,9 @@ import {
     stagedMode,
 } from "../../../infra/docker/image-ops";
 import { DOCKERIGNORE } from "../../../cli/commands/init";
-import { requireEngines, testProject, TestProject } from "../../support/harness";
+import { testProject, TestProject } from "../../support/harness";
 import { engineEvents, runOnce } from "../../support/docker";
+import { describeLive } from "../../support/engines";
 
 const IMAGE_TYPE = "pulumi-nodejs:dynamic/docker:Image";
 
@@ -191,9 +192,8 @@ async function imageStack(p: TestProject, name: string, args: () => ImageArgs): 
     }, `${p.id}-${name}`);
 }
 
-describe("on a real Docker engine through the Pulumi engine", { concurrency: true }, () => {
+describeLive("on a real Docker engine through the Pulumi engine", { concurrency: true }, () => {
     test("Dockerfile build: rebuilt only when the content changes", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const src = tmpFolder({
             Dockerfile: `FROM ${p.images.node}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`,
@@ -236,7 +236,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
     });
 
     test("Node.js app without a Dockerfile: production dependencies only, no host node_modules or .env, uid 1000", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const src = tmpFolder({
             "package.json": JSON.stringify({
@@ -274,7 +273,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
     });
 
     test("init's .dockerignore (and the one older inits wrote, listing the generated Dockerfile): the generated build still gets its Dockerfile", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         // Issue 11: dockerode filtered the built context again with this file and dropped
         // Dockerfile.dynoform ("Cannot locate specified Dockerfile").
@@ -299,7 +297,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
     });
 
     test("a Dockerfile that .dockerignore lists is still sent (and nothing else it lists)", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const src = tmpFolder({
             Dockerfile: `FROM ${p.images.node}\nCOPY . /src/\nCMD ["ls", "/src"]\n`,
@@ -316,7 +313,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
     });
 
     test("a failing build: the error carries the build log's last lines", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const src = tmpFolder({
             Dockerfile: `FROM ${p.images.node}\nRUN echo build-step-marker-1 && echo build-step-marker-2 >&2 && exit 7\n`,
@@ -332,7 +328,6 @@ describe("on a real Docker engine through the Pulumi engine", { concurrency: tru
     });
 
     test("a prebuilt ref: its local image ID, or a clear error when it is nowhere", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         let ref = p.images.node;
         const stack = await imageStack(p, "prebuilt", () => ({ ref }));

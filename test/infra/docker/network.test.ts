@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import { connectDocker } from "../../../infra/docker/client";
 import { ownerLabels } from "../../../infra/docker/labels";
 import { Network, NetworkOutputs, networkProvider } from "../../../infra/docker/network";
-import { requireEngines, testProject, TestProject } from "../../support/harness";
+import { testProject, TestProject } from "../../support/harness";
 import { engineEvents, removeNetwork } from "../../support/docker";
+import { describeLive } from "../../support/engines";
 
 describe("networkProvider.check and diff", () => {
     test("a name Docker accepts", async () => {
@@ -37,9 +38,8 @@ after(async () => {
     if (project) for (const n of ["app", "internal", "taken"]) await removeNetwork(`${project.id}-${n}`);
 });
 
-describe("on a real Docker engine through the Pulumi engine", () => {
+describeLive("on a real Docker engine through the Pulumi engine", () => {
     test("created with its labels (and internal when asked), removed on destroy", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const labels = ownerLabels("nettest", p.id);
         const stack = await p.stack(async () => {
@@ -72,7 +72,6 @@ describe("on a real Docker engine through the Pulumi engine", () => {
     });
 
     test("a network name already taken: a clear error, and the other network is left alone", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const name = `${p.id}-taken`;
         const other = await connectDocker().createNetwork({ Name: name, Labels: ownerLabels("other-app", p.id) });
@@ -90,7 +89,6 @@ describe("on a real Docker engine through the Pulumi engine", () => {
     });
 
     test("a network removed behind Pulumi's back: refresh drops it, up creates it again", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const stack = await p.stack(async () => {
             new Network("app-net", { name: `${p.id}-app` });

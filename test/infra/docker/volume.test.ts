@@ -3,8 +3,9 @@ import { after, before, describe, test } from "node:test";
 import { connectDocker } from "../../../infra/docker/client";
 import { ownerLabels } from "../../../infra/docker/labels";
 import { Volume, VolumeOutputs, volumeProvider } from "../../../infra/docker/volume";
-import { requireEngines, testProject, TestProject } from "../../support/harness";
+import { testProject, TestProject } from "../../support/harness";
 import { removeVolume, runOnce } from "../../support/docker";
+import { describeLive } from "../../support/engines";
 
 describe("volumeProvider.check and diff", () => {
     test("a name Docker accepts", async () => {
@@ -40,9 +41,8 @@ async function volumeExists(name: string): Promise<boolean> {
         );
 }
 
-describe("on a real Docker engine through the Pulumi engine", () => {
+describeLive("on a real Docker engine through the Pulumi engine", () => {
     test("kept on destroy by default and adopted with its data; removed once deleteOnDestroy is set", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const name = `${p.id}-data`;
         const labels = { ...ownerLabels("voltest", p.id), "dev.dynoform.addon": "postgres" };
@@ -81,7 +81,6 @@ describe("on a real Docker engine through the Pulumi engine", () => {
     });
 
     test("a volume in use cannot be removed: destroy says why and keeps it in state", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const name = `${p.id}-busy`;
         const stack = await p.stack(async () => {
@@ -106,7 +105,7 @@ describe("on a real Docker engine through the Pulumi engine", () => {
     });
 });
 
-describe("volumes of another app are never adopted; an older deployment keeps its volume's name", () => {
+describeLive("volumes of another app are never adopted; an older deployment keeps its volume's name", () => {
     test("a former name in state is the same volume: no replacement, no change", async () => {
         const olds: VolumeOutputs = { name: "a-b-c-postgres-data", mountpoint: "/m", adopted: false };
         const news = { name: "a.b-c.postgres-data", formerNames: ["a-b-c-postgres-data"] };
@@ -117,7 +116,6 @@ describe("volumes of another app are never adopted; an older deployment keeps it
     });
 
     test("on a real engine: another app's volume under the wanted name is refused, a former name of this app's adopted", async (t) => {
-        if (!(await requireEngines(t))) return;
         const p = project!;
         const docker = connectDocker();
         const mine = { ...ownerLabels("mine", p.id), "dev.dynoform.addon": "postgres" };

@@ -7,8 +7,9 @@ import { LABEL } from "../../../infra/docker/labels";
 import { demuxLogs } from "../../../infra/docker/logs";
 import { ensureDockerEngine } from "../../../toolchain/docker-engine";
 import { AppProject, appProject } from "../../support/app-project";
-import { containersWith, freePort, requireEngines } from "../../support/harness";
+import { containersWith, freePort } from "../../support/harness";
 import { fetchPage, visit, visitsSnapshot, VisitsSnapshot } from "../../support/hello-data";
+import { describeLive } from "../../support/engines";
 
 // The Docker daemon lost the way a host loses it (dockerd and its containerd killed with SIGKILL)
 // and started again by Dynoform's own code (what `dynoform doctor` does): every dyno, add-on and
@@ -106,7 +107,7 @@ function jobsDone(body: string): number {
     return Number(m[1]);
 }
 
-describe("the Docker daemon restarted: the app comes back by itself with its data", { concurrency: false }, () => {
+describeLive("the Docker daemon restarted: the app comes back by itself with its data", { concurrency: false }, () => {
     before(async () => {
         project = await appProject("hello", { routerPort: String(await freePort()) });
     });
@@ -115,7 +116,6 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
     });
 
     test("examples/hello deployed: web, worker, postgres, redis, router; visits written through the app", async (t) => {
-        if (!(await requireEngines(t))) return;
         const r = await project!.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
         url = r.stdout.trim().split("\n").pop()!;
@@ -132,7 +132,6 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
     });
 
     test("dockerd and containerd killed (SIGKILL), started again by doctor's code: everything comes back by itself", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(written, "the app was deployed");
         while (fs.existsSync(NO_RESTART)) {
             log(`waiting: ${NO_RESTART} exists`);
