@@ -1,6 +1,6 @@
 import { spawnSync } from "child_process";
 import * as path from "path";
-import { describe, SuiteFn, test, TestFn, TestOptions } from "node:test";
+import { after, before, describe, SuiteFn, test, TestFn, TestOptions } from "node:test";
 
 // One place that decides whether a test that needs the engines (a Docker engine that answers
 // and the pinned Pulumi CLI) runs. The check runs once per test file, synchronously, when the
@@ -84,4 +84,18 @@ export function testLive(...args: Args<TestFn>): void {
     if (!missing) return void test(name, options, fn);
     if ("fail" in missing) return void test(name, () => Promise.reject(new Error(missing.fail)));
     test(name, { ...options, skip: missing.skip }, fn);
+}
+
+/** A file-level `before` for live tests: runs only when the engines are there (it would deploy). */
+export function beforeLive(fn: () => unknown | Promise<unknown>): void {
+    before(async () => {
+        if (!missingEnginesMessage()) await fn();
+    });
+}
+
+/** A file-level `after` for live tests: runs only when the engines are there (it would clean up Docker). */
+export function afterLive(fn: () => unknown | Promise<unknown>): void {
+    after(async () => {
+        if (!missingEnginesMessage()) await fn();
+    });
 }

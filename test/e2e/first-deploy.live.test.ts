@@ -3,16 +3,16 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import { appNameFrom } from "../../cli/commands/init";
 import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { connectDocker } from "../../infra/docker/client";
 import { CliResult, runProcess } from "../support/cli";
-import { containersWith, enginesForHook } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { eventually } from "../support/poll";
-import { describeLive } from "../support/engines";
+import { afterLive, beforeLive, describeLive } from "../support/engines";
 
 // What the README tells a new user, on apps as they come (no Dockerfile.dynoform, no
 // .dockerignore, nothing added by hand): `dynoform` on PATH as `npm link` puts it, run in the
@@ -83,8 +83,7 @@ async function initAndUp(dir: string): Promise<{ init: CliResult; url: string; p
     return { init, url, port };
 }
 
-before(async () => {
-    if (!(await enginesForHook("first-deploy"))) return;
+beforeLive(async () => {
     // What `npm link` puts on PATH: a `dynoform` link to the package's bin/dynoform.js.
     fs.mkdirSync(binDir);
     fs.symlinkSync(path.join(PACKAGE_ROOT, "bin", "dynoform.js"), path.join(binDir, "dynoform"));
@@ -97,7 +96,7 @@ before(async () => {
     delete env.DYNOFORM_STACK;
 });
 
-after(async () => {
+afterLive(async () => {
     for (const { dir, app } of apps) {
         if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) await dynoform(dir, "destroy", "--confirm", app).catch(() => undefined);
         await removeAppObjects(app).catch(() => undefined);

@@ -1,20 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
 import { LABEL } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { containersWith, freePort, httpServerCommand, testProject, TestProject } from "./support/harness";
-import { testLive } from "./support/engines";
+import { afterLive, beforeLive, testLive } from "./support/engines";
 
 // The foundation end to end: a real `pulumi up` of a program with a dynamic provider, a
 // preview that reports no changes, a refresh, and a destroy that leaves no container.
 let project: TestProject | undefined;
 
-before(async () => {
+beforeLive(async () => {
     project = await testProject("smoke");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { containersWith } from "../support/harness";

@@ -6,15 +6,14 @@ import { connectDocker } from "../../../infra/docker/client";
 import { execIn } from "../../../infra/docker/exec";
 import { ROUTER_SYNC, ROUTER_TEMPLATE_FILE, renderRouterConfig } from "../../../infra/docker/router-config";
 import { recordedBaseImages } from "../../../toolchain/base-images";
-
 import { eventually } from "../../support/poll";
-import { testLive } from "../../support/engines";
+import { afterLive, testLive } from "../../support/engines";
 
 // The router's sync script in a real nginx container: it returns once nginx serves the new
 // config, so whatever the config left out can be stopped the moment it returns.
 
 const name = `dynoform-router-config-test-${crypto.randomBytes(3).toString("hex")}`;
-after(async () => {
+afterLive(async () => {
     await connectDocker().getContainer(name).remove({ force: true }).catch(() => undefined);
 });
 

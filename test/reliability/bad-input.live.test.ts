@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";

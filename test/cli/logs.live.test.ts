@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-
 import { deployOnce, usageLine } from "../support/cli";
 import { eventually } from "../support/poll";
 import { testLive } from "../support/engines";

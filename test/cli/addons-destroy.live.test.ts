@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { ADDON_LABEL } from "../../components/addon";
 import { LABEL } from "../../infra/docker/labels";

@@ -1,6 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { ADDON_LABEL } from "../../components/addon";
+import { after, before, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { dockerName, LABEL } from "../../infra/docker/labels";
 import { containerIp, execIn } from "../support/docker";

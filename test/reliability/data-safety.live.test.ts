@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { ADDON_LABEL, dockerName, LABEL, legacyDockerName } from "../../infra/docker/labels";

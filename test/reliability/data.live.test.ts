@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";

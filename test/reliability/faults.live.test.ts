@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { openStack, stackCheckpointFiles, stackLockFiles } from "../../infra/engine/workspace";

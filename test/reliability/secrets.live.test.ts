@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";

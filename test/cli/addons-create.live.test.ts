@@ -1,19 +1,18 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-
+import { before } from "node:test";
 import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
-import { testLive } from "../support/engines";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform addons:create`: bad plans and names are refused before anything changes; a Redis
 // add-on is added to the stack file, deployed, and its URL reaches the dynos as REDIS_URL.
 let project: CliProject;
 let stack: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("addcreate", { files: TINY_APP });
     stack = project.stackName("s");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import { openStack } from "../../infra/engine/workspace";
-
 import { CliProject, cliProject, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
-import { testLive } from "../support/engines";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform promote`: production runs an older build; staging a newer one. Promoting deploys
 // staging's image ID to production, which keeps its own config vars.
@@ -14,7 +13,7 @@ let staging: string;
 let production: string;
 let prodSettings: Record<string, unknown>;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("promote", { files: TINY_APP });
     staging = project.stackName("staging");
     production = project.stackName("production");
@@ -22,7 +21,7 @@ before(async () => {
     project.writeStack(production, prodSettings);
     project.writeStack(staging, await tinyStack({ config: { GREETING: "stage" } }));
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { ADDON_LABEL } from "../../../components/addon";
 import { connectDocker, pingDocker } from "../../../infra/docker/client";
 import { LABEL } from "../../../infra/docker/labels";

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import autocannon from "autocannon";
 import { connectDocker } from "../../infra/docker/client";
 import { dynoContainers } from "../support/app-project";

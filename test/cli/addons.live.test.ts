@@ -1,21 +1,20 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-
+import { after, before } from "node:test";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
-import { testLive } from "../support/engines";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform addons` lists add-ons from both places they are declared: app.json (heroku-postgresql)
 // and the stack file (a Redis attached as CACHE), with the state Docker reports.
 let project: CliProject;
 let stack: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("addons", {
         files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
     });
     stack = project.stackName("s");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
