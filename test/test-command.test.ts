@@ -60,3 +60,14 @@ test("covers: folders recursively, `*.test.js` globs one level, files exactly", 
     assert.ok(!covers("dist/test/reliability/*.test.js", "dist/test/reliability/serial/daemon-restart.test.js"));
     assert.ok(covers("dist/test/smoke.test.js", "dist/test/smoke.test.js"));
 });
+
+test("pure and live files apart: x.live.test.ts declares its tests live; x.test.ts uses no engine helper", () => {
+    const live = /\b(describeLive|testLive)\(/;
+    const engineHelpers = /\b(describeLive|testLive|beforeLive|afterLive|requireEngines|enginesForHook|deployOnce|helloOnce|cliProject|testProject|appProject)\(/;
+    // engines.test.ts writes a sample live file as text, to run it without engines.
+    for (const file of testFiles("test").filter((f) => f !== "test/engines.test.ts")) {
+        const text = fs.readFileSync(path.join(PACKAGE_ROOT, file), "utf8");
+        if (file.endsWith(".live.test.ts")) assert.match(text, live, `${file} is live: its tests go through describeLive or testLive`);
+        else assert.doesNotMatch(text, engineHelpers, `${file} needs the engines: name it ${file.replace(/\.test\.ts$/, ".live.test.ts")}`);
+    }
+});

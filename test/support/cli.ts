@@ -9,6 +9,7 @@ import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
+import { missingEnginesMessage } from "./engines";
 import { containersWith, freePort } from "./harness";
 
 /** The compiled CLI the tests run as a child process. */
@@ -251,6 +252,8 @@ export function deployOnce(prefix: string, opts: { files?: Record<string, string
             return deploying;
         },
     };
+    // Without the engines the file's live tests are skipped (or failed, under CI): nothing to make.
+    if (missingEnginesMessage()) return shared;
     before(async () => {
         project = await cliProject(prefix, { files: opts.files ?? TINY_APP });
         stack = project.stackName("s");

@@ -4,6 +4,7 @@ import * as net from "net";
 import * as os from "os";
 import * as path from "path";
 import { TestContext } from "node:test";
+import { enginesHere, missingEnginesMessage } from "./engines";
 import { PulumiFn, Stack } from "@pulumi/pulumi/automation";
 import { connectDocker, DockerSlowError, pingDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
@@ -37,33 +38,25 @@ export async function missingEngines(): Promise<string[]> {
 }
 
 /**
- * Checks that a Docker engine and the Pulumi CLI are there. In CI (CI=true) their absence fails
- * the test; elsewhere the test is skipped with a loud message saying why and what to run.
+ * Older form of {@link testLive} for one test: true when the engines are there; under CI=true
+ * their absence throws, elsewhere the test is skipped, loudly. New tests use `testLive` or
+ * `describeLive` (test/support/engines.ts) instead of calling this at their top.
  */
 export async function requireEngines(t: TestContext): Promise<boolean> {
-    const problems = await missingEngines();
-    if (problems.length === 0) return true;
-    const message = `needs a real Docker engine and Pulumi CLI: ${problems.join("; ")}. Run \`npx dynoform doctor\`.`;
-    if (process.env.CI === "true") {
-        throw new Error(message);
-    }
+    const message = missingEnginesMessage();
+    if (!message) return true;
+    if (process.env.CI === "true") throw new Error(message);
     process.stderr.write(`\n!!! SKIPPED ${t.name}: ${message}\n\n`);
     t.skip(message);
     return false;
 }
 
 /**
- * {@link requireEngines} for `before` hooks, which have no test to skip: in CI a missing engine
- * throws (the hook fails, and with it every test it serves); elsewhere false, said loudly, and
- * the tests then skip through their own `requireEngines`.
+ * Older form of {@link describeLive} for `before` hooks: true when the engines are there; under
+ * CI=true their absence throws, elsewhere false, said loudly.
  */
 export async function enginesForHook(what: string): Promise<boolean> {
-    const problems = await missingEngines();
-    if (problems.length === 0) return true;
-    const message = `${what} needs a real Docker engine and Pulumi CLI: ${problems.join("; ")}. Run \`npx dynoform doctor\`.`;
-    if (process.env.CI === "true") throw new Error(message);
-    process.stderr.write(`\n!!! ${message}\n\n`);
-    return false;
+    return enginesHere(what);
 }
 
 /** A throwaway Pulumi project: its own folder, file backend and passphrase; node_modules linked from the repo. */

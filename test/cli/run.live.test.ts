@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { LABEL } from "../../infra/docker/labels";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { deployOnce, envOf, TINY_APP, usageLine, webDyno } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // `dynoform run` against a real deploy: the tiny app with a PostgreSQL add-on declared in its
 // app.json, so a one-off sees config vars and DATABASE_URL and reaches the add-on by name.
@@ -12,8 +13,7 @@ async function runContainers() {
     return containersWith({ [LABEL.stack]: tiny.stack, [LABEL.role]: "run" });
 }
 
-test("run: the command's exit code becomes the CLI's, and the one-off is removed", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("run: the command's exit code becomes the CLI's, and the one-off is removed", async (t) => {
     const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, "--", "sh", "-c", "exit 7"]);
     assert.equal(r.code, 7, r.stderr);
@@ -24,8 +24,7 @@ test("run: the command's exit code becomes the CLI's, and the one-off is removed
     assert.equal(ok.code, 0, ok.stderr);
 });
 
-test("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on answers by name)", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on answers by name)", async (t) => {
     const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, 'echo "$DYNO|$GREETING|${DATABASE_URL%%:*}|${PORT:-no-port}"']);
     assert.equal(r.code, 0, r.stderr);
@@ -42,8 +41,7 @@ test("run: config vars, DATABASE_URL, DYNO=run.N and the app network (the add-on
     assert.equal(net.code, 0, `postgres:5432 reachable from the one-off (${net.stderr})`);
 });
 
-test("run: plain streams without a TTY (stdin piped in, stdout and stderr apart), extra env", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("run: plain streams without a TTY (stdin piped in, stdout and stderr apart), extra env", async (t) => {
     const { project, stack } = await tiny.deployed();
     const r = await project.cli(["run", "--stack", stack, "-e", "EXTRA=1", "--", "sh", "-c", 'cat; echo "extra=$EXTRA"; echo oops >&2'], { input: "piped line\n" });
     assert.equal(r.code, 0, r.stderr);
@@ -51,8 +49,7 @@ test("run: plain streams without a TTY (stdin piped in, stdout and stderr apart)
     assert.match(r.stderr, /^oops$/m);
 });
 
-test("run: usage errors exit 2 with one line", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("run: usage errors exit 2 with one line", async (t) => {
     const { project, stack } = tiny;
     assert.match(usageLine(await project.cli(["run", "--stack", stack])), /give a command/);
     assert.match(usageLine(await project.cli(["run", "--stack", stack, "--size", "huge", "--", "true"])), /`size`/);

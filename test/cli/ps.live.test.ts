@@ -1,12 +1,13 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { describe, test } from "node:test";
+import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { cliProject, CliResult, deployOnce, TINY_APP, tinyStack, usageLine } from "../support/cli";
 import { eventually } from "../support/poll";
+import { describeLive } from "../support/engines";
 
 // What `ps` and `releases` say, through the real CLI on real Docker and Pulumi: scaling and
 // resizing are not releases (as on Heroku), `ps` reads a dyno's size from the limits it runs
@@ -41,9 +42,8 @@ interface PsEntry {
 }
 const ps = async () => JSON.parse((await ok("ps", "--json")).stdout) as PsEntry[];
 
-describe("ps and releases", { concurrency: false }, () => {
+describeLive("ps and releases", { concurrency: false }, () => {
     test("ps:scale makes no release; the plan says so; ps shows the formation", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const before = await releases();
         assert.deepEqual(before.map((r) => r.version), [1]);
@@ -63,7 +63,6 @@ describe("ps and releases", { concurrency: false }, () => {
     });
 
     test("ps after ps:resize says the size the containers run with; the resize is not a release", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const versions = (await releases()).map((r) => r.version);
         await ok("ps:resize", "web=standard-2x");
@@ -77,7 +76,6 @@ describe("ps and releases", { concurrency: false }, () => {
     });
 
     test("an OOM-killed dyno: ps and ps --json show R15 with the time of the kill", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const started = Date.now();
         await ok("ps:scale", "hog=1:custom-128mb");
@@ -127,7 +125,6 @@ describe("ps and releases", { concurrency: false }, () => {
     });
 
     test("addons:create: the plan names the add-on and the release it makes", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const file = path.join(shared.project.dir, "stacks", `Pulumi.${shared.stack}.yaml`);
         const original = fs.readFileSync(file);
@@ -142,9 +139,8 @@ describe("ps and releases", { concurrency: false }, () => {
     });
 });
 
-describe("reserved process type names", () => {
+describeLive("reserved process type names", () => {
     test("a Procfile type named router is refused by preview and up with file and line; nothing is created", async (t) => {
-        if (!(await requireEngines(t))) return;
         const project = await cliProject("psrouter", { files: { ...TINY_APP, Procfile: "web: node server.js\nrouter: node server.js\n" } });
         try {
             const stack = project.stackName("s");

@@ -3,15 +3,16 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { test } from "node:test";
 import { appNameFrom } from "../../cli/commands/init";
 import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { connectDocker } from "../../infra/docker/client";
 import { CliResult, runProcess } from "../support/cli";
-import { containersWith, enginesForHook, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { eventually } from "../support/poll";
+import { afterLive, beforeLive, describeLive } from "../support/engines";
 
 // What the README tells a new user, on apps as they come (no Dockerfile.dynoform, no
 // .dockerignore, nothing added by hand): `dynoform` on PATH as `npm link` puts it, run in the
@@ -82,8 +83,7 @@ async function initAndUp(dir: string): Promise<{ init: CliResult; url: string; p
     return { init, url, port };
 }
 
-before(async () => {
-    if (!(await enginesForHook("first-deploy"))) return;
+beforeLive(async () => {
     // What `npm link` puts on PATH: a `dynoform` link to the package's bin/dynoform.js.
     fs.mkdirSync(binDir);
     fs.symlinkSync(path.join(PACKAGE_ROOT, "bin", "dynoform.js"), path.join(binDir, "dynoform"));
@@ -96,7 +96,7 @@ before(async () => {
     delete env.DYNOFORM_STACK;
 });
 
-after(async () => {
+afterLive(async () => {
     for (const { dir, app } of apps) {
         if (fs.existsSync(path.join(dir, "Pulumi.yaml"))) await dynoform(dir, "destroy", "--confirm", app).catch(() => undefined);
         await removeAppObjects(app).catch(() => undefined);
@@ -113,11 +113,10 @@ async function removeAppObjects(app: string): Promise<void> {
     for (const n of await docker.listNetworks({ filters: label })) await docker.getNetwork(n.Id).remove().catch(() => undefined);
 }
 
-describe("a new user's first deploy, as the README says", { concurrency: false }, () => {
+describeLive("a new user's first deploy, as the README says", { concurrency: false }, () => {
     let first = { dir: "", app: "", url: "", port: 0 };
 
     test("a Node.js sample (Procfile, no Dockerfile, no .dockerignore): init, up --yes, the URL answers 200", async (t) => {
-        if (!(await requireEngines(t))) return;
         const { dir, app } = appFolder("node-sample", SAMPLE_APP);
         await ok(dir, "doctor");
         const started = Date.now();
@@ -134,7 +133,6 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
     });
 
     test("ps:scale web=3, ps, logs, releases", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(first.url, "the first deploy ran");
         const scale = await ok(first.dir, "ps:scale", "web=3");
         assert.match(scale.stderr + scale.stdout, /web: 1 -> 3 \(\+2\)/);
@@ -157,7 +155,6 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
     });
 
     test("a second app init'ed beside it gets another port and runs at the same time", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(first.url, "the first deploy ran");
         const second = appFolder("node-sample-two", SAMPLE_APP);
         const { init, url, port } = await initAndUp(second.dir);
@@ -171,7 +168,6 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
     });
 
     test("destroy --confirm <app> removes the first app's containers", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(first.url, "the first deploy ran");
         await ok(first.dir, "destroy", "--confirm", first.app);
         assert.deepEqual(await containersWith({ [LABEL.app]: first.app }), []);
@@ -179,9 +175,8 @@ describe("a new user's first deploy, as the README says", { concurrency: false }
     });
 });
 
-describe("a Dockerfile-only app (no Procfile): its CMD runs as web", () => {
+describeLive("a Dockerfile-only app (no Procfile): its CMD runs as web", () => {
     test("init accepts it (web=1, the image's CMD), up deploys it, the URL answers, destroy removes it", async (t) => {
-        if (!(await requireEngines(t))) return;
         const { dir, app } = appFolder("docker-only", DOCKERFILE_APP(recordedBaseImages().node));
         const { init, url } = await initAndUp(dir);
         t.diagnostic(/process types: .*/.exec(init.stdout)?.[0] ?? init.stdout);

@@ -1,24 +1,24 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { after } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
 import { LABEL } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
-import { containersWith, freePort, httpServerCommand, requireEngines, testProject, TestProject } from "./support/harness";
+import { containersWith, freePort, httpServerCommand, testProject, TestProject } from "./support/harness";
+import { afterLive, beforeLive, testLive } from "./support/engines";
 
 // The foundation end to end: a real `pulumi up` of a program with a dynamic provider, a
 // preview that reports no changes, a refresh, and a destroy that leaves no container.
 let project: TestProject | undefined;
 
-before(async () => {
+beforeLive(async () => {
     project = await testProject("smoke");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
-test("smoke: up, preview with no changes, refresh, destroy on real Pulumi and Docker", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("smoke: up, preview with no changes, refresh, destroy on real Pulumi and Docker", async (t) => {
     const p = project!;
     const port = await freePort();
     const program = async () => {

@@ -2,10 +2,11 @@ import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { after, before, test } from "node:test";
+import { before } from "node:test";
 import { passphraseOpens } from "../../toolchain/passphrase";
 import { paths } from "../../toolchain/paths";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // Without PULUMI_CONFIG_PASSPHRASE(_FILE), stack secrets are encrypted with a passphrase generated
 // for the machine on first use (DYNOFORM_HOME/passphrase, 0600, said once), never with the public
@@ -17,7 +18,7 @@ const LEGACY = "dynoform-local-dev";
 let project: CliProject;
 let home: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("pass", { files: TINY_APP });
     home = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-pass-home-"));
     // The toolchain is the machine's (building Pulumi again would take many minutes); the rest is new.
@@ -25,7 +26,7 @@ before(async () => {
     Object.assign(project.env, { DYNOFORM_HOME: home, PULUMI_CONFIG_PASSPHRASE: "", PULUMI_CONFIG_PASSPHRASE_FILE: "" });
 });
 
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
     fs.rmSync(home, { recursive: true, force: true });
 });
@@ -40,7 +41,7 @@ function walk(dir: string): string[] {
     });
 }
 
-test("a machine passphrase is generated once (0600), encrypts new stacks, and the public constant does not open them", async () => {
+testLive("a machine passphrase is generated once (0600), encrypts new stacks, and the public constant does not open them", async () => {
     const stack = project.stackName("new");
     project.writeStack(stack, await tinyStack());
     const set = await project.cli(["config:set", "API_TOKEN=tok-123", "--secret", "--no-up", "--stack", stack]);
@@ -74,7 +75,7 @@ test("a machine passphrase is generated once (0600), encrypts new stacks, and th
     }
 });
 
-test("a stack whose secrets were encrypted with the old constant still opens, and is re-encrypted with the machine passphrase", async () => {
+testLive("a stack whose secrets were encrypted with the old constant still opens, and is re-encrypted with the machine passphrase", async () => {
     const stack = project.stackName("legacy");
     project.writeStack(stack, await tinyStack());
     // Made as the CLI made it before (the constant was the default; the env override reaches it now).

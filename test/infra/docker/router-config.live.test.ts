@@ -6,22 +6,21 @@ import { connectDocker } from "../../../infra/docker/client";
 import { execIn } from "../../../infra/docker/exec";
 import { ROUTER_SYNC, ROUTER_TEMPLATE_FILE, renderRouterConfig } from "../../../infra/docker/router-config";
 import { recordedBaseImages } from "../../../toolchain/base-images";
-import { requireEngines } from "../../support/harness";
 import { eventually } from "../../support/poll";
+import { afterLive, testLive } from "../../support/engines";
 
 // The router's sync script in a real nginx container: it returns once nginx serves the new
 // config, so whatever the config left out can be stopped the moment it returns.
 
 const name = `dynoform-router-config-test-${crypto.randomBytes(3).toString("hex")}`;
-after(async () => {
+afterLive(async () => {
     await connectDocker().getContainer(name).remove({ force: true }).catch(() => undefined);
 });
 
 /** The pids of nginx workers that still accept connections (an old one retitles itself as it stops). */
 const SERVING = `for p in /proc/[0-9]*; do [ "$(tr -d '\\0' < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done`;
 
-test("after a config change the sync script returns only when no old nginx worker accepts connections", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("after a config change the sync script returns only when no old nginx worker accepts connections", async (t) => {
     const docker = connectDocker();
     const container = await docker.createContainer({
         name,

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { requireEngines } from "../support/harness";
 import { deployOnce, usageLine } from "../support/cli";
 import { eventually } from "../support/poll";
+import { testLive } from "../support/engines";
 
 // `dynoform logs` against a real deploy of the tiny app: Heroku-style prefixes, filters, and
 // `--tail` following lines printed after it started, on dynos that start after it started.
@@ -10,8 +10,7 @@ const tiny = deployOnce("logs", { settings: { config: { GREETING: "hi" } } });
 
 const LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z (app\[[a-z0-9_.-]+\]|dynoform\[router\]|addon\[[a-z0-9-]+\]): /;
 
-test("logs: recent lines of dynos and router, Heroku prefixes, time order, filters", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("logs: recent lines of dynos and router, Heroku prefixes, time order, filters", async (t) => {
     const { project, stack, settings } = await tiny.deployed();
     const routerPort = settings.routerPort as number;
     const res = await fetch(`http://127.0.0.1:${routerPort}/first`);
@@ -35,8 +34,7 @@ test("logs: recent lines of dynos and router, Heroku prefixes, time order, filte
     assert.match(router.stdout, / dynoform\[router\]: /);
 });
 
-test("logs --tail: a line printed after it started, a dyno started after it started, stops on SIGINT", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("logs --tail: a line printed after it started, a dyno started after it started, stops on SIGINT", async (t) => {
     const { project, stack, settings } = await tiny.deployed();
     const routerPort = settings.routerPort as number;
     const tail = project.spawnCli(["logs", "--tail", "-n", "0", "--stack", stack]);
@@ -62,8 +60,7 @@ test("logs --tail: a line printed after it started, a dyno started after it star
     }
 });
 
-test("logs: usage errors exit 2 with one line", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("logs: usage errors exit 2 with one line", async (t) => {
     const { project, stack } = tiny;
     assert.match(usageLine(await project.cli(["logs", "--stack", stack, "-n", "-3"])), /-n -3 must be a whole number/);
     assert.match(usageLine(await project.cli(["logs", "--stack", stack, "--dyno", "web 1"])), /--dyno "web 1" is not a dyno/);

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
-import { test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { ADDON_LABEL } from "../../components/addon";
 import { LABEL } from "../../infra/docker/labels";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { deployOnce, envOf, usageLine, webDyno } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // `dynoform addons:destroy`: needs --confirm NAME; removes the add-on and its attachment, keeps
 // the data volume unless --delete-data.
@@ -16,8 +16,7 @@ const volumeExists = (name: string) =>
         .inspect()
         .then(() => true, () => false);
 
-test("addons:destroy: without --confirm NAME, or with another name, exits 2 and changes nothing", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:destroy: without --confirm NAME, or with another name, exits 2 and changes nothing", async (t) => {
     const { project, stack } = await tiny.deployed();
     const file = project.readStack(stack);
     assert.match(usageLine(await project.cli(["addons:destroy", "redis", "--stack", stack])), /needs --confirm redis/);
@@ -26,8 +25,7 @@ test("addons:destroy: without --confirm NAME, or with another name, exits 2 and 
     assert.equal(project.readStack(stack), file);
 });
 
-test("addons:destroy: the add-on and its attachment go, the data volume stays", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:destroy: the add-on and its attachment go, the data volume stays", async (t) => {
     const { project, stack } = await tiny.deployed();
     const r = await project.cli(["addons:destroy", "redis", "--confirm", "redis", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);
@@ -40,8 +38,7 @@ test("addons:destroy: the add-on and its attachment go, the data volume stays", 
     assert.doesNotMatch(project.readStack(stack), /\bredis: redis\b/);
 });
 
-test("addons:destroy --delete-data: the data volume goes too", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:destroy --delete-data: the data volume goes too", async (t) => {
     const { project, stack } = await tiny.deployed();
     assert.ok(await volumeExists(`tiny.${stack}.cache-data`));
     const r = await project.cli(["addons:destroy", "cache", "--confirm", "cache", "--delete-data", "--stack", stack]);

@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, describe, test } from "node:test";
-import { ADDON_LABEL } from "../../components/addon";
+import { after, before, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { dockerName, LABEL } from "../../infra/docker/labels";
 import { containerIp, execIn } from "../support/docker";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, TINY_APP, tinyStack } from "../support/cli";
+import { describeLive } from "../support/engines";
 
 // Isolation between the host, the containers and two apps on one Docker host: ports published on
 // loopback only (the router on the address the user sets), no privileged container and no Docker
@@ -73,7 +73,7 @@ async function probeFrom(dyno: string, hosts: string[]): Promise<Record<string, 
     return JSON.parse(out.trim().split("\n").pop()!) as Record<string, string>;
 }
 
-describe("isolation: host ports, privileges, networks between apps, users", { concurrency: false }, () => {
+describeLive("isolation: host ports, privileges, networks between apps, users", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("isolation", {
             files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
@@ -88,7 +88,6 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
     });
 
     test("two apps deploy side by side; beta's router is on the address its stack file sets", async (t) => {
-        if (!(await requireEngines(t))) return;
         const [a, b] = await Promise.all([ok(apps.alpha.stack, "up", "--yes"), ok(apps.beta.stack, "up", "--yes")]);
         apps.alpha.url = a.stdout.trim().split("\n").pop()!;
         apps.beta.url = b.stdout.trim().split("\n").pop()!;
@@ -101,7 +100,6 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
     });
 
     test("ports are published on loopback only, and only the router's; nothing privileged, no Docker socket", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(apps.beta.url, "the apps are deployed");
         const seen: string[] = [];
         for (const [app, { stack }] of Object.entries(apps)) {
@@ -134,7 +132,6 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
     });
 
     test("each app has its own network: alpha's dyno cannot reach beta's Postgres by name or IP, and the reverse", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(apps.beta.url, "the apps are deployed");
         const alpha = await containersOf(apps.alpha.stack);
         const beta = await containersOf(apps.beta.stack);
@@ -157,7 +154,6 @@ describe("isolation: host ports, privileges, networks between apps, users", { co
     });
 
     test("dynos and add-on servers run as non-root users", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(apps.beta.url, "the apps are deployed");
         const alpha = await containersOf(apps.alpha.stack);
         const report: string[] = [];

@@ -1,21 +1,21 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import autocannon from "autocannon";
 import { connectDocker } from "../../infra/docker/client";
-import { freePort, requireEngines } from "../support/harness";
-import { AppProject, appProject, dynoContainers } from "../support/app-project";
+import { dynoContainers } from "../support/app-project";
+import { helloOnce } from "../support/hello-fixture";
 import { eventually } from "../support/poll";
+import { describeLive } from "../support/engines";
 
 // examples/hello deployed for real through the `dynoform` CLI: router, Postgres, Redis, worker,
 // release phase, scaling, resizing, a rolling config change under load and a failing release.
 // Add-on data through faults and destroy: test/reliability/data.test.ts.
-let project: AppProject | undefined;
-let url = "";
+const hello = helloOnce();
 
 async function get(path = "/"): Promise<{ status: number; body: string }> {
-    const res = await fetch(`${url}${path}`);
+    const res = await fetch(`${hello.url}${path}`);
     return { status: res.status, body: await res.text() };
 }
 
@@ -25,20 +25,9 @@ function visitOf(body: string): number {
     return Number(m[1]);
 }
 
-describe("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
-    before(async () => {
-        project = await appProject("hello", { routerPort: String(await freePort()) });
-    });
-    after(async () => {
-        await project?.cleanup();
-    });
-
+describeLive("examples/hello on real Docker and Pulumi, through the CLI", { concurrency: false }, () => {
     test("up deploys the app: 200 through the router, visits counted in Postgres, jobs consumed from Redis", async (t) => {
-        if (!(await requireEngines(t))) return;
-        const r = await project!.cli(["up", "--yes"]);
-        assert.equal(r.code, 0, r.stderr);
-        url = r.stdout.trim().split("\n").pop()!;
-        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        const r = (await hello.deployed()).up;
         assert.match(r.stderr, /release: schema ready|ReleasePhase/, "the release phase ran");
         const first = await get();
         assert.equal(first.status, 200);
@@ -53,35 +42,33 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("scale web 1 -> 3 -> 1 starts and stops only the difference", async (t) => {
-        if (!(await requireEngines(t))) return;
-        const before = await dynoContainers(project!.stack, "web");
+        const before = await dynoContainers(hello.project.stack, "web");
         assert.deepEqual([...before.keys()], ["web.1"]);
-        let r = await project!.cli(["ps:scale", "web=3"]);
+        let r = await hello.project.cli(["ps:scale", "web=3"]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /web: 1 -> 3 \(\+2\)/);
-        const three = await dynoContainers(project!.stack, "web");
+        const three = await dynoContainers(hello.project.stack, "web");
         assert.deepEqual([...three.keys()].sort(), ["web.1", "web.2", "web.3"]);
         assert.equal(three.get("web.1"), before.get("web.1"), "web.1 untouched");
         const seen = new Set<string>();
         for (let i = 0; i < 12; i++) seen.add(/from (web\.\d)/.exec((await get()).body)?.[1] ?? "");
         assert.deepEqual([...seen].sort(), ["web.1", "web.2", "web.3"], "the router spreads requests over all web dynos");
 
-        r = await project!.cli(["ps:scale", "web=1"]);
+        r = await hello.project.cli(["ps:scale", "web=1"]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /web: 3 -> 1 \(-2\)/);
-        const one = await dynoContainers(project!.stack, "web");
+        const one = await dynoContainers(hello.project.stack, "web");
         assert.deepEqual([...one.keys()], ["web.1"]);
         assert.equal(one.get("web.1"), before.get("web.1"), "web.1 still untouched");
         assert.equal((await get()).status, 200);
     });
 
     test("resize in place: same container, same start time, new memory limit", async (t) => {
-        if (!(await requireEngines(t))) return;
         const docker = connectDocker();
-        const id = (await dynoContainers(project!.stack, "web")).get("web.1")!;
+        const id = (await dynoContainers(hello.project.stack, "web")).get("web.1")!;
         const beforeInfo = await docker.getContainer(id).inspect();
         assert.equal(beforeInfo.HostConfig.Memory, 512 * 2 ** 20);
-        const r = await project!.cli(["ps:resize", "web=standard-2x"]);
+        const r = await hello.project.cli(["ps:resize", "web=standard-2x"]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /web: standard-1x -> standard-2x \(resize in place\)/);
         const afterInfo = await docker.getContainer(id).inspect();
@@ -92,14 +79,21 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("a config change rolls the dynos with no failed request under load", async (t) => {
-        if (!(await requireEngines(t))) return;
         const countBefore = visitOf((await get()).body);
-        const idsBefore = await dynoContainers(project!.stack);
-        const load = new Promise<autocannon.Result>((resolve, reject) =>
-            autocannon({ url: `${url}/health`, connections: 8, duration: 40 }, (err, res) => (err ? reject(err) : resolve(res))),
-        );
-        await new Promise((r) => setTimeout(r, 1000));
-        const r = await project!.cli(["config:set", "GREETING=Howdy", "EXTRA=1"]);
+        const idsBefore = await dynoContainers(hello.project.stack);
+        // Load from before the change until well after it: started, answered, then the change, then
+        // 200 more answers (the old dynos and router workers are gone by then) before it stops.
+        let answered = 0;
+        let instance: autocannon.Instance | undefined;
+        const load = new Promise<autocannon.Result>((resolve, reject) => {
+            instance = autocannon({ url: `${hello.url}/health`, connections: 8, duration: 600 }, (err, res) => (err ? reject(err) : resolve(res)));
+            instance.on("response", () => answered++);
+        });
+        await eventually(() => answered >= 50, 30_000, "the load generator to get answers");
+        const r = await hello.project.cli(["config:set", "GREETING=Howdy", "EXTRA=1"]);
+        const answeredAtEnd = answered;
+        await eventually(() => answered >= answeredAtEnd + 200, 30_000, "200 answers after the change");
+        instance!.stop();
         const result = await load;
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /Config: 2 added \(EXTRA, GREETING\)|Config: 1 changed \(GREETING\), 1 added \(EXTRA\)/);
@@ -114,9 +108,9 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
         const page = await get();
         assert.match(page.body, /^Howdy from web\.1/);
         assert.ok(visitOf(page.body) > countBefore, "Postgres data survived the redeploy");
-        const idsAfter = await dynoContainers(project!.stack);
+        const idsAfter = await dynoContainers(hello.project.stack);
         for (const [dyno, id] of idsBefore) assert.notEqual(idsAfter.get(dyno), id, `${dyno} was replaced`);
-        const releases = await project!.cli(["releases", "--json"]);
+        const releases = await hello.project.cli(["releases", "--json"]);
         const list = JSON.parse(releases.stdout) as Array<{ version: number; description: string }>;
         assert.equal(
             list.filter((x) => /GREETING/.test(x.description) && /EXTRA/.test(x.description)).length,
@@ -126,19 +120,18 @@ describe("examples/hello on real Docker and Pulumi, through the CLI", { concurre
     });
 
     test("a failing release command leaves the old release serving and the stack file as it was", async (t) => {
-        if (!(await requireEngines(t))) return;
-        const stackFile = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
+        const stackFile = path.join(hello.project.dir, "stacks", `Pulumi.${hello.project.stack}.yaml`);
         const fileBefore = fs.readFileSync(stackFile, "utf8");
-        const idsBefore = await dynoContainers(project!.stack);
-        const releasesBefore = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as unknown[];
-        const r = await project!.cli(["config:set", "FAIL_RELEASE=1", "GREETING=Broken"]);
+        const idsBefore = await dynoContainers(hello.project.stack);
+        const releasesBefore = JSON.parse((await hello.project.cli(["releases", "--json"])).stdout) as unknown[];
+        const r = await hello.project.cli(["config:set", "FAIL_RELEASE=1", "GREETING=Broken"]);
         assert.equal(r.code, 1);
         assert.match(r.stderr, /release command `node release\.js` failed with exit code 3/);
         assert.match(r.stderr, /FAIL_RELEASE=1, failing on purpose/, "the release output is shown");
-        assert.deepEqual(await dynoContainers(project!.stack), idsBefore, "no dyno rolled");
+        assert.deepEqual(await dynoContainers(hello.project.stack), idsBefore, "no dyno rolled");
         assert.match((await get()).body, /^Howdy from web\.1/, "the old release still serves");
         assert.equal(fs.readFileSync(stackFile, "utf8"), fileBefore, "stack file restored");
-        const releasesAfter = JSON.parse((await project!.cli(["releases", "--json"])).stdout) as Array<{ status?: string }>;
+        const releasesAfter = JSON.parse((await hello.project.cli(["releases", "--json"])).stdout) as Array<{ status?: string }>;
         assert.equal(releasesAfter.length, releasesBefore.length + 1, "the failed release is recorded");
         assert.equal(releasesAfter[0].status, "failed", "as failed");
     });

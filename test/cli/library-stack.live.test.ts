@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import { App } from "../../components/app";
-import { enginesForHook, freePort, TestProject, testProject } from "../support/harness";
+import { freePort, TestProject, testProject } from "../support/harness";
 import { CLI, CliResult, runProcess, TINY_APP } from "../support/cli";
 import { eventually } from "../support/poll";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // A stack made by a plain Pulumi program that uses `App` (no `dynoform init`, no stack file, and
 // outputs of the program's own choosing): `ps`, `releases` and `logs` read the App in its state.
@@ -19,8 +20,7 @@ function cli(args: string[]): Promise<CliResult> {
     });
 }
 
-before(async () => {
-    if (!(await enginesForHook("library-stack"))) return;
+beforeLive(async () => {
     project = await testProject("libstack");
     stackName = project.id;
     const source = path.join(project.dir, "app");
@@ -34,11 +34,11 @@ before(async () => {
     }, stackName);
     await stack.up();
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
-test("ps, releases and logs work on a stack made by a plain program that uses App", async (t) => {
+testLive("ps, releases and logs work on a stack made by a plain program that uses App", async (t) => {
     if (!project) return t.skip("needs a real Docker engine and Pulumi CLI");
     assert.equal(fs.existsSync(path.join(project.dir, "stacks")), false, "no dynoform stack file");
 
@@ -71,7 +71,7 @@ test("ps, releases and logs work on a stack made by a plain program that uses Ap
     assert.equal(JSON.parse(json.stdout).length, 2);
 });
 
-test("a stack with neither a stack file nor an App is still an unknown stack (exit 2)", async (t) => {
+testLive("a stack with neither a stack file nor an App is still an unknown stack (exit 2)", async (t) => {
     if (!project) return t.skip("needs a real Docker engine and Pulumi CLI");
     const r = await runProcess(process.execPath, [CLI, "--cwd", project!.dir, "ps", "--stack", "nothing-here"], {
         env: { ...process.env, ...project!.env, NO_COLOR: "1" },

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import { MAX_ENV_TOTAL_BYTES } from "../../components/config-vars";
 import { stackLockFiles } from "../../infra/engine/workspace";
 import { containersWith } from "../support/harness";
 import { CLI, CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
 import { LABEL } from "../../infra/docker/labels";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // A failed `up` says its cause in a line or two and where the engine's whole output went (a 0600
 // log file; --verbose prints it); a closed output pipe ends the command quietly (141) after the
@@ -17,15 +18,15 @@ import { LABEL } from "../../infra/docker/labels";
 
 let project: CliProject;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("fail", { files: { ...TINY_APP, Procfile: "web: node server.js\nrelease: echo releasing; exit 1\n" } });
 });
 
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
-test("a failed up prints its cause in a few lines, and the engine's output goes to a 0600 log file (--verbose prints it)", async () => {
+testLive("a failed up prints its cause in a few lines, and the engine's output goes to a 0600 log file (--verbose prints it)", async () => {
     const stack = project.stackName("short");
     project.writeStack(stack, await tinyStack());
     const r = await project.cli(["up", "--yes", "--stack", stack]);
@@ -46,7 +47,7 @@ test("a failed up prints its cause in a few lines, and the engine's output goes 
     assert.match(v.stderr, /Diagnostics:/, "--verbose prints the engine's output");
 });
 
-test("`up 2>&1 | grep -m1 ^error` with a failing release: the command ends (141), leaving no lock", async () => {
+testLive("`up 2>&1 | grep -m1 ^error` with a failing release: the command ends (141), leaving no lock", async () => {
     const stack = project.stackName("pipe");
     project.writeStack(stack, await tinyStack());
     const env = { ...process.env, ...project.env, NO_COLOR: "1", DYNOFORM_STACK: "" };
@@ -65,7 +66,7 @@ test("`up 2>&1 | grep -m1 ^error` with a failing release: the command ends (141)
     assert.deepEqual(stackLockFiles(project.env.PULUMI_BACKEND_URL, stack), [], "Pulumi's lock released");
 });
 
-test("a read-only command piped to `head` ends quietly with 141 (no EPIPE stack trace)", async () => {
+testLive("a read-only command piped to `head` ends quietly with 141 (no EPIPE stack trace)", async () => {
     const stack = project.stackName("head");
     const config = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`V${i}`, "v".repeat(1000)]));
     project.writeStack(stack, await tinyStack({ config }));
@@ -81,7 +82,7 @@ test("a read-only command piped to `head` ends quietly with 141 (no EPIPE stack 
     assert.equal(r, "status=141\n");
 });
 
-test("a NUL byte or an oversized value in the stack file: exit 2, one line naming the key, nothing built", async () => {
+testLive("a NUL byte or an oversized value in the stack file: exit 2, one line naming the key, nothing built", async () => {
     const nul = project.stackName("nul");
     const file = project.writeStack(nul, await tinyStack({ config: { GOOD: "ok", BAD: "a\0b" } }));
     assert.match(fs.readFileSync(file, "utf8"), /BAD: "a\\0b"/, "YAML's escape for NUL");
@@ -108,7 +109,7 @@ test("a NUL byte or an oversized value in the stack file: exit 2, one line namin
     for (const s of [nul, big, many]) assert.deepEqual(await containersWith({ [LABEL.stack]: s }), [], `nothing created for ${s}`);
 });
 
-test("an error the program throws inside an apply (secret values too large together) ends the command in one line", async () => {
+testLive("an error the program throws inside an apply (secret values too large together) ends the command in one line", async () => {
     const stack = project.stackName("apply");
     project.writeStack(stack, await tinyStack());
     fs.writeFileSync(path.join(project.dir, "app", "Procfile"), "web: node server.js\n");

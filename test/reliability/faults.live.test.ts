@@ -1,13 +1,14 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { openStack, stackCheckpointFiles, stackLockFiles } from "../../infra/engine/workspace";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack } from "../support/cli";
 import { eventually } from "../support/poll";
+import { describeLive } from "../support/engines";
 
 // Faults, through the real CLI on real Docker and Pulumi, one deploy shared by every check:
 // a dyno killed with SIGKILL, a dyno crashing in a loop, a dyno container removed by hand, an
@@ -133,7 +134,7 @@ function stateContainerIds(resources: Array<{ outputs?: Record<string, unknown> 
     return new Set(resources.map((r) => r.outputs?.containerId).filter((v): v is string => typeof v === "string" && v !== ""));
 }
 
-describe("faults: dynoform under crashes, removals, interruptions and memory pressure", { concurrency: false }, () => {
+describeLive("faults: dynoform under crashes, removals, interruptions and memory pressure", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("faults", { files: APP_FILES });
         stack = project.stackName("dev");
@@ -144,7 +145,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("deploy: one web and one worker dyno", async (t) => {
-        if (!(await requireEngines(t))) return;
         const started = Date.now();
         const up = await ok("up", "--yes");
         t.diagnostic(`first up: ${((Date.now() - started) / 1000).toFixed(1)} s`);
@@ -154,7 +154,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("a web dyno killed with SIGKILL is restarted by Docker; ps shows the restart count", async (t) => {
-        if (!(await requireEngines(t))) return;
         const watch = await followEvents({ container: [(await dynoContainer("web.1")).Id], event: ["die", "start"] });
         const killed = await crash("web.1");
         await eventually(
@@ -188,7 +187,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("a worker crashing in a loop is backed off by Docker and shown by ps as crashed, with its exit code", async (t) => {
-        if (!(await requireEngines(t))) return;
         const watch = await followEvents({ container: [(await dynoContainer("worker.1")).Id], event: ["die", "start"] });
         const killed = await crash("worker.1");
         // Docker waits 100 ms, then twice as long after each quick exit: the 8th wait is 12.8 s,
@@ -234,7 +232,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("a dyno container removed by hand: refresh reports it missing; up brings it back with the same name and env", async (t) => {
-        if (!(await requireEngines(t))) return;
         const old = await dynoContainer("web.1");
         const oldName = old.Name.replace(/^\//, "");
         await docker.getContainer(old.Id).remove({ force: true });
@@ -259,7 +256,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("a formation the host has not the memory for: preview says so, up and ps:scale refuse and change nothing", async (t) => {
-        if (!(await requireEngines(t))) return;
         const total = Math.floor((await docker.info()).MemTotal / 2 ** 20);
         assert.ok(2 * PERFORMANCE_L_MB > total, `two performance-l dynos (${2 * PERFORMANCE_L_MB} MiB) exceed this host's ${total} MiB`);
         const needed = 2 * PERFORMANCE_L_MB + STANDARD_1X_MB;
@@ -295,7 +291,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("up interrupted (SIGINT, then SIGKILL) mid-way: the next up clears the lock and pending operations, and converges", async (t) => {
-        if (!(await requireEngines(t))) return;
         await ok("ps:scale", "web=4", "worker=0", "--no-up");
         // The first container operation: a container the stack did not have (polled: it does
         // not depend on an event stream, and a create is seen well before the dyno has booted).
@@ -376,7 +371,6 @@ describe("faults: dynoform under crashes, removals, interruptions and memory pre
     });
 
     test("SIGINT during up, to the CLI alone or to its process group: Pulumi stops cleanly (no lock, no pending operation, no orphan), exit 130; the next up finishes the job", async (t) => {
-        if (!(await requireEngines(t))) return;
         await ok("ps:scale", "web=6", "--no-up");
         const baseline = new Set((await stackContainers()).map((c) => c.id));
         const run = project.spawnCli(["up", "--yes", "--stack", stack]);

@@ -3,14 +3,15 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { ADDON_LABEL } from "../../components/addon";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { paths } from "../../toolchain/paths";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack, webDyno } from "../support/cli";
+import { describeLive } from "../support/engines";
 
 // Secrets never appear in plain text: add-on passwords (generated), a config var generated from
 // app.json (`generator: "secret"`) and a secret config var set with `config:set --secret` (two
@@ -97,7 +98,7 @@ function envelope(v: unknown): string {
     return o.ciphertext as string;
 }
 
-describe("secrets appear nowhere in plain text", { concurrency: false }, () => {
+describeLive("secrets appear nowhere in plain text", { concurrency: false }, () => {
     before(async () => {
         startedMs = Date.now() - 1000;
         for (const f of filesUnder(paths.logs())) logOffsets.set(f, fs.statSync(f).size);
@@ -122,7 +123,6 @@ describe("secrets appear nowhere in plain text", { concurrency: false }, () => {
     });
 
     test("deploy with Postgres, Redis, a generated config secret and a secret config var; change the secret", async (t) => {
-        if (!(await requireEngines(t))) return;
         await ok("config:set", "--secret", "--no-up", `API_TOKEN=${TOKEN_1}`);
         const file = YAML.parse(project.readStack(stack)) as { config: Record<string, unknown>; encryptionsalt?: string };
         assert.match(String(file.encryptionsalt), /^v1:[A-Za-z0-9+/=]+:v1:/, "the stack has a passphrase salt");
@@ -163,7 +163,6 @@ describe("secrets appear nowhere in plain text", { concurrency: false }, () => {
     });
 
     test("every read command runs; config shows the secret masked and config:get reveals it", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.equal(secrets.size, 7, "the deploy ran");
         await fetch(`http://127.0.0.1:${YAML.parse(project.readStack(stack)).config["dynoform:routerPort"]}/`).then((r) => r.text());
         await ok("refresh");
@@ -189,7 +188,6 @@ describe("secrets appear nowhere in plain text", { concurrency: false }, () => {
     });
 
     test("the state holds the secrets as ciphertext under the stack's passphrase", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.equal(secrets.size, 7, "the deploy ran");
         const salt = String(YAML.parse(project.readStack(stack)).encryptionsalt);
         const stateFiles = filesUnder(path.join(project.dir, "state", ".pulumi", "stacks")).filter((f) => path.basename(f) === `${stack}.json`);
@@ -228,7 +226,6 @@ describe("secrets appear nowhere in plain text", { concurrency: false }, () => {
     });
 
     test("no secret in state, stack file, command output, logs, or the tool's and Pulumi's files", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.equal(secrets.size, 7, "the deploy ran");
         const needles: Array<{ secret: string; form: string; bytes: Buffer }> = [];
         for (const [name, value] of secrets) {

@@ -6,6 +6,7 @@ import { test } from "node:test";
 import YAML from "yaml";
 import { lockFile, processStart } from "../../cli/stack-lock";
 import { deployOnce, envOf, webDyno } from "../support/cli";
+import { testLive } from "../support/engines";
 
 // Commands that change one stack run one after the other: the second waits (one line says for
 // whom), so the stack file and the running dynos never disagree; a dead holder's lock is taken
@@ -16,7 +17,7 @@ const shared = deployOnce("lock");
 
 const configOf = (text: string) => (YAML.parse(text)?.config?.["dynoform:config"] ?? {}) as Record<string, unknown>;
 
-test("two config:set at once both deploy: the second waits for the first, the stack file and the dynos agree", async () => {
+testLive("two config:set at once both deploy: the second waits for the first, the stack file and the dynos agree", async () => {
     const { project, stack } = await shared.deployed();
     const [a, b] = await Promise.all([
         project.cli(["config:set", "KA=1", "--stack", stack]),
@@ -38,7 +39,7 @@ test("two config:set at once both deploy: the second waits for the first, the st
     assert.doesNotMatch(preview.stderr, /Config:/, "nothing left to deploy");
 });
 
-test("two `up`s at once: both succeed, the second after the first; no Pulumi lock error", async () => {
+testLive("two `up`s at once: both succeed, the second after the first; no Pulumi lock error", async () => {
     const { project, stack } = await shared.deployed();
     const [a, b] = await Promise.all([project.cli(["up", "--yes", "--stack", stack]), project.cli(["up", "--yes", "--stack", stack])]);
     assert.equal(a.code, 0, a.stderr);
@@ -47,7 +48,7 @@ test("two `up`s at once: both succeed, the second after the first; no Pulumi loc
     assert.equal([a, b].filter((r) => /is busy: waiting for pid \d+ \(`dynoform up --stack/.test(r.stderr)).length, 1);
 });
 
-test("a lock left by a dead process is taken over", async () => {
+testLive("a lock left by a dead process is taken over", async () => {
     const { project, stack } = await shared.deployed();
     const dead = spawn(process.execPath, ["-e", ""]);
     const pid = dead.pid!;
@@ -62,7 +63,7 @@ test("a lock left by a dead process is taken over", async () => {
     assert.equal(fs.existsSync(file), false, "released when the command ended");
 });
 
-test("a live holder beyond --lock-timeout: one line naming it, exit 1, the stack file unchanged", async () => {
+testLive("a live holder beyond --lock-timeout: one line naming it, exit 1, the stack file unchanged", async () => {
     const { project, stack } = await shared.deployed();
     const file = lockFile(project.dir, stack);
     const before = project.readStack(stack);

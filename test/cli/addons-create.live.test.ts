@@ -1,23 +1,22 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { requireEngines } from "../support/harness";
+import { before } from "node:test";
 import { CliProject, cliProject, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform addons:create`: bad plans and names are refused before anything changes; a Redis
 // add-on is added to the stack file, deployed, and its URL reaches the dynos as REDIS_URL.
 let project: CliProject;
 let stack: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("addcreate", { files: TINY_APP });
     stack = project.stackName("s");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
-test("addons:create: unknown plan or bad attachment name exits 2 naming the field, stack file unchanged", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:create: unknown plan or bad attachment name exits 2 naming the field, stack file unchanged", async (t) => {
     project.writeStack(stack, await tinyStack());
     const file = project.readStack(stack);
 
@@ -30,8 +29,7 @@ test("addons:create: unknown plan or bad attachment name exits 2 naming the fiel
     assert.equal(project.readStack(stack), file, "nothing was written");
 });
 
-test("addons:create redis: stack file edited, deployed, the dyno env has REDIS_URL", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons:create redis: stack file edited, deployed, the dyno env has REDIS_URL", async (t) => {
     const r = await project.cli(["addons:create", "redis", "--stack", stack]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`redis \\(redis\\) created on tiny \\(${stack}\\), attached as REDIS_URL`));

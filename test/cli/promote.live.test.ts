@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import { openStack } from "../../infra/engine/workspace";
-import { requireEngines } from "../support/harness";
 import { CliProject, cliProject, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform promote`: production runs an older build; staging a newer one. Promoting deploys
 // staging's image ID to production, which keeps its own config vars.
@@ -13,7 +13,7 @@ let staging: string;
 let production: string;
 let prodSettings: Record<string, unknown>;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("promote", { files: TINY_APP });
     staging = project.stackName("staging");
     production = project.stackName("production");
@@ -21,7 +21,7 @@ before(async () => {
     project.writeStack(production, prodSettings);
     project.writeStack(staging, await tinyStack({ config: { GREETING: "stage" } }));
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
@@ -30,8 +30,7 @@ async function outputs(stack: string) {
     return s.outputs();
 }
 
-test("promote: the target runs the source's image ID, keeps its config, records the release", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("promote: the target runs the source's image ID, keeps its config, records the release", async (t) => {
     const upProd = await project.cli(["up", "--yes", "--stack", production]);
     assert.equal(upProd.code, 0, upProd.stderr);
 
@@ -68,8 +67,7 @@ test("promote: the target runs the source's image ID, keeps its config, records 
     assert.match(again.stdout, /already runs .* nothing to promote/);
 });
 
-test("promote: same stack, unknown stack or a source never deployed is refused", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("promote: same stack, unknown stack or a source never deployed is refused", async (t) => {
     assert.match(usageLine(await project.cli(["promote", "--from", staging, "--to", staging])), /both/);
     assert.match(usageLine(await project.cli(["promote", "--from", staging, "--to", `${production}-x`])), /unknown stack/);
     assert.match(usageLine(await project.cli(["promote", "--to", production])), /from/);

@@ -1,14 +1,15 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { ADDON_LABEL } from "../../../components/addon";
 import { connectDocker, pingDocker } from "../../../infra/docker/client";
 import { LABEL } from "../../../infra/docker/labels";
 import { demuxLogs } from "../../../infra/docker/logs";
 import { ensureDockerEngine } from "../../../toolchain/docker-engine";
-import { AppProject, appProject } from "../../support/app-project";
-import { containersWith, freePort, requireEngines } from "../../support/harness";
+import { containersWith } from "../../support/harness";
+import { helloOnce } from "../../support/hello-fixture";
 import { fetchPage, visit, visitsSnapshot, VisitsSnapshot } from "../../support/hello-data";
+import { describeLive } from "../../support/engines";
 
 // The Docker daemon lost the way a host loses it (dockerd and its containerd killed with SIGKILL)
 // and started again by Dynoform's own code (what `dynoform doctor` does): every dyno, add-on and
@@ -20,8 +21,7 @@ import { fetchPage, visit, visitsSnapshot, VisitsSnapshot } from "../../support/
 const NO_RESTART = "/tmp/dynoform-no-restart";
 const RESTARTING = "/tmp/dynoform-dockerd-restart";
 
-let project: AppProject | undefined;
-let url = "";
+const hello = helloOnce();
 let written: VisitsSnapshot | undefined;
 let containersBefore = new Map<string, { id: string; startedAt: string; restarts: number }>();
 
@@ -46,7 +46,7 @@ function livePid(pidFile: string, comm: string): number | undefined {
 async function stackContainers() {
     const docker = connectDocker();
     const out = new Map<string, { id: string; running: boolean; health?: string; startedAt: string; restarts: number; addon: boolean }>();
-    for (const c of await containersWith({ [LABEL.stack]: project!.stack })) {
+    for (const c of await containersWith({ [LABEL.stack]: hello.project.stack })) {
         const info = await docker.getContainer(c.Id).inspect();
         out.set(c.Names[0].replace(/^\//, ""), {
             id: c.Id,
@@ -106,22 +106,11 @@ function jobsDone(body: string): number {
     return Number(m[1]);
 }
 
-describe("the Docker daemon restarted: the app comes back by itself with its data", { concurrency: false }, () => {
-    before(async () => {
-        project = await appProject("hello", { routerPort: String(await freePort()) });
-    });
-    after(async () => {
-        await project?.cleanup();
-    });
-
+describeLive("the Docker daemon restarted: the app comes back by itself with its data", { concurrency: false }, () => {
     test("examples/hello deployed: web, worker, postgres, redis, router; visits written through the app", async (t) => {
-        if (!(await requireEngines(t))) return;
-        const r = await project!.cli(["up", "--yes"]);
-        assert.equal(r.code, 0, r.stderr);
-        url = r.stdout.trim().split("\n").pop()!;
-        assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+        const { url } = await hello.deployed();
         for (let i = 1; i <= 5; i++) await visit(url);
-        written = await visitsSnapshot(project!.stack);
+        written = await visitsSnapshot(hello.project.stack);
         assert.ok(written.count >= 5);
         const containers = await stackContainers();
         // Names are <app>.<stack>.<type>.<n>.<suffix> (infra/docker/labels.ts dockerName).
@@ -132,7 +121,6 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
     });
 
     test("dockerd and containerd killed (SIGKILL), started again by doctor's code: everything comes back by itself", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(written, "the app was deployed");
         while (fs.existsSync(NO_RESTART)) {
             log(`waiting: ${NO_RESTART} exists`);
@@ -142,14 +130,14 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         assert.ok(dockerd, "dockerd's pid (from /var/run/docker.pid)");
         const containerd = livePid("/var/run/docker/containerd/containerd.pid", "containerd");
 
-        fs.writeFileSync(RESTARTING, `${process.pid} restarting dockerd for ${project!.stack}\n`);
+        fs.writeFileSync(RESTARTING, `${process.pid} restarting dockerd for ${hello.project.stack}\n`);
         let killedAt = 0;
         let daemonMs = 0;
         // What the app answers through the router from the kill on. `/` needs web, router, Postgres and Redis.
         let watcher: ReturnType<typeof watchPage> | undefined;
         try {
             killedAt = Date.now();
-            watcher = watchPage(`${url}/`, killedAt);
+            watcher = watchPage(`${hello.url}/`, killedAt);
             process.kill(dockerd, "SIGKILL");
             if (containerd) process.kill(containerd, "SIGKILL");
             while (livePid("/var/run/docker.pid", "dockerd") === dockerd || (containerd && livePid("/var/run/docker/containerd/containerd.pid", "containerd") === containerd)) {
@@ -207,9 +195,9 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         }
         assert.deepEqual([...after.keys()].sort(), [...containersBefore.keys()].sort(), "no container more or less");
 
-        assert.deepEqual(await visitsSnapshot(project!.stack, written!.maxId), written, "the rows written before the restart are all there, unchanged");
-        const now = await visitsSnapshot(project!.stack);
-        const page = await fetchPage(`${url}/`);
+        assert.deepEqual(await visitsSnapshot(hello.project.stack, written!.maxId), written, "the rows written before the restart are all there, unchanged");
+        const now = await visitsSnapshot(hello.project.stack);
+        const page = await fetchPage(`${hello.url}/`);
         assert.equal(page?.status, 200, page?.body);
         assert.match(page!.body, new RegExp(`visit ${now.count + 1},`), "the app counts the rows already there");
         log(`${written!.count} rows kept (digest ${written!.digest.slice(0, 8)}); the app then showed visit ${now.count + 1}`);
@@ -218,7 +206,7 @@ describe("the Docker daemon restarted: the app comes back by itself with its dat
         const doneBefore = jobsDone(page!.body);
         const jobDeadline = Date.now() + 60_000;
         for (;;) {
-            const p = await fetchPage(`${url}/`);
+            const p = await fetchPage(`${hello.url}/`);
             if (p?.status === 200 && jobsDone(p.body) > doneBefore) break;
             assert.ok(Date.now() < jobDeadline, "the worker consumed a job queued after the restart within 60 s");
             await sleep(1000);

@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, TINY_APP, tinyStack } from "../support/cli";
+import { describeLive } from "../support/engines";
 
 // Malformed input through the real CLI, against one deployed app: every row must exit non-zero
 // with one line naming the field (and the file and line for files), before anything runs, and
@@ -220,7 +221,7 @@ function restore(row: Row, goodStack: Buffer): void {
     if (row.stack) fs.writeFileSync(stackPath, goodStack);
 }
 
-describe("bad input: a clear error, a non-zero exit, and nothing changed", { concurrency: false }, () => {
+describeLive("bad input: a clear error, a non-zero exit, and nothing changed", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("badin", { files: TINY_APP });
         stack = project.stackName("dev");
@@ -234,7 +235,6 @@ describe("bad input: a clear error, a non-zero exit, and nothing changed", { con
     });
 
     test(`${ROWS.length} malformed inputs are refused before anything runs`, async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.equal(deployed?.code, 0, `the app deploys first:\n${deployed?.stderr}`);
         assert.ok(ROWS.length >= 40, `at least 40 bad inputs (got ${ROWS.length})`);
         const goodStack = fs.readFileSync(stackPath);

@@ -1,25 +1,24 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
-import { requireEngines } from "../support/harness";
+import { after, before } from "node:test";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 
 // `dynoform addons` lists add-ons from both places they are declared: app.json (heroku-postgresql)
 // and the stack file (a Redis attached as CACHE), with the state Docker reports.
 let project: CliProject;
 let stack: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("addons", {
         files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
     });
     stack = project.stackName("s");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
-test("addons: lists app.json and stack-file add-ons with where each comes from, before and after up", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons: lists app.json and stack-file add-ons with where each comes from, before and after up", async (t) => {
     project.writeStack(stack, await tinyStack({ addons: { cache: { plan: "redis", as: "CACHE" } } }));
 
     const before = await project.cli(["addons", "--stack", stack, "--json"]);
@@ -45,8 +44,7 @@ test("addons: lists app.json and stack-file add-ons with where each comes from, 
     assert.doesNotMatch(table.stdout, /postgres:\/\/|redis:\/\//, "no URL in the listing");
 });
 
-test("addons: unknown stack is a usage error", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("addons: unknown stack is a usage error", async (t) => {
     const r = await project.cli(["addons", "--stack", `${stack}-nope`]);
     assert.equal(r.code, 2);
     assert.equal(r.stderr.trimEnd().split("\n").length, 1);

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack, usageLine, webDyno } from "../support/cli";
+import { describeLive } from "../support/engines";
 
 // The deploy cycle through the real CLI on real Docker and Pulumi: preview, up, ps, ps:scale,
 // ps:restart, ps:stop, config, config:get/set/unset, releases, releases:info, rollback,
@@ -37,7 +38,7 @@ const dynoIds = async () =>
             .map((c) => [c.Labels[LABEL.dyno], c.Id]),
     );
 
-describe("dynoform deploy cycle", { concurrency: false }, () => {
+describeLive("dynoform deploy cycle", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("cycle", { files: TINY_APP });
         stack = project.stackName("dev");
@@ -48,7 +49,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("up deploys and prints the URL; preview right after reports no changes", async (t) => {
-        if (!(await requireEngines(t))) return;
         const up = await ok("up", "--yes");
         url = up.stdout.trim().split("\n").pop()!;
         assert.equal(await body(), "web.1 hello");
@@ -58,7 +58,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("config:set makes one release for several vars; the dyno env shows them", async (t) => {
-        if (!(await requireEngines(t))) return;
         const r = await ok("config:set", "GREETING=hi", "LOG_LEVEL=debug");
         assert.match(r.stderr, /Config: 2 added \(GREETING, LOG_LEVEL\)/);
         assert.match(r.stdout, /release v2/);
@@ -72,7 +71,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("a secret config var is encrypted in the stack file and masked, except config:get", async (t) => {
-        if (!(await requireEngines(t))) return;
         await ok("config:set", `API_TOKEN=${SECRET}`, "--secret");
         const file = fs.readFileSync(path.join(project.dir, "stacks", `Pulumi.${stack}.yaml`), "utf8");
         assert.ok(!file.includes(SECRET), "stack file holds the secret encrypted");
@@ -84,7 +82,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("ps:scale then ps shows the dynos; a removed dyno is missing, refresh reports it, up heals it", async (t) => {
-        if (!(await requireEngines(t))) return;
         await ok("ps:scale", "web=2");
         let ps = await ok("ps");
         assert.match(ps.stdout, /=== web \(standard-1x\): 2 dynos/);
@@ -104,7 +101,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("ps:restart rolls every web dyno; ps:stop scales to 0 and the router answers 503", async (t) => {
-        if (!(await requireEngines(t))) return;
         const before = await dynoIds();
         await ok("ps:restart", "web");
         const after = await dynoIds();
@@ -120,7 +116,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("rollback restores an earlier release's image and config as a new release", async (t) => {
-        if (!(await requireEngines(t))) return;
         const docker = connectDocker();
         const oldImage = (await webDyno(stack))!.Image;
         const releasesBefore = JSON.parse((await ok("releases", "--json")).stdout) as Array<{ version: number }>;
@@ -143,7 +138,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("usage errors exit 2 with one line and change nothing", async (t) => {
-        if (!(await requireEngines(t))) return;
         const file = path.join(project.dir, "stacks", `Pulumi.${stack}.yaml`);
         const fileBefore = fs.readFileSync(file, "utf8");
         const idsBefore = await dynoIds();
@@ -174,7 +168,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("the secret appears nowhere but config:get: outputs, --json, and the state file", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.ok(printed.length > 20);
         const leaks = printed.filter((p) => p.out.includes(SECRET) && p.args[0] !== "config:get");
         assert.deepEqual(leaks.map((p) => p.args.join(" ")), [], "no command but config:get printed the secret");
@@ -192,7 +185,6 @@ describe("dynoform deploy cycle", { concurrency: false }, () => {
     });
 
     test("destroy needs the app name, then removes every container", async (t) => {
-        if (!(await requireEngines(t))) return;
         assert.match(usageLine(await cli("destroy", "--confirm", "wrong")), /does not match the app name tiny/);
         await ok("destroy", "--confirm", "tiny");
         assert.equal((await containersWith({ [LABEL.stack]: stack })).length, 0);
