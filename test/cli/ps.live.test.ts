@@ -105,7 +105,6 @@ describeLive("ps and releases", { concurrency: false }, () => {
     });
 
     test("ps: each running dyno's memory and CPU use against its size; a crashed dyno's exit code and Docker's restart", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const web = (await ps()).find((d) => d.dyno === "web.1");
         assert.ok(web?.usage, JSON.stringify(web));

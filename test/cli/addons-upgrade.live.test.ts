@@ -1,11 +1,11 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
 import Docker = require("dockerode");
 import { connectDocker } from "../../infra/docker/client";
 import { execIn } from "../../infra/docker/exec";
 import { ADDON_LABEL, containerRole, LABEL } from "../../infra/docker/labels";
 import { openStack } from "../../infra/engine/workspace";
-import { containersWith, requireEngines } from "../support/harness";
+import { afterLive, beforeLive, testLive } from "../support/engines";
+import { containersWith } from "../support/harness";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
 import { eventually } from "../support/poll";
 
@@ -16,13 +16,13 @@ import { eventually } from "../support/poll";
 let project: CliProject;
 let stack: string;
 
-before(async () => {
+beforeLive(async () => {
     project = await cliProject("upgr", {
         files: { ...TINY_APP, "app.json": JSON.stringify({ name: "tiny", addons: ["heroku-postgresql"] }) },
     });
     stack = project.stackName("s");
 });
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
 });
 
@@ -74,8 +74,7 @@ async function remakeAsBefore(id: string): Promise<string> {
     return made.id;
 }
 
-test("an add-on and a router labelled role=dyno (made before roles) are recognised, and the next up keeps them and their data", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("an add-on and a router labelled role=dyno (made before roles) are recognised, and the next up keeps them and their data", async (t) => {
     project.writeStack(stack, await tinyStack());
     await ok("up", "--yes");
 
