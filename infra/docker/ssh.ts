@@ -78,7 +78,7 @@ export function keyType(blob: Buffer): string {
 }
 
 function globMatch(pattern: string, name: string): boolean {
-    const re = new RegExp("^" + pattern.replace(/[.+^${}()|\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$", "i");
+    const re = new RegExp("^" + pattern.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, ".*").replace(/\?/g, ".") + "$", "i");
     return re.test(name);
 }
 
@@ -172,14 +172,23 @@ class SshConnection {
 
     /** A new duplex stream to the server's engine API. */
     async dial(): Promise<Duplex> {
-        const client = await this.connect();
-        const stream = await new Promise<Duplex>((resolve, reject) =>
-            client.exec("docker system dial-stdio", (err, channel) => (err ? reject(err) : resolve(channel as unknown as Duplex))),
-        ).catch((err) => {
-            this.ready = undefined;
-            throw new SshHostError(`ssh ${this.target.user}@${knownHostsName(this.target.host, this.target.port)}: ${(err as Error).message}`);
-        });
-        this.hold(client, +1);
+        // Counted from now: the socket must keep the process alive while the channel is being opened.
+        this.channels++;
+        let client: import("ssh2").Client;
+        let stream: Duplex;
+        try {
+            client = await this.connect();
+            this.hold(client, 0);
+            stream = await new Promise<Duplex>((resolve, reject) =>
+                client.exec("docker system dial-stdio", (err, channel) => (err ? reject(err) : resolve(channel as unknown as Duplex))),
+            ).catch((err) => {
+                this.ready = undefined;
+                throw new SshHostError(`ssh ${this.target.user}@${knownHostsName(this.target.host, this.target.port)}: ${(err as Error).message}`);
+            });
+        } catch (err) {
+            this.channels--;
+            throw err;
+        }
         stream.once("close", () => this.hold(client, -1));
         // http.Agent expects a socket; a channel lacks the socket-only methods.
         const s = stream as Duplex & Record<string, unknown>;
@@ -226,7 +235,6 @@ class SshConnection {
                 client.removeAllListeners("error");
                 client.on("error", () => (this.ready = undefined));
                 client.once("close", () => (this.ready = undefined));
-                this.hold(client, 0);
                 resolve(client);
             });
             client.once("error", (err: Error & { level?: string }) => {
@@ -237,7 +245,7 @@ class SshConnection {
                 }
                 if (err.level === "client-timeout") return reject(new SshHostError(`${where}: no answer within ${READY_TIMEOUT_MS / 1000} s (is the server up?)`));
                 const code = (err as NodeJS.ErrnoException).code;
-                reject(new SshHostError(`${where}: ${code ?? err.message}`));
+                reject(new SshHostError(code ? `${where}: cannot reach the server (${code})` : `${where}: ${err.message}`));
             });
             try {
                 client.connect({
@@ -245,8 +253,7 @@ class SshConnection {
                     port: t.port,
                     username: t.user,
                     readyTimeout: READY_TIMEOUT_MS,
-                    keepaliveInterval: 5000,
-                    keepaliveCountMax: 3,
+                    // No keepalive timer: ssh2's would keep every command alive after its work is done.
                     authHandler: methods as never,
                     hostVerifier: (blob: Buffer) => {
                         const verdict = checkHostKey(knownHosts, name, blob);
