@@ -37,6 +37,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     restarts: "map",
     routerPort: "port",
     routerHost: "text",
+    dockerHost: "text",
     releaseDescription: "text",
     rollbackSourceHash: "text",
     // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
@@ -130,6 +131,7 @@ export function readStackFile(dir: string, stack: string): StackFileView {
         config: configVars(get("config") as Record<string, unknown> | undefined),
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
+        dockerHost: get("dockerHost") as string | undefined,
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
     };
     return { settings, secretKeys, problem };

@@ -87,6 +87,22 @@ export function dockerHostAddress(host: string): string | undefined {
     }
 }
 
+/**
+ * Where the router listens when the stack does not say (`routerHost`): 127.0.0.1 on the local
+ * engine; on a server, the server's address when DOCKER_HOST names it by IP, else all addresses.
+ */
+export function defaultRouterHost(host = resolveDockerEndpoint().host): string {
+    const address = dockerHostAddress(host);
+    if (address === undefined) return "127.0.0.1";
+    return require("net").isIP(address) ? address : "0.0.0.0";
+}
+
+/** The host name a URL shows for a router listening on `hostIp`: the server's for a remote engine. */
+export function routerUrlHost(hostIp: string, host = resolveDockerEndpoint().host): string {
+    if (hostIp !== "0.0.0.0") return hostIp;
+    return dockerHostAddress(host) ?? "127.0.0.1";
+}
+
 /** A dockerode client for an endpoint. `host` defaults to DOCKER_HOST or the default socket. */
 export function connectDocker(host?: string): Docker {
     const Dockerode = dockerode();

@@ -114,10 +114,23 @@ export async function cleanTestHosts(): Promise<void> {
         sh("ip", ["netns", "del", ns], { ok: true });
     }
     sh("ip", ["link", "del", BRIDGE], { ok: true });
-    while (spawnSync("iptables", ["-D", "DOCKER-USER", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]).status === 0) {
-        // one rule per earlier run that did not remove its own
+    for (const [table, chain, rule] of FIREWALL) {
+        while (spawnSync("iptables", ["-t", table, "-D", chain, ...rule]).status === 0) {
+            // one rule per earlier run that did not remove its own
+        }
     }
 }
+
+/**
+ * The hosts reach each other across the bridge (the host dockerd's FORWARD policy drops bridged
+ * traffic otherwise) and, NATed as this machine, the package registries this machine reaches
+ * (`npm install` in an image build on a test host), as a real server would.
+ */
+const FIREWALL: Array<[string, string, string[]]> = [
+    ["filter", "DOCKER-USER", ["-i", BRIDGE, "-j", "ACCEPT"]],
+    ["filter", "DOCKER-USER", ["-o", BRIDGE, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]],
+    ["nat", "POSTROUTING", ["-s", `${NET}.0/24`, "!", "-o", BRIDGE, "-j", "MASQUERADE"]],
+];
 
 function keygen(file: string, comment: string): void {
     if (!fs.existsSync(file)) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
@@ -213,7 +226,7 @@ export async function startTestHosts(count: number, images: string[] = []): Prom
         sh("ip", ["link", "add", BRIDGE, "type", "bridge"]);
         sh("ip", ["addr", "add", `${NET}.1/24`, "dev", BRIDGE]);
         sh("ip", ["link", "set", BRIDGE, "up"]);
-        sh("iptables", ["-I", "DOCKER-USER", "-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]);
+        for (const [table, chain, rule] of FIREWALL) sh("iptables", ["-t", table, "-I", chain, ...rule]);
 
         const started = [];
         for (let i = 1; i <= count; i++) started.push(await startHost(i, sshd, authorizedKeys));
