@@ -9,7 +9,7 @@ import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { AppProject, appProject, runCli } from "../support/app-project";
-import { requireEngines } from "../support/harness";
+import { freePort, requireEngines } from "../support/harness";
 import { eventually } from "../support/poll";
 import { startTestHosts, TestHosts } from "../support/test-hosts";
 
@@ -23,7 +23,10 @@ let url = "";
 function writeStack(stack: string, settings: Record<string, unknown>): void {
     const file = path.join(project!.dir, "stacks", `Pulumi.${stack}.yaml`);
     const base = YAML.parse(fs.readFileSync(path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`), "utf8"));
-    for (const [k, v] of Object.entries(settings)) base.config[`dynoform:${k}`] = v;
+    for (const [k, v] of Object.entries(settings)) {
+        if (v === undefined) delete base.config[`dynoform:${k}`];
+        else base.config[`dynoform:${k}`] = v;
+    }
     fs.writeFileSync(file, YAML.stringify(base));
 }
 
@@ -111,6 +114,44 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
             assert.equal(/FAULT/.test(fs.readFileSync(path.join(project!.dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")), false, `${stack}: stack file unchanged`);
         }
         assert.deepEqual((await appContainers(host.engine)).map((c) => c.Id).sort(), before, "nothing changed on the server");
+    });
+
+    test("the SSH connection killed in the middle of an up: the next up recovers", async (t) => {
+        if (!(await requireEngines(t))) return;
+        const host = hosts!.hosts[0];
+        const before = new Set((await appContainers(host.engine)).map((c) => c.Id));
+        const interrupted = project!.cli(["config:set", "GREETING=Interrupted"]);
+        // Once the rollout has created a container on the server, drop every SSH session.
+        await eventually(async () => (await appContainers(host.engine)).some((c) => !before.has(c.Id)), 120_000, "a new container on the server");
+        const killed = host.killSshSessions();
+        assert.ok(killed > 0, "an SSH session was open and killed");
+        const r1 = await interrupted;
+        t.diagnostic(`interrupted config:set exited ${r1.code}: ${r1.stderr.trim().split("\n")[0] ?? ""}`);
+        const r2 = await project!.cli(["up", "--yes"]);
+        assert.equal(r2.code, 0, r2.stderr);
+        await eventually(async () => /Interrupted/.test(await (await fetch(`${url}/`)).text()), 30_000, "the app serving the new config after recovery");
+    });
+
+    test("promote --from a local staging --to the server: the image is streamed across, same ID", async (t) => {
+        if (!(await requireEngines(t))) return;
+        writeStack("staging", { dockerHost: undefined, routerPort: String(await freePort()) });
+        const staging = (args: string[]) => runCli([...args, "--cwd", project!.dir, "--stack", "staging"], project!.env);
+        // A change only staging has: its image ID is one the server has never seen.
+        fs.appendFileSync(path.join(project!.dir, "app", "index.js"), "\n// staging build\n");
+        try {
+            let r = await staging(["up", "--yes"]);
+            assert.equal(r.code, 0, r.stderr);
+            const [web] = await connectDocker().listContainers({ filters: { label: [`${LABEL.stack}=staging`, `${LABEL.processType}=web`] } });
+            const imageId = web.ImageID;
+            r = await project!.cli(["promote", "--from", "staging", "--to", project!.stack]);
+            assert.equal(r.code, 0, r.stderr);
+            assert.match(r.stderr + r.stdout, /Copied image .* to .*'s engine .* MB\/s\), same ID/);
+            const remoteWeb = (await appContainers(hosts!.hosts[0].engine)).find((c) => c.Labels[LABEL.processType] === "web" && c.State === "running");
+            assert.equal(remoteWeb?.ImageID, imageId, "production on the server runs staging's image ID");
+            assert.equal((await fetch(`${url}/`)).status, 200);
+        } finally {
+            await staging(["destroy", "--confirm", project!.app]);
+        }
     });
 
     test("destroy removes the app from the server", async (t) => {
