@@ -6,7 +6,6 @@ import {
     DockerHostError,
     DockerSlowError,
     connectDocker,
-    isRemoteDockerHost,
     pingDocker,
     resolveDockerEndpoint,
 } from "../infra/docker/client";
@@ -38,7 +37,7 @@ const PATIENT_PING_TIMEOUT_MS = 10_000;
  */
 export async function ensureDockerEngine(report: Reporter): Promise<DockerEngineStatus> {
     const endpoint = resolveDockerEndpoint();
-    if (isRemoteDockerHost(endpoint.host)) return checkRemoteEngine(endpoint.host);
+    if (endpoint.host.startsWith("ssh://")) return checkRemoteEngine(endpoint.host);
     try {
         const { version } = await pingDocker(endpoint, PING_TIMEOUT_MS);
         return { host: endpoint.host, version, action: "found" };
@@ -74,7 +73,7 @@ const REMOTE_PING_TIMEOUT_MS = 9500;
 const REMOTE_MIN_MEMORY = 512 * 1024 * 1024;
 
 /**
- * A server's engine (ssh:// or tcp://) is only checked, never installed or started: it must
+ * A server's engine over SSH is only checked, never installed or started: it must
  * answer within 10 s, speak API 1.41 or newer, and have memory for the app.
  */
 async function checkRemoteEngine(host: string): Promise<DockerEngineStatus> {
