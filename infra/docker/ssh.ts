@@ -198,6 +198,31 @@ class SshConnection {
         return stream;
     }
 
+    /** Opens and closes a forwarded TCP connection to `host:port` from the server. */
+    async probe(host: string, port: number, timeoutMs: number): Promise<boolean> {
+        this.channels++;
+        let client: import("ssh2").Client | undefined;
+        try {
+            client = await this.connect();
+            this.hold(client, 0);
+            const c = client;
+            return await new Promise<boolean>((resolve) => {
+                const timer = setTimeout(() => resolve(false), timeoutMs);
+                c.forwardOut("127.0.0.1", 0, host, port, (err, channel) => {
+                    clearTimeout(timer);
+                    if (err) return resolve(false);
+                    channel.close();
+                    resolve(true);
+                });
+            });
+        } catch {
+            return false;
+        } finally {
+            if (client) this.hold(client, -1);
+            else this.channels--;
+        }
+    }
+
     private hold(client: import("ssh2").Client, delta: number) {
         this.channels += delta;
         const sock = (client as unknown as { _sock?: { ref(): void; unref(): void } })._sock;
@@ -283,4 +308,15 @@ export function sshAgent(target: SshTarget): http.Agent {
         return undefined;
     };
     return agent;
+}
+
+/**
+ * Whether `host:port` accepts a TCP connection as seen from the server (an SSH direct-tcpip
+ * channel): a container's address on a remote engine is on that server's networks, not ours.
+ */
+export async function connectsFromServer(target: SshTarget, host: string, port: number, timeoutMs = 1000): Promise<boolean> {
+    const key = JSON.stringify(target);
+    let conn = connections.get(key);
+    if (!conn) connections.set(key, (conn = new SshConnection(target)));
+    return conn.probe(host, port, timeoutMs);
 }

@@ -127,9 +127,14 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
         assert.ok(killed > 0, "an SSH session was open and killed");
         const r1 = await interrupted;
         t.diagnostic(`interrupted config:set exited ${r1.code}: ${r1.stderr.trim().split("\n")[0] ?? ""}`);
+        // A failed config:set restores the stack file; one that got through keeps it: the next up deploys the file.
+        const kept = /Interrupted/.test(fs.readFileSync(path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`), "utf8"));
         const r2 = await project!.cli(["up", "--yes"]);
         assert.equal(r2.code, 0, r2.stderr);
-        await eventually(async () => /Interrupted/.test(await (await fetch(`${url}/`)).text()), 30_000, "the app serving the new config after recovery");
+        await eventually(async () => {
+            const res = await fetch(`${url}/`);
+            return res.status === 200 && /Interrupted/.test(await res.text()) === kept;
+        }, 30_000, "the app serving the stack file's config after recovery");
     });
 
     test("promote --from a local staging --to the server: the image is streamed across, same ID", async (t) => {
