@@ -1,3 +1,4 @@
+import * as path from "path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
 import { commands } from "./commands";
@@ -8,6 +9,7 @@ import { withGlobalOptions } from "./options";
 import { restrictLocalState } from "../toolchain/backend";
 import { acquireStackLock, heldLocks, LOCKING_COMMANDS, StackBusyError } from "./stack-lock";
 import { STACK_NAME } from "../infra/engine/workspace";
+import { useStackDockerHost } from "./docker-host";
 
 /** Parses argv, runs one command, and maps its outcome to an exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -35,6 +37,8 @@ export async function main(argv: string[]): Promise<number> {
             // Commands that change a stack wait for each other, from before the stack file is read until they end.
             const command = String(args._[0] ?? "");
             const stack = String(command === "promote" ? args.to : args.stack);
+            // The stack's own Docker host (dynoform:dockerHost), for this process and the engine it starts.
+            if (STACK_NAME.test(stack)) useStackDockerHost(path.resolve(String(args.cwd)), stack);
             if (!LOCKING_COMMANDS.has(command) || !STACK_NAME.test(stack)) return;
             const lockTimeout = Number(args.lockTimeout);
             if (!(lockTimeout >= 0)) throw new UsageError(`--lock-timeout must be a number of seconds, got ${JSON.stringify(args.lockTimeout)}`);

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { defaultRouterHost, routerUrlHost } from "../infra/docker/client";
 import { Dyno } from "../infra/docker/dyno";
 import {
     ROUTER_CONF_DIR,
@@ -62,7 +63,7 @@ export class Router extends pulumi.ComponentResource {
 
     constructor(name: string, args: RouterArgs, opts?: pulumi.ComponentResourceOptions) {
         super(ROUTER_TYPE, name, {}, opts);
-        const hostIp = args.hostIp ?? "127.0.0.1";
+        const hostIp = args.hostIp ?? defaultRouterHost();
         const conf = new Volume(
             `${name}-conf`,
             {
@@ -106,7 +107,7 @@ export class Router extends pulumi.ComponentResource {
             { dockerHost: args.dockerHost, container: container.containerName, upstreams: args.upstreams, app: args.app },
             { parent: this, dependsOn: args.dependsOn },
         );
-        const shownHost = hostIp === "0.0.0.0" ? "127.0.0.1" : hostIp;
+        const shownHost = routerUrlHost(hostIp);
         this.url = pulumi.output(`http://${shownHost}:${args.port}`);
         this.containerName = container.containerName;
         this.registerOutputs({ url: this.url, containerName: this.containerName });

@@ -29,6 +29,8 @@ export interface StackSettings {
     config?: Record<string, string>;
     routerPort?: number;
     routerHost?: string;
+    /** The Docker engine the stack runs on: `ssh://user@host[:port]`, `tcp://host:2376`, or unset for the local socket. */
+    dockerHost?: string;
     releaseDescription?: string;
     /** Accepted so older stack files load, never read: only `destroy --delete-addon-data` deletes data. */
     deleteAddonDataOnDestroy?: boolean;

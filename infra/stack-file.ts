@@ -53,6 +53,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     scheduler: "map",
     routerPort: "port",
     routerHost: "text",
+    dockerHost: "text",
     releaseDescription: "text",
     rollbackSourceHash: "text",
     // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
@@ -162,6 +163,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         config: configVars(get("config") as Record<string, unknown> | undefined),
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
+        dockerHost: get("dockerHost") as string | undefined,
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,

@@ -181,15 +181,16 @@ function extraCaFiles(): string[] {
 }
 
 /** What {@link ensureBaseImages} found or did for each image. */
-export type BaseImageStatus = Record<BaseImageName, { ref: string; action: "present" | "pulled" | "built" }>;
+export type BaseImageStatus = Record<BaseImageName, { ref: string; action: "present" | "pulled" | "built" | "copied" }>;
 
 /**
- * Makes sure every base image is present: the recorded one if still there, else the official
- * image pulled (when `DYNOFORM_PULL` is not `never` and a registry answers), else a local build
- * from Debian packages tagged `dynoform/<name>:<recipe hash>`.
+ * Makes sure every base image is present: the recorded one if still there, else (on a remote
+ * engine) copied from the local engine when that has it, else the official image pulled (when
+ * `DYNOFORM_PULL` is not `never` and a registry answers), else built from Debian packages
+ * (the rootfs streamed to the engine's import API) and tagged `dynoform/<name>:<recipe hash>`.
+ * `source` is the local engine, for a remote `docker`: copying is cheaper than building.
  */
-export async function ensureBaseImages(report: Reporter): Promise<BaseImageStatus> {
-    const docker = connectDocker();
+export async function ensureBaseImages(report: Reporter, docker: Docker = connectDocker(), source?: Docker): Promise<BaseImageStatus> {
     const status = {} as BaseImageStatus;
     let rootfs: string | undefined;
     for (const name of BASE_IMAGE_NAMES) {
@@ -199,6 +200,8 @@ export async function ensureBaseImages(report: Reporter): Promise<BaseImageStatu
             status[name] = { ref: local, action: "present" };
         } else if (await imageExists(docker, official)) {
             status[name] = { ref: official, action: "present" };
+        } else if (source && (await copyFirstPresent(source, docker, [local, official], report))) {
+            status[name] = { ref: (await imageExists(docker, local)) ? local : official, action: "copied" };
         } else if (process.env.DYNOFORM_PULL !== "never" && (await tryPull(docker, official, report))) {
             status[name] = { ref: official, action: "pulled" };
         } else {
@@ -211,6 +214,58 @@ export async function ensureBaseImages(report: Reporter): Promise<BaseImageStatu
     const refs = Object.fromEntries(BASE_IMAGE_NAMES.map((n) => [n, status[n].ref])) as BaseImageRefs;
     fs.writeFileSync(recordFile(), JSON.stringify(refs, null, 2) + "\n");
     return status;
+}
+
+/** Copies the first of `refs` the source engine has; false when it has none (or does not answer). */
+async function copyFirstPresent(from: Docker, to: Docker, refs: string[], report: Reporter): Promise<boolean> {
+    for (const ref of refs) {
+        let has = false;
+        try {
+            has = await imageExists(from, ref);
+        } catch {
+            return false; // no local engine: build on the remote instead
+        }
+        if (!has) continue;
+        const [moved] = await copyImages(from, to, [ref]);
+        report(`copied ${ref} from the local engine (${(moved.bytes / 1e6).toFixed(0)} MB in ${(moved.ms / 1000).toFixed(1)} s)`);
+        return true;
+    }
+    return false;
+}
+
+/** What {@link copyImages} moved for one image: nothing when the target already had that ID. */
+export interface ImageCopy {
+    ref: string;
+    id: string;
+    bytes: number;
+    ms: number;
+}
+
+/**
+ * Streams each image the target engine lacks (by ID) from one engine to the other, as
+ * `docker save | docker load` over the two APIs: no registry, no temporary file. The loaded
+ * image's ID must be the source's (its config digest), or the copy fails.
+ */
+export async function copyImages(from: Docker, to: Docker, refs: string[]): Promise<ImageCopy[]> {
+    const copies: ImageCopy[] = [];
+    for (const ref of refs) {
+        const id = (await from.getImage(ref).inspect()).Id;
+        const there = await to.getImage(ref).inspect().catch((err) => (isNotFound(err) ? undefined : Promise.reject(err)));
+        if (there?.Id === id) {
+            copies.push({ ref, id, bytes: 0, ms: 0 });
+            continue;
+        }
+        const started = Date.now();
+        let bytes = 0;
+        const saved = (await from.getImage(ref).get()) as NodeJS.ReadableStream;
+        saved.on("data", (chunk: Buffer) => (bytes += chunk.length));
+        const loaded = (await to.loadImage(saved as never)) as NodeJS.ReadableStream;
+        await followStream(to, loaded);
+        const got = (await to.getImage(ref).inspect()).Id;
+        if (got !== id) throw new Error(`copy of ${ref}: the target engine has ${got}, not ${id}`);
+        copies.push({ ref, id, bytes, ms: Date.now() - started });
+    }
+    return copies;
 }
 
 async function imageExists(docker: Docker, ref: string): Promise<boolean> {

@@ -5,6 +5,7 @@ import {
     DEFAULT_DOCKER_HOST,
     DockerHostError,
     DockerSlowError,
+    connectDocker,
     pingDocker,
     resolveDockerEndpoint,
 } from "../infra/docker/client";
@@ -17,6 +18,9 @@ export interface DockerEngineStatus {
     host: string;
     version: string;
     action: "found" | "started" | "installed-and-started";
+    /** For a server's engine: its API version and memory, as doctor reports them. */
+    apiVersion?: string;
+    memoryMiB?: number;
 }
 
 const START_TIMEOUT_MS = 60_000;
@@ -33,6 +37,7 @@ const PATIENT_PING_TIMEOUT_MS = 10_000;
  */
 export async function ensureDockerEngine(report: Reporter): Promise<DockerEngineStatus> {
     const endpoint = resolveDockerEndpoint();
+    if (endpoint.host.startsWith("ssh://")) return checkRemoteEngine(endpoint.host);
     try {
         const { version } = await pingDocker(endpoint, PING_TIMEOUT_MS);
         return { host: endpoint.host, version, action: "found" };
@@ -60,6 +65,28 @@ export async function ensureDockerEngine(report: Reporter): Promise<DockerEngine
     startDockerd(report);
     const version = await waitForDocker(START_TIMEOUT_MS);
     return { host: endpoint.host, version, action };
+}
+
+/** How long a server's engine may take to answer: an SSH handshake fails by itself within 8 s. */
+const REMOTE_PING_TIMEOUT_MS = 9500;
+/** The least memory a server's engine should have for an app, its add-ons and the router. */
+const REMOTE_MIN_MEMORY = 512 * 1024 * 1024;
+
+/**
+ * A server's engine over SSH is only checked, never installed or started: it must
+ * answer within 10 s, speak API 1.41 or newer, and have memory for the app.
+ */
+async function checkRemoteEngine(host: string): Promise<DockerEngineStatus> {
+    const { version, apiVersion } = await pingDocker(resolveDockerEndpoint(), REMOTE_PING_TIMEOUT_MS);
+    const [major, minor] = apiVersion.split(".").map(Number);
+    if (major < 1 || (major === 1 && minor < 41)) {
+        throw new DockerHostError(`the Docker engine at ${host} speaks API ${apiVersion}; Dynoform needs 1.41 (Docker 20.10) or newer`);
+    }
+    const info = await connectDocker().info();
+    if (info.MemTotal < REMOTE_MIN_MEMORY) {
+        throw new DockerHostError(`the Docker engine at ${host} has ${Math.round(info.MemTotal / 2 ** 20)} MiB of memory; Dynoform needs at least ${REMOTE_MIN_MEMORY / 2 ** 20} MiB there`);
+    }
+    return { host, version, action: "found", apiVersion, memoryMiB: Math.round(info.MemTotal / 2 ** 20) };
 }
 
 /** Installs Debian packages, failing with apt's last lines. */

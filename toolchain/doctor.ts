@@ -1,3 +1,4 @@
+import { connectDocker, DEFAULT_DOCKER_HOST, isRemoteDockerHost } from "../infra/docker/client";
 import { passphraseFile } from "./passphrase";
 import { BaseImageStatus, ensureBaseImages } from "./base-images";
 import { pulumiEnvironment } from "./backend";
@@ -19,7 +20,7 @@ export interface Toolchain {
  * Prints one line per step with what it found or did and how long it took.
  */
 export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
-    const docker = await timed(report, (d) => `docker: engine ${d.version} at ${d.host} (${d.action})`, () =>
+    const docker = await timed(report, (d) => `docker: engine ${d.version} at ${d.host} (${d.memoryMiB ? `API ${d.apiVersion}, ${d.memoryMiB} MiB, ` : ""}${d.action})`, () =>
         ensureDockerEngine(report),
     );
     const pulumi = await timed(report, (p) => `pulumi: CLI v${p.version} in ${p.root} (${p.action})`, () =>
@@ -28,7 +29,7 @@ export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
     const images = await timed(
         report,
         (s) => "images: " + Object.entries(s).map(([n, v]) => `${n}=${v.ref} (${v.action})`).join(", "),
-        () => ensureBaseImages(report),
+        () => ensureBaseImages(report, connectDocker(), isRemoteDockerHost(docker.host) ? connectDocker(DEFAULT_DOCKER_HOST) : undefined),
     );
     const env = pulumiEnvironment(pulumi.binDir);
     const own = process.env.PULUMI_CONFIG_PASSPHRASE || process.env.PULUMI_CONFIG_PASSPHRASE_FILE;

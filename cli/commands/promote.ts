@@ -6,6 +6,21 @@ import { GlobalOptions } from "../options";
 import { checkStack, projectDir } from "../project";
 import { readAppOutputs, shortDigest } from "../stack-outputs";
 import { readStackFile } from "../stack-settings";
+import { dockerHostOf } from "../docker-host";
+import { connectDocker, resolveDockerEndpoint } from "../../infra/docker/client";
+import { copyImages } from "../../toolchain/base-images";
+
+/**
+ * Stacks on different Docker hosts: the image is streamed from the source's engine to the
+ * target's (save | load, no registry) unless the target has that ID already; the ID is checked.
+ */
+async function copyToTargetEngine(imageId: string, fromHost: string, toHost: string, to: string): Promise<void> {
+    if (fromHost === toHost) return;
+    const [copy] = await copyImages(connectDocker(fromHost), connectDocker(toHost), [imageId]);
+    if (copy.bytes === 0) return;
+    const mb = copy.bytes / 1e6;
+    say(`Copied image ${shortDigest(imageId)} to ${to}'s engine (${toHost.replace(/\?.*$/, "")}): ${mb.toFixed(0)} MB in ${(copy.ms / 1000).toFixed(1)} s (${(mb / (copy.ms / 1000)).toFixed(1)} MB/s), same ID`);
+}
 
 interface PromoteOptions extends EditOptions {
     from: string;
@@ -60,6 +75,7 @@ export const promoteCommand: CommandModule<GlobalOptions, PromoteOptions> = {
             return;
         }
         say(`Promoting ${app}: ${argv.from} (${shortDigest(digest)}) -> ${argv.to} (${shortDigest(before)})`);
+        await copyToTargetEngine(digest, dockerHostOf(dir, argv.from), resolveDockerEndpoint().host, argv.to);
         const result = await editAndDeploy(
             { ...argv, stack: argv.to },
             promotionEdit(digest, `Promote from ${argv.from} (${shortDigest(digest)})`),

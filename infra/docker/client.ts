@@ -30,23 +30,77 @@ export function resolveDockerEndpoint(host?: string): DockerEndpoint {
     return { host: DEFAULT_DOCKER_HOST, source: "default" };
 }
 
-/** Builds dockerode options for a `unix://` or `tcp://` DOCKER_HOST value. */
+/**
+ * Builds dockerode options for a Docker host: `unix:///path`, `tcp://host:port` (TLS when the
+ * port is 2376 or DOCKER_TLS_VERIFY is set, client certificates from `?certPath=DIR`,
+ * DOCKER_CERT_PATH or ~/.docker), or `ssh://user@host[:port]` (see ssh.ts).
+ */
 export function dockerOptions(host: string): Docker.DockerOptions {
     if (host.startsWith("unix://")) {
         return { socketPath: host.slice("unix://".length) };
     }
-    const match = /^(tcp|http|https):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(host);
+    if (host.startsWith("ssh://")) {
+        const { parseSshHost, sshAgent, SshHostError } = require("./ssh") as typeof import("./ssh");
+        try {
+            // The host and port here only name the engine in docker-modem's requests: the agent dials.
+            return { protocol: "http", host: "docker", port: 80, agent: sshAgent(parseSshHost(host)) } as Docker.DockerOptions;
+        } catch (err) {
+            if (err instanceof SshHostError) throw new DockerHostError(err.message);
+            throw err;
+        }
+    }
+    const match = /^(tcp|http|https):\/\/([^:/?]+)(?::(\d+))?\/?(?:\?certPath=([^&]+))?$/.exec(host);
     if (!match) {
         throw new DockerHostError(
-            `Docker host "${host}" (from DOCKER_HOST or dockerHost) is not a unix:// or tcp://host:port address`,
+            `Docker host "${host}" (from DOCKER_HOST or dockerHost) is not a unix://, tcp://host:port or ssh://user@host address`,
         );
     }
-    const [, scheme, hostname, port] = match;
-    return {
-        host: hostname,
-        port: port ? Number(port) : 2375,
-        protocol: scheme === "https" ? "https" : "http",
+    const [, scheme, hostname, port, certPath] = match;
+    const tls = scheme === "https" || (scheme === "tcp" && (port === "2376" || Boolean(process.env.DOCKER_TLS_VERIFY) || Boolean(certPath)));
+    if (!tls) {
+        return { host: hostname, port: port ? Number(port) : 2375, protocol: "http" };
+    }
+    const dir = certPath ? decodeURIComponent(certPath).replace(/^~(?=\/|$)/, require("os").homedir()) : process.env.DOCKER_CERT_PATH ?? require("path").join(require("os").homedir(), ".docker");
+    const read = (f: string) => {
+        const file = require("path").join(dir, f);
+        try {
+            return require("fs").readFileSync(file);
+        } catch {
+            throw new DockerHostError(`Docker host ${host} uses TLS, but its client certificate file ${file} cannot be read (give the folder with ca.pem, cert.pem and key.pem as ?certPath= or DOCKER_CERT_PATH)`);
+        }
     };
+    return { host: hostname, port: port ? Number(port) : 2376, protocol: "https", ca: read("ca.pem"), cert: read("cert.pem"), key: read("key.pem") };
+}
+
+/** True for a Docker host on another machine (ssh:// or tcp://), where no local dockerd is started. */
+export function isRemoteDockerHost(host: string): boolean {
+    return !host.startsWith("unix://");
+}
+
+/** The server's address in a remote Docker host (for URLs), or undefined for the local socket. */
+export function dockerHostAddress(host: string): string | undefined {
+    if (!isRemoteDockerHost(host)) return undefined;
+    try {
+        return new URL(host.replace(/^tcp:/, "http:")).hostname.replace(/^\[(.*)\]$/, "$1");
+    } catch {
+        return undefined;
+    }
+}
+
+/**
+ * Where the router listens when the stack does not say (`routerHost`): 127.0.0.1 on the local
+ * engine; on a server, the server's address when DOCKER_HOST names it by IP, else all addresses.
+ */
+export function defaultRouterHost(host = resolveDockerEndpoint().host): string {
+    const address = dockerHostAddress(host);
+    if (address === undefined) return "127.0.0.1";
+    return require("net").isIP(address) ? address : "0.0.0.0";
+}
+
+/** The host name a URL shows for a router listening on `hostIp`: the server's for a remote engine. */
+export function routerUrlHost(hostIp: string, host = resolveDockerEndpoint().host): string {
+    if (hostIp !== "0.0.0.0") return hostIp;
+    return dockerHostAddress(host) ?? "127.0.0.1";
 }
 
 /** A dockerode client for an endpoint. `host` defaults to DOCKER_HOST or the default socket. */
@@ -112,8 +166,9 @@ export class DockerSlowError extends DockerHostError {
 
 /** Where an endpoint came from, for messages: `DOCKER_HOST=tcp://…`, or the default socket. */
 function describeEndpoint(endpoint: DockerEndpoint): string {
+    const fromStack = process.env.DYNOFORM_DOCKER_HOST_FROM;
     return endpoint.source === "DOCKER_HOST"
-        ? `DOCKER_HOST=${endpoint.host}`
+        ? fromStack ? `dynoform:dockerHost ${endpoint.host} (${fromStack})` : `DOCKER_HOST=${endpoint.host}`
         : endpoint.source === "argument"
           ? `dockerHost ${endpoint.host}`
           : `the default socket ${endpoint.host} (DOCKER_HOST is not set)`;
@@ -121,6 +176,8 @@ function describeEndpoint(endpoint: DockerEndpoint): string {
 
 /** The error for an engine that does not answer, naming DOCKER_HOST or the socket. */
 export function unreachable(endpoint: DockerEndpoint, err: unknown): DockerHostError {
+    // An SSH failure (host key, refused key, no answer) is already one line naming the server.
+    if ((err as Error)?.name === "SshHostError") return new DockerHostError((err as Error).message);
     const cause = (err as DockerApiError)?.code ?? engineMessage(err);
     return new DockerHostError(`Docker engine not reachable at ${describeEndpoint(endpoint)}: ${cause}`);
 }

@@ -315,6 +315,9 @@ function ipOf(info: Docker.ContainerInspectInfo, network?: string): string {
 /** True when a TCP connection to `host:port` opens within a second (the readiness probe of a dyno with a port). */
 export function acceptsConnections(host: string, port: number): Promise<boolean> {
     if (!host) return Promise.resolve(false);
+    // On a server reached over SSH, the container's address is on the server's networks: ask from there.
+    const engine = process.env.DOCKER_HOST;
+    if (engine?.startsWith("ssh://")) return require("./ssh").connectsFromServer(require("./ssh").parseSshHost(engine), host, port);
     return new Promise((resolve) => {
         const socket = net.connect({ host, port });
         const done = (ok: boolean) => {

@@ -31,11 +31,12 @@ test("doctor with a DOCKER_HOST that does not answer: one line naming DOCKER_HOS
     }
 });
 
-test("DOCKER_HOST forms: unix socket, tcp with and without port; anything else is an error", () => {
+test("DOCKER_HOST forms: unix socket, tcp with and without port, ssh; anything else is an error", () => {
     assert.deepEqual(dockerOptions("unix:///var/run/docker.sock"), { socketPath: "/var/run/docker.sock" });
-    assert.deepEqual(dockerOptions("tcp://10.0.0.5:2376"), { host: "10.0.0.5", port: 2376, protocol: "http" });
+    assert.deepEqual(dockerOptions("tcp://10.0.0.5:2375"), { host: "10.0.0.5", port: 2375, protocol: "http" });
     assert.deepEqual(dockerOptions("tcp://docker"), { host: "docker", port: 2375, protocol: "http" });
-    assert.throws(() => dockerOptions("ssh://me@host"), /not a unix:\/\/ or tcp:\/\/host:port address/);
+    assert.ok((dockerOptions("ssh://me@host") as { agent?: unknown }).agent, "ssh:// goes through the SSH agent");
+    assert.throws(() => dockerOptions("npipe:////./pipe/docker_engine"), /not a unix:\/\/, tcp:\/\/host:port or ssh:\/\/user@host address/);
     assert.deepEqual(resolveDockerEndpoint("tcp://x:1"), { host: "tcp://x:1", source: "argument" });
 });
 
