@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { testLive } from "../support/engines";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { demuxLogs } from "../../infra/docker/logs";
 import { deployOnce, usageLine } from "../support/cli";
-import { containersWith, requireEngines } from "../support/harness";
+import { containersWith } from "../support/harness";
 import { eventually } from "../support/poll";
 
 // Heroku Scheduler through the real CLI, on one deployment for the file (tests run in order):
@@ -40,8 +41,7 @@ async function backupFileModes(stack: string): Promise<string> {
     }
 }
 
-test("scheduler:add refuses a bad cron expression with one line naming the field; nothing changes", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("scheduler:add refuses a bad cron expression with one line naming the field; nothing changes", async (t) => {
     const { project, stack } = await tiny.deployed();
     const before = project.readStack(stack);
     const bad = await project.cli(["scheduler:add", "61 * * * *", "--stack", stack, "--", "echo", "hi"]);
@@ -53,8 +53,7 @@ test("scheduler:add refuses a bad cron expression with one line naming the field
     assert.equal(project.readStack(stack), before, "the stack file is unchanged");
 });
 
-test("a job every minute runs on time as a one-off dyno: output in logs, exit code in scheduler, an overlapping run skipped", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("a job every minute runs on time as a one-off dyno: output in logs, exit code in scheduler, an overlapping run skipped", async (t) => {
     const { project, stack } = await tiny.deployed();
     const add = await project.cli(["scheduler:add", "* * * * *", "--name", "tick", "--no-up", "--stack", stack, "--", "sh", "-c", 'echo "tick $DYNO $GREETING db=${DATABASE_URL%%:*}"; exit 3']);
     assert.equal(add.code, 0, add.stderr);
@@ -98,8 +97,7 @@ test("a job every minute runs on time as a one-off dyno: output in logs, exit co
     assert.match(usageLine(missing), /no scheduler job `tick`/);
 });
 
-test("pg:backups:schedule: backups appear on schedule, the newest --retain kept, files 0600; unschedule stops them", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("pg:backups:schedule: backups appear on schedule, the newest --retain kept, files 0600; unschedule stops them", async (t) => {
     const { project, stack } = await tiny.deployed();
     const sched = await project.cli(["pg:backups:schedule", "--cron", "* * * * *", "--retain", "1", "--stack", stack]);
     assert.equal(sched.code, 0, sched.stderr);

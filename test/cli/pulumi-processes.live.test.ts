@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
+import { describeLive } from "../support/engines";
 import { pulumiRoot } from "../../toolchain/pulumi-cli";
-import { requireEngines } from "../support/harness";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../support/cli";
 
 // How many `pulumi` processes each command starts (issue 13: only the ones it needs). A `pulumi`
@@ -23,7 +23,7 @@ async function runs(...args: string[]): Promise<{ all: string[]; besidesEngine: 
     return { all, besidesEngine: all.filter((l) => !ENGINE_RUNS.has(l.split(" ")[0])) };
 }
 
-describe("pulumi processes per command", { concurrency: false }, () => {
+describeLive("pulumi processes per command", { concurrency: false }, () => {
     before(async () => {
         project = await cliProject("procs", { files: TINY_APP });
         stack = project.stackName("dev");
@@ -44,7 +44,6 @@ describe("pulumi processes per command", { concurrency: false }, () => {
     });
 
     test("read-only commands start one pulumi; ps:scale, up and preview at most two besides the engine run", async (t) => {
-        if (!(await requireEngines(t))) return;
         // The first deploy (and the one `pulumi version` the CLI caches for a new binary) is not counted.
         await runs("up", "--yes");
         await runs("config:set", "API_TOKEN=s3cret", "--secret", "--no-up");

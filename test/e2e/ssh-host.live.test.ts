@@ -2,14 +2,15 @@ import assert from "node:assert/strict";
 import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
-import { after, before, describe, test } from "node:test";
+import { after, before, test } from "node:test";
+import { describeLive } from "../support/engines";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { AppProject, appProject, runCli } from "../support/app-project";
-import { freePort, requireEngines } from "../support/harness";
+import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { startTestHosts, TestHosts } from "../support/test-hosts";
 
@@ -34,7 +35,7 @@ async function appContainers(docker = connectDocker()) {
     return docker.listContainers({ all: true, filters: { label: [`${LABEL.stack}=${project!.stack}`] } });
 }
 
-describe("a stack whose Docker host is a server reached over SSH", { concurrency: false }, () => {
+describeLive("a stack whose Docker host is a server reached over SSH", { concurrency: false }, () => {
     before(async () => {
         hosts = await startTestHosts(1, Object.values(recordedBaseImages()));
         project = await appProject("hello", { dockerHost: hosts.hosts[0].dockerHost, routerPort: "5000" });
@@ -45,7 +46,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("up builds on the server and the URL on the server's address answers 200; nothing runs locally", async (t) => {
-        if (!(await requireEngines(t))) return;
         const host = hosts!.hosts[0];
         const r = await project!.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stderr);
@@ -61,7 +61,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("ps, logs --tail and run against the server", async (t) => {
-        if (!(await requireEngines(t))) return;
         const ps = await project!.cli(["ps"]);
         assert.equal(ps.code, 0, ps.stderr);
         assert.match(ps.stdout, /web\.1: up/);
@@ -83,7 +82,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("config:set rolls the new config out on the server, rollback returns to v1", async (t) => {
-        if (!(await requireEngines(t))) return;
         let r = await project!.cli(["config:set", "GREETING=Howdy"]);
         assert.equal(r.code, 0, r.stderr);
         await eventually(async () => /Howdy/.test(await (await fetch(`${url}/`)).text()), 30_000, "the new greeting");
@@ -93,7 +91,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("unknown host key, wrong key, host down: one line each, exit 1, nothing changed", async (t) => {
-        if (!(await requireEngines(t))) return;
         const host = hosts!.hosts[0];
         const empty = path.join(project!.dir, "empty_known_hosts");
         fs.writeFileSync(empty, "");
@@ -117,7 +114,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("the SSH connection killed in the middle of an up: the next up recovers", async (t) => {
-        if (!(await requireEngines(t))) return;
         const host = hosts!.hosts[0];
         const before = new Set((await appContainers(host.engine)).map((c) => c.Id));
         const interrupted = project!.cli(["config:set", "GREETING=Interrupted"]);
@@ -138,7 +134,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("promote --from a local staging --to the server: the image is streamed across, same ID", async (t) => {
-        if (!(await requireEngines(t))) return;
         writeStack("staging", { dockerHost: undefined, routerPort: String(await freePort()) });
         const staging = (args: string[]) => runCli([...args, "--cwd", project!.dir, "--stack", "staging"], project!.env);
         // A change only staging has: its image ID is one the server has never seen.
@@ -160,7 +155,6 @@ describe("a stack whose Docker host is a server reached over SSH", { concurrency
     });
 
     test("destroy removes the app from the server", async (t) => {
-        if (!(await requireEngines(t))) return;
         const r = await project!.cli(["destroy", "--confirm", project!.app]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal((await appContainers(hosts!.hosts[0].engine)).length, 0);

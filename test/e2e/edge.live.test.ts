@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { after, before, test } from "node:test";
+import { test } from "node:test";
+import { afterLive, beforeLive, testLive } from "../support/engines";
 import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
@@ -7,7 +8,7 @@ import * as https from "https";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
 import { cliProject, CliProject, TINY_APP, tinyStack, usageLine } from "../support/cli";
-import { enginesForHook, freePort, requireEngines } from "../support/harness";
+import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { Pebble, startPebble } from "../support/pebble";
 
@@ -21,8 +22,7 @@ let hello = "";
 let world = "";
 const edge = `dynoform-edge-test-${process.pid}`;
 
-before(async () => {
-    if (!(await enginesForHook("edge e2e"))) return;
+beforeLive(async () => {
     process.env.DYNOFORM_EDGE = edge;
     [httpPort, httpsPort] = [await freePort(), await freePort()];
     pebble = await startPebble(`${edge}-pebble`, httpPort, httpsPort);
@@ -40,7 +40,7 @@ before(async () => {
     }
 });
 
-after(async () => {
+afterLive(async () => {
     await project?.cleanup();
     await pebble?.stop();
     const docker = connectDocker();
@@ -75,8 +75,7 @@ function request(host: string, secure: boolean, ca = root): Promise<Answer> {
     });
 }
 
-test("two apps on one host answer behind the edge router by hostname (<app>.localhost)", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("two apps on one host answer behind the edge router by hostname (<app>.localhost)", async (t) => {
     const a = await eventually(() => request("hello.localhost", false).then((r) => (r.status === 200 ? r : undefined)), 30_000, "hello.localhost");
     const b = await request("world.localhost", false);
     assert.match(a.body, /from-hello$/);
@@ -84,8 +83,7 @@ test("two apps on one host answer behind the edge router by hostname (<app>.loca
     assert.match(b.body, /from-world$/);
 });
 
-test("domains:add hello.test: HTTPS with a certificate from Pebble, HTTP redirects to HTTPS, certs lists it", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("domains:add hello.test: HTTPS with a certificate from Pebble, HTTP redirects to HTTPS, certs lists it", async (t) => {
     const add = await project!.cli(["domains:add", "hello.test", "--stack", hello]);
     assert.equal(add.code, 0, add.stderr);
     assert.match(add.stdout, /hello\.test is served over HTTPS/);
@@ -114,8 +112,7 @@ test("domains:add hello.test: HTTPS with a certificate from Pebble, HTTP redirec
     assert.match(list.stdout, /hello\.test\s+certificate active/);
 });
 
-test("bad domains are refused with one line, exit 2, the stack file unchanged", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("bad domains are refused with one line, exit 2, the stack file unchanged", async (t) => {
     await eventually(() => /hello\.test/.test(project!.readStack(hello)), 1_000, "hello.test added by the test before");
     const before = project!.readStack(world);
     const cases: Array<[string, RegExp]> = [
@@ -132,8 +129,7 @@ test("bad domains are refused with one line, exit 2, the stack file unchanged", 
     }
 });
 
-test("certs:add refuses a key that is not the certificate's; serves a matching user certificate", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("certs:add refuses a key that is not the certificate's; serves a matching user certificate", async (t) => {
     const dir = project!.dir;
     const cert = (name: string, cn: string) => {
         const r = spawnSync("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-subj", `/CN=${cn}`,
@@ -161,8 +157,7 @@ test("certs:add refuses a key that is not the certificate's; serves a matching u
     assert.doesNotMatch(project!.readStack(world), /PRIVATE KEY/);
 });
 
-test("certs:renew under load: a new certificate from Pebble, 0 failed requests", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("certs:renew under load: a new certificate from Pebble, 0 failed requests", async (t) => {
     const first = await request("hello.test", true);
     assert.equal(first.status, 200);
     let stop = false;
@@ -193,8 +188,7 @@ test("certs:renew under load: a new certificate from Pebble, 0 failed requests",
     t.diagnostic(`renewal under load: ${ok} requests, 0 failed, serials ${[...serials].join(", ")}`);
 });
 
-test("maintenance:on answers 503 with the page; the dynos keep running; maintenance:off answers 200", async (t) => {
-    if (!(await requireEngines(t))) return;
+testLive("maintenance:on answers 503 with the page; the dynos keep running; maintenance:off answers 200", async (t) => {
     const on = await project!.cli(["maintenance:on", "--stack", hello]);
     assert.equal(on.code, 0, on.stderr);
     for (const secure of [true, false]) {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
 import * as path from "path";
-import { describe, test } from "node:test";
+import { test } from "node:test";
+import { describeLive } from "../support/engines";
 import autocannon from "autocannon";
 import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
@@ -9,7 +10,6 @@ import { LABEL } from "../../infra/docker/labels";
 import type { ReleaseRecord } from "../../infra/release";
 import { deployOnce, usageLine } from "../support/cli";
 import { dynoContainers } from "../support/app-project";
-import { requireEngines } from "../support/harness";
 
 // A rollout that cannot go wrong, through the real CLI, Pulumi and Docker, under load through the
 // router: a release whose web dynos fail their HTTP check, a release command that exits 1, and a
@@ -122,9 +122,8 @@ function assertNoFailedRequest(result: autocannon.Result) {
     assert.equal(result.non2xx, 0, "no non-2xx answer");
 }
 
-describe("a rollout that cannot go wrong", { concurrency: false }, () => {
+describeLive("a rollout that cannot go wrong", { concurrency: false }, () => {
     test("a release whose web dynos fail their HTTP check: rolled back under load, 0 failed requests, recorded as failed", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const before = await dynoContainers(shared.stack, "web");
         const releasesBefore = await releases();
@@ -162,7 +161,6 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
     });
 
     test("a release phase that exits 1: rolled back under load, 0 failed requests, recorded as failed", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const before = await dynoContainers(shared.stack);
         const current = (await releases()).find((x) => x.status !== "failed")!;
@@ -180,7 +178,6 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
     });
 
     test("a worker release that crashes on boot: the previous workers keep running, web keeps serving", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const worker = (await dynoContainers(shared.stack, "worker")).get("worker.1")!;
         const workerRelease = await runningReleases("worker");
@@ -200,7 +197,6 @@ describe("a rollout that cannot go wrong", { concurrency: false }, () => {
     });
 
     test("a bad healthchecks value: one line naming the field, file and line, exit 2, nothing changed", async (t) => {
-        if (!(await requireEngines(t))) return;
         await shared.deployed();
         const file = path.join(shared.project.dir, "app", "app.json");
         const good = fs.readFileSync(file, "utf8");
