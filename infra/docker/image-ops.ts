@@ -29,7 +29,7 @@ export function nodeDockerfile(baseImage: string, hasLockfile: boolean): string 
         "WORKDIR /app",
         "ENV NODE_ENV=production",
         "COPY package*.json ./",
-        `RUN ${install} && npm cache clean --force >/dev/null 2>&1; test -f package.json`,
+        `RUN ${install} && (npm cache clean --force >/dev/null 2>&1 || true)`,
         "COPY . .",
         "USER 1000",
         'CMD ["npm", "start"]',

@@ -1,3 +1,4 @@
+import { spawnSync } from "child_process";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -40,6 +41,15 @@ describe("nodeDockerfile", () => {
         assert.ok(withLock.indexOf("USER 1000") > withLock.indexOf("COPY . ."));
         assert.ok(withLock.includes("ENV NODE_ENV=production"));
         assert.match(nodeDockerfile("b", false), /\nRUN npm install --omit=dev /, "no lockfile: npm install");
+    });
+
+    test("a failed install fails the build step (the cache clean after it may not hide its exit code)", () => {
+        const run = nodeDockerfile("b", false).split("\n").find((l) => l.startsWith("RUN "))!.slice("RUN ".length);
+        // The same shell line with npm standing for a failing install, then a working one.
+        const failing = spawnSync("sh", ["-c", `npm() { [ "$1" = cache ] || return 7; }; ${run}`]);
+        assert.notEqual(failing.status, 0, "a failing npm install must fail the RUN step");
+        const working = spawnSync("sh", ["-c", `npm() { return 0; }; ${run}`]);
+        assert.equal(working.status, 0);
     });
 });
 
