@@ -7,7 +7,7 @@ import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
 import { RandomSecret } from "../infra/random/secret";
 import { FailedRelease, Release, ReleaseRecord } from "../infra/release";
-import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-images";
+import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-image-refs";
 import { AddOn } from "./addon";
 import { ADDON_KINDS } from "./addon-plans";
 import { AddOnRequest, AppDefinition, APP_TYPE, validateAppArgs } from "./app-definition";

@@ -8,11 +8,10 @@ import { aptInstall, which } from "./docker-engine";
 import { paths } from "./paths";
 import { Reporter } from "./report";
 import { imageRepository, LABEL } from "../infra/docker/labels";
+import { BASE_IMAGE_NAMES, BaseImageName, BaseImageRefs, recordedBaseImages, recordFile } from "./base-image-refs";
 
-/** The runtime images Dynoform needs: built apps run on `node`, add-ons on `postgres`/`redis`, the router on `nginx`. */
-export type BaseImageName = "node" | "postgres" | "redis" | "nginx";
-
-export const BASE_IMAGE_NAMES: BaseImageName[] = ["node", "postgres", "redis", "nginx"];
+// The names and the record are in base-image-refs.ts (no dockerode): components read them.
+export { BASE_IMAGE_NAMES, BaseImageName, BaseImageRefs, recordedBaseImages };
 
 /** How one base image is had: an official image where a registry answers, else a local Debian build. */
 interface Recipe {
@@ -131,22 +130,6 @@ const RECIPES: Record<BaseImageName, Recipe> = {
         ],
     },
 };
-
-/** Where each base image came from. Written by `dynoform doctor`, read by the Pulumi program. */
-export type BaseImageRefs = Record<BaseImageName, string>;
-
-function recordFile(): string {
-    return path.join(paths.images(), "base-images.json");
-}
-
-/** The base image references recorded by the last bootstrap, or a clear error when there are none. */
-export function recordedBaseImages(): BaseImageRefs {
-    const file = recordFile();
-    if (!fs.existsSync(file)) {
-        throw new Error(`no base images recorded in ${file}: run \`npx dynoform doctor\` first`);
-    }
-    return JSON.parse(fs.readFileSync(file, "utf8")) as BaseImageRefs;
-}
 
 /** The hash of everything that goes into a local build of `name`: its tag. */
 export function recipeHash(name: BaseImageName | OnDemandImageName): string {
