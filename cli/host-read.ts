@@ -39,7 +39,8 @@ export function roleIn(labels: Record<string, string>, app: string, stack: strin
     if (labels[LABEL.app] !== app || labels[LABEL.stack] !== stack) return undefined;
     const role = containerRole(labels);
     if (role === "addon" || role === "router") return role;
-    return role === "dyno" && labels[LABEL.dyno] ? "dyno" : undefined;
+    // A dyno is labelled role=dyno; a container labelled only with its dyno name counts too.
+    return (role === "dyno" || role === undefined) && labels[LABEL.dyno] ? "dyno" : undefined;
 }
 
 /**

@@ -45,8 +45,8 @@ testLive("ps, releases and logs work on a stack made by a plain program that use
     const ps = await cli(["ps"]);
     assert.equal(ps.code, 0, ps.stderr);
     assert.match(ps.stdout, /^=== web \(standard-1x\): 2 dynos$/m);
-    assert.match(ps.stdout, /^web\.1: up .* v1$/m);
-    assert.match(ps.stdout, /^web\.2: up .* v1$/m);
+    assert.match(ps.stdout, /^web\.1: up .* v1 \[mem [\d.]+\/512 MiB [\d.]+%, cpu [\d.]+%\]$/m);
+    assert.match(ps.stdout, /^web\.2: up .* v1 \[mem [\d.]+\/512 MiB [\d.]+%, cpu [\d.]+%\]$/m);
 
     const releases = await cli(["releases"]);
     assert.equal(releases.code, 0, releases.stderr);

@@ -177,7 +177,8 @@ describeLive("faults: dynoform under crashes, removals, interruptions and memory
         t.diagnostic(`web.1 (pid ${killed.pid}) exit ${die!.exitCode}; restarted by Docker ${Math.round(start.ms - die!.ms)} ms after it died, seen running ${restartedMs} ms after the kill`);
 
         const ps = await ok("ps");
-        assert.match(ps.stdout, /^web\.1: up \d+s ago v1 \(1 restart\)$/m);
+        // Its use against its size, the restart, and why it last stopped (SIGKILL: exit 137, Docker restarted it).
+        assert.match(ps.stdout, /^web\.1: up \d+s ago v1 \[mem [\d.]+\/\d+ MiB [\d.]+%, cpu [\d.]+%\] \(1 restart, last stop \d\d:\d\d:\d\d: crashed with exit 137, restarted by Docker\)$/m);
         t.diagnostic(`ps: ${ps.stdout.split("\n").find((l) => l.startsWith("web.1"))}`);
         const web = (await psJson()).find((d) => d.dyno === "web.1")!;
         assert.equal(web.state, "up");
