@@ -24,6 +24,8 @@ export interface AppPlan {
     memory: HostMemory;
     /** What of the last deployment the host read found missing or stopped: `up` refreshes and heals it. */
     drift: string[];
+    /** The scheduled jobs the last deployment runs, as its outputs recorded them (undefined: not recorded). */
+    deployedJobs?: Array<{ name: string; schedule: string; what: string }>;
     /** What the deploy leaves out: app.json's add-ons Dynoform does not run, one line each. */
     warnings: string[];
 }
@@ -81,6 +83,7 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead)
         memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan)),
         drift: currentRelease === 0 ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,
+        deployedJobs: currentRelease === 0 ? [] : outputs.schedulerJobs,
     };
 }
 

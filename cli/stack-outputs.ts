@@ -21,6 +21,8 @@ export interface AppOutputs {
     config?: Record<string, string>;
     /** Config vars of each kept release, by version (secret): what `rollback` restores. */
     configSnapshots?: Record<string, Record<string, string>>;
+    /** Scheduled jobs the last deployment runs; absent in stacks last deployed before it was recorded. */
+    schedulerJobs?: Array<{ name: string; schedule: string; what: string }>;
 }
 
 /** Picks the known outputs out of a stack's output values. Pure. */
@@ -38,6 +40,7 @@ export function appOutputs(values: Record<string, unknown>): AppOutputs {
         attachments: v("attachments"),
         config: v("config"),
         configSnapshots: v("configSnapshots"),
+        schedulerJobs: v("schedulerJobs"),
     };
 }
 

@@ -15,7 +15,7 @@ import { dynoEnv } from "./config-vars";
 import { Formation } from "./formation";
 import { FormationSpec } from "./formation-plan";
 import { Router } from "./router";
-import { SchedulerJobRequest } from "./scheduler";
+import { jobWhat, SchedulerJobRequest } from "./scheduler";
 import { schedulerFor } from "./scheduler-resource";
 
 // The checks made before any child exists are pure (app-definition.ts); they are part of App's API,
@@ -117,6 +117,8 @@ export class App extends pulumi.ComponentResource {
     /** The config vars the dynos run with (secret): what `preview` compares a new config against. */
     public readonly config: pulumi.Output<Record<string, string>>;
     /** Formation as planned: `{ web: { quantity: 2, size: "standard-1x" } }`. */
+    /** Scheduled jobs (`dynoform:scheduler`) as deployed: what `preview` compares the stack file's against. */
+    public readonly schedulerJobs: pulumi.Output<Array<{ name: string; schedule: string; what: string }>>;
     public readonly formation: pulumi.Output<Record<string, { quantity: number; size: string; memoryMb: number }>>;
 
     constructor(name: string, args: AppArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -225,6 +227,7 @@ export class App extends pulumi.ComponentResource {
                 }, child),
         );
 
+        this.schedulerJobs = pulumi.output((definition.scheduler ?? []).map((j) => ({ name: j.name, schedule: j.schedule, what: jobWhat(j) })));
         schedulerFor(`${name}-scheduler`, {
             app: appName,
             stack,
@@ -295,6 +298,7 @@ export class App extends pulumi.ComponentResource {
             addonAttachments: this.addonAttachments,
             attachments: this.attachments,
             formation: this.formation,
+            schedulerJobs: this.schedulerJobs,
         });
     }
 }

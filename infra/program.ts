@@ -66,5 +66,6 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         attachments: app.attachments,
         config: app.config,
         configSnapshots: app.configSnapshots,
+        schedulerJobs: app.schedulerJobs,
     };
 }

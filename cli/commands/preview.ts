@@ -26,7 +26,7 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                 }),
             }),
         );
-        const scheduler = schedulerChanges(await deployedJobs(argv), loaded.definition.scheduler ?? []);
+        const scheduler = schedulerChanges(plan.deployedJobs ?? (await deployedJobs(argv)), loaded.definition.scheduler ?? []);
         if (argv.json) {
             process.stdout.write(JSON.stringify({ plan, scheduler, changeSummary: preview.changeSummary, steps }, null, 2) + "\n");
             return;
