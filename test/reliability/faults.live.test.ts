@@ -205,7 +205,7 @@ describeLive("faults: dynoform under crashes, removals, interruptions and memory
         const line = text.stdout.split("\n").find((l) => l.startsWith("worker.1"));
         t.diagnostic(`ps: ${line}`);
         assert.match(text.stdout, /^=== worker \(standard-1x\): 1 dyno$/m, "not hidden");
-        assert.match(line ?? "", /^worker\.1: crashed \d+s ago v1 \((\d+) restarts, exit 3\)$/);
+        assert.match(line ?? "", /^worker\.1: crashed \d+s ago v1 \((\d+) restarts, last stop \d\d:\d\d:\d\d: crashed with exit 3, restarted by Docker\)$/);
         const worker = json.find((d) => d.dyno === "worker.1")!;
         assert.equal(worker.state, "crashed");
         assert.equal(worker.exitCode, 3);
