@@ -11,30 +11,12 @@ import { DOCKERIGNORE } from "../../../cli/commands/init";
 import { testProject, TestProject } from "../../support/harness";
 import { engineEvents, runOnce } from "../../support/docker";
 import { describeLive } from "../../support/engines";
+import { folder, tmpFolder, write } from "../../support/tmp-folders";
 
 // The Image provider on a real Docker engine, through the Pulumi engine (pure parts: image.test.ts).
 
 const IMAGE_TYPE = "pulumi-nodejs:dynamic/docker:Image";
 
-/** Writes files (path -> content) under a new temporary folder. */
-function folder(files: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-image-src-"));
-    for (const [rel, content] of Object.entries(files)) write(dir, rel, content);
-    return dir;
-}
-function write(dir: string, rel: string, content: string) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), content);
-}
-const folders: string[] = [];
-function tmpFolder(files: Record<string, string>): string {
-    const dir = folder(files);
-    folders.push(dir);
-    return dir;
-}
-after(() => {
-    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 
 let project: TestProject | undefined;

@@ -3,30 +3,12 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { after, before, describe, test } from "node:test";
+import { before, describe, test } from "node:test";
 import { Image } from "../../../infra/docker/image";
 import { buildFiles, checkImage, contentHash, contextFiles, DEFAULT_IGNORES, nodeDockerfile, stageContext, stagedMode } from "../../../infra/docker/image-ops";
 import { DOCKERIGNORE } from "../../../cli/commands/init";
+import { folder, removeAfter, tmpFolder, write } from "../../support/tmp-folders";
 
-/** Writes files (path -> content) under a new temporary folder. */
-function folder(files: Record<string, string>): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-image-src-"));
-    for (const [rel, content] of Object.entries(files)) write(dir, rel, content);
-    return dir;
-}
-function write(dir: string, rel: string, content: string) {
-    fs.mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
-    fs.writeFileSync(path.join(dir, rel), content);
-}
-const folders: string[] = [];
-function tmpFolder(files: Record<string, string>): string {
-    const dir = folder(files);
-    folders.push(dir);
-    return dir;
-}
-after(() => {
-    for (const dir of folders) fs.rmSync(dir, { recursive: true, force: true });
-});
 
 // The Image provider's pure parts (and the file system); on real engines: image.live.test.ts.
 
@@ -99,7 +81,7 @@ describe("buildFiles and stageContext", () => {
         fs.symlinkSync("lib/a.js", path.join(dir, "link.js"));
         fs.chmodSync(path.join(dir, "index.js"), 0o755);
         const staged = stageContext(dir, buildFiles({ context: dir }, true));
-        folders.push(staged.dir);
+        removeAfter(staged.dir);
         assert.deepEqual(staged.files, ["index.js", "lib/a.js", "link.js"]);
         assert.ok(!fs.existsSync(path.join(staged.dir, ".dockerignore")));
         assert.equal(fs.readlinkSync(path.join(staged.dir, "link.js")), "lib/a.js");
@@ -113,7 +95,7 @@ describe("buildFiles and stageContext", () => {
         const dir = tmpFolder({ "secret-ish.js": "1" });
         fs.chmodSync(path.join(dir, "secret-ish.js"), 0o600);
         const staged = stageContext(dir, ["secret-ish.js"], true);
-        folders.push(staged.dir);
+        removeAfter(staged.dir);
         assert.equal(fs.statSync(path.join(staged.dir, "secret-ish.js")).mode & 0o777, 0o644);
         const before = contentHash({ context: dir, nodeBaseImage: "b" });
         fs.chmodSync(path.join(dir, "secret-ish.js"), 0o644);
