@@ -1,5 +1,6 @@
 import * as fs from "fs";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
+import type { AppDefinition } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
 import { formationMemoryMb } from "../components/formation-plan";
 import { openStack } from "../infra/engine/workspace";
@@ -14,9 +15,12 @@ import { checkStack, projectDir } from "./project";
 import { editStackFileText } from "./stack-file-edit";
 import { loadApp, StackFileView } from "./stack-settings";
 
-/** Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. */
+/**
+ * Stack config changes: `dynoform:*` paths to set (plain or secret) and to remove. A plain value
+ * may depend on what the stack file held before the edit (`ps:scale web+1`).
+ */
 export interface StackEdit {
-    set: Array<{ path: string; value: string; secret?: boolean }>;
+    set: Array<{ path: string; value: string; secret?: boolean } | { path: string; value: (before: AppDefinition) => string; secret?: false }>;
     remove: string[];
     /** Applies the same change to the in-memory view, so it can be validated first. */
     preview: (view: StackFileView) => void;
@@ -82,7 +86,12 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     // is validated, written and deployed. Secret names are added to the view by `preview`.
     const plain = edit.set.filter((s) => !s.secret);
     const loaded = loadApp(dir, argv.stack, {
-        text: (original) => editStackFileText(original, plain, edit.remove),
+        text: (original, before) =>
+            editStackFileText(
+                original,
+                plain.map((s) => ({ path: s.path, value: typeof s.value === "string" ? s.value : s.value(before()) })),
+                edit.remove,
+            ),
         view: edit.preview,
     });
     const file = loaded.file;
@@ -95,7 +104,7 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     }
 
     fs.writeFileSync(file, loaded.text);
-    const secrets = edit.set.filter((s) => s.secret);
+    const secrets = edit.set.filter((s): s is { path: string; value: string; secret: true } => s.secret === true);
     if (secrets.length) {
         const stack = await openStack({ projectDir: dir, stack: argv.stack, program: async () => ({}) });
         const config: ConfigMap = {};

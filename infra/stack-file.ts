@@ -197,7 +197,8 @@ export interface LoadedStack {
 
 /** A command's change to a stack file: to its text (plain values) and to the view (secret names). */
 export interface StackFileChange {
-    text?: (original: string) => string;
+    /** The edit of the file's text; `before` validates the file as it was (only when asked: `ps:scale web+1`). */
+    text?: (original: string, before: () => AppDefinition) => string;
     view?: (view: StackFileView) => void;
 }
 
@@ -211,7 +212,7 @@ export function loadStack(dir: string, stack: string, change: StackFileChange = 
     if (change.text) {
         // Bad YAML is named as the file has it, before the edit is tried.
         parseStackFile(file, original);
-        text = change.text(original);
+        text = change.text(original, () => definitionOf(dir, parseStackSettings(file, original), file));
     }
     const view = parseStackSettings(file, text);
     change.view?.(view);

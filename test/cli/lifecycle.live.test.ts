@@ -81,8 +81,10 @@ describeLive("dynoform deploy cycle", { concurrency: false }, () => {
         assert.equal(envOf((await webDyno(stack))!).API_TOKEN, SECRET, "the dyno gets the value");
     });
 
-    test("ps:scale then ps shows the dynos; a removed dyno is missing, refresh reports it, up heals it", async (t) => {
-        await ok("ps:scale", "web=2");
+    test("ps:scale web+1 then ps shows the dynos; a removed dyno is missing, refresh reports it, up heals it", async (t) => {
+        // Heroku's relative form: one more than the single web dyno deployed (`web=N` is in ps.live).
+        await ok("ps:scale", "web+1");
+        assert.match(fs.readFileSync(path.join(project.dir, "stacks", `Pulumi.${stack}.yaml`), "utf8"), /quantity: 2\b/);
         let ps = await ok("ps");
         assert.match(ps.stdout, /=== web \(standard-1x\): 2 dynos/);
         assert.match(ps.stdout, /^web\.1: up .* v\d/m);
@@ -145,6 +147,8 @@ describeLive("dynoform deploy cycle", { concurrency: false }, () => {
             [["ps:scale", "web=-1"], /`formation\.web\.quantity`/],
             [["ps:scale", "web=x"], /`formation\.web\.quantity`/],
             [["ps:scale", "clock=1"], /`formation\.clock`.*not in the Procfile/],
+            [["ps:scale", "web-5"], /`formation\.web\.quantity`: web runs 1; -5 would make -4/],
+            [["ps:scale", "web=+1"], /`formation\.web\.quantity`.*scale by a difference with web\+1/],
             [["ps:resize", "web=huge"], /`formation\.web\.size`.*unknown dyno size "huge"/],
             [["config:set", "1BAD=x"], /`config\.1BAD`/],
             [["config:set", "PORT=1"], /`config\.PORT`.*reserved/],

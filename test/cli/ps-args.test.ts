@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseScaleArg } from "../../cli/commands/ps-scale";
+import { parseScaleArg, scaledQuantity } from "../../cli/commands/ps-scale";
 import { checkRestartTarget } from "../../cli/commands/ps-restart";
 import { DYNO_SIZES } from "../../components/dyno-size";
 import { distinctTypes, typeAssignment } from "../../cli/edit";
@@ -25,6 +25,24 @@ test("parseScaleArg: quantity and optional size, each checked under its formatio
     usage("web=-1", /^`formation\.web\.quantity`/);
     usage("web=1:tiny", /^`formation\.web\.size`: unknown dyno size "tiny"/);
     usage("web=1:", /^`formation\.web\.size`: unknown dyno size ""/);
+});
+
+test("parseScaleArg: web+N and web-N scale by a difference (Heroku's syntax); web=+1 says to drop the =", () => {
+    assert.deepEqual(parseScaleArg("web+1"), { type: "web", delta: 1, size: undefined });
+    assert.deepEqual(parseScaleArg("my-worker-2:standard-2x"), { type: "my-worker", delta: -2, size: "standard-2x" });
+    const usage = (arg: string, message: string) => assert.throws(() => parseScaleArg(arg), (e: Error) => e instanceof UsageError && e.message === message);
+    usage("web=+1", '`formation.web.quantity`: quantity "+1" is not valid; scale by a difference with web+1 (no =)');
+    usage("web+x", '`formation.web.quantity`: difference "+x" is not valid; use a whole number (e.g. web+1)');
+    usage("web+", '`formation.web.quantity`: difference "+" is not valid; use a whole number (e.g. web+1)');
+});
+
+test("scaledQuantity: a difference applies to the deployed quantity and must stay within 0 to 100", () => {
+    const before = { plan: [{ type: "web", command: "node s.js", quantity: 2, size: DYNO_SIZES["standard-1x"] }] };
+    assert.equal(scaledQuantity({ type: "web", delta: 1 }, before), 3);
+    assert.equal(scaledQuantity({ type: "web", delta: -2 }, before), 0);
+    assert.equal(scaledQuantity({ type: "web", quantity: 7 }, before), 7);
+    assert.throws(() => scaledQuantity({ type: "web", delta: -3 }, before), (e: Error) => e instanceof UsageError && e.message === "`formation.web.quantity`: web runs 2; -3 would make -1, outside 0 to 100");
+    assert.throws(() => scaledQuantity({ type: "web", delta: 99 }, before), (e: Error) => e instanceof UsageError && e.message === "`formation.web.quantity`: web runs 2; +99 would make 101, outside 0 to 100");
 });
 
 test("distinctTypes: a process type given twice in one command is refused, naming both arguments", () => {
