@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "./dynamic-resource";
 
 /** One entry of an app's release history (no secret in it: config is kept as a keyed hash). */
 export interface ReleaseRecord {
@@ -196,7 +197,7 @@ export function failedRecord(version: number, f: FailedRelease): ReleaseRecord {
 }
 
 /** An app's release: its version number and history, kept in the stack's state. */
-export class Release extends pulumi.dynamic.Resource {
+export class Release extends DynamicResource {
     public readonly version!: pulumi.Output<number>;
     public readonly history!: pulumi.Output<ReleaseRecord[]>;
     /** Config of recent releases by version (secret), for rollback. */

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 import type { DynoCheck } from "../../components/healthchecks";
 import { canonicalJson, changedFields, isUnknown } from "../provider";
 import { ContainerRole, dockerName } from "./labels";
@@ -284,7 +285,7 @@ export const dynoProvider: pulumi.dynamic.ResourceProvider<DynoInputs, DynoOutpu
  * and CPU limits. Memory, CPU and restart policy change in place; image, command and env
  * replace the container, the new one started (and answering) before the old one stops.
  */
-export class Dyno extends pulumi.dynamic.Resource {
+export class Dyno extends DynamicResource {
     // `declare`, not `!`: with ES2022 class fields a `!` field is re-initialised to undefined
     // after `super()` has set it, and every output would read as undefined.
     declare public readonly containerName: pulumi.Output<string>;

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** Arguments of an {@link Image}: a prebuilt reference, or a build from a source folder. */
 export interface ImageArgs {
@@ -77,7 +78,7 @@ export const imageProvider: pulumi.dynamic.ResourceProvider<ImageInputs, ImageOu
  * A Docker image for an app: a prebuilt reference, or built from a source folder. Rebuilt only
  * when the source's content hash changes; `imageId` is the digest a release pins.
  */
-export class Image extends pulumi.dynamic.Resource {
+export class Image extends DynamicResource {
     declare public readonly imageId: pulumi.Output<string>;
     declare public readonly imageRef: pulumi.Output<string>;
     declare public readonly contentHash: pulumi.Output<string>;

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** Arguments of a {@link Network}: the user-defined bridge network an app's containers share. */
 export interface NetworkArgs {
@@ -102,7 +103,7 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
 };
 
 /** A user-defined bridge network: container DNS between an app's dynos, add-ons and router. */
-export class Network extends pulumi.dynamic.Resource {
+export class Network extends DynamicResource {
     declare public readonly name: pulumi.Output<string>;
     declare public readonly networkId: pulumi.Output<string>;
 

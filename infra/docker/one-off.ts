@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** A one-off dyno: the release phase, or `dynoform run`. */
 export interface OneOffSpec {
@@ -120,7 +121,7 @@ export const releasePhaseProvider: pulumi.dynamic.ResourceProvider<ReleasePhaseI
  * The release phase: the Procfile's `release` command, run once per release in a one-off
  * container with the new image and config, before any dyno of that release starts.
  */
-export class ReleasePhase extends pulumi.dynamic.Resource {
+export class ReleasePhase extends DynamicResource {
     public readonly exitCode!: pulumi.Output<number>;
     public readonly finishedAt!: pulumi.Output<string>;
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** One web dyno behind the router. */
 export interface Upstream {
@@ -177,7 +178,7 @@ export const routerConfigProvider: pulumi.dynamic.ResourceProvider<RouterConfigI
 export { apply as applyRouterConfig };
 
 /** The router's nginx configuration: which web dynos get traffic. Changing it reloads nginx. */
-export class RouterConfig extends pulumi.dynamic.Resource {
+export class RouterConfig extends DynamicResource {
     public readonly config!: pulumi.Output<string>;
     public readonly reloadedAt!: pulumi.Output<string>;
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 import type Docker = require("dockerode");
 import { jobDyno, SCHEDULER_JOB_ROLE, SCHEDULER_ROLE } from "../../components/scheduler";
 import type { LoopJob, LoopSpec } from "./scheduler-loop";
@@ -163,7 +164,7 @@ export interface SchedulerArgs {
  * Heroku Scheduler for one app and stack: the scheduler container (`<app>.<stack>.scheduler`)
  * that runs each job on its cron schedule as a one-off container (`scheduler[<job>]` in logs).
  */
-export class Scheduler extends pulumi.dynamic.Resource {
+export class Scheduler extends DynamicResource {
     declare public readonly containerName: pulumi.Output<string>;
     declare public readonly state: pulumi.Output<string>;
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** Arguments of a {@link Volume}: a named Docker volume, kept on delete unless asked otherwise. */
 export interface VolumeArgs {
@@ -115,7 +116,7 @@ export const volumeProvider: pulumi.dynamic.ResourceProvider<VolumeInputs, Volum
 };
 
 /** A named Docker volume. Deleting the resource keeps the data unless `deleteOnDestroy` was set. */
-export class Volume extends pulumi.dynamic.Resource {
+export class Volume extends DynamicResource {
     declare public readonly name: pulumi.Output<string>;
     declare public readonly mountpoint: pulumi.Output<string>;
     declare public readonly adopted: pulumi.Output<boolean>;

@@ -28,7 +28,12 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await knownPulumiCommand(cli.root, cli.version);
-    const envVars = { ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack, projectDir: target.projectDir }), ...(target.env ?? {}) };
+    const envVars: Record<string, string> = {
+        ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack, projectDir: target.projectDir }),
+        // The dynamic-provider host imports the SDK too: the same deferral there.
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(require.resolve("./defer-closure"))}`].filter(Boolean).join(" "),
+        ...(target.env ?? {}),
+    };
     clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);
     const ws = await LocalWorkspace.create({
         workDir: path.resolve(target.projectDir),

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { DynamicResource } from "../dynamic-resource";
 
 /** Arguments of a {@link RandomSecret}. */
 export interface RandomSecretArgs {
@@ -52,7 +53,7 @@ export const randomSecretProvider: pulumi.dynamic.ResourceProvider<RandomSecretI
 };
 
 /** A random secret (an add-on password), generated once and kept as a Pulumi secret. */
-export class RandomSecret extends pulumi.dynamic.Resource {
+export class RandomSecret extends DynamicResource {
     public readonly value!: pulumi.Output<string>;
 
     constructor(name: string, args: RandomSecretArgs = {}, opts?: pulumi.CustomResourceOptions) {
