@@ -40,6 +40,19 @@ export async function domainCerts(settings: StackSettings): Promise<CertStatus[]
     return onEdge(settings) ? appCerts(settings.domains ?? []) : [];
 }
 
+/**
+ * Reads the certificates of `domains` from the edge volume until `done` says so, or `seconds`
+ * have passed; the last ones read. Caddy stores a certificate as soon as the CA issues it.
+ */
+export async function untilCerts(domains: string[], seconds: number, done: (certs: CertStatus[]) => boolean): Promise<CertStatus[]> {
+    const deadline = Date.now() + seconds * 1000;
+    for (;;) {
+        const certs = await appCerts(domains);
+        if (done(certs) || Date.now() >= deadline) return certs;
+        await new Promise((r) => setTimeout(r, 500));
+    }
+}
+
 /** Answers a command: `json` (indented) with `--json`, else the lines of text. */
 export function answer(argv: Pick<GlobalOptions, "json">, json: unknown, text: string | string[]): void {
     const lines = typeof text === "string" ? [text] : text;

@@ -1,7 +1,7 @@
 import { CommandModule } from "yargs";
 import { say } from "../deploy";
-import { appCerts, syncEdge } from "../edge";
-import { answer, beforeEdgeChange, readEdgeStack } from "../edge-command";
+import { appCerts, CertStatus, syncEdge } from "../edge";
+import { answer, beforeEdgeChange, readEdgeStack, untilCerts } from "../edge-command";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 
@@ -23,15 +23,11 @@ export const certsRenewCommand: CommandModule<GlobalOptions, CertsRenewOptions> 
         const before = (await appCerts(s.settings.domains ?? [])).filter((c) => c.source === "acme");
         if (!before.length) throw new UsageError(`certs:renew: ${s.settings.app} has no certificate issued over ACME; nothing was changed`);
         await syncEdge(s.dir, s.stack, s.settings, { forceRenewal: true });
-        const deadline = Date.now() + argv.wait * 1000;
+        const isNew = (c: CertStatus, i: number) => c.serial !== before[i].serial && c.status === "active";
         let renewed: string[] = [];
         try {
-            for (;;) {
-                const now = await appCerts(before.map((c) => c.domain));
-                renewed = now.filter((c, i) => c.serial !== before[i].serial && c.status === "active").map((c) => c.domain);
-                if (renewed.length === before.length || Date.now() > deadline) break;
-                await new Promise((r) => setTimeout(r, 500));
-            }
+            const now = await untilCerts(before.map((c) => c.domain), argv.wait, (certs) => certs.every(isNew));
+            renewed = now.filter(isNew).map((c) => c.domain);
         } finally {
             await syncEdge(s.dir, s.stack, s.settings);
         }

@@ -2,8 +2,8 @@ import { CommandModule } from "yargs";
 import { domainOwner, domainProblem } from "../../infra/docker/edge-config";
 import { readEntries } from "../../infra/docker/edge";
 import { say } from "../deploy";
-import { appCerts, edgeSettings, openEdge, setAndSync, syncEdge } from "../edge";
-import { answer, beforeEdgeChange, readEdgeStack } from "../edge-command";
+import { edgeSettings, openEdge, setAndSync, syncEdge } from "../edge";
+import { answer, beforeEdgeChange, readEdgeStack, untilCerts } from "../edge-command";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 
@@ -42,7 +42,7 @@ export const domainsAddCommand: CommandModule<GlobalOptions, DomainsAddOptions> 
         s.settings.domains = [...domains, domain];
         await setAndSync(s.dir, s.stack, s.settings, "domains", s.settings.domains);
         say(`domain ${domain} added: stacks/Pulumi.${s.stack}.yaml updated`);
-        const cert = await waitForCert(domain, argv.wait);
+        const [{ status: cert }] = await untilCerts([domain], argv.wait, ([c]) => c.status === "active");
         if (cert === "active") await syncEdge(s.dir, s.stack, s.settings);
         answer(
             argv,
@@ -53,13 +53,3 @@ export const domainsAddCommand: CommandModule<GlobalOptions, DomainsAddOptions> 
         );
     },
 };
-
-/** Polls the edge volume for the domain's certificate, up to `seconds`. */
-async function waitForCert(domain: string, seconds: number): Promise<string> {
-    const deadline = Date.now() + seconds * 1000;
-    for (;;) {
-        const [c] = await appCerts([domain]);
-        if (c.status === "active" || Date.now() >= deadline) return c.status;
-        await new Promise((r) => setTimeout(r, 500));
-    }
-}
