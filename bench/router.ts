@@ -9,53 +9,30 @@
  */
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
-import { containersWith, freePort } from "../test/support/harness";
-import { benchApp, dynoContainers, FULL, load, LoadFigures, machineLine, mib, printTable, ratio, runMain, runOk, untilAccepting } from "./support";
+import { containersWith } from "../test/support/harness";
+import { checkNoFailures, DynoTwin, LoadPath, measurePaths, startTwin } from "./overhead";
+import { benchApp, FULL, mib, printTable, ratio, runMain } from "./support";
 
 const CONNECTIONS = 10;
 
 async function main(): Promise<void> {
     const seconds = FULL ? 10 : 3;
     const app = await benchApp("bench-router", { quantity: 1, size: "standard-1x" });
-    const docker = connectDocker();
-    let twin = "";
+    let twin: DynoTwin | undefined;
     try {
         await app.cli("up", "--yes");
-        const [dyno] = await dynoContainers(app.stack);
-        const port = (dyno.Config.Env ?? []).find((e) => e.startsWith("PORT="))!.slice(5);
-        const ip = Object.values(dyno.NetworkSettings.Networks ?? {})[0].IPAddress;
-        const twinPort = await freePort();
-        twin = (
-            await runOk("docker", [
-                "run", "-d", "--label", `${LABEL.stack}=${app.stack}-twin`, "-p", `127.0.0.1:${twinPort}:${port}`,
-                "--memory", String(dyno.HostConfig.Memory), "--memory-swap", String(dyno.HostConfig.Memory),
-                "--cpu-shares", String(dyno.HostConfig.CpuShares), "--init", "-e", `PORT=${port}`, "-e", "DYNO=web.1",
-                dyno.Config.Image, ...(dyno.Config.Cmd ?? []),
-            ])
-        ).trim();
-        await untilAccepting([twin], Number(port));
-
+        twin = await startTwin(app.stack);
+        const ip = Object.values(twin.dyno.NetworkSettings.Networks ?? {})[0].IPAddress;
         const [router] = await containersWith({ [LABEL.stack]: app.stack, [LABEL.processType]: "router" });
         const routerIdle = await memoryOf(router.Id);
-        const targets: Array<[string, string]> = [
-            ["through the router (nginx, published port)", app.url],
-            ["dyno twin on a published port", `http://127.0.0.1:${twinPort}/`],
-            ["dyno bridge address (no proxy)", `http://${ip}:${port}/`],
+        const paths: LoadPath[] = [
+            { what: "through the router (nginx, published port)", url: app.url },
+            { what: "dyno twin on a published port", url: twin.url },
+            { what: "dyno bridge address (no proxy)", url: `http://${ip}:${twin.port}/` },
         ];
-        const results: Array<[string, LoadFigures]> = [];
-        for (const [what, url] of targets) {
-            await load(url, CONNECTIONS, 1); // warm-up: connections, JIT
-            results.push([what, await load(url, CONNECTIONS, seconds)]);
-        }
+        const results = await measurePaths(paths, CONNECTIONS, seconds);
         const routerLoaded = await memoryOf(router.Id);
-        const failed = results.filter(([, r]) => r.non2xx + r.errors + r.timeouts > 0);
-
-        printTable(
-            `HTTP load on one web dyno, ${CONNECTIONS} connections, ${seconds} s each; ${machineLine()}`,
-            ["path", "requests", "non-2xx+errors", "req/s", "p50 ms", "p99 ms"],
-            results.map(([what, r]) => [what, String(r.sent), String(r.non2xx + r.errors + r.timeouts), r.rps.toFixed(0), String(r.p50), String(r.p99)]),
-        );
-        const [viaRouter, published, bridge] = results.map(([, r]) => r);
+        const [viaRouter, published, bridge] = results;
         printTable(
             "Router overhead (router / direct)",
             ["against", "p50", "p99", "throughput (direct / router)"],
@@ -68,9 +45,9 @@ async function main(): Promise<void> {
             `\nRouter container memory (cgroup, docker stats): idle ${mib(routerIdle.usage)} (RSS ${mib(routerIdle.rss)}), ` +
                 `after the load ${mib(routerLoaded.usage)} (RSS ${mib(routerLoaded.rss)}), cgroup peak with page cache ${mib(routerLoaded.peak)}\n`,
         );
-        if (failed.length) throw new Error(`requests failed: ${failed.map(([w]) => w).join(", ")}`);
+        checkNoFailures(paths, results);
     } finally {
-        if (twin) await docker.getContainer(twin).remove({ force: true }).catch(() => undefined);
+        await twin?.remove();
         await app.cleanup();
     }
 }

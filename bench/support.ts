@@ -354,9 +354,9 @@ function loadFigures(r: autocannon.Result): LoadFigures {
     };
 }
 
-/** HTTP load on `url` with `connections` keep-alive connections for `seconds`. */
-export async function load(url: string, connections: number, seconds: number): Promise<LoadFigures> {
-    return loadFigures(await autocannon({ url, connections, duration: seconds, timeout: 10 }));
+/** HTTP load on `url` with `connections` keep-alive connections for `seconds`; `host` is sent as the Host header and TLS server name. */
+export async function load(url: string, connections: number, seconds: number, host?: string): Promise<LoadFigures> {
+    return loadFigures(await autocannon({ url, connections, duration: seconds, timeout: 10, headers: host ? { host } : undefined, servername: host }));
 }
 
 /** HTTP load on `url` that runs until `during` settles; returns both outcomes. */

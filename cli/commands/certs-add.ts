@@ -2,14 +2,11 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import { CommandModule } from "yargs";
 import { storeCustomCert } from "../../infra/docker/edge";
-import { ensureDockerEngine } from "../../toolchain/docker-engine";
-import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { checkEdge, edgeSettings, openEdge, shownStackFile, syncEdge } from "../edge";
+import { edgeSettings, openEdge, syncEdge } from "../edge";
+import { answer, beforeEdgeChange, readEdgeStack } from "../edge-command";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
-import { checkStack, projectDir } from "../project";
-import { readStackFile } from "../stack-settings";
 
 interface CertsAddOptions extends GlobalOptions {
     cert: string;
@@ -56,24 +53,20 @@ export const certsAddCommand: CommandModule<GlobalOptions, CertsAddOptions> = {
             .positional("key", { type: "string", demandOption: true, describe: "PEM private key file (kept secret)" })
             .example("$0 certs:add server.crt server.key", ""),
     handler: async (argv) => {
-        const dir = projectDir(argv);
-        checkStack(dir, argv.stack);
-        const { settings } = readStackFile(dir, argv.stack);
-        const shown = shownStackFile(dir, argv.stack);
-        checkEdge(dir, argv.stack, settings);
+        const s = readEdgeStack(argv);
         const read = (file: string, what: string) => {
             if (!fs.existsSync(file)) throw new UsageError(`certs:add: no ${what} file ${file}; nothing was changed`);
             return fs.readFileSync(file, "utf8");
         };
         const certPem = read(argv.cert, "certificate");
         const keyPem = read(argv.key, "key");
-        const checked = checkUserCert(certPem, keyPem, settings.domains ?? []);
+        const checked = checkUserCert(certPem, keyPem, s.settings.domains ?? []);
         if (checked.problem) throw new UsageError(`certs:add: ${checked.problem}; nothing was changed`);
-        await ensureDockerEngine(silentReporter);
-        const c = await openEdge(edgeSettings(settings.edge, shown));
+        await beforeEdgeChange(s);
+        const c = await openEdge(edgeSettings(s.settings.edge, s.shown));
         const stored = await storeCustomCert(c, certPem, keyPem);
-        await syncEdge(dir, argv.stack, settings, { addCert: { ...stored, names: checked.names } });
+        await syncEdge(s.dir, s.stack, s.settings, { addCert: { ...stored, names: checked.names } });
         say(`certificate for ${checked.names.join(", ")} stored on the edge router's volume`);
-        process.stdout.write(argv.json ? JSON.stringify({ domains: checked.names }) + "\n" : `${checked.names.join(", ")} now served with your certificate\n`);
+        answer(argv, { domains: checked.names }, `${checked.names.join(", ")} now served with your certificate`);
     },
 };

@@ -1,12 +1,9 @@
 import { CommandModule } from "yargs";
-import { ensureDockerEngine } from "../../toolchain/docker-engine";
-import { silentReporter } from "../../toolchain/report";
 import { say } from "../deploy";
-import { appCerts, syncEdge } from "../edge";
+import { appCerts, CertStatus, syncEdge } from "../edge";
+import { answer, beforeEdgeChange, readEdgeStack, untilCerts } from "../edge-command";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
-import { checkStack, projectDir } from "../project";
-import { readStackFile } from "../stack-settings";
 
 interface CertsRenewOptions extends GlobalOptions {
     wait: number;
@@ -21,27 +18,21 @@ export const certsRenewCommand: CommandModule<GlobalOptions, CertsRenewOptions> 
     describe: "Renew the app's ACME certificates now",
     builder: (y) => y.option("wait", { type: "number", default: 120, describe: "Seconds to wait for the new certificates" }),
     handler: async (argv) => {
-        const dir = projectDir(argv);
-        checkStack(dir, argv.stack);
-        const { settings } = readStackFile(dir, argv.stack);
-        await ensureDockerEngine(silentReporter);
-        const before = (await appCerts(settings.domains ?? [])).filter((c) => c.source === "acme");
-        if (!before.length) throw new UsageError(`certs:renew: ${settings.app} has no certificate issued over ACME; nothing was changed`);
-        await syncEdge(dir, argv.stack, settings, { forceRenewal: true });
-        const deadline = Date.now() + argv.wait * 1000;
+        const s = readEdgeStack(argv);
+        await beforeEdgeChange(s);
+        const before = (await appCerts(s.settings.domains ?? [])).filter((c) => c.source === "acme");
+        if (!before.length) throw new UsageError(`certs:renew: ${s.settings.app} has no certificate issued over ACME; nothing was changed`);
+        await syncEdge(s.dir, s.stack, s.settings, { forceRenewal: true });
+        const isNew = (c: CertStatus, i: number) => c.serial !== before[i].serial && c.status === "active";
         let renewed: string[] = [];
         try {
-            for (;;) {
-                const now = await appCerts(before.map((c) => c.domain));
-                renewed = now.filter((c, i) => c.serial !== before[i].serial && c.status === "active").map((c) => c.domain);
-                if (renewed.length === before.length || Date.now() > deadline) break;
-                await new Promise((r) => setTimeout(r, 500));
-            }
+            const now = await untilCerts(before.map((c) => c.domain), argv.wait, (certs) => certs.every(isNew));
+            renewed = now.filter(isNew).map((c) => c.domain);
         } finally {
-            await syncEdge(dir, argv.stack, settings);
+            await syncEdge(s.dir, s.stack, s.settings);
         }
         if (renewed.length < before.length) throw new Error(`certs:renew: no new certificate in ${argv.wait} s for ${before.map((c) => c.domain).filter((d) => !renewed.includes(d)).join(", ")}`);
         say(`renewed ${renewed.join(", ")}`);
-        process.stdout.write(argv.json ? JSON.stringify({ renewed }) + "\n" : `renewed: ${renewed.join(", ")}\n`);
+        answer(argv, { renewed }, `renewed: ${renewed.join(", ")}`);
     },
 };

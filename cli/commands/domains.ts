@@ -1,8 +1,7 @@
 import { CommandModule } from "yargs";
-import { appCerts, onEdge } from "../edge";
+import { onEdge } from "../edge";
+import { answer, domainCerts, readEdgeStack } from "../edge-command";
 import { GlobalOptions } from "../options";
-import { checkStack, projectDir } from "../project";
-import { readStackFile } from "../stack-settings";
 
 /** `dynoform domains`: the app's names on the host's edge router, with each one's certificate. */
 export const domainsCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -10,21 +9,16 @@ export const domainsCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     describe: "List the app's domains on the edge router",
     builder: (y) => y.example("$0 domains", "hello.localhost and every domain added"),
     handler: async (argv) => {
-        const dir = projectDir(argv);
-        checkStack(dir, argv.stack);
-        const { settings } = readStackFile(dir, argv.stack);
-        const domains = settings.domains ?? [];
-        const certs = onEdge(settings) ? await appCerts(domains) : [];
-        if (argv.json) {
-            const local = onEdge(settings) ? [`${settings.app}.localhost`] : [];
-            process.stdout.write(JSON.stringify({ local, domains: certs.length ? certs : domains.map((domain) => ({ domain })) }, null, 2) + "\n");
-            return;
-        }
+        const { settings } = readEdgeStack(argv);
         if (!onEdge(settings)) {
-            process.stdout.write(`${settings.app} is not on the edge router: \`dynoform domains:add <domain>\` puts it there\n`);
+            answer(argv, { local: [], domains: [] }, `${settings.app} is not on the edge router: \`dynoform domains:add <domain>\` puts it there`);
             return;
         }
-        process.stdout.write(`${settings.app}.localhost  (local, plain HTTP)\n`);
-        for (const c of certs) process.stdout.write(`${c.domain}  certificate ${c.status}${c.issuer ? ` (${c.issuer})` : ""}\n`);
+        const certs = await domainCerts(settings);
+        const local = `${settings.app}.localhost`;
+        answer(argv, { local: [local], domains: certs }, [
+            `${local}  (local, plain HTTP)`,
+            ...certs.map((c) => `${c.domain}  certificate ${c.status}${c.issuer ? ` (${c.issuer})` : ""}`),
+        ]);
     },
 };

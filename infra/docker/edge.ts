@@ -79,19 +79,30 @@ export class EdgeListenMismatch extends Error {
 export async function ensureEdge(host: EdgeHost, image: string): Promise<Docker.Container> {
     const docker = connectDocker();
     const found = await findEdge(docker);
-    if (found) {
-        const running = parseListenLabel(found.Config.Labels?.[EDGE_LISTEN_LABEL]);
-        if (running && listenLabel(running) !== listenLabel(host)) {
-            throw new EdgeListenMismatch(
-                `the edge router on this host listens on ${listenLabel(running)} (http,https), not ${listenLabel(host)}: ` +
-                    `set dynoform:edge's httpPort/httpsPort/hostIp to match; nothing was changed`,
-            );
+    if (!found) {
+        try {
+            return await createEdge(docker, host, image);
+        } catch (err) {
+            // Another stack's command created it first (two deploys at once): use that one.
+            if ((err as { statusCode?: number }).statusCode !== 409) throw err;
+            return ensureEdge(host, image);
         }
-        const c = docker.getContainer(edgeName());
-        if (!found.State.Running) await c.start();
-        await waitForAdmin(c);
-        return c;
     }
+    const running = parseListenLabel(found.Config.Labels?.[EDGE_LISTEN_LABEL]);
+    if (running && listenLabel(running) !== listenLabel(host)) {
+        throw new EdgeListenMismatch(
+            `the edge router on this host listens on ${listenLabel(running)} (http,https), not ${listenLabel(host)}: ` +
+                `set dynoform:edge's httpPort/httpsPort/hostIp to match; nothing was changed`,
+        );
+    }
+    const c = docker.getContainer(edgeName());
+    // 304: started meanwhile by another command.
+    if (!found.State.Running) await c.start().catch((err) => ((err as { statusCode?: number }).statusCode === 304 ? undefined : Promise.reject(err)));
+    await waitForAdmin(c);
+    return c;
+}
+
+async function createEdge(docker: Docker, host: EdgeHost, image: string): Promise<Docker.Container> {
     await docker.createVolume({ Name: edgeName(), Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true" } }).catch(() => undefined);
     const initial = JSON.stringify({ admin: { listen: `unix/${EDGE_ADMIN_SOCKET}`, origins: ["localhost"] } });
     const c = await docker.createContainer({
@@ -190,12 +201,25 @@ export async function applyEntry(c: Docker.Container, host: EdgeHost, entry: Edg
     await loadConfig(c, host);
 }
 
-/** Loads the config built from every stored entry. */
+/**
+ * Loads the config built from every stored entry. Two stacks may change their entries at once
+ * (two deploys): after its load, each reads the entries again and loads once more if they
+ * changed meanwhile, so the last config loaded has every entry.
+ */
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
-    const config = JSON.stringify(edgeCaddyConfig(host, await readEntries(c)));
-    await putFiles(c, [{ path: `${EDGE_DIR}/caddy.json`, content: config }]);
-    const r = await admin(c, "POST", "/load", `${EDGE_DIR}/caddy.json`);
-    if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
+    let entries = await readEntries(c);
+    for (;;) {
+        const config = JSON.stringify(edgeCaddyConfig(host, entries));
+        // Its own file, so that a load running beside it cannot swap the body.
+        const file = `${EDGE_DIR}/caddy.json.${crypto.randomBytes(6).toString("hex")}`;
+        await putFiles(c, [{ path: file, content: config }]);
+        const r = await admin(c, "POST", "/load", file);
+        await execIn(c, ["mv", "-f", file, `${EDGE_DIR}/caddy.json`]);
+        if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
+        const now = await readEntries(c);
+        if (JSON.stringify(edgeCaddyConfig(host, now)) === config) return;
+        entries = now;
+    }
 }
 
 /** A certificate found on the edge volume: its PEM and where it is. */

@@ -71,6 +71,20 @@ test("edgeCaddyConfig: one ACME policy per app with its directory, email and tru
     assert.equal(otherRoute.handle[0].handler, "reverse_proxy");
 });
 
+test("edgeCaddyConfig: a forced renewal makes every certificate of the app due now, whatever its lifetime; none otherwise", () => {
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const ratio = (e: EdgeEntry) => (edgeCaddyConfig(host, [e]) as any).apps.tls.automation.policies[0].renewal_window_ratio;
+    assert.equal(ratio(entry()), undefined);
+    const forced = ratio(entry({ forceRenewal: true }));
+    // certmagic (currentlyInRenewalWindow) renews once now is past notAfter - ratio x lifetime.
+    const now = Date.now();
+    for (const lifetimeSeconds of [157766400 /* Pebble's default, 5 years */, 90 * 86400 /* Let's Encrypt */, 6 * 86400]) {
+        const notBefore = now - 1000;
+        const notAfter = notBefore + lifetimeSeconds * 1000;
+        assert.ok(notAfter - (notAfter - notBefore) * forced <= now, `a ${lifetimeSeconds} s certificate issued 1 s ago is due`);
+    }
+});
+
 test("edgeCaddyConfig: maintenance answers 503 with the app's page on both servers", () => {
     const c = edgeCaddyConfig(host, [entry({ maintenance: true })]);
     for (const server of ["https", "http"]) {
