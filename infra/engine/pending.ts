@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import type { Deployment, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../docker/client";
 import { containerRole, LABEL } from "../docker/labels";
 import { Reporter } from "../../toolchain/report";

@@ -178,7 +178,7 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         const killed = host.killSshSessions();
         assert.ok(killed > 0, "an SSH session was open and killed");
         const r1 = await interrupted;
-        t.diagnostic(`interrupted config:set exited ${r1.code}: ${r1.stderr.trim().split("\n").slice(-1)[0] ?? ""}`);
+        t.diagnostic(`interrupted config:set exited ${r1.code}: ${r1.stderr.trim().split("\n").join(" | ")}`);
         // Whether the cut-off create left its container depends on where the connection dropped: one
         // whose answer was lost (made on the server, recorded nowhere) is made here, as Docker would have.
         const [web] = (await onServer(project!.stack)).filter((c) => c.Labels[LABEL.processType] === "web");
