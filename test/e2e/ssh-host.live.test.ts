@@ -9,7 +9,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
-import { AppProject, appProject, runCli } from "../support/app-project";
+import { AppProject, appProject, CliResult, runCli } from "../support/app-project";
 import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { startTestHosts, TestHost, TestHosts } from "../support/test-hosts";
@@ -21,7 +21,7 @@ let hosts: TestHosts | undefined;
 let host: TestHost;
 let project: AppProject | undefined;
 let url = "";
-let stagingDeployed = false;
+let stagingUp: Promise<CliResult> | undefined;
 /** promote's source: a stack of the same project on the local engine (named after the test's stack: other tests deploy hello locally too). */
 let stagingStack = "";
 /** The base image doctor finds missing on the server and copies there. */
@@ -74,9 +74,16 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         stagingStack = `${project.stack}-staging`;
         // Source no earlier run built: the test host's engine keeps its images between runs, as a server does.
         fs.appendFileSync(path.join(project.dir, "app", "index.js"), `\n// ${project.stack}\n`);
+        // promote's source: a local stack with a change only it has (an image ID the server has never
+        // seen), deployed while doctor and the server's first up run (they mostly wait on the server).
+        writeStack(stagingStack, { dockerHost: undefined, routerPort: String(await freePort()), source: "staging-app" });
+        fs.cpSync(path.join(project.dir, "app"), path.join(project.dir, "staging-app"), { recursive: true });
+        fs.appendFileSync(path.join(project.dir, "staging-app", "index.js"), `\n// staging build of ${stagingStack}\n`);
+        stagingUp = staging(["up", "--yes"]);
     });
     after(async () => {
-        if (project && stagingDeployed) await staging(["destroy", "--confirm", project.app]).catch(() => undefined);
+        // Destroyed by the last test; again here only when a test failed before it.
+        if (project && stagingUp && (await stagingUp.catch(() => undefined))) await staging(["destroy", "--confirm", project.app]).catch(() => undefined);
         await project?.cleanup();
         await hosts?.teardown();
     });
@@ -199,13 +206,8 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
     });
 
     test("promote --from a local staging --to the server: the image is streamed across, same ID", async (t) => {
-        // promote's source: a local stack with a change only it has (an image ID the server has never seen).
-        writeStack(stagingStack, { dockerHost: undefined, routerPort: String(await freePort()), source: "staging-app" });
-        fs.cpSync(path.join(project!.dir, "app"), path.join(project!.dir, "staging-app"), { recursive: true });
-        fs.appendFileSync(path.join(project!.dir, "staging-app", "index.js"), `\n// staging build of ${stagingStack}\n`);
-        const up = await staging(["up", "--yes"]);
+        const up = await stagingUp!;
         assert.equal(up.code, 0, up.stderr);
-        stagingDeployed = true;
         const [web] = (await onLocalEngine(stagingStack)).filter((c) => c.Labels[LABEL.processType] === "web");
         const imageId = web.ImageID;
         await assert.rejects(host.engine.getImage(imageId).inspect(), "the server does not have staging's image yet");
@@ -223,7 +225,7 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         const [r, s] = await Promise.all([project!.cli(["destroy", "--confirm", project!.app]), staging(["destroy", "--confirm", project!.app])]);
         assert.equal(r.code, 0, r.stderr);
         assert.equal(s.code, 0, s.stderr);
-        stagingDeployed = false;
+        stagingUp = undefined;
         const label = [`${LABEL.app}=${project!.app}`];
         assert.deepEqual((await onServer()).map((c) => c.Names[0]), [], "no container of the app on the server");
         assert.deepEqual((await host.engine.listNetworks({ filters: { label } })).map((n) => n.Name), [], "no network of the app on the server");
