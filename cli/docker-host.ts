@@ -16,10 +16,10 @@ const userDockerHost = process.env.DOCKER_HOST;
  * The stack's `dynoform:dockerHost`, its file paths made absolute (the providers run in another
  * folder), or undefined when the stack names none. A malformed one is a usage error naming the file.
  */
-export function stackDockerHost(dir: string, stack: string): string | undefined {
+export function stackDockerHost(dir: string, stack: string, hold = false): string | undefined {
     const file = stackFile(dir, stack);
     if (!fs.existsSync(file)) return undefined;
-    const host = readStackFile(dir, stack).settings.dockerHost;
+    const host = readStackFile(dir, stack, hold).settings.dockerHost;
     if (host === undefined || host === "") return undefined;
     const shown = path.relative(process.cwd(), file) || file;
     return normalizeDockerHost(host, dir, (reason) => new UsageError(`${shown}: \`dynoform:dockerHost\`: ${reason}`));
@@ -51,7 +51,8 @@ export function normalizeDockerHost(host: string, dir: string, fail: (reason: st
  */
 export function useStackDockerHost(dir: string, stack: string): void {
     if (userDockerHost) return;
-    const host = stackDockerHost(dir, stack);
+    // Read before the command runs: the text is held for the command's own load of the file.
+    const host = stackDockerHost(dir, stack, true);
     if (host) {
         process.env.DOCKER_HOST = host;
         process.env.DYNOFORM_DOCKER_HOST_FROM = path.relative(process.cwd(), stackFile(dir, stack)) || stackFile(dir, stack);

@@ -42,7 +42,7 @@ export async function openAppStack(loaded: LoadedStack, overrides: ProgramOverri
     // The program (and through it the SDK and every component) is loaded only by commands that open the stack.
     const { appProgram } = await import("../infra/program");
     const stack = await openStack({ projectDir: loaded.dir, stack: loaded.stack, program: () => appProgram(loaded.dir, overrides, loaded) }, consoleReporter);
-    // An interrupted `up` (SIGKILL) leaves pending operations: cleared here, so no dyno it started is left behind.
-    await resolvePendingOperations(stack, consoleReporter);
+    // An interrupted `up` (SIGKILL, a dropped SSH connection) leaves pending operations or unrecorded containers: cleared here.
+    await resolvePendingOperations(stack, loaded.view.settings.app, consoleReporter);
     return stack;
 }

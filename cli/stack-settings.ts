@@ -1,8 +1,7 @@
 import { AppDefinition } from "../components/app-definition";
-import { definitionOf, LoadedStack, loadStack, parseStackSettings, StackFileChange, StackFileError, StackFileView } from "../infra/stack-file";
+import { definitionOf, LoadedStack, loadStack, parseStackSettings, readStackText, StackFileChange, StackFileError, StackFileView } from "../infra/stack-file";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
-import * as fs from "fs";
 
 export type { LoadedStack, StackFileView };
 
@@ -16,10 +15,13 @@ function usage<T>(fn: () => T): T {
     }
 }
 
-/** Reads `stacks/Pulumi.<stack>.yaml` without decrypting anything (bad YAML: exit 2). */
-export function readStackFile(dir: string, stack: string): StackFileView {
+/**
+ * Reads `stacks/Pulumi.<stack>.yaml` without decrypting anything (bad YAML: exit 2). `hold`
+ * keeps the text for the command's next read of the file (see `readStackText`).
+ */
+export function readStackFile(dir: string, stack: string, hold = false): StackFileView {
     const file = stackFile(dir, stack);
-    return usage(() => parseStackSettings(file, fs.readFileSync(file, "utf8")));
+    return usage(() => parseStackSettings(file, readStackText(file, hold)));
 }
 
 /** The one load of a deploying command: stack file, settings, validated definition (see `infra/stack-file.ts`). */

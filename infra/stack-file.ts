@@ -12,6 +12,25 @@ import { appSources, configVars, normalizeFormation, StackSettings } from "./set
 // command. The CLI and the program (`infra/program.ts`, also under a plain `pulumi up`) both go
 // through it, so they cannot disagree on a key. Free of the Pulumi SDK.
 
+/** The text of a command's first read of a stack file, kept for the loader's next read of it. */
+let heldRead: { file: string; text: string; mtimeMs: number; size: number } | undefined;
+
+/**
+ * A stack file's text, as every read of one goes. A read with `hold` (the CLI choosing the
+ * stack's Docker host before the command runs) hands its text to the next read of that file if
+ * the file is unchanged, so the command's own load does not read it again; after that, reads
+ * are from disk.
+ */
+export function readStackText(file: string, hold = false): string {
+    const held = heldRead;
+    heldRead = undefined;
+    const stat = fs.statSync(file);
+    const same = held?.file === file && held.mtimeMs === stat.mtimeMs && held.size === stat.size;
+    const text = same ? held!.text : fs.readFileSync(file, "utf8");
+    if (hold) heldRead = { file, text, mtimeMs: stat.mtimeMs, size: stat.size };
+    return text;
+}
+
 /** A stack file that cannot be deployed as written: the message names the file, line and key. */
 export class StackFileError extends Error {
     override readonly name = "StackFileError";
@@ -207,7 +226,7 @@ export interface StackFileChange {
  * refused before the file is written, and what is validated is exactly what is written.
  */
 export function loadStack(dir: string, stack: string, change: StackFileChange = {}, file = stackFilePath(dir, stack)): LoadedStack {
-    const original = fs.readFileSync(file, "utf8");
+    const original = readStackText(file);
     let text = original;
     if (change.text) {
         // Bad YAML is named as the file has it, before the edit is tried.

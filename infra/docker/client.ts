@@ -103,10 +103,21 @@ export function routerUrlHost(hostIp: string, host = resolveDockerEndpoint().hos
     return dockerHostAddress(host) ?? "127.0.0.1";
 }
 
+/**
+ * The options docker-modem takes from the environment (DOCKER_HOST, DOCKER_CERT_PATH, …) under
+ * any it is given: each is set here, so a client for one host never inherits another's. With
+ * DOCKER_HOST=ssh://… a client for the local socket would otherwise keep that host and dial it
+ * through docker-modem's own SSH agent, without the stack's key or known_hosts. Pure.
+ */
+export function modemOptions(host: string): Docker.DockerOptions {
+    const none = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, username: undefined, ca: undefined, cert: undefined, key: undefined, sshOptions: undefined, timeout: undefined, pathPrefix: undefined };
+    return { ...none, ...dockerOptions(host) } as Docker.DockerOptions;
+}
+
 /** A dockerode client for an endpoint. `host` defaults to DOCKER_HOST or the default socket. */
 export function connectDocker(host?: string): Docker {
     const Dockerode = dockerode();
-    return new Dockerode(dockerOptions(resolveDockerEndpoint(host).host));
+    return new Dockerode(modemOptions(resolveDockerEndpoint(host).host));
 }
 
 /** A Docker endpoint that does not answer or is malformed. */
@@ -144,7 +155,7 @@ export async function pingDocker(
     timeoutMs = 5000,
 ): Promise<{ version: string; apiVersion: string }> {
     const Dockerode = dockerode();
-    const docker = new Dockerode(dockerOptions(endpoint.host));
+    const docker = new Dockerode(modemOptions(endpoint.host));
     const deadline = AbortSignal.timeout(timeoutMs);
     try {
         // dockerode 4 takes `abortSignal` on every call; its type declarations leave it out here.

@@ -1,5 +1,5 @@
 import * as fs from "fs";
-import type { Deployment, Stack } from "@pulumi/pulumi/automation";
+import type { Stack } from "@pulumi/pulumi/automation";
 import { connectDocker } from "../docker/client";
 import { containerRole, LABEL } from "../docker/labels";
 import { Reporter } from "../../toolchain/report";
@@ -65,48 +65,77 @@ export function orphansOf(op: PendingOperation, containers: ListedContainer[], k
     );
 }
 
+/** Roles of the containers the Dyno provider makes (dynos, add-on servers, routers): each one is a resource in the state. */
+const PROVIDER_ROLES = new Set(["dyno", "addon", "router"]);
+
 /**
- * Clears what an interrupted update (SIGKILL, a crash) left in a file backend's state: its
- * pending operations. Pulumi keeps a pending create without a resource, so the container that
- * create may have started would stay running, unknown to the state, next to the one the next
- * `up` creates. Such containers (dynos, and a release phase's one-off) are found by their labels
- * and removed (`up` creates the dyno, or runs the release command, again); then the state is imported without the pending operations. Pending updates and
- * deletes need nothing: their resources are in state, and the refresh `up` starts with reads
- * them. Does nothing while a live process holds the stack's lock, or on other backends.
+ * Containers the Dyno provider made for `app` in `stack` that no resource in the state records:
+ * left by a create that failed after Docker had made its container and could not remove it, or
+ * whose answer was lost (the SSH connection to the server dropped in the middle of an `up`).
+ * One-offs (`run`, `release`) and backups are not the provider's and are left alone. Pure.
  */
-export async function resolvePendingOperations(stack: Stack, report: Reporter): Promise<{ operations: string[]; removed: string[] }> {
+export function unrecordedContainers(containers: ListedContainer[], app: string, stack: string, known: Set<string>): ListedContainer[] {
+    return containers.filter(
+        (c) =>
+            c.Labels[LABEL.app] === app &&
+            c.Labels[LABEL.stack] === stack &&
+            PROVIDER_ROLES.has(containerRole(c.Labels) ?? "") &&
+            !known.has(c.Id) &&
+            !c.Names.some((n) => known.has(n.replace(/^\//, ""))),
+    );
+}
+
+/** The resources of a plain-JSON checkpoint (`checkpoint.latest.resources`), read without the Pulumi CLI. */
+function checkpointResources(text: string): Array<{ id?: string; outputs?: Record<string, unknown> }> {
+    return JSON.parse(text)?.checkpoint?.latest?.resources ?? [];
+}
+
+/**
+ * Clears what an interrupted or failed update (SIGKILL, a crash, a dropped connection to the
+ * server) left in a file backend's state and on the engine. Pulumi keeps a pending create
+ * without a resource, and a create that failed keeps nothing, so a container either made would
+ * stay, unknown to the state, next to the one the next `up` creates (and after `destroy`). Such
+ * containers (dynos, add-on servers, routers of `app`, and a pending release phase's one-off)
+ * are found by their labels and removed (`up` creates them again); then the state is imported
+ * without the pending operations. Pending updates and deletes need nothing: their resources are
+ * in state, and the refresh `up` starts with reads them. Does nothing while a live process holds
+ * the stack's lock, or on other backends.
+ */
+export async function resolvePendingOperations(stack: Stack, app: string, report: Reporter): Promise<{ operations: string[]; removed: string[] }> {
     const none = { operations: [], removed: [] };
     const backend = stack.workspace.envVars.PULUMI_BACKEND_URL ?? "";
     const files = stackCheckpointFiles(backend, stack.name);
-    // Cheap test first: a checkpoint without pending operations has no such key at all.
-    if (files.length === 0 || files.every((f) => !f.endsWith(".gz") && !fs.readFileSync(f, "utf8").includes('"pending_operations"'))) {
-        return none;
-    }
-    if (stackLockFiles(backend, stack.name).length > 0) return none;
-    const state: Deployment = await stack.exportStack();
-    const ops = (state.deployment?.pending_operations ?? []) as PendingOperation[];
-    if (ops.length === 0) return none;
+    if (files.length === 0 || stackLockFiles(backend, stack.name).length > 0) return none;
+    // Cheap test first: a checkpoint without pending operations has no such key at all, and its resources are read as JSON.
+    const plain = files.length === 1 && !files[0].endsWith(".gz") ? fs.readFileSync(files[0], "utf8") : undefined;
+    const exported = plain === undefined || plain.includes('"pending_operations"') ? await stack.exportStack() : undefined;
+    const ops = (exported?.deployment?.pending_operations ?? []) as PendingOperation[];
     const operations = describePending(ops);
-    report(
-        `the last update of stack ${stack.name} was interrupted with ${ops.length} operation(s) in flight ` +
-            `(${operations.join(", ")}); Dynoform checks their containers against the state`,
-    );
-    const known = containersInState(state.deployment.resources ?? []);
+    if (ops.length > 0) {
+        report(
+            `the last update of stack ${stack.name} was interrupted with ${ops.length} operation(s) in flight ` +
+                `(${operations.join(", ")}); Dynoform checks their containers against the state`,
+        );
+    }
+    const known = containersInState(exported ? exported.deployment?.resources ?? [] : checkpointResources(plain!));
     const docker = connectDocker();
     const containers = (await docker.listContainers({
         all: true,
         filters: { label: [`${LABEL.stack}=${stack.name}`] },
     })) as ListedContainer[];
     const removed: string[] = [];
-    for (const op of ops) {
-        for (const c of orphansOf(op, containers, known)) {
-            const name = c.Names[0]?.replace(/^\//, "") ?? c.Id;
-            await docker.getContainer(c.Id).remove({ force: true, v: false });
-            removed.push(name);
-            report(`removed container ${name} (${c.Labels[LABEL.dyno]}): the interrupted update started it but never recorded it in state`);
-        }
+    const orphans = new Map<string, ListedContainer>();
+    for (const op of ops) for (const c of orphansOf(op, containers, known)) orphans.set(c.Id, c);
+    for (const c of unrecordedContainers(containers, app, stack.name, known)) orphans.set(c.Id, c);
+    for (const c of orphans.values()) {
+        const name = c.Names[0]?.replace(/^\//, "") ?? c.Id;
+        await docker.getContainer(c.Id).remove({ force: true, v: false });
+        removed.push(name);
+        report(`removed container ${name} (${c.Labels[LABEL.dyno]}): an interrupted or failed update started it but never recorded it in state`);
     }
-    await stack.importStack({ ...state, deployment: { ...state.deployment, pending_operations: [] } });
-    report(`cleared ${ops.length} pending operation(s) from the state of stack ${stack.name}`);
+    if (ops.length > 0) {
+        await stack.importStack({ ...exported!, deployment: { ...exported!.deployment, pending_operations: [] } });
+        report(`cleared ${ops.length} pending operation(s) from the state of stack ${stack.name}`);
+    }
     return { operations, removed };
 }

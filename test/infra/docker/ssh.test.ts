@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import * as crypto from "crypto";
 import { test } from "node:test";
-import { dockerHostAddress, dockerOptions, DockerHostError, isRemoteDockerHost } from "../../../infra/docker/client";
+import { connectDocker, dockerHostAddress, dockerOptions, DockerHostError, isRemoteDockerHost } from "../../../infra/docker/client";
 import { checkHostKey, fingerprint, hostFieldMatches, keyType, knownHostsName, parseSshHost } from "../../../infra/docker/ssh";
 
 /** An SSH public key blob: string type, then the key bytes. */
@@ -51,4 +51,20 @@ test("Docker host forms: remote or local, the server's address, TLS needs its ce
     assert.equal(dockerHostAddress("unix:///var/run/docker.sock"), undefined);
     assert.throws(() => dockerOptions("tcp://server:2376?certPath=/nonexistent"), (e: Error) => e instanceof DockerHostError && /\/nonexistent\/ca\.pem cannot be read/.test(e.message));
     assert.deepEqual(dockerOptions("tcp://server:2375"), { host: "server", port: 2375, protocol: "http" });
+});
+
+test("a client for the local socket ignores a DOCKER_HOST naming a server (promote's source, doctor's copies)", () => {
+    const saved = process.env.DOCKER_HOST;
+    process.env.DOCKER_HOST = "ssh://root@10.0.0.5?identityFile=/k&knownHostsFile=/kh";
+    try {
+        const modem = connectDocker("unix:///var/run/docker.sock").modem as unknown as Record<string, unknown>;
+        assert.equal(modem.socketPath, "/var/run/docker.sock");
+        assert.equal(modem.host, undefined, "not the server's address");
+        assert.equal(modem.protocol, "http", "not docker-modem's own ssh");
+        const tcp = connectDocker("tcp://server:2375").modem as unknown as Record<string, unknown>;
+        assert.deepEqual([tcp.host, tcp.port, tcp.protocol, tcp.username], ["server", 2375, "http", undefined]);
+    } finally {
+        if (saved === undefined) delete process.env.DOCKER_HOST;
+        else process.env.DOCKER_HOST = saved;
+    }
 });

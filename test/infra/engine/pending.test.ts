@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { LABEL } from "../../../infra/docker/labels";
-import { containersInState, describePending, ListedContainer, orphansOf, PendingOperation } from "../../../infra/engine/pending";
+import { containersInState, describePending, ListedContainer, orphansOf, PendingOperation, unrecordedContainers } from "../../../infra/engine/pending";
 
 const DYNO = "pulumi-nodejs:dynamic/docker:Dyno";
 const urn = (name: string) => `urn:pulumi:dev::tiny::dynoform:index:App$dynoform:index:Formation$${DYNO}::${name}`;
@@ -76,5 +76,21 @@ describe("pending operations left by an interrupted update", () => {
     test("a pending create whose inputs are not known (secret or missing) orphans nothing", () => {
         const containers = [container("tiny-dev.web.2.bbbbbb", "3333", labels("web.2"))];
         assert.deepEqual(orphansOf(op("creating", "tiny-web-2", { app: "tiny", stack: "dev" }), containers, new Set()), []);
+    });
+
+    test("a failed or cut-off create: the app's dynos, add-on servers and routers the state does not record, nothing else", () => {
+        const known = containersInState([{ id: "tiny-dev.web.1.aaaaaa", outputs: { containerId: "1111" } }]);
+        const containers = [
+            container("tiny-dev.web.1.aaaaaa", "1111", labels("web.1")), // in state: kept
+            container("tiny-dev.web.1.bbbbbb", "2222", labels("web.1")), // its answer lost with the SSH connection: removed
+            container("tiny-dev-postgres", "3333", { ...labels("postgres"), [LABEL.role]: "addon" }), // an add-on server not in state
+            container("tiny-dev-router", "4444", { ...labels("router"), [LABEL.router]: "true" }), // a router labelled role=dyno before roles were split
+            container("tiny-dev.run.cccccc", "5555", labels("run.1", { [LABEL.role]: "run" })), // a `dynoform run` session
+            container("tiny-dev.release.dddddd", "6666", labels("release.1", { [LABEL.role]: "release" })), // a release phase
+            container("tiny-dev-backups", "7777", labels("backups", { [LABEL.role]: "pg-backups" })), // backups
+            container("other-dev.web.1.eeeeee", "8888", { ...labels("web.1"), [LABEL.app]: "other" }), // another app on the same server
+            container("tiny-prod.web.1.ffffff", "9999", { ...labels("web.1"), [LABEL.stack]: "prod" }), // another stack
+        ];
+        assert.deepEqual(unrecordedContainers(containers, "tiny", "dev", known).map((c) => c.Id), ["2222", "3333", "4444"]);
     });
 });
