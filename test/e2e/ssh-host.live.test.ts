@@ -171,7 +171,8 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
             assert.equal(r.code, 1, `${stack}: ${r.stderr}`);
             assert.equal(lines.length, 1, `${stack}: one line`);
             assert.match(lines[0], message, stack);
-            assert.ok(ms < 20_000, `${stack} answered in ${ms} ms`);
+            // The issue: a host that does not answer is named within 10 s.
+            assert.ok(ms < 10_000, `${stack} answered in ${ms} ms`);
             assert.equal(/FAULT/.test(fs.readFileSync(path.join(project!.dir, "stacks", `Pulumi.${stack}.yaml`), "utf8")), false, `${stack}: stack file unchanged`);
         }
         assert.deepEqual((await onServer()).map((c) => c.Id).sort(), before, "nothing changed on the server");
