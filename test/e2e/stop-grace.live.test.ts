@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import * as fs from "fs";
+import type { TestContext } from "node:test";
 import { LABEL } from "../../infra/docker/labels";
 import { CliResult, deployOnce, TINY_APP, usageLine } from "../support/cli";
 import { DockerEvent, recordDockerEvents } from "../support/docker";
@@ -53,8 +54,9 @@ async function stopsDuring(stack: string, command: () => Promise<CliResult>): Pr
 }
 
 /** `short` killed about its 1 s after SIGTERM (exit 137); `long` finished its 3 s of work and exited 0, never killed. */
-function assertGraces(stops: Stop[], expected: string[]): void {
+function assertGraces(t: TestContext, stops: Stop[], expected: string[]): void {
     const shown = JSON.stringify(stops);
+    t.diagnostic(shown);
     assert.deepEqual(stops.map((s) => s.name), expected, shown);
     for (const s of stops) {
         if (s.type === "short") {
@@ -86,14 +88,14 @@ testLive("a bad stopGraceSeconds is one line naming the field and the stack file
     }
 });
 
-testLive("a rollout stops each type's old dynos with that type's grace period", async () => {
+testLive("a rollout stops each type's old dynos with that type's grace period", async (t) => {
     const { project, stack } = await app.deployed();
     const stops = await stopsDuring(stack, () => project.cli(["config:set", "ROLL=1", "--stack", stack]));
-    assertGraces(stops, ["long.1", "long.2", "short.1", "short.2"]);
+    assertGraces(t, stops, ["long.1", "long.2", "short.1", "short.2"]);
 });
 
-testLive("a scale-down, then a destroy, stop each type's dynos with that type's grace period", async () => {
+testLive("a scale-down, then a destroy, stop each type's dynos with that type's grace period", async (t) => {
     const { project, stack } = await app.deployed();
-    assertGraces(await stopsDuring(stack, () => project.cli(["ps:scale", "short=1", "long=1", "--stack", stack])), ["long.2", "short.2"]);
-    assertGraces(await stopsDuring(stack, () => project.cli(["destroy", "--confirm", "tiny", "--stack", stack])), ["long.1", "short.1"]);
+    assertGraces(t, await stopsDuring(stack, () => project.cli(["ps:scale", "short=1", "long=1", "--stack", stack])), ["long.2", "short.2"]);
+    assertGraces(t, await stopsDuring(stack, () => project.cli(["destroy", "--confirm", "tiny", "--stack", stack])), ["long.1", "short.1"]);
 });
