@@ -14,7 +14,8 @@ export interface RolloutInput {
     types: string[];
     releaseCommand?: string;
     healthchecks: Record<string, DynoCheck[]>;
-    stopGraceSeconds?: number;
+    /** Seconds between SIGTERM and SIGKILL by process type (30 for a type not listed). */
+    stopGraceSeconds?: Record<string, number>;
     currentRelease: number;
 }
 
@@ -46,8 +47,8 @@ export function rolloutLines(steps: PreviewStep[], input: RolloutInput): string[
         dynos.set(m[1], entry);
     }
     const typeLines: string[] = [];
-    const grace = input.stopGraceSeconds ?? 30;
     for (const type of input.types) {
+        const grace = input.stopGraceSeconds?.[type] ?? 30;
         const e = dynos.get(type);
         if (!e || e.restart.length + e.start.length + e.stop.length === 0) continue;
         const names = (xs: number[]) => xs.sort((a, b) => a - b).map((i) => `${type}.${i}`);

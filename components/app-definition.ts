@@ -10,6 +10,7 @@ import { FormationSpec, PlannedProcess, planFormation } from "./formation-plan";
 import { checkHealthchecksAgainst, DynoCheck, parseHealthchecks, plainLocator } from "./healthchecks";
 import { defaultProcessTypes, parseProcfile, ProcessType, SourceFacts } from "./procfile";
 import { SchedulerJob, validateSchedulerJobs } from "./scheduler";
+import { stopGraceByType } from "./stop-grace";
 
 /**
  * How an add-on is asked for in {@link AppArgs.addons}: a plan name (`postgres`,
@@ -44,6 +45,8 @@ export interface AppDefinition {
     scheduler?: SchedulerJob[];
     /** Startup checks per process type (app.json `healthchecks`); a type without any gets Heroku's default. */
     healthchecks: Record<string, DynoCheck[]>;
+    /** Seconds between SIGTERM and SIGKILL when a dyno of each process type stops (30 unless set). */
+    stopGraceSeconds: Record<string, number>;
 }
 
 /** The inputs {@link loadAppDefinition} reads. */
@@ -58,6 +61,10 @@ export interface AppDefinitionInput {
     configKeys: string[];
     /** Startup checks per process type from the stack file or program (app.json's format); app.json's for other types. */
     healthchecks?: Record<string, unknown>;
+    /** One grace period for every process type, or a map by type (`{ worker: 120 }`). */
+    stopGraceSeconds?: unknown;
+    /** Where `healthchecks` and `stopGraceSeconds` came from, for messages: the stack file. */
+    settingsFile?: string;
 }
 
 /**
@@ -95,8 +102,10 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
     const plan = planFormation(processTypes, input.formation, appFormation);
     const typeNames = processTypes.map((p) => p.name);
     if (appJson?.healthchecks) checkHealthchecksAgainst(appJson.healthchecks, typeNames, appJsonPath!);
-    const ownChecks = input.healthchecks === undefined ? undefined : parseHealthchecks(input.healthchecks, plainLocator("the stack settings"), ["healthchecks"]);
-    if (ownChecks) checkHealthchecksAgainst(ownChecks, typeNames, "the stack settings");
+    const settingsFile = input.settingsFile ?? "the stack settings";
+    const ownChecks = input.healthchecks === undefined ? undefined : parseHealthchecks(input.healthchecks, plainLocator(settingsFile), ["healthchecks"]);
+    if (ownChecks) checkHealthchecksAgainst(ownChecks, typeNames, settingsFile);
+    const stopGraceSeconds = stopGraceByType(input.stopGraceSeconds, plan.map((p) => p.type), input.settingsFile);
     const releaseCommand = processTypes.find((p) => p.name === "release")?.command;
 
     const addons: AppDefinition["addons"] = [];
@@ -164,6 +173,7 @@ export function loadAppDefinition(input: AppDefinitionInput): AppDefinition {
         configDefaults,
         generatedSecrets,
         healthchecks: { ...(appJson?.healthchecks?.byType ?? {}), ...(ownChecks?.byType ?? {}) },
+        stopGraceSeconds,
     };
 }
 
@@ -173,7 +183,7 @@ function isPlainScalar(v: unknown): boolean {
 }
 
 /** The checks done before any child exists. Pure apart from reading the Procfile and app.json. */
-export function validateAppArgs(name: string, args: AppArgs): { appName: string; definition: AppDefinition } {
+export function validateAppArgs(name: string, args: AppArgs, settingsFile?: string): { appName: string; definition: AppDefinition } {
     const appName = args.name ?? name;
     if (!/^[a-z][a-z0-9-]{1,29}$/.test(appName)) {
         throw new DynoformInputError("name", `app name \`${appName}\` must be 2-30 lower-case letters, digits or '-', starting with a letter`);
@@ -192,6 +202,8 @@ export function validateAppArgs(name: string, args: AppArgs): { appName: string;
         addons: args.addons,
         configKeys: Object.keys(args.config ?? {}),
         healthchecks: args.healthchecks,
+        stopGraceSeconds: args.stopGraceSeconds,
+        settingsFile,
     });
     // Values known now (not Outputs) are checked before any image is built; the rest when they resolve.
     const known: Record<string, string> = { ...definition.configDefaults };

@@ -52,8 +52,11 @@ export interface AppArgs {
     baseImages?: Partial<BaseImageRefs>;
     /** Seconds a dyno has to boot (60). */
     bootTimeoutSeconds?: number;
-    /** Seconds between SIGTERM and SIGKILL when a dyno stops (30). */
-    stopGraceSeconds?: number;
+    /**
+     * Seconds between SIGTERM and SIGKILL when a dyno stops (scale down, rollout, destroy): one
+     * number for every process type, or a map by type (`{ worker: 120 }`); 30 for a type not named.
+     */
+    stopGraceSeconds?: number | Record<string, number | string>;
     /** Description recorded with the release (`Rollback to v3`); generated when unset. */
     releaseDescription?: string;
     /** A token new to this deploy records a release even when nothing the dynos run changed (`rollback`). */
@@ -220,7 +223,7 @@ export class App extends pulumi.ComponentResource {
                     network: network.name,
                     dockerHost,
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
-                    stopGraceSeconds: args.stopGraceSeconds,
+                    stopGraceSeconds: definition.stopGraceSeconds[p.type],
                     checks: definition.healthchecks[p.type],
                     restarts: args.restarts,
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],

@@ -46,6 +46,8 @@ export interface StackSettings {
     scheduler?: Record<string, SchedulerJobRequest>;
     /** Startup checks per process type, as app.json's `healthchecks` (replaces app.json's for the types it names). */
     healthchecks?: Record<string, unknown>;
+    /** Seconds between SIGTERM and SIGKILL by process type (`{ worker: 120 }`); 30 for a type not named. */
+    stopGraceSeconds?: Record<string, number | string>;
 }
 
 /**

@@ -6,6 +6,7 @@ import { validateConfigVarValue } from "../components/config-vars";
 import { DynoformInputError } from "../components/errors";
 import { healthchecksProblem } from "../components/healthchecks";
 import { validateSchedulerJobs } from "../components/scheduler";
+import { stopGraceProblem } from "../components/stop-grace";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
 
 // The one loader of a stack file: text -> settings -> validated app definition, once per
@@ -69,6 +70,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     secrets: "map",
     restarts: "map",
     healthchecks: "map",
+    stopGraceSeconds: "map",
     scheduler: "map",
     routerPort: "port",
     routerHost: "text",
@@ -108,6 +110,7 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
     if (key === "healthchecks") return healthchecksProblem(value);
+    if (key === "stopGraceSeconds") return stopGraceProblem(value);
     if (key === "scheduler") {
         try {
             validateSchedulerJobs(value);
@@ -188,6 +191,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         restarts: get("restarts") as Record<string, string> | undefined,
         scheduler: get("scheduler") as StackSettings["scheduler"],
         healthchecks: get("healthchecks") as StackSettings["healthchecks"],
+        stopGraceSeconds: get("stopGraceSeconds") as StackSettings["stopGraceSeconds"],
         domains: get("domains") as string[] | undefined,
         edge: get("edge") as Record<string, unknown> | undefined,
         maintenance: [true, "true"].includes(get("maintenance") as string),
@@ -260,7 +264,8 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             routerHost: s.routerHost,
             scheduler: s.scheduler,
             healthchecks: s.healthchecks,
-        }).definition;
+            stopGraceSeconds: s.stopGraceSeconds,
+        }, path.relative(process.cwd(), file) || file).definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new StackFileError(err.message);
         throw err;

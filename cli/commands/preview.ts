@@ -38,6 +38,7 @@ export const previewCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                 types: loaded.definition.plan.map((p) => p.type),
                 releaseCommand: loaded.definition.releaseCommand,
                 healthchecks: loaded.definition.healthchecks,
+                stopGraceSeconds: loaded.definition.stopGraceSeconds,
                 currentRelease: plan.currentRelease,
             }),
         );

@@ -22,6 +22,22 @@ export function dynoLabels(inputs: DynoInputs): Record<string, string> {
     };
 }
 
+// Shell words that are not programs: `exec` cannot run them.
+const SHELL_WORDS = new Set(["if", "for", "while", "until", "case", "{", "!", "cd", "trap", "export", "set", "unset", "exec", ".", "source", "eval", "ulimit", "umask", "wait", "read", "exit"]);
+
+/**
+ * The command line a dyno's shell runs: a single command is `exec`'d, so the app itself is the
+ * process Docker's init sends SIGTERM to (Debian's `sh -c` keeps itself in between, and a shell
+ * dies of SIGTERM at once, taking the app down without its grace period). Anything with shell
+ * syntax (`;`, `&&`, pipes, a leading `VAR=value`, a builtin) is left as written. Pure.
+ */
+export function execForm(command: string): string {
+    const line = command.trim();
+    const first = line.split(/\s+/)[0];
+    if (/[;&|()`\n]/.test(line) || /^\w+=/.test(first) || SHELL_WORDS.has(first)) return command;
+    return `exec ${line}`;
+}
+
 /** The Engine API create body for a dyno. Pure: tested without Docker. */
 export function containerSpec(inputs: DynoInputs, name: string): Docker.ContainerCreateOptions {
     const env = Object.entries(inputs.env ?? {}).map(([k, v]) => `${k}=${v}`);
@@ -30,7 +46,7 @@ export function containerSpec(inputs: DynoInputs, name: string): Docker.Containe
     return {
         name,
         Image: inputs.image,
-        Cmd: inputs.command ? ["/bin/sh", "-c", inputs.command] : undefined,
+        Cmd: inputs.command ? ["/bin/sh", "-c", execForm(inputs.command)] : undefined,
         Env: env,
         User: inputs.user,
         Labels: dynoLabels(inputs),

@@ -1,5 +1,6 @@
 import * as http from "http";
 import { cronMatches, CronSchedule, parseCron } from "../../components/cron";
+import type { SchedulerInputs } from "./scheduler";
 
 // The cron loop that runs inside an app's scheduler container (see scheduler.ts). It is sent to
 // the container as its command, bundled with components/cron.ts: it may use Node's own modules
@@ -25,8 +26,8 @@ export interface LoopJob {
     };
 }
 
-/** Everything the loop needs, passed as JSON in `DYNOFORM_SCHEDULER`. */
-export interface LoopSpec {
+/** Everything the loop needs, passed as JSON in `DYNOFORM_SCHEDULER`: the resource's run fields and how to start runs. */
+export type LoopSpec = Pick<SchedulerInputs, "image" | "env" | "network" | "memoryMb" | "cpuShares" | "jobs"> & {
     /** How to reach the Engine API: a socket path, or host and port. */
     docker: { socketPath?: string; host?: string; port?: number };
     /** Labels on every container a job starts (owner, role). */
@@ -35,13 +36,28 @@ export interface LoopSpec {
     jobLabel: string;
     /** Container names are `<namePrefix>.<job>.<time>`. */
     namePrefix: string;
-    /** The release's image ID, its config vars and add-on URLs, its network. */
-    image: string;
-    env: Record<string, string>;
-    network: string;
-    memoryMb: number;
-    cpuShares: number;
-    jobs: LoopJob[];
+    /** Real seconds a cron minute lasts: 60, or fewer under a test's clock (see {@link loopClock}). */
+    tickSeconds?: number;
+};
+
+/**
+ * The loop's clock, from `origin` (a whole minute, in ms): cron minutes that last `tickSeconds`
+ * real seconds (60: the wall clock itself; a test's clock runs faster, 60 / tickSeconds times,
+ * so a job every minute runs every `tickSeconds`). Pure.
+ */
+export function loopClock(tickSeconds: number, origin: number): { minuteAt(real: number): number; realTimeOf(minute: number): number } {
+    const scale = 60 / tickSeconds;
+    return {
+        /** The cron minute (minutes since the epoch) at a real time. */
+        minuteAt: (real) => Math.floor((origin + (real - origin) * scale) / 60_000),
+        /** The real time a cron minute begins. */
+        realTimeOf: (minute) => origin + (minute * 60_000 - origin) / scale,
+    };
+}
+
+/** The one log line of a skipped run: the run still going is named by its container. Pure. */
+export function skipLine(job: string, due: Date, running: string): string {
+    return `${job}: skipped the run due at ${due.toISOString()}: ${running} is still running`;
 }
 
 /** `postgres://u:p@host:5432/db` as libpq's variables: the password never on a command line. Pure. */
@@ -110,49 +126,57 @@ function engineApi(docker: LoopSpec["docker"]): Api {
         });
 }
 
-/** Runs the loop: on each minute (UTC), starts the jobs whose schedule matches it. */
+/**
+ * Runs the loop: on each minute (UTC), starts the jobs whose schedule matches it. Whether a job's
+ * previous run is still going is asked of the Docker engine (its containers, by label), so a
+ * scheduler started again (by an `up`) knows the runs its predecessor started.
+ */
 export function main(): void {
     const spec = JSON.parse(process.env.DYNOFORM_SCHEDULER ?? "{}") as LoopSpec;
     const api = engineApi(spec.docker);
     const jobs: Array<LoopJob & { cron: CronSchedule }> = spec.jobs.map((j) => ({ ...j, cron: parseCron(j.schedule) }));
-    const running = new Map<string, string>();
+    // Runs being started: the engine lists them as running only once started.
+    const starting = new Map<string, string>();
     const log = (line: string) => process.stdout.write(`${line}\n`);
 
     const fire = async (job: LoopJob, at: Date) => {
-        const due = at.toISOString();
-        if (running.has(job.name)) return log(`${job.name}: skipped the run due at ${due}: the run started at ${running.get(job.name)} is still running`);
-        running.set(job.name, due);
+        const name = `${spec.namePrefix}.${job.name}.${runStamp(at)}`;
+        if (starting.has(job.name)) return log(skipLine(job.name, at, starting.get(job.name)!));
+        starting.set(job.name, name);
+        let id: string;
+        let finished: Array<{ Id: string }>;
         try {
             const dyno = `scheduler.${job.name}`;
             const filters = { label: [...Object.entries(spec.labels).map(([k, v]) => `${k}=${v}`), `${spec.jobLabel}=${dyno}`] };
             const prior = (await api("GET", `/containers/json?all=1&filters=${encodeURIComponent(JSON.stringify(filters))}`)) as Array<{ Id: string; State: string; Names: string[]; Created: number }>;
             const live = prior.find((c) => c.State === "running");
-            if (live) return log(`${job.name}: skipped the run due at ${due}: ${live.Names[0]?.replace(/^\//, "")} is still running`);
+            if (live) return log(skipLine(job.name, at, live.Names[0]?.replace(/^\//, "") ?? live.Id));
             // The newest finished run stays until this one ends (`scheduler` shows it meanwhile); older
             // ones, left by a scheduler replaced while they ran, go now.
-            const finished = prior.filter((c) => c.State !== "running").sort((a, b) => b.Created - a.Created);
+            finished = prior.filter((c) => c.State !== "running").sort((a, b) => b.Created - a.Created);
             for (const c of finished.slice(1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
             if (job.backup) await api("POST", "/volumes/create", { Name: job.backup.volume, Labels: job.backup.volumeLabels });
-            const name = `${spec.namePrefix}.${job.name}.${runStamp(at)}`;
-            const created = (await api("POST", `/containers/create?name=${encodeURIComponent(name)}`, jobContainer(spec, job, dyno))) as { Id: string };
-            await api("POST", `/containers/${created.Id}/start`).catch(async (err: Error) => {
-                await api("DELETE", `/containers/${created.Id}?force=1`).catch(() => undefined);
+            id = ((await api("POST", `/containers/create?name=${encodeURIComponent(name)}`, jobContainer(spec, job, dyno))) as { Id: string }).Id;
+            await api("POST", `/containers/${id}/start`).catch(async (err: Error) => {
+                await api("DELETE", `/containers/${id}?force=1`).catch(() => undefined);
                 throw err;
             });
-            log(`${job.name}: started ${name} for the run due at ${due}`);
-            const { StatusCode } = (await api("POST", `/containers/${created.Id}/wait`)) as { StatusCode: number };
-            log(`${job.name}: ${name} exited with status ${StatusCode}`);
-            // Docker keeps the last run's container, its logs and exit code, for `logs` and `scheduler`.
-            for (const c of finished.slice(0, 1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
         } finally {
-            running.delete(job.name);
+            starting.delete(job.name);
         }
+        log(`${job.name}: started ${name} for the run due at ${at.toISOString()}`);
+        const waited = (await api("POST", `/containers/${id}/wait`).catch((err: Error) => log(`${job.name}: lost track of ${name}: ${err.message}`))) as { StatusCode: number } | undefined;
+        if (!waited) return;
+        log(`${job.name}: ${name} exited with status ${waited.StatusCode}`);
+        // Docker keeps the last run's container, its logs and exit code, for `logs` and `scheduler`.
+        for (const c of finished.slice(0, 1)) await api("DELETE", `/containers/${c.Id}?force=1`).catch(() => undefined);
     };
 
     // A scheduler (re)started within a minute does not fire that minute: cron fired it at :00.
-    let last = Math.floor(Date.now() / 60_000);
+    const clock = loopClock(spec.tickSeconds ?? 60, Math.floor(Date.now() / 60_000) * 60_000);
+    let last = clock.minuteAt(Date.now());
     const tick = () => {
-        const minute = Math.floor(Date.now() / 60_000);
+        const minute = clock.minuteAt(Date.now());
         if (minute > last) {
             last = minute;
             const at = new Date(minute * 60_000);
@@ -160,8 +184,9 @@ export function main(): void {
                 if (cronMatches(job.cron, at)) fire(job, at).catch((err: Error) => log(`${job.name}: the run due at ${at.toISOString()} failed to start: ${err.message}`));
             }
         }
-        setTimeout(tick, (minute + 1) * 60_000 - Date.now() + 50);
+        setTimeout(tick, Math.max(clock.realTimeOf(minute + 1) - Date.now(), 0) + 50);
     };
-    log(`scheduler started: ${jobs.map((j) => `${j.name} (${j.schedule})`).join(", ") || "no jobs"}; times are UTC`);
+    const pace = spec.tickSeconds && spec.tickSeconds !== 60 ? `; a test's clock: a minute lasts ${spec.tickSeconds} s` : "";
+    log(`scheduler started: ${jobs.map((j) => `${j.name} (${j.schedule})`).join(", ") || "no jobs"}; times are UTC${pace}`);
     tick();
 }

@@ -10,7 +10,6 @@ import type { LoopJob, LoopSpec } from "./scheduler-loop";
 // ordinary container: release image, config vars, add-on URLs, the app's network, a dyno's limits,
 // and Docker keeps its logs and exit code after it ends. The jobs themselves never see the socket.
 
-
 /** What the scheduler container is made from. */
 export interface SchedulerInputs {
     dockerHost?: string;
@@ -31,6 +30,18 @@ interface SchedulerOutputs extends SchedulerInputs {
     containerName: string;
     /** `running`, or Docker's state, or `missing`: anything but running is healed by the next `up`. */
     state: string;
+}
+
+/**
+ * A test's clock (`DYNOFORM_SCHEDULER_TICK_SECONDS`, tests only): the real seconds a cron minute
+ * lasts, a divisor of 60; unset is the wall clock. Anything else is refused, naming the variable. Pure.
+ */
+export function tickSecondsFrom(env: NodeJS.ProcessEnv): number | undefined {
+    const raw = env.DYNOFORM_SCHEDULER_TICK_SECONDS;
+    if (raw === undefined || raw === "") return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 1 || 60 % n !== 0) throw new Error(`DYNOFORM_SCHEDULER_TICK_SECONDS: expected a divisor of 60 (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30, 60), got ${JSON.stringify(raw)}`);
+    return n === 60 ? undefined : n;
 }
 
 const CLIENT = require.resolve("./client");
@@ -85,6 +96,7 @@ export async function startScheduler(i: SchedulerInputs): Promise<SchedulerOutpu
         memoryMb: i.memoryMb,
         cpuShares: i.cpuShares,
         jobs: i.jobs,
+        tickSeconds: require(SELF).tickSecondsFrom(process.env),
     };
     const container: Docker.Container = await docker.createContainer({
         name,

@@ -36,3 +36,13 @@ test("nothing restarts: no rollout lines", () => {
     assert.deepEqual(rolloutLines([{ op: "update", type: "docker:Dyno", name: "my-app-web-1" }], input), []);
     assert.equal(checkWords("worker", undefined), "still running after 1 s");
 });
+
+test("each process type's own grace period is what preview says its old dynos get", () => {
+    const steps = [
+        { op: "replace", type: "docker:Dyno", name: "my-app-worker-1" },
+        { op: "delete", type: "docker:Dyno", name: "my-app-clock-2" },
+    ];
+    const lines = rolloutLines(steps, { ...input, stopGraceSeconds: { web: 30, worker: 120, clock: 5 } });
+    assert.match(lines[1], /^  worker: restarts worker\.1, .*the old ones get SIGTERM \(120 s grace\) once all have passed$/);
+    assert.equal(lines[2], "  clock: stops clock.2 (SIGTERM, 5 s grace)");
+});

@@ -9,14 +9,17 @@ import { containersWith } from "../support/harness";
 import { eventually } from "../support/poll";
 
 // Heroku Scheduler through the real CLI, on one deployment for the file (tests run in order):
-// a job every minute (the schedule the test controls), its output in `logs`, its exit code in
-// `scheduler`, an overlapping run skipped, and a scheduled Postgres backup with its retention.
+// a job every minute, its output in `logs`, its exit code in `scheduler`, an overlapping run
+// skipped, and a scheduled Postgres backup with its retention. The scheduler runs on a clock the
+// test controls: a cron minute lasts TICK real seconds (the CLI's children inherit the setting).
+const TICK = 20;
+process.env.DYNOFORM_SCHEDULER_TICK_SECONDS = String(TICK);
 const tiny = deployOnce("sched", {
     settings: {
         addons: { postgres: "postgres" },
         config: { GREETING: "hi-from-config" },
         // A job that outlives its minute: its next run must be skipped, with a log line.
-        scheduler: { slow: { schedule: "* * * * *", command: "echo slow started; sleep 100" } },
+        scheduler: { slow: { schedule: "* * * * *", command: `echo slow started; sleep ${Math.round(TICK * 1.5)}` } },
     },
 });
 
@@ -66,10 +69,11 @@ testLive("a job every minute runs on time as a one-off dyno: output in logs, exi
     const up = await project.cli(["up", "--yes", "--stack", stack]);
     assert.equal(up.code, 0, up.stderr);
 
-    const run = await eventually(() => finishedRun(stack, "tick"), 150_000, "the tick job's first run to finish", 1000);
+    const run = await eventually(() => finishedRun(stack, "tick"), 6 * TICK * 1000, "the tick job's first run to finish", 1000);
     const info = await connectDocker().getContainer(run.Id).inspect();
-    const started = new Date(info.State.StartedAt);
-    assert.ok(started.getUTCSeconds() < 20, `started on the minute (at ${info.State.StartedAt})`);
+    // On the test's clock, minutes begin on multiples of TICK seconds.
+    const late = Date.parse(info.State.StartedAt) % (TICK * 1000);
+    assert.ok(late < (TICK * 1000) / 2, `started on the minute: ${late} ms after it began (at ${info.State.StartedAt})`);
 
     const list = await project.cli(["scheduler", "--stack", stack, "--json"]);
     assert.equal(list.code, 0, list.stderr);
@@ -91,18 +95,16 @@ testLive("a job every minute runs on time as a one-off dyno: output in logs, exi
     assert.match(usageLine(missing), /no scheduler job `tick`/);
 });
 
-// Known to fail: it timed out after 210 s in two concurrent CI passes, and alone once it runs
-// after the scheduler was replaced twice (scheduler:add, scheduler:remove). It passed alone when
-// it ran right after the first replacement. Cause not found; reported by the runner, not counted.
-testLive("an overlapping run of a job is skipped with a log line", { todo: "no skip line after the scheduler is replaced by an up; cause not found (issue 17)" }, async () => {
+testLive("an overlapping run of a job is skipped with a log line", async () => {
     const { project, stack } = await tiny.deployed();
-    // `slow` sleeps 100 s from its first minute: its second minute finds it still running. The
-    // `up` above replaced the scheduler, which may have ended a slow run: the skip can then be two
-    // minute boundaries away, plus the start of a container on a busy machine.
-    await eventually(async () => {
+    // `slow` runs for a minute and a half: its next minute finds it still running. The scheduler
+    // was replaced by the `up`s above: the one running now started the run it finds (or its
+    // predecessor did), and the skip names that run's container either way.
+    const skipped = await eventually(async () => {
         const l = await project.cli(["logs", "--stack", stack, "-n", "500", "--dyno", "scheduler"]);
-        return /dynoform\[scheduler\]: slow: skipped the run due at \S+: \S+ is still running$/m.test(l.stdout) ? l : undefined;
-    }, 210_000, "the overlapping slow run to be skipped", 5000);
+        return /dynoform\[scheduler\]: slow: skipped the run due at \S+: (\S+) is still running$/m.exec(l.stdout) ?? undefined;
+    }, 8 * TICK * 1000, "the overlapping slow run to be skipped", 3000);
+    assert.match(skipped[1], new RegExp(`^tiny\\.${stack}\\.scheduler\\.slow\\.\\d{8}t\\d{4}$`));
 });
 
 testLive("pg:backups:schedule: backups appear on schedule, the newest --retain kept, files 0600; unschedule stops them", async (t) => {
@@ -117,7 +119,9 @@ testLive("pg:backups:schedule: backups appear on schedule, the newest --retain k
         assert.equal(r.code, 0, r.stderr);
         return JSON.parse(r.stdout) as Listed[];
     };
-    const first = await eventually(async () => (await finishedRun(stack, "pg-backups")) && (await list()).find((b) => b.status === "Completed"), 150_000, "a scheduled backup", 2000);
+    const first = await eventually(async () => (await finishedRun(stack, "pg-backups")) && (await list()).find((b) => b.status === "Completed"), 6 * TICK * 1000, "a scheduled backup", 2000);
+    const run = (await connectDocker().getContainer((await finishedRun(stack, "pg-backups"))!.Id).inspect()).State.StartedAt;
+    assert.ok(Date.parse(run) % (TICK * 1000) < (TICK * 1000) / 2, `the backup ran on the minute (started at ${run})`);
     const [folder, ...files] = (await backupFileModes(stack)).split("\n");
     assert.equal(folder, "700 /backups");
     assert.ok(files.includes(`600 /backups/${first.id}.dump`) && files.every((f) => f.startsWith("600 ")), files.join("\n"));
@@ -125,7 +129,7 @@ testLive("pg:backups:schedule: backups appear on schedule, the newest --retain k
     const later = await eventually(async () => {
         const done = (await list()).filter((b) => b.status === "Completed");
         return done.length === 1 && done[0].id !== first.id ? done : undefined;
-    }, 150_000, "a second scheduled backup, with the first deleted (retain 1)", 3000);
+    }, 6 * TICK * 1000, "a second scheduled backup, with the first deleted (retain 1)", 3000);
     assert.ok(Number(later[0].id.slice(1)) > Number(first.id.slice(1)));
     const scheduler = await project.cli(["scheduler", "--stack", stack]);
     assert.match(scheduler.stdout, /^pg-backups\s+\* \* \* \* \*\s+pg:backups:capture postgres \(keep 1\)\s+\(last run \S+: exit 0[;,]/m, scheduler.stdout);

@@ -55,4 +55,12 @@ describe("loadStack: the one loader of a stack file", () => {
         const broken = project("config:\n  dynoform:app: [tiny\n");
         assert.throws(() => loadStack(broken, "dev", { text: (t) => t }), /Pulumi\.dev\.yaml:\d+: not valid YAML/);
     });
+    test("dynoform:stopGraceSeconds: per process type into the definition; a bad value names file, line and key", () => {
+        const dir = project(STACK + "  dynoform:stopGraceSeconds:\n    worker: \"5\"\n");
+        assert.deepEqual(loadStack(dir, "dev").definition.stopGraceSeconds, { web: 30, worker: 5 });
+        const bad = project(STACK + "  dynoform:stopGraceSeconds:\n    worker: soon\n");
+        assert.throws(() => loadStack(bad, "dev"), /Pulumi\.dev\.yaml:13: `dynoform:stopGraceSeconds\.worker`: expected a whole number of seconds from 0 to 3600, got "soon"/);
+        const unknown = project(STACK + "  dynoform:stopGraceSeconds:\n    clock: 5\n");
+        assert.throws(() => loadStack(unknown, "dev"), (e: Error) => e instanceof StackFileError && /Pulumi\.dev\.yaml: `stopGraceSeconds\.clock`: process type "clock" is not in the Procfile/.test(e.message));
+    });
 });

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { canonicalJson, checkDynoInputs, containerNameFor, diffDyno, Dyno, DynoInputs, DynoOutputs } from "../../../infra/docker/dyno";
-import { containerSpec } from "../../../infra/docker/dyno-ops";
+import { containerSpec, execForm } from "../../../infra/docker/dyno-ops";
 import { LABEL } from "../../../infra/docker/labels";
 
 // The Dyno provider's pure parts: no Docker, no engine (on real engines: dyno.live.test.ts).
@@ -137,12 +137,20 @@ describe("diffDyno", () => {
 });
 
 describe("containerSpec", () => {
+    test("execForm: a single command replaces the shell (it gets SIGTERM itself); shell syntax is left as written", () => {
+        assert.equal(execForm("node server.js --port $PORT"), "exec node server.js --port $PORT");
+        assert.equal(execForm("  sh worker.sh > /tmp/log "), "exec sh worker.sh > /tmp/log");
+        for (const kept of ["npm run build && npm start", "a; b", "a | b", "(a)", "a &", "FOO=1 node x", "cd app", "exec redis-server", "trap '' TERM", "a\nb", "echo `date`"]) {
+            assert.equal(execForm(kept), kept);
+        }
+    });
+
     test("maps a dyno to Docker's create body", () => {
         const spec = containerSpec(
             { ...base, network: "hello-dev", aliases: ["web"], publish: { hostPort: 8080 }, size: "standard-1x", release: "v3" },
             "hello-dev.web.1.abcdef",
         );
-        assert.deepEqual(spec.Cmd, ["/bin/sh", "-c", "node index.js"]);
+        assert.deepEqual(spec.Cmd, ["/bin/sh", "-c", "exec node index.js"]);
         assert.deepEqual(spec.Env, ["PORT=5000", "A=1"]);
         assert.equal(spec.HostConfig!.Memory, 512 * MIB);
         assert.equal(spec.HostConfig!.MemorySwap, 512 * MIB, "no swap beyond the limit");

@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as vm from "vm";
-import { engineAccess, loopProgram } from "../../../infra/docker/scheduler";
-import { jobContainer, libpqEnvOf, LoopSpec, runStamp } from "../../../infra/docker/scheduler-loop";
+import { engineAccess, loopProgram, tickSecondsFrom } from "../../../infra/docker/scheduler";
+import { jobContainer, libpqEnvOf, loopClock, LoopSpec, runStamp, skipLine } from "../../../infra/docker/scheduler-loop";
 import { scheduledCaptureScript } from "../../../infra/docker/backups";
 
 const spec: LoopSpec = {
@@ -67,4 +67,31 @@ test("loopProgram: the loop and its cron parser as one program needing nothing b
     });
     vm.runInContext(program, context);
     assert.deepEqual(started, ["scheduler started: r (*/5 * * * *); times are UTC\n"]);
+});
+
+test("loopClock: the wall clock's minutes, or a test's clock whose minutes last tickSeconds", () => {
+    const origin = Date.parse("2026-11-30T16:10:00Z");
+    const wall = loopClock(60, origin);
+    const at = Date.parse("2026-11-30T16:12:59.999Z");
+    assert.equal(wall.minuteAt(at), Math.floor(at / 60_000));
+    assert.equal(wall.realTimeOf(wall.minuteAt(at) + 1), Date.parse("2026-11-30T16:13:00Z"));
+    const fast = loopClock(15, origin);
+    // Four cron minutes a real minute, each beginning on a multiple of 15 s.
+    assert.equal(fast.minuteAt(origin), origin / 60_000);
+    assert.equal(fast.minuteAt(origin + 14_999), origin / 60_000);
+    assert.equal(fast.minuteAt(origin + 15_000), origin / 60_000 + 1);
+    assert.equal(fast.minuteAt(origin + 60_000), origin / 60_000 + 4);
+    assert.equal(fast.realTimeOf(origin / 60_000 + 5), origin + 75_000);
+    for (let m = origin / 60_000; m < origin / 60_000 + 10; m++) assert.equal(fast.minuteAt(fast.realTimeOf(m)), m);
+});
+
+test("skipLine names the run still going by its container; tickSecondsFrom takes divisors of 60 only", () => {
+    assert.equal(
+        skipLine("slow", new Date("2026-11-30T16:11:00Z"), "tiny.dev.scheduler.slow.20261130t1610"),
+        "slow: skipped the run due at 2026-11-30T16:11:00.000Z: tiny.dev.scheduler.slow.20261130t1610 is still running",
+    );
+    assert.equal(tickSecondsFrom({}), undefined);
+    assert.equal(tickSecondsFrom({ DYNOFORM_SCHEDULER_TICK_SECONDS: "60" }), undefined);
+    assert.equal(tickSecondsFrom({ DYNOFORM_SCHEDULER_TICK_SECONDS: "15" }), 15);
+    for (const bad of ["7", "0", "90", "x", "1.5"]) assert.throws(() => tickSecondsFrom({ DYNOFORM_SCHEDULER_TICK_SECONDS: bad }), /DYNOFORM_SCHEDULER_TICK_SECONDS: expected a divisor of 60/);
 });
