@@ -7,6 +7,7 @@ import { DynoformInputError } from "../components/errors";
 import { healthchecksProblem } from "../components/healthchecks";
 import { validateSchedulerJobs } from "../components/scheduler";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
+import { clusterSettingProblem } from "./swarm/cluster-setting";
 
 // The one loader of a stack file: text -> settings -> validated app definition, once per
 // command. The CLI and the program (`infra/program.ts`, also under a plain `pulumi up`) both go
@@ -54,6 +55,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     routerPort: "port",
     routerHost: "text",
     dockerHost: "text",
+    cluster: "map",
     releaseDescription: "text",
     rollbackSourceHash: "text",
     // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
@@ -89,6 +91,7 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     if (kind !== "map") return undefined;
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
     if (key === "healthchecks") return healthchecksProblem(value);
+    if (key === "cluster") return clusterSettingProblem(value);
     if (key === "scheduler") {
         try {
             validateSchedulerJobs(value);
@@ -145,6 +148,11 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : "";
         problem = `${shownFile}${line}: \`${[key, ...found.at].join(".")}\`: ${found.reason}`;
     }
+    if (!problem && config["dynoform:cluster"] !== undefined && config["dynoform:dockerHost"] !== undefined) {
+        const node = parsed.getIn(["config", "dynoform:cluster"], true) as { range?: [number, number, number] } | undefined;
+        const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : "";
+        problem = `${shownFile}${line}: \`dynoform:cluster\`: a stack runs on one Docker host or on a cluster: drop \`dynoform:dockerHost\` (the cluster's manager is its host)`;
+    }
     const get = (k: string) => config[`dynoform:${k}`];
     const secrets = get("secrets");
     const secretKeys =
@@ -164,6 +172,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
         dockerHost: get("dockerHost") as string | undefined,
+        cluster: get("cluster") as StackSettings["cluster"],
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,
