@@ -50,6 +50,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         definition,
         scheduler: settings.scheduler,
         healthchecks: settings.healthchecks,
+        cluster: settings.cluster && { workers: settings.cluster.workers ?? [] },
         revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     const { deployed } = overrides;

@@ -7,7 +7,7 @@ import { DynoformInputError } from "../components/errors";
 import { healthchecksProblem } from "../components/healthchecks";
 import { validateSchedulerJobs } from "../components/scheduler";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
-import { clusterSettingProblem } from "./swarm/cluster-setting";
+import { clusterSettingProblem, clusterUnsupported } from "./swarm/cluster-setting";
 
 // The one loader of a stack file: text -> settings -> validated app definition, once per
 // command. The CLI and the program (`infra/program.ts`, also under a plain `pulumi up`) both go
@@ -240,7 +240,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
     try {
         const config: Record<string, string> = { ...(s.config ?? {}) };
         for (const k of view.secretKeys) config[k] = "";
-        return validateAppArgs(s.app, {
+        const { definition } = validateAppArgs(s.app, {
             ...appSources(s, dir),
             formation: s.formation,
             addons: s.addons,
@@ -249,7 +249,14 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             routerHost: s.routerHost,
             scheduler: s.scheduler,
             healthchecks: s.healthchecks,
-        }).definition;
+        });
+        const lacking = s.cluster && clusterUnsupported({
+            addons: definition.addons.map((a) => a.name),
+            releaseCommand: definition.releaseCommand,
+            scheduledJobs: definition.scheduler?.length ?? 0,
+        });
+        if (lacking) throw new StackFileError(`${path.relative(process.cwd(), file) || file}: \`dynoform:cluster\`: ${lacking}`);
+        return definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new StackFileError(err.message);
         throw err;

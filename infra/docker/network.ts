@@ -12,6 +12,8 @@ export interface NetworkArgs {
     formerNames?: pulumi.Input<pulumi.Input<string>[]>;
     /** No route out of the network (add-on-only networks). */
     internal?: pulumi.Input<boolean>;
+    /** A Swarm overlay network (attachable, so `run` containers can join it) instead of a bridge; on a manager. */
+    overlay?: pulumi.Input<boolean>;
 }
 
 /** {@link NetworkArgs} resolved. */
@@ -21,6 +23,7 @@ export interface NetworkInputs {
     labels?: Record<string, string>;
     formerNames?: string[];
     internal?: boolean;
+    overlay?: boolean;
 }
 
 /** Provider outputs. */
@@ -38,7 +41,7 @@ const SELF = __filename;
  * network. `formerNames` is no field of its own: it only says whether `name` changed.
  */
 export const NETWORK_FIELDS = {
-    replace: ["dockerHost", "name", "internal"],
+    replace: ["dockerHost", "name", "internal", "overlay"],
     meta: ["labels"],
 } as const;
 
@@ -75,7 +78,8 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
         try {
             const net = await docker.createNetwork({
                 Name: inputs.name,
-                Driver: "bridge",
+                Driver: inputs.overlay ? "overlay" : "bridge",
+                ...(inputs.overlay ? { Attachable: true } : {}),
                 Internal: inputs.internal ?? false,
                 CheckDuplicate: true,
                 Labels: inputs.labels ?? {},

@@ -40,7 +40,7 @@ export interface TestCluster {
     /** The first node is the manager; the others are workers. */
     nodes: ClusterNode[];
     manager: ClusterNode;
-    /** The cluster's nodes as the manager lists them once all were ready. */
+    /** The cluster's nodes as the manager lists them once all were ready (none when not formed). */
     swarm: SwarmNode[];
     teardown(): Promise<void>;
 }
@@ -162,9 +162,9 @@ async function resetEngine(docker: Docker): Promise<void> {
 /**
  * Starts a `count`-node Swarm cluster (the first node the manager) after removing whatever a
  * killed run left, with `images` (refs on the local engine) copied into every node's engine by
- * ID. One test file holds it at a time.
+ * ID; with `form: false` the engines are left out of any cluster. One test file holds it at a time.
  */
-export async function startTestCluster(count: number, images: string[] = []): Promise<TestCluster> {
+export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean } = {}): Promise<TestCluster> {
     if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd)");
     await acquireLock();
     try {
@@ -181,7 +181,8 @@ export async function startTestCluster(count: number, images: string[] = []): Pr
             await resetEngine(n.engine);
             if (images.length) await copyImages(local, n.engine, images);
         }
-        const swarm = await formSwarm(nodes.map((n) => ({ engine: n.engine, address: n.address })));
+        // Unformed (`form: false`): a test forms the cluster itself (`doctor`).
+        const swarm = opts.form === false ? [] : await formSwarm(nodes.map((n) => ({ engine: n.engine, address: n.address })));
         return {
             nodes,
             manager: nodes[0],

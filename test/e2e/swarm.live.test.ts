@@ -1,0 +1,124 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { after, before, test } from "node:test";
+import YAML from "yaml";
+import { describeLive } from "../support/engines";
+import { LABEL } from "../../infra/docker/labels";
+import { swarmNodes } from "../../infra/swarm/cluster";
+import { runningTasks } from "../../infra/swarm/service";
+import { recordedBaseImages } from "../../toolchain/base-image-refs";
+import { AppProject, appProject } from "../support/app-project";
+import { freePort } from "../support/harness";
+import { startTestCluster, TestCluster } from "../support/test-cluster";
+
+// A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI:
+// doctor forms the cluster from the stack's hosts, `up` runs web=6 as one service spread over
+// the nodes, `ps:scale` adds a task and restarts none, `ps` names each dyno's node.
+let cluster: TestCluster | undefined;
+let project: AppProject | undefined;
+
+/** A web process only (no add-ons, release phase or jobs: not on a cluster yet). */
+function tinyApp(dir: string): void {
+    const app = path.join(dir, "app");
+    fs.rmSync(app, { recursive: true, force: true });
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "tiny", version: "1.0.0", private: true }));
+    fs.writeFileSync(path.join(app, "index.js"), "require('http').createServer((q, s) => s.end(process.env.DYNO)).listen(process.env.PORT);\n");
+    fs.writeFileSync(path.join(app, "Procfile"), "web: node index.js\n");
+}
+
+async function webTasks() {
+    const manager = cluster!.manager.engine;
+    const [service] = await manager.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`, `${LABEL.processType}=web`] } });
+    assert.ok(service, "a web service");
+    return runningTasks(manager, service.ID);
+}
+
+const perNode = (tasks: Array<{ node: string }>) =>
+    Object.fromEntries(["dfsw1", "dfsw2", "dfsw3"].map((n) => [n, tasks.filter((t) => t.node === n).length]));
+
+describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => {
+    before(async () => {
+        cluster = await startTestCluster(3, Object.values(recordedBaseImages()), { form: false });
+        const [manager, ...workers] = cluster.nodes;
+        project = await appProject("hello", {
+            cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
+            routerPort: String(await freePort()),
+            formation: { web: { quantity: 6 } },
+        });
+        tinyApp(project.dir);
+    });
+    after(async () => {
+        await project?.cleanup();
+        await cluster?.teardown();
+    });
+
+    test("doctor forms the cluster from the stack's hosts and lists its 3 nodes; again, it changes nothing", async () => {
+        const r = await project!.cli(["doctor"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /cluster: 3 nodes ready/);
+        assert.match(r.stderr, /dfsw1 10\.201\.91\.11 manager \(leader\) ready active/);
+        assert.match(r.stderr, /dfsw3 10\.201\.91\.13 worker ready active/);
+        assert.match(r.stderr, /no IPVS: .*dnsrr endpoint mode/);
+        const ids = (await swarmNodes(cluster!.manager.engine)).map((n) => n.id);
+        const again = await project!.cli(["doctor"]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual((await swarmNodes(cluster!.manager.engine)).map((n) => n.id), ids);
+    });
+
+    test("a cluster stack that also names a Docker host, or has add-ons, is refused (exit 2) and the file is unchanged", async () => {
+        const file = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
+        const good = fs.readFileSync(file, "utf8");
+        try {
+            const doc = YAML.parse(good);
+            doc.config["dynoform:dockerHost"] = cluster!.manager.dockerHost;
+            fs.writeFileSync(file, YAML.stringify(doc));
+            let r = await project!.cli(["up", "--yes"]);
+            assert.equal(r.code, 2, r.stderr);
+            assert.match(r.stderr, /Pulumi\.e2e-\w+\.yaml:\d+: `dynoform:cluster`: a stack runs on one Docker host or on a cluster: drop `dynoform:dockerHost`/);
+            delete doc.config["dynoform:dockerHost"];
+            doc.config["dynoform:addons"] = { postgres: "postgres" };
+            const bad = YAML.stringify(doc);
+            fs.writeFileSync(file, bad);
+            r = await project!.cli(["ps:scale", "web=2"]);
+            assert.equal(r.code, 2, r.stderr);
+            assert.match(r.stderr, /`dynoform:cluster`: add-ons \(postgres\) do not run on a Swarm cluster yet/);
+            assert.equal(fs.readFileSync(file, "utf8"), bad);
+        } finally {
+            fs.writeFileSync(file, good);
+        }
+    });
+
+    test("up runs web=6 as one service spread over all 3 nodes; ps shows each dyno's node", async () => {
+        const started = Date.now();
+        const r = await project!.cli(["up", "--yes"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const tasks = await webTasks();
+        process.stdout.write(`# up web=6 on 3 nodes: ${((Date.now() - started) / 1000).toFixed(1)} s, tasks per node ${JSON.stringify(perNode(tasks))}\n`);
+        assert.equal(tasks.length, 6);
+        assert.ok(tasks.every((t) => t.state === "running"), JSON.stringify(tasks));
+        assert.deepEqual(perNode(tasks), { dfsw1: 2, dfsw2: 2, dfsw3: 2 });
+        const ps = await project!.cli(["ps"]);
+        assert.equal(ps.code, 0, ps.stderr);
+        for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
+        assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
+    });
+
+    test("ps:scale web=7 keeps the 6 running tasks (same task IDs) and adds one", async () => {
+        const before = await webTasks();
+        const started = Date.now();
+        const r = await project!.cli(["ps:scale", "web=7"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const after = await webTasks();
+        process.stdout.write(`# ps:scale web=6 -> 7: ${((Date.now() - started) / 1000).toFixed(1)} s, tasks per node ${JSON.stringify(perNode(after))}\n`);
+        assert.equal(after.length, 7);
+        assert.ok(after.every((t) => t.state === "running"), JSON.stringify(after));
+        const kept = new Set(after.map((t) => t.id));
+        assert.deepEqual(before.filter((t) => !kept.has(t.id)), [], "no earlier task was replaced");
+        const ps = await project!.cli(["ps", "--json"]);
+        const dynos = JSON.parse(ps.stdout) as Array<{ dyno: string; node: string; task: string }>;
+        assert.deepEqual(dynos.map((d) => d.dyno), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+        assert.ok(dynos.every((d) => /^dfsw[123]$/.test(d.node)), ps.stdout);
+    });
+});
