@@ -101,7 +101,15 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
     },
     async delete(id, props) {
         const { connectDocker } = require(CLIENT);
-        await require(PROVIDER).unlessGone(() => connectDocker(props.dockerHost).getNetwork(id).remove());
+        const { unlessGone } = require(PROVIDER);
+        const network = connectDocker(props.dockerHost).getNetwork(id);
+        await unlessGone(() => network.remove());
+        // Swarm removes an overlay network once the last task has left it, after `remove` returned:
+        // wait, so a deploy right after a destroy does not adopt a network that is going away.
+        for (let waited = 0; props.overlay && (await unlessGone(() => network.inspect())); waited += 250) {
+            if (waited > 60_000) throw new Error(`overlay network ${id} still there 60 s after it was removed`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
     },
 };
 

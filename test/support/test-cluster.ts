@@ -101,8 +101,9 @@ function unmountLeftovers(): void {
 /** Removes every namespace, process, bridge and rule a previous run (killed or not) left; data roots stay. */
 export async function cleanTestCluster(): Promise<void> {
     const namespaces = sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
+    // All engines at once: a Swarm node's dockerd takes seconds to shut down.
+    await Promise.all(namespaces.map((ns) => stopPid(readPid(path.join(RUN, `${ns}-docker.pid`)), `dockerd of ${ns}`)));
     for (const ns of namespaces) {
-        await stopPid(readPid(path.join(RUN, `${ns}-docker.pid`)), `dockerd of ${ns}`);
         // Anything else still in the namespace (a containerd or shim of a killed dockerd) is ours.
         for (const pid of sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean)) {
             if (processRunning(pid)) process.kill(pid, "SIGKILL");
