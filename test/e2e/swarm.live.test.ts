@@ -4,7 +4,7 @@ import * as path from "path";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { describeLive } from "../support/engines";
-import { LABEL } from "../../infra/docker/labels";
+import { LABEL, swarmName } from "../../infra/docker/labels";
 import { swarmNodes } from "../../infra/swarm/cluster";
 import { runningTasks } from "../../infra/swarm/service";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
@@ -35,12 +35,44 @@ async function webTasks() {
     return runningTasks(manager, service.ID);
 }
 
+/**
+ * What each task answers, asked from a container on the app's overlay network on the manager:
+ * `tasks.<service>` resolves to every task (dnsrr), most of them on other nodes (across VXLAN).
+ */
+async function answersOverTheOverlay(): Promise<string[]> {
+    const service = swarmName.service(project!.app, project!.stack, "web");
+    const script = `const http = require("http");
+require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
+  http.get({ host: ip, port: 5000 }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); }).on("error", no)))))
+  .then((got) => console.log("answers: " + got.sort().join(" ")));`;
+    const docker = cluster!.manager.engine;
+    const c = await docker.createContainer({
+        Image: recordedBaseImages().node,
+        Cmd: ["node", "-e", script],
+        Tty: true,
+        HostConfig: { NetworkMode: swarmName.network(project!.app, project!.stack) },
+    });
+    try {
+        await c.start();
+        const { StatusCode } = await c.wait();
+        const out = String(await c.logs({ stdout: true, stderr: true })).trim();
+        assert.equal(StatusCode, 0, out);
+        const line = /answers: (.*)/.exec(out);
+        assert.ok(line, out);
+        return line[1].trim().split(" ");
+    } finally {
+        await c.remove({ force: true });
+    }
+}
+
 const perNode = (tasks: Array<{ node: string }>) =>
     Object.fromEntries(["dfsw1", "dfsw2", "dfsw3"].map((n) => [n, tasks.filter((t) => t.node === n).length]));
 
 describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => {
     before(async () => {
+        const started = Date.now();
         cluster = await startTestCluster(3, Object.values(recordedBaseImages()), { form: false });
+        process.stdout.write(`# 3 test engines started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         const [manager, ...workers] = cluster.nodes;
         project = await appProject("hello", {
             cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
@@ -50,8 +82,11 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         tinyApp(project.dir);
     });
     after(async () => {
+        const started = Date.now();
         await project?.cleanup();
+        process.stdout.write(`# destroy: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         await cluster?.teardown();
+        process.stdout.write(`# destroy and teardown: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
     });
 
     test("doctor forms the cluster from the stack's hosts and lists its 3 nodes; again, it changes nothing", async () => {
@@ -103,6 +138,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.equal(ps.code, 0, ps.stderr);
         for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
         assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
+        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
     });
 
     test("ps:scale web=7 keeps the 6 running tasks (same task IDs) and adds one", async () => {
@@ -120,5 +156,14 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const dynos = JSON.parse(ps.stdout) as Array<{ dyno: string; node: string; task: string }>;
         assert.deepEqual(dynos.map((d) => d.dyno), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
         assert.ok(dynos.every((d) => /^dfsw[123]$/.test(d.node)), ps.stdout);
+    });
+
+    test("destroy removes the service and the app's overlay network from the cluster", async () => {
+        const r = await project!.cli(["destroy", "--confirm", project!.app]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const manager = cluster!.manager.engine;
+        assert.deepEqual(await manager.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`] } }), []);
+        const networks = await manager.listNetworks({ filters: { name: [swarmName.network(project!.app, project!.stack)] } });
+        assert.deepEqual(networks.map((n: { Name: string }) => n.Name), []);
     });
 });
