@@ -158,6 +158,23 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.ok(dynos.every((d) => /^dfsw[123]$/.test(d.node)), ps.stdout);
     });
 
+    test("ps:resize web=standard-2x replaces every task (rolling, start-first) with 1 GB limits; the dynos still answer", async () => {
+        const before = new Set((await webTasks()).map((t) => t.id));
+        const started = Date.now();
+        const r = await project!.cli(["ps:resize", "web=standard-2x"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const after = await webTasks();
+        process.stdout.write(`# ps:resize of 7 web dynos: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        assert.equal(after.length, 7);
+        assert.ok(after.every((t) => t.state === "running" && !before.has(t.id)), JSON.stringify(after));
+        const [service] = await cluster!.manager.engine.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`] } });
+        const resources = service.Spec!.TaskTemplate!.Resources!;
+        assert.deepEqual([resources.Limits!.MemoryBytes, resources.Reservations!.MemoryBytes], [1024 * 1024 * 1024, 1024 * 1024 * 1024]);
+        assert.deepEqual(service.Spec!.UpdateConfig!.Order, "start-first");
+        assert.equal(service.UpdateStatus?.State, "completed");
+        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+    });
+
     test("destroy removes the service and the app's overlay network from the cluster", async () => {
         const r = await project!.cli(["destroy", "--confirm", project!.app]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
