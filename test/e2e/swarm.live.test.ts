@@ -146,6 +146,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const started = Date.now();
         const r = await project!.cli(["ps:scale", "web=7"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
+        // The dynos are tasks on three engines, not containers on the manager: no drift, no refresh.
+        assert.doesNotMatch(r.stdout + r.stderr, /Drift:/);
+        assert.match(r.stdout + r.stderr, /~ updated +swarm:Service hello-web .*\[replicas\]/);
         const after = await webTasks();
         process.stdout.write(`# ps:scale web=6 -> 7: ${((Date.now() - started) / 1000).toFixed(1)} s, tasks per node ${JSON.stringify(perNode(after))}\n`);
         assert.equal(after.length, 7);
