@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { LoadedStack, loadStack, programStackFile } from "./stack-file";
 import { appSources } from "./settings";
+import { resolveHostFiles } from "./swarm/cluster-setting";
 import type { FailedRelease } from "./release";
 
 /** What the CLI passes to one run of the program, beside the stack config. */
@@ -50,7 +51,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         definition,
         scheduler: settings.scheduler,
         healthchecks: settings.healthchecks,
-        cluster: settings.cluster && { workers: settings.cluster.workers ?? [] },
+        cluster: settings.cluster && { workers: (settings.cluster.workers ?? []).map((w) => resolveHostFiles(w, projectDir)) },
         revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     const { deployed } = overrides;

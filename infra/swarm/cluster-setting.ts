@@ -1,3 +1,5 @@
+import * as path from "path";
+
 // `dynoform:cluster`: the stack runs on a Docker Swarm cluster instead of one engine. Pure and
 // free of the Pulumi SDK and dockerode: the stack-file loader checks it.
 //
@@ -60,4 +62,23 @@ export function clusterUnsupported(app: { addons: string[]; releaseCommand?: str
         ...(app.scheduledJobs ? ["scheduled jobs"] : []),
     ];
     return lacking.length ? `${lacking.join(", ")} do not run on a Swarm cluster yet: only process types do` : undefined;
+}
+
+/**
+ * A worker's address with its `identityFile`, `knownHostsFile` or `certPath` made absolute
+ * against the project folder (the providers run elsewhere), as the CLI does for the manager. Pure.
+ */
+export function resolveHostFiles(host: string, dir: string): string {
+    if (!/^(ssh|tcp):\/\//.test(host)) return host;
+    let url: URL;
+    try {
+        url = new URL(host);
+    } catch {
+        return host;
+    }
+    for (const key of ["identityFile", "knownHostsFile", "certPath"]) {
+        const value = url.searchParams.get(key);
+        if (value && !value.startsWith("~")) url.searchParams.set(key, path.resolve(dir, value));
+    }
+    return decodeURIComponent(url.toString());
 }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import { parseStackSettings } from "../../../infra/stack-file";
-import { clusterSettingProblem, managerDockerHost } from "../../../infra/swarm/cluster-setting";
+import { clusterSettingProblem, managerDockerHost, resolveHostFiles } from "../../../infra/swarm/cluster-setting";
 import { formatNodes } from "../../../infra/swarm/cluster";
 
 const FILE = "stacks/Pulumi.prod.yaml";
@@ -46,4 +46,10 @@ test("formatNodes: one line per node, the leader named", () => {
         { id: "a", hostname: "n1", role: "manager", state: "ready", availability: "active", address: "10.0.0.5", leader: true },
         { id: "b", hostname: "n2", role: "worker", state: "down", availability: "drain", address: "10.0.0.6", leader: false },
     ]), ["n1 10.0.0.5 manager (leader) ready active", "n2 10.0.0.6 worker down drain"]);
+});
+
+test("resolveHostFiles: a worker's key and known_hosts files made absolute against the project; unix and ~ paths kept", () => {
+    assert.equal(resolveHostFiles("ssh://root@10.0.0.6?identityFile=keys/id&knownHostsFile=/etc/kh", "/p"), "ssh://root@10.0.0.6?identityFile=/p/keys/id&knownHostsFile=/etc/kh");
+    assert.equal(resolveHostFiles("ssh://root@10.0.0.6?identityFile=~/.ssh/id", "/p"), "ssh://root@10.0.0.6?identityFile=~/.ssh/id");
+    assert.equal(resolveHostFiles("unix:///run/w.sock", "/p"), "unix:///run/w.sock");
 });
