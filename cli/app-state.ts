@@ -70,6 +70,9 @@ export interface DynoStatus {
     size: string;
     release: string;
     restarts: number;
+    /** On a Swarm cluster: the node the dyno runs on, and its task's ID. */
+    node?: string;
+    task?: string;
     exitCode?: number;
     container?: string;
     /** Heroku's error code of the last crash: `R15` when the kernel killed it for memory. */

@@ -4,6 +4,7 @@ import { DEFAULT_DOCKER_HOST } from "../infra/docker/client";
 import { UsageError } from "./errors";
 import { stackFile } from "./project";
 import { readStackFile } from "./stack-settings";
+import { managerDockerHost } from "../infra/swarm/cluster-setting";
 
 // A stack's Docker host (`dynoform:dockerHost`) reaches every dockerode client through
 // DOCKER_HOST: the CLI's own and, inherited through the Pulumi engine, the providers'. Only the
@@ -19,10 +20,26 @@ const userDockerHost = process.env.DOCKER_HOST;
 export function stackDockerHost(dir: string, stack: string, hold = false): string | undefined {
     const file = stackFile(dir, stack);
     if (!fs.existsSync(file)) return undefined;
-    const host = readStackFile(dir, stack, hold).settings.dockerHost;
+    const { dockerHost, cluster } = readStackFile(dir, stack, hold).settings;
+    // On a cluster the stack's host is its manager (the loader refuses both settings at once).
+    const host = cluster ? managerDockerHost(cluster) : dockerHost;
     if (host === undefined || host === "") return undefined;
     const shown = path.relative(process.cwd(), file) || file;
-    return normalizeDockerHost(host, dir, (reason) => new UsageError(`${shown}: \`dynoform:dockerHost\`: ${reason}`));
+    const field = cluster ? "dynoform:cluster.manager" : "dynoform:dockerHost";
+    return normalizeDockerHost(host, dir, (reason) => new UsageError(`${shown}: \`${field}\`: ${reason}`));
+}
+
+/** The stack's `dynoform:cluster` with its addresses' file paths made absolute, or undefined when it names none. */
+export function stackCluster(dir: string, stack: string): { manager?: string; workers: string[] } | undefined {
+    const file = stackFile(dir, stack);
+    if (!fs.existsSync(file)) return undefined;
+    const cluster = readStackFile(dir, stack).settings.cluster;
+    if (!cluster) return undefined;
+    const shown = path.relative(process.cwd(), file) || file;
+    const workers = (cluster.workers ?? []).map((w, i) =>
+        normalizeDockerHost(w, dir, (reason) => new UsageError(`${shown}: \`dynoform:cluster.workers.${i}\`: ${reason}`)),
+    );
+    return { manager: stackDockerHost(dir, stack), workers };
 }
 
 /** Checks a Docker host address and resolves its `identityFile`/`knownHostsFile`/`certPath` against `dir`. Pure. */

@@ -81,7 +81,8 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead)
         // Failed releases take numbers too (cli/rollout-revert.ts): the next counts past them.
         nextRelease: released || currentRelease === 0 ? Math.max(currentRelease, ...(outputs.releases ?? []).map((r) => r.version)) + 1 : currentRelease,
         memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan)),
-        drift: currentRelease === 0 ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
+        // On a cluster the dynos are tasks Swarm itself keeps running, not containers on this engine.
+        drift: currentRelease === 0 || view.settings.cluster ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,
         deployedJobs: currentRelease === 0 ? [] : outputs.schedulerJobs,
     };

@@ -2,9 +2,11 @@ import * as crypto from "crypto";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Image } from "../infra/docker/image";
-import { dockerName, imageLabels, imageRepository, legacyDockerName, ownerLabels } from "../infra/docker/labels";
+import { dockerName, imageLabels, imageRepository, LABEL, legacyDockerName, ownerLabels, swarmName } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
+import { NodeImages } from "../infra/swarm/node-images";
+import { Service } from "../infra/swarm/service";
 import { RandomSecret } from "../infra/random/secret";
 import { FailedRelease, Release, ReleaseRecord } from "../infra/release";
 import { BaseImageRefs, recordedBaseImages } from "../toolchain/base-image-refs";
@@ -12,7 +14,7 @@ import { AddOn } from "./addon";
 import { ADDON_KINDS } from "./addon-plans";
 import { AddOnRequest, AppDefinition, APP_TYPE, validateAppArgs } from "./app-definition";
 import { dynoEnv } from "./config-vars";
-import { Formation } from "./formation";
+import { Formation, WEB_PORT } from "./formation";
 import { FormationSpec } from "./formation-plan";
 import { Router } from "./router";
 import { jobWhat, SchedulerJobRequest } from "./scheduler";
@@ -46,8 +48,14 @@ export interface AppArgs {
     routerPort?: number;
     /** Host address the router listens on; 127.0.0.1 by default. */
     routerHost?: string;
-    /** Docker host; DOCKER_HOST or the default socket when unset. */
+    /** Docker host; DOCKER_HOST or the default socket when unset. On a cluster: its manager. */
     dockerHost?: string;
+    /**
+     * Run on a Docker Swarm cluster whose manager is the Docker host: each process type is a
+     * service, the image is copied to the `workers`' engines. No router, add-ons, release
+     * phase or scheduled jobs there yet (the loader refuses them).
+     */
+    cluster?: { workers: string[] };
     /** Base images (from `dynoform doctor` by default). */
     baseImages?: Partial<BaseImageRefs>;
     /** Seconds a dyno has to boot (60). */
@@ -139,10 +147,12 @@ export class App extends pulumi.ComponentResource {
         const child = { parent: this };
         const dockerHost = args.dockerHost;
 
+        const cluster = args.cluster;
         const network = new Network(`${name}-net`, {
             dockerHost,
-            name: dockerName.network(appName, stack),
-            formerNames: [legacyDockerName.network(appName, stack)],
+            ...(cluster
+                ? { name: swarmName.network(appName, stack), overlay: true }
+                : { name: dockerName.network(appName, stack), formerNames: [legacyDockerName.network(appName, stack)] }),
             labels: ownerLabels(appName, stack),
         }, child);
 
@@ -207,7 +217,28 @@ export class App extends pulumi.ComponentResource {
               }, { parent: this, dependsOn: addons.map((a) => a.resource) })
             : undefined;
 
-        const formations = definition.plan.map(
+        const imageOnNodes = cluster ? new NodeImages(`${name}-image-nodes`, { dockerHost, workers: cluster.workers, imageId: image.imageId }, child) : undefined;
+        const services = !cluster ? [] : definition.plan.map(
+            (p) =>
+                new Service(`${name}-${p.type}`, {
+                    dockerHost,
+                    name: swarmName.service(appName, stack, p.type),
+                    image: image.imageId,
+                    command: p.command,
+                    env: pulumi.all([config, attachments]).apply(([c, att]) =>
+                        dynoEnv({ config: c, attachments: att, processType: p.type, index: 1, port: p.type === "web" ? WEB_PORT : undefined }),
+                    ),
+                    processType: p.type,
+                    replicas: p.quantity,
+                    memoryMb: p.size.memoryMb,
+                    cpuShares: p.size.cpuShares,
+                    network: network.name,
+                    labels: pulumi.output(releaseId).apply((release) => ({ ...ownerLabels(appName, stack), [LABEL.processType]: p.type, [LABEL.role]: "dyno", [LABEL.release]: release, [LABEL.size]: p.size.name })),
+                    stopGraceSeconds: definition.stopGraceSeconds[p.type],
+                    bootTimeoutSeconds: args.bootTimeoutSeconds,
+                }, { parent: this, dependsOn: imageOnNodes ? [imageOnNodes] : [] }),
+        );
+        const formations = (cluster ? [] : definition.plan).map(
             (p) =>
                 new Formation(`${name}-${p.type}`, {
                     app: appName,
@@ -247,7 +278,7 @@ export class App extends pulumi.ComponentResource {
 
         const web = formations.find((f) => f.dynoNames[0]?.startsWith("web."));
         const router =
-            args.routerPort !== undefined
+            args.routerPort !== undefined && !cluster
                 ? new Router(`${name}-router`, {
                       app: appName,
                       stack,
@@ -272,13 +303,15 @@ export class App extends pulumi.ComponentResource {
             description: args.releaseDescription,
             request: args.releaseRequest,
             failed: args.revert?.failed,
-        }, { parent: this, dependsOn: formations.flatMap((f) => f.dynos) });
+        }, { parent: this, dependsOn: [...formations.flatMap((f) => f.dynos), ...services] });
 
         this.url = router ? router.url : pulumi.output("");
         this.releaseVersion = release.version;
         this.releases = release.history;
         this.imageDigest = image.imageId;
-        this.dynos = pulumi.output(Object.fromEntries(formations.map((f, i) => [definition.plan[i].type, f.dynoNames])));
+        this.dynos = pulumi.output(Object.fromEntries(cluster
+            ? definition.plan.map((p) => [p.type, Array.from({ length: p.quantity }, (_, i) => `${p.type}.${i + 1}`)])
+            : formations.map((f, i) => [definition.plan[i].type, f.dynoNames])));
         this.addonAttachments = pulumi.output(Object.fromEntries(definition.addons.map((a) => [a.name, a.varName])));
         const planned: Record<string, { quantity: number; size: string; memoryMb: number }> = Object.fromEntries(
             definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name, memoryMb: p.size.memoryMb }]),

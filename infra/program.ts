@@ -2,6 +2,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { App } from "../components/app";
 import { LoadedStack, loadStack, programStackFile } from "./stack-file";
 import { appSources } from "./settings";
+import { resolveHostFiles } from "./swarm/cluster-setting";
 import type { FailedRelease } from "./release";
 
 /** What the CLI passes to one run of the program, beside the stack config. */
@@ -51,6 +52,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         scheduler: settings.scheduler,
         healthchecks: settings.healthchecks,
         stopGraceSeconds: settings.stopGraceSeconds,
+        cluster: settings.cluster && { workers: (settings.cluster.workers ?? []).map((w) => resolveHostFiles(w, projectDir)) },
         revert: revert && { config: pulumi.secret(revert.config), failed: revert.failed },
     });
     const { deployed } = overrides;

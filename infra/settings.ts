@@ -4,6 +4,7 @@ import type { AppArgs } from "../components/app";
 import { AddOnRequest } from "../components/app-definition";
 import { FormationSpec } from "../components/formation-plan";
 import type { SchedulerJobRequest } from "../components/scheduler";
+import type { ClusterSetting } from "./swarm/cluster-setting";
 
 // The stack settings and what both the program and the CLI's checks derive from them. Pure and
 // free of the Pulumi SDK: commands that only validate a stack file load this, not the program.
@@ -31,6 +32,8 @@ export interface StackSettings {
     routerHost?: string;
     /** The Docker engine the stack runs on: `ssh://user@host[:port]`, `tcp://host:2376`, or unset for the local socket. */
     dockerHost?: string;
+    /** A Docker Swarm cluster to run on instead of one engine (`infra/swarm/cluster-setting.ts`). */
+    cluster?: ClusterSetting;
     releaseDescription?: string;
     /** Accepted so older stack files load, never read: only `destroy --delete-addon-data` deletes data. */
     deleteAddonDataOnDestroy?: boolean;

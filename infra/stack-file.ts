@@ -8,6 +8,7 @@ import { healthchecksProblem } from "../components/healthchecks";
 import { validateSchedulerJobs } from "../components/scheduler";
 import { stopGraceProblem } from "../components/stop-grace";
 import { appSources, configVars, normalizeFormation, StackSettings } from "./settings";
+import { clusterSettingProblem, clusterUnsupported } from "./swarm/cluster-setting";
 
 // The one loader of a stack file: text -> settings -> validated app definition, once per
 // command. The CLI and the program (`infra/program.ts`, also under a plain `pulumi up`) both go
@@ -75,6 +76,7 @@ const SETTING_KINDS: { readonly [K in keyof StackSettings | "secrets"]-?: "text"
     routerPort: "port",
     routerHost: "text",
     dockerHost: "text",
+    cluster: "map",
     releaseDescription: "text",
     rollbackSourceHash: "text",
     // No longer read (destroy --delete-addon-data is a one-run intent); still accepted so older stack files load.
@@ -111,6 +113,7 @@ function settingProblem(key: string, value: unknown): { at: string[]; reason: st
     if (!isMap(value)) return { at: [], reason: `expected a map, got ${shown(value)}` };
     if (key === "healthchecks") return healthchecksProblem(value);
     if (key === "stopGraceSeconds") return stopGraceProblem(value);
+    if (key === "cluster") return clusterSettingProblem(value);
     if (key === "scheduler") {
         try {
             validateSchedulerJobs(value);
@@ -167,6 +170,11 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : "";
         problem = `${shownFile}${line}: \`${[key, ...found.at].join(".")}\`: ${found.reason}`;
     }
+    if (!problem && config["dynoform:cluster"] !== undefined && config["dynoform:dockerHost"] !== undefined) {
+        const node = parsed.getIn(["config", "dynoform:cluster"], true) as { range?: [number, number, number] } | undefined;
+        const line = node?.range ? `:${lines.linePos(node.range[0]).line}` : "";
+        problem = `${shownFile}${line}: \`dynoform:cluster\`: a stack runs on one Docker host or on a cluster: drop \`dynoform:dockerHost\` (the cluster's manager is its host)`;
+    }
     const get = (k: string) => config[`dynoform:${k}`];
     const secrets = get("secrets");
     const secretKeys =
@@ -186,6 +194,7 @@ export function parseStackSettings(file: string, text: string): StackFileView {
         routerPort: port === undefined ? undefined : Number(port),
         routerHost: get("routerHost") as string | undefined,
         dockerHost: get("dockerHost") as string | undefined,
+        cluster: get("cluster") as StackSettings["cluster"],
         rollbackSourceHash: get("rollbackSourceHash") as string | undefined,
         releaseDescription: get("releaseDescription") as string | undefined,
         restarts: get("restarts") as Record<string, string> | undefined,
@@ -255,7 +264,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
     try {
         const config: Record<string, string> = { ...(s.config ?? {}) };
         for (const k of view.secretKeys) config[k] = "";
-        return validateAppArgs(s.app, {
+        const { definition } = validateAppArgs(s.app, {
             ...appSources(s, dir),
             formation: s.formation,
             addons: s.addons,
@@ -265,7 +274,14 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             scheduler: s.scheduler,
             healthchecks: s.healthchecks,
             stopGraceSeconds: s.stopGraceSeconds,
-        }, path.relative(process.cwd(), file) || file).definition;
+        }, path.relative(process.cwd(), file) || file);
+        const lacking = s.cluster && clusterUnsupported({
+            addons: definition.addons.map((a) => a.name),
+            releaseCommand: definition.releaseCommand,
+            scheduledJobs: definition.scheduler?.length ?? 0,
+        });
+        if (lacking) throw new StackFileError(`${path.relative(process.cwd(), file) || file}: \`dynoform:cluster\`: ${lacking}`);
+        return definition;
     } catch (err) {
         if (err instanceof DynoformInputError) throw new StackFileError(err.message);
         throw err;

@@ -1,4 +1,4 @@
-import { connectDocker, DEFAULT_DOCKER_HOST, isRemoteDockerHost } from "../infra/docker/client";
+import { connectDocker, DEFAULT_DOCKER_HOST } from "../infra/docker/client";
 import { passphraseFile } from "./passphrase";
 import { BaseImageStatus, ensureBaseImages } from "./base-images";
 import { pulumiEnvironment } from "./backend";
@@ -29,7 +29,7 @@ export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
     const images = await timed(
         report,
         (s) => "images: " + Object.entries(s).map(([n, v]) => `${n}=${v.ref} (${v.action})`).join(", "),
-        () => ensureBaseImages(report, connectDocker(), isRemoteDockerHost(docker.host) ? connectDocker(DEFAULT_DOCKER_HOST) : undefined),
+        () => ensureBaseImages(report, connectDocker(), docker.host !== DEFAULT_DOCKER_HOST ? connectDocker(DEFAULT_DOCKER_HOST) : undefined),
     );
     const env = pulumiEnvironment(pulumi.binDir);
     const own = process.env.PULUMI_CONFIG_PASSPHRASE || process.env.PULUMI_CONFIG_PASSPHRASE_FILE;

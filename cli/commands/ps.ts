@@ -3,6 +3,8 @@ import { age, dynoStatuses, oomText, stackOutputs } from "../app-state";
 import { connectDocker } from "../../infra/docker/client";
 import { dynoUsage, lastStopText, usageText } from "../dyno-usage";
 import { GlobalOptions } from "../options";
+import { stackCluster } from "../docker-host";
+import { swarmDynoStatuses } from "../swarm-state";
 
 /** `dynoform ps`: dynos per process type with state, age, size and release, read from Docker. */
 export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
@@ -11,7 +13,8 @@ export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
     builder: (y) => y.example("$0 ps --stack production", ""),
     handler: async (argv) => {
         const { app, outputs } = await stackOutputs(argv);
-        const dynos = await dynoStatuses(app, argv.stack, outputs);
+        const onCluster = stackCluster(argv.cwd, argv.stack) !== undefined;
+        const dynos = onCluster ? await swarmDynoStatuses(app, argv.stack, outputs) : await dynoStatuses(app, argv.stack, outputs);
         const usage = await dynoUsage(connectDocker(), dynos.filter((d) => d.state === "up" && d.container).map((d) => d.container!));
         for (const d of dynos) if (d.container && usage.has(d.container)) d.usage = usage.get(d.container);
         if (argv.json) {
@@ -34,7 +37,7 @@ export const psCommand: CommandModule<GlobalOptions, GlobalOptions> = {
                     d.lastStop ? lastStopText(d.lastStop) : "",
                 ].filter(Boolean);
                 process.stdout.write(
-                    `${d.dyno}: ${d.state}${d.since ? ` ${age(d.since)}` : ""} ${d.release}${d.usage ? ` [${usageText(d.usage)}]` : ""}${extra.length ? ` (${extra.join(", ")})` : ""}\n`,
+                    `${d.dyno}: ${d.state}${d.since ? ` ${age(d.since)}` : ""}${d.node ? ` on ${d.node}` : ""} ${d.release}${d.usage ? ` [${usageText(d.usage)}]` : ""}${extra.length ? ` (${extra.join(", ")})` : ""}\n`,
                 );
             }
         }

@@ -101,6 +101,14 @@ export const dockerName = {
     container: (app: string, stack: string, ...parts: Array<string | number>) => [app, stack, ...parts].join("."),
 };
 
+/** Names on a Swarm cluster, where networks and services must be DNS name components (no dots). Pure. */
+export const swarmName = {
+    /** The app's overlay network: `hello-dev`. */
+    network: (app: string, stack: string) => `${app}-${stack}`,
+    /** A process type's service: `hello-dev-web`. */
+    service: (app: string, stack: string, processType: string) => `${app}-${stack}-${processType.replace(/_/g, "-")}`,
+};
+
 /**
  * Names of the scheme before `dockerName` (`<app>-<stack>...`). A volume or network recorded in
  * state under such a name keeps it (no rename, no data moved), and an add-on's data volume kept

@@ -13,6 +13,8 @@ export interface NetworkArgs {
     formerNames?: pulumi.Input<pulumi.Input<string>[]>;
     /** No route out of the network (add-on-only networks). */
     internal?: pulumi.Input<boolean>;
+    /** A Swarm overlay network (attachable, so `run` containers can join it) instead of a bridge; on a manager. */
+    overlay?: pulumi.Input<boolean>;
 }
 
 /** {@link NetworkArgs} resolved. */
@@ -22,6 +24,7 @@ export interface NetworkInputs {
     labels?: Record<string, string>;
     formerNames?: string[];
     internal?: boolean;
+    overlay?: boolean;
 }
 
 /** Provider outputs. */
@@ -39,7 +42,7 @@ const SELF = __filename;
  * network. `formerNames` is no field of its own: it only says whether `name` changed.
  */
 export const NETWORK_FIELDS = {
-    replace: ["dockerHost", "name", "internal"],
+    replace: ["dockerHost", "name", "internal", "overlay"],
     meta: ["labels"],
 } as const;
 
@@ -76,7 +79,8 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
         try {
             const net = await docker.createNetwork({
                 Name: inputs.name,
-                Driver: "bridge",
+                Driver: inputs.overlay ? "overlay" : "bridge",
+                ...(inputs.overlay ? { Attachable: true } : {}),
                 Internal: inputs.internal ?? false,
                 CheckDuplicate: true,
                 Labels: inputs.labels ?? {},
@@ -98,7 +102,15 @@ export const networkProvider: pulumi.dynamic.ResourceProvider<NetworkInputs, Net
     },
     async delete(id, props) {
         const { connectDocker } = require(CLIENT);
-        await require(PROVIDER).unlessGone(() => connectDocker(props.dockerHost).getNetwork(id).remove());
+        const { unlessGone } = require(PROVIDER);
+        const network = connectDocker(props.dockerHost).getNetwork(id);
+        await unlessGone(() => network.remove());
+        // Swarm removes an overlay network once the last task has left it, after `remove` returned:
+        // wait, so a deploy right after a destroy does not adopt a network that is going away.
+        for (let waited = 0; props.overlay && (await unlessGone(() => network.inspect())); waited += 250) {
+            if (waited > 60_000) throw new Error(`overlay network ${id} still there 60 s after it was removed`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
     },
 };
 

@@ -540,3 +540,39 @@ describe("App: bad input is refused before any child exists", () => {
         await refused("reserved", imageArgs({ config: { PORT: "1" } }), "config.PORT", /reserved/);
     });
 });
+
+describe("App on a Swarm cluster", () => {
+    const SERVICE = "pulumi-nodejs:dynamic/swarm:Service";
+    const NODE_IMAGES = "pulumi-nodejs:dynamic/swarm:NodeImages";
+    const clusterArgs = (): AppArgs => ({
+        image: "registry.local/demo:1",
+        procfile: "web: node index.js\nworker: node worker.js\n",
+        formation: { web: { quantity: 6 }, worker: { quantity: 1, size: "standard-2x" } },
+        config: { LOG_LEVEL: "debug" },
+        routerPort: 8081,
+        baseImages: BASE_IMAGES,
+        cluster: { workers: ["unix:///run/w2.sock", "unix:///run/w3.sock"] },
+    });
+
+    test("one service per process type on an overlay network, the image copied to the workers; no containers, no router", async () => {
+        const { rec, app } = await build("demo", clusterArgs());
+        assert.equal(rec.ofType(T.Dyno).length, 0);
+        assert.equal(rec.ofType(T.Router).length, 0);
+        const [net] = rec.ofType(T.Network);
+        assert.equal(net.inputs.overlay, true);
+        assert.doesNotMatch(net.inputs.name, /\./);
+        const [copy] = rec.ofType(NODE_IMAGES);
+        assert.deepEqual(copy.inputs.workers, ["unix:///run/w2.sock", "unix:///run/w3.sock"]);
+        const services = rec.ofType(SERVICE).sort((a, b) => (a.name < b.name ? -1 : 1));
+        assert.deepEqual(services.map((s) => [s.inputs.processType, s.inputs.replicas, s.inputs.memoryMb, s.inputs.command]), [
+            ["web", 6, 512, "node index.js"],
+            ["worker", 1, 1024, "node worker.js"],
+        ]);
+        assert.equal(services[0].inputs.env.PORT, "5000");
+        assert.equal(services[0].inputs.env.LOG_LEVEL, "debug");
+        assert.equal(services[1].inputs.env.PORT, undefined);
+        assert.equal(services[0].inputs.network, net.inputs.name);
+        assert.deepEqual((await promiseOf(app.dynos)).web, ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
+        assert.equal(await promiseOf(app.url), "");
+    });
+});

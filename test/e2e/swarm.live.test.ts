@@ -1,0 +1,189 @@
+import assert from "node:assert/strict";
+import * as fs from "fs";
+import * as path from "path";
+import { after, before, test } from "node:test";
+import YAML from "yaml";
+import { describeLive } from "../support/engines";
+import { LABEL, swarmName } from "../../infra/docker/labels";
+import { swarmNodes } from "../../infra/swarm/cluster";
+import { runningTasks } from "../../infra/swarm/service";
+import { recordedBaseImages } from "../../toolchain/base-image-refs";
+import { AppProject, appProject } from "../support/app-project";
+import { freePort } from "../support/harness";
+import { startTestCluster, TestCluster } from "../support/test-cluster";
+
+// A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI:
+// doctor forms the cluster from the stack's hosts, `up` runs web=6 as one service spread over
+// the nodes, `ps:scale` adds a task and restarts none, `ps` names each dyno's node.
+let cluster: TestCluster | undefined;
+let project: AppProject | undefined;
+
+/** A web process only (no add-ons, release phase or jobs: not on a cluster yet). */
+function tinyApp(dir: string): void {
+    const app = path.join(dir, "app");
+    fs.rmSync(app, { recursive: true, force: true });
+    fs.mkdirSync(app);
+    fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "tiny", version: "1.0.0", private: true }));
+    fs.writeFileSync(path.join(app, "index.js"), "require('http').createServer((q, s) => s.end(process.env.DYNO)).listen(process.env.PORT);\n");
+    fs.writeFileSync(path.join(app, "Procfile"), "web: node index.js\n");
+}
+
+async function webTasks() {
+    const manager = cluster!.manager.engine;
+    const [service] = await manager.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`, `${LABEL.processType}=web`] } });
+    assert.ok(service, "a web service");
+    return runningTasks(manager, service.ID);
+}
+
+/**
+ * What each task answers, asked from a container on the app's overlay network on the manager:
+ * `tasks.<service>` resolves to every task (dnsrr), most of them on other nodes (across VXLAN).
+ */
+async function answersOverTheOverlay(): Promise<string[]> {
+    const service = swarmName.service(project!.app, project!.stack, "web");
+    const script = `const http = require("http");
+require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
+  http.get({ host: ip, port: 5000 }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); }).on("error", no)))))
+  .then((got) => console.log("answers: " + got.sort().join(" ")));`;
+    const docker = cluster!.manager.engine;
+    const c = await docker.createContainer({
+        Image: recordedBaseImages().node,
+        Cmd: ["node", "-e", script],
+        Tty: true,
+        HostConfig: { NetworkMode: swarmName.network(project!.app, project!.stack) },
+    });
+    try {
+        await c.start();
+        const { StatusCode } = await c.wait();
+        const out = String(await c.logs({ stdout: true, stderr: true })).trim();
+        assert.equal(StatusCode, 0, out);
+        const line = /answers: (.*)/.exec(out);
+        assert.ok(line, out);
+        return line[1].trim().split(" ");
+    } finally {
+        await c.remove({ force: true });
+    }
+}
+
+const perNode = (tasks: Array<{ node: string }>) =>
+    Object.fromEntries(["dfsw1", "dfsw2", "dfsw3"].map((n) => [n, tasks.filter((t) => t.node === n).length]));
+
+describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => {
+    before(async () => {
+        const started = Date.now();
+        cluster = await startTestCluster(3, Object.values(recordedBaseImages()), { form: false });
+        process.stdout.write(`# 3 test engines started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        const [manager, ...workers] = cluster.nodes;
+        project = await appProject("hello", {
+            cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
+            routerPort: String(await freePort()),
+            formation: { web: { quantity: 6 } },
+        });
+        tinyApp(project.dir);
+    });
+    after(async () => {
+        const started = Date.now();
+        await project?.cleanup();
+        process.stdout.write(`# destroy: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        await cluster?.teardown();
+        process.stdout.write(`# destroy and teardown: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+    });
+
+    test("doctor forms the cluster from the stack's hosts and lists its 3 nodes; again, it changes nothing", async () => {
+        const r = await project!.cli(["doctor"]);
+        assert.equal(r.code, 0, r.stderr);
+        assert.match(r.stderr, /cluster: 3 nodes ready/);
+        assert.match(r.stderr, /dfsw1 10\.201\.91\.11 manager \(leader\) ready active/);
+        assert.match(r.stderr, /dfsw3 10\.201\.91\.13 worker ready active/);
+        assert.match(r.stderr, /no IPVS: .*dnsrr endpoint mode/);
+        const ids = (await swarmNodes(cluster!.manager.engine)).map((n) => n.id);
+        const again = await project!.cli(["doctor"]);
+        assert.equal(again.code, 0, again.stderr);
+        assert.deepEqual((await swarmNodes(cluster!.manager.engine)).map((n) => n.id), ids);
+    });
+
+    test("a cluster stack that also names a Docker host, or has add-ons, is refused (exit 2) and the file is unchanged", async () => {
+        const file = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
+        const good = fs.readFileSync(file, "utf8");
+        try {
+            const doc = YAML.parse(good);
+            doc.config["dynoform:dockerHost"] = cluster!.manager.dockerHost;
+            fs.writeFileSync(file, YAML.stringify(doc));
+            let r = await project!.cli(["up", "--yes"]);
+            assert.equal(r.code, 2, r.stderr);
+            assert.match(r.stderr, /Pulumi\.e2e-\w+\.yaml:\d+: `dynoform:cluster`: a stack runs on one Docker host or on a cluster: drop `dynoform:dockerHost`/);
+            delete doc.config["dynoform:dockerHost"];
+            doc.config["dynoform:addons"] = { postgres: "postgres" };
+            const bad = YAML.stringify(doc);
+            fs.writeFileSync(file, bad);
+            r = await project!.cli(["ps:scale", "web=2"]);
+            assert.equal(r.code, 2, r.stderr);
+            assert.match(r.stderr, /`dynoform:cluster`: add-ons \(postgres\) do not run on a Swarm cluster yet/);
+            assert.equal(fs.readFileSync(file, "utf8"), bad);
+        } finally {
+            fs.writeFileSync(file, good);
+        }
+    });
+
+    test("up runs web=6 as one service spread over all 3 nodes; ps shows each dyno's node", async () => {
+        const started = Date.now();
+        const r = await project!.cli(["up", "--yes"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const tasks = await webTasks();
+        process.stdout.write(`# up web=6 on 3 nodes: ${((Date.now() - started) / 1000).toFixed(1)} s, tasks per node ${JSON.stringify(perNode(tasks))}\n`);
+        assert.equal(tasks.length, 6);
+        assert.ok(tasks.every((t) => t.state === "running"), JSON.stringify(tasks));
+        assert.deepEqual(perNode(tasks), { dfsw1: 2, dfsw2: 2, dfsw3: 2 });
+        const ps = await project!.cli(["ps"]);
+        assert.equal(ps.code, 0, ps.stderr);
+        for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
+        assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
+        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
+    });
+
+    test("ps:scale web=7 keeps the 6 running tasks (same task IDs) and adds one", async () => {
+        const before = await webTasks();
+        const started = Date.now();
+        const r = await project!.cli(["ps:scale", "web=7"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        // The dynos are tasks on three engines, not containers on the manager: no drift, no refresh.
+        assert.doesNotMatch(r.stdout + r.stderr, /Drift:/);
+        assert.match(r.stdout + r.stderr, /~ updated +swarm:Service hello-web .*\[replicas\]/);
+        const after = await webTasks();
+        process.stdout.write(`# ps:scale web=6 -> 7: ${((Date.now() - started) / 1000).toFixed(1)} s, tasks per node ${JSON.stringify(perNode(after))}\n`);
+        assert.equal(after.length, 7);
+        assert.ok(after.every((t) => t.state === "running"), JSON.stringify(after));
+        const kept = new Set(after.map((t) => t.id));
+        assert.deepEqual(before.filter((t) => !kept.has(t.id)), [], "no earlier task was replaced");
+        const ps = await project!.cli(["ps", "--json"]);
+        const dynos = JSON.parse(ps.stdout) as Array<{ dyno: string; node: string; task: string }>;
+        assert.deepEqual(dynos.map((d) => d.dyno), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+        assert.ok(dynos.every((d) => /^dfsw[123]$/.test(d.node)), ps.stdout);
+    });
+
+    test("ps:resize web=standard-2x replaces every task (rolling, start-first) with 1 GB limits; the dynos still answer", async () => {
+        const before = new Set((await webTasks()).map((t) => t.id));
+        const started = Date.now();
+        const r = await project!.cli(["ps:resize", "web=standard-2x"]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const after = await webTasks();
+        process.stdout.write(`# ps:resize of 7 web dynos: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        assert.equal(after.length, 7);
+        assert.ok(after.every((t) => t.state === "running" && !before.has(t.id)), JSON.stringify(after));
+        const [service] = await cluster!.manager.engine.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`] } });
+        const resources = service.Spec!.TaskTemplate!.Resources!;
+        assert.deepEqual([resources.Limits!.MemoryBytes, resources.Reservations!.MemoryBytes], [1024 * 1024 * 1024, 1024 * 1024 * 1024]);
+        assert.deepEqual(service.Spec!.UpdateConfig!.Order, "start-first");
+        assert.equal(service.UpdateStatus?.State, "completed");
+        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+    });
+
+    test("destroy removes the service and the app's overlay network from the cluster", async () => {
+        const r = await project!.cli(["destroy", "--confirm", project!.app]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const manager = cluster!.manager.engine;
+        assert.deepEqual(await manager.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`] } }), []);
+        const networks = await manager.listNetworks({ filters: { name: [swarmName.network(project!.app, project!.stack)] } });
+        assert.deepEqual(networks.map((n: { Name: string }) => n.Name), []);
+    });
+});

@@ -1,0 +1,71 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { diffService, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
+import { clusterUnsupported } from "../../../infra/swarm/cluster-setting";
+import { swarmName } from "../../../infra/docker/labels";
+
+const INPUTS: ServiceInputs = {
+    name: "hello-prod-web",
+    image: "sha256:abc",
+    command: "node index.js",
+    env: { PORT: "5000", DYNO: "web.1", B: "2" },
+    processType: "web",
+    replicas: 6,
+    memoryMb: 512,
+    cpuShares: 1024,
+    network: "hello-prod",
+    labels: { "dev.dynoform.app": "hello" },
+};
+const TWO_CORES = 2e9;
+
+test("serviceSpec: replicas, dnsrr, start-first updates that roll back, restart with a delay, DYNO per task slot", () => {
+    const spec = serviceSpec(INPUTS, TWO_CORES);
+    assert.deepEqual(spec.Mode, { Replicated: { Replicas: 6 } });
+    assert.deepEqual(spec.EndpointSpec, { Mode: "dnsrr" });
+    assert.equal(spec.UpdateConfig.Order, "start-first");
+    assert.equal(spec.UpdateConfig.FailureAction, "rollback");
+    assert.deepEqual(spec.TaskTemplate.RestartPolicy, { Condition: "any", Delay: 5e9, MaxAttempts: 0, Window: 0 });
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Command, ["sh", "-c", "node index.js"]);
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Env, ["B=2", "DYNO=web.{{.Task.Slot}}", "PORT=5000"]);
+    assert.equal(spec.TaskTemplate.ContainerSpec.StopGracePeriod, 30e9);
+    assert.deepEqual(spec.TaskTemplate.Networks, [{ Target: "hello-prod", Aliases: ["web"] }]);
+});
+
+test("serviceSpec: a change of replicas alone leaves the task template equal (Swarm restarts no task)", () => {
+    const a = serviceSpec(INPUTS, TWO_CORES);
+    const b = serviceSpec({ ...INPUTS, replicas: 7, env: { B: "2", PORT: "5000", DYNO: "web.1" } }, TWO_CORES);
+    assert.deepEqual(b.TaskTemplate, a.TaskTemplate);
+    assert.deepEqual(b.Mode, { Replicated: { Replicas: 7 } });
+    assert.notDeepEqual(serviceSpec({ ...INPUTS, memoryMb: 1024 }, TWO_CORES).TaskTemplate, a.TaskTemplate);
+});
+
+test("serviceResources: memory limit = reservation = the size; CPU limit shares/1024 cores capped at the smallest node, reservation a tenth", () => {
+    assert.deepEqual(serviceResources(512, 1024, TWO_CORES), {
+        Limits: { MemoryBytes: 512 * 1024 * 1024, NanoCPUs: 1e9 },
+        Reservations: { MemoryBytes: 512 * 1024 * 1024, NanoCPUs: 1e8 },
+    });
+    assert.equal(serviceResources(2560, 8192, TWO_CORES).Limits.NanoCPUs, TWO_CORES);
+    assert.equal(serviceResources(2560, 8192, TWO_CORES).Reservations.NanoCPUs, 2e8);
+});
+
+test("diffService: replicas is an update, the name replaces, bootTimeoutSeconds is recorded only", () => {
+    const olds: ServiceOutputs = { ...INPUTS, serviceId: "s1" };
+    assert.deepEqual(diffService(olds, { ...INPUTS, replicas: 7 }).replaces, []);
+    assert.equal(diffService(olds, { ...INPUTS, replicas: 7 }).changes, undefined);
+    assert.deepEqual(diffService(olds, { ...INPUTS, name: "x" }).replaces, ["name"]);
+    assert.equal(diffService(olds, { ...INPUTS }).changes, false);
+    assert.equal(diffService(olds, { ...INPUTS, stopGraceSeconds: 30 }).changes, false, "unset is the default 30");
+});
+
+test("clusterUnsupported names what does not run on a cluster yet", () => {
+    assert.equal(clusterUnsupported({ addons: [], scheduledJobs: 0 }), undefined);
+    assert.equal(
+        clusterUnsupported({ addons: ["postgres"], releaseCommand: "node release.js", scheduledJobs: 1 }),
+        "add-ons (postgres), a release phase (the Procfile's release), scheduled jobs do not run on a Swarm cluster yet: only process types do",
+    );
+});
+
+test("swarmName: DNS name components (no dots)", () => {
+    assert.equal(swarmName.network("hello", "prod"), "hello-prod");
+    assert.equal(swarmName.service("hello", "prod", "big_worker"), "hello-prod-big-worker");
+});
