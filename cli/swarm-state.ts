@@ -1,6 +1,6 @@
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
-import { runningTasks } from "../infra/swarm/service";
+import { runningTasks } from "../infra/swarm/tasks";
 import { DynoStatus, releasesOf } from "./app-state";
 import { AppOutputs } from "./stack-outputs";
 

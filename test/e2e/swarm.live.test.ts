@@ -6,7 +6,7 @@ import YAML from "yaml";
 import { describeLive } from "../support/engines";
 import { LABEL, swarmName } from "../../infra/docker/labels";
 import { swarmNodes } from "../../infra/swarm/cluster";
-import { runningTasks } from "../../infra/swarm/service";
+import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { freePort } from "../support/harness";
