@@ -35,6 +35,15 @@ async function webTasks() {
     return runningTasks(manager, service.ID);
 }
 
+/** How tasks ended, as the manager tells it (their status message, error and exit code, and their node's state), for a failure message. */
+async function taskFates(ids: string[]): Promise<string> {
+    if (ids.length === 0) return "none";
+    const manager = cluster!.manager.engine;
+    const nodes = new Map((await manager.listNodes()).map((n: any) => [n.ID, `${n.Description?.Hostname} ${n.Status?.State}/${n.Availability}`]));
+    const tasks = (await manager.listTasks({ filters: { id: ids } })) as any[];
+    return JSON.stringify(tasks.map((t) => ({ id: t.ID, slot: t.Slot, node: nodes.get(t.NodeID), desired: t.DesiredState, state: t.Status?.State, message: t.Status?.Message, err: t.Status?.Err, exit: t.Status?.ContainerStatus?.ExitCode })));
+}
+
 /**
  * What each task answers, asked from a container on the app's overlay network on the manager:
  * `tasks.<service>` resolves to every task (dnsrr), most of them on other nodes (across VXLAN).
@@ -154,7 +163,8 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.equal(after.length, 7);
         assert.ok(after.every((t) => t.state === "running"), JSON.stringify(after));
         const kept = new Set(after.map((t) => t.id));
-        assert.deepEqual(before.filter((t) => !kept.has(t.id)), [], "no earlier task was replaced");
+        const replaced = before.filter((t) => !kept.has(t.id));
+        assert.deepEqual(replaced, [], `no earlier task was replaced; what became of them: ${await taskFates(replaced.map((t) => t.id))}`);
         const ps = await project!.cli(["ps", "--json"]);
         const dynos = JSON.parse(ps.stdout) as Array<{ dyno: string; node: string; task: string }>;
         assert.deepEqual(dynos.map((d) => d.dyno), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
