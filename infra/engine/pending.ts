@@ -65,6 +65,9 @@ export function orphansOf(op: PendingOperation, containers: ListedContainer[], k
     );
 }
 
+/** The label Docker puts on every container a Swarm service's task runs in. */
+const SWARM_TASK_LABEL = "com.docker.swarm.task.id";
+
 /** Roles of the containers the Dyno provider makes (dynos, add-on servers, routers): each one is a resource in the state. */
 const PROVIDER_ROLES = new Set(["dyno", "addon", "router"]);
 
@@ -72,11 +75,14 @@ const PROVIDER_ROLES = new Set(["dyno", "addon", "router"]);
  * Containers the Dyno provider made for `app` in `stack` that no resource in the state records:
  * left by a create that failed after Docker had made its container and could not remove it, or
  * whose answer was lost (the SSH connection to the server dropped in the middle of an `up`).
- * One-offs (`run`, `release`) and backups are not the provider's and are left alone. Pure.
+ * One-offs (`run`, `release`) and backups are not the provider's and are left alone, and so
+ * are a Swarm service's task containers (a cluster stack's dynos: Swarm made them, and the state
+ * records their service). Pure.
  */
 export function unrecordedContainers(containers: ListedContainer[], app: string, stack: string, known: Set<string>): ListedContainer[] {
     return containers.filter(
         (c) =>
+            !c.Labels[SWARM_TASK_LABEL] &&
             c.Labels[LABEL.app] === app &&
             c.Labels[LABEL.stack] === stack &&
             PROVIDER_ROLES.has(containerRole(c.Labels) ?? "") &&

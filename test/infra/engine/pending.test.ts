@@ -90,6 +90,8 @@ describe("pending operations left by an interrupted update", () => {
             container("tiny-dev-backups", "7777", labels("backups", { [LABEL.role]: "pg-backups" })), // backups
             container("other-dev.web.1.eeeeee", "8888", { ...labels("web.1"), [LABEL.app]: "other" }), // another app on the same server
             container("tiny-prod.web.1.ffffff", "9999", { ...labels("web.1"), [LABEL.stack]: "prod" }), // another stack
+            // A cluster stack's dyno: a Swarm task's container on the manager (the state records its service).
+            container("tiny-dev-web.3.m79ttc1yuvgo", "aaaa", labels("web", { "com.docker.swarm.task.id": "m79ttc1yuvgo" })),
         ];
         assert.deepEqual(unrecordedContainers(containers, "tiny", "dev", known).map((c) => c.Id), ["2222", "3333", "4444"]);
     });
