@@ -65,7 +65,9 @@ function assertGraces(t: TestContext, stops: Stop[], expected: string[]): void {
         } else {
             assert.equal(s.exitCode, 0, shown);
             assert.equal(s.killAfterMs, undefined, `long never killed: ${shown}`);
-            assert.ok(s.dieAfterMs >= 3000 && s.dieAfterMs < GRACE.long * 1000, `long finished its work within its 20 s: ${shown}`);
+            // Its 3 s of work, measured between two Docker events whose times the engine stamps after
+            // the signal and the exit (a CI run saw 2986 ms): a kill on SIGTERM would be ~50 ms.
+            assert.ok(s.dieAfterMs >= 2800 && s.dieAfterMs < GRACE.long * 1000, `long finished its work within its 20 s: ${shown}`);
         }
     }
 }
