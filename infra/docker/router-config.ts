@@ -59,6 +59,11 @@ export const ROUTER_SYNC = "/usr/local/bin/dynoform-router-sync";
  * new config (no fixed wait), so a dyno the config left out can be stopped right after it.
  */
 export const ROUTER_SYNC_SCRIPT = `#!/bin/sh
+# One run at a time: the router's once-a-second run may have read the template just before an
+# update wrote a new one; without the lock it could reload that stale render after the update's
+# run returned, and route around the new dynos (or back to removed ones) until the next second.
+exec 9>/tmp/dynoform-router-sync.lock
+flock 9
 tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
 [ -f "$tmpl" ] || exit 0
 new=$(mktemp)

@@ -49,3 +49,33 @@ testLive("after a config change the sync script returns only when no old nginx w
         assert.equal(lines[lines.length - 1], "1", `the live config routes to port ${port}:\n${r.output}`);
     }
 });
+
+testLive("with the router's own sync running back to back, an update's sync returns once nginx serves its config, and no stale render follows", async (t) => {
+    // The router runs the sync every second; here a loop runs it back to back (the worst case),
+    // counting its runs, while each update writes a template and runs the sync as an update does.
+    // Without one-run-at-a-time, one update in the first 15 or so found the loop's run had rendered their
+    // template first and returned while nginx still served the old config.
+    const container = connectDocker().getContainer(name);
+    await execIn(container, ["sh", "-c", `(while :; do ${ROUTER_SYNC} >/dev/null 2>&1; echo x >> /tmp/loop-runs; done) >/dev/null 2>&1 &`]);
+    let port = 0;
+    for (port = 1000; port < 1040; port++) {
+        const config = Buffer.from(renderRouterConfig("app", [{ host: "upstream-a", port }])).toString("base64");
+        const script = [
+            `old=$(${SERVING} 2>/dev/null)`,
+            `echo '${config}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`,
+            `${ROUTER_SYNC} || exit 9`,
+            `for p in $old; do [ "$(tr -d '\\0' < /proc/$p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "old $p"; done 2>/dev/null`,
+            "exit 0",
+        ].join("\n");
+        const r = await execIn(container, ["sh", "-c", script]);
+        assert.equal(r.exitCode, 0, r.output);
+        const stale = r.output.split("\n").filter((l) => l.startsWith("old "));
+        assert.deepEqual(stale, [], `old workers still accept connections when the update's sync returned (port ${port}):\n${r.output}`);
+    }
+    // Two more whole runs of the loop: any run that read an older template has ended by then.
+    const runs = async () => Number((await execIn(container, ["sh", "-c", "wc -l < /tmp/loop-runs"])).output.trim() || 0);
+    const after = await runs();
+    await eventually(async () => (await runs()) >= after + 2, 30_000, "two more runs of the sync loop", 20);
+    const live = (await execIn(container, ["sh", "-c", "grep -o 'server [0-9.]*:[0-9]*' /etc/nginx/conf.d/dynoform.conf"])).output.trim();
+    assert.match(live, new RegExp(`:${port - 1}$`), `after the last update (port ${port - 1}) the live config routes to ${live}`);
+});
