@@ -91,15 +91,18 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
         host = await readHost();
     }
     let deployed: PreparedDeploy["deployed"];
-    const stack = await openAppStack(loaded, {
+    const overrides: ProgramOverrides = {
         releaseDescription: opts.description,
         newRelease: opts.newRelease,
         deployed: (o) => (deployed = o),
-    });
+    };
+    const stack = await openAppStack(loaded, overrides);
     const { settings } = loaded.view;
     // A busy router port is refused before anything is created or replaced.
     await checkRouterPort(settings.app, argv.stack, settings.routerPort, settings.routerHost, host.containers);
     const plan = await planApp(stack, loaded, host);
+    // The program runs later, in the engine's `up`: dynos the last deployment does not run start side by side.
+    overrides.running = plan.running;
     return {
         argv,
         started,

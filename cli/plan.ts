@@ -28,6 +28,8 @@ export interface AppPlan {
     deployedJobs?: Array<{ name: string; schedule: string; what: string }>;
     /** What the deploy leaves out: app.json's add-ons Dynoform does not run, one line each. */
     warnings: string[];
+    /** Dynos per process type the last deployment runs (`{}` before the first); undefined when its outputs do not say. */
+    running?: Record<string, number>;
 }
 
 type DeployedFormation = Record<string, { quantity: number; size: string }>;
@@ -85,6 +87,7 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead)
         drift: currentRelease === 0 || view.settings.cluster ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,
         deployedJobs: currentRelease === 0 ? [] : outputs.schedulerJobs,
+        running: currentRelease === 0 ? {} : outputs.formation && Object.fromEntries(Object.entries(deployedFormation).map(([t, f]) => [t, f.quantity])),
     };
 }
 

@@ -71,6 +71,11 @@ export interface AppArgs {
     releaseRequest?: string;
     /** Restart tokens by process type or dyno (`web`, `web.2`): a new token rolls those dynos. */
     restarts?: Record<string, string>;
+    /**
+     * How many dynos of each type the last deployment runs, when the caller knows (the CLI reads
+     * the stack's outputs): dynos past it start side by side. Unknown: each waits for the one before.
+     */
+    running?: Record<string, number>;
     /** The app as the caller's loader already validated it from these args (not validated again). */
     definition?: AppDefinition;
     /**
@@ -257,6 +262,7 @@ export class App extends pulumi.ComponentResource {
                     stopGraceSeconds: definition.stopGraceSeconds[p.type],
                     checks: definition.healthchecks[p.type],
                     restarts: args.restarts,
+                    running: args.running && (args.running[p.type] ?? 0),
                     dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])],
                 }, child),
         );

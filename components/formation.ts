@@ -43,6 +43,18 @@ export interface FormationArgs {
     restarts?: Record<string, string>;
     /** What every dyno waits for (the release phase, add-ons). */
     dependsOn?: pulumi.Input<pulumi.Resource>[];
+    /**
+     * How many dynos of this type the last deployment runs, when known (the CLI reads it from the
+     * stack's outputs). Dynos past it are new: they start side by side instead of one after another.
+     * Unknown (a plain `pulumi up`): every dyno waits for the one before it.
+     */
+    running?: number;
+}
+
+/** What dyno `index` (1-based) waits for: the one before it while both already run, else what the type waits for. Pure. */
+export function dynoDependsOn<T>(index: number, running: number | undefined, previous: T | undefined, given: T[] | undefined): T[] | undefined {
+    const chained = previous !== undefined && index <= (running ?? Infinity);
+    return chained ? [previous] : given;
 }
 
 /** The restart label of one dyno, or undefined when it was never restarted. Pure. */
@@ -52,9 +64,10 @@ export function restartLabel(restarts: Record<string, string> | undefined, type:
 }
 
 /**
- * The dynos of one process type, `web.1` .. `web.N`, each a {@link Dyno}. Dyno i depends on
- * dyno i-1, so scaling up starts only the new ones in order, scaling down stops the highest
- * numbers first, and a new release rolls one dyno at a time.
+ * The dynos of one process type, `web.1` .. `web.N`, each a {@link Dyno}. Each dyno that already
+ * runs depends on the one before it, so a new release rolls one dyno at a time and a scale-down
+ * stops the highest numbers first; new dynos (past `running`) start side by side, so a first
+ * deploy or a scale-up of 30 does not start them one after another.
  */
 export class Formation extends pulumi.ComponentResource {
     /** `web.1`, `web.2`, ... */
@@ -97,7 +110,7 @@ export class Formation extends pulumi.ComponentResource {
                     checks: args.checks?.length ? args.checks : undefined,
                     labels: restartLabel(args.restarts, args.processType, index),
                 },
-                { parent: this, dependsOn: previous ? [previous] : args.dependsOn },
+                { parent: this, dependsOn: dynoDependsOn(index, args.running, previous, args.dependsOn) },
             );
             this.dynos.push(dyno);
             previous = dyno;

@@ -16,6 +16,12 @@ export interface ProgramOverrides {
      * `pulumi stack output` for them afterwards (not called by a preview: the values are unknown).
      */
     deployed?: (outputs: { releaseVersion: number; url: string }) => void;
+    /**
+     * How many dynos of each type the last deployment runs (the plan's read of the stack's
+     * outputs; `{}` before the first `up`): new dynos then start side by side. Read when the
+     * program runs, so the CLI may set it after opening the stack.
+     */
+    running?: Record<string, number>;
     /** Puts a release back after a failed rollout (cli/rollout-revert.ts): its image and exact config, and the failure to record. */
     revert?: { imageId: string; config: Record<string, string>; failed: FailedRelease };
 }
@@ -48,6 +54,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseDescription: overrides.releaseDescription ?? settings.releaseDescription,
         releaseRequest: overrides.newRelease ? require("crypto").randomUUID() : undefined,
         restarts: settings.restarts,
+        running: overrides.running,
         definition,
         scheduler: settings.scheduler,
         healthchecks: settings.healthchecks,

@@ -19,6 +19,9 @@ export interface StackTarget {
     env?: Record<string, string>;
 }
 
+/** Resource steps the engine runs at once (`PULUMI_PARALLEL`, which a user's environment overrides). */
+export const ENGINE_PARALLEL = 64;
+
 /**
  * Selects (or creates) a stack on the embedded backend, with the pinned CLI. The program runs
  * inline: the CLI connects back to this process's language server, so no language plugin is needed.
@@ -30,8 +33,11 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     const pulumiCommand = await knownPulumiCommand(cli.root, cli.version);
     const envVars: Record<string, string> = {
         ...pulumiEnvironment(cli.binDir, { file: stackConfigFile(target.projectDir, target.stack), name: target.stack, projectDir: target.projectDir }),
-        // The dynamic-provider host imports the SDK too: the same deferral there.
-        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(require.resolve("./defer-closure"))}`].filter(Boolean).join(" "),
+        // The dynamic-provider host imports the SDK too: the same start there.
+        NODE_OPTIONS: [process.env.NODE_OPTIONS, `--require ${JSON.stringify(require.resolve("./process-start"))}`].filter(Boolean).join(" "),
+        // The engine runs 4 steps per CPU at once by default (8 here), so 30 new dynos started in
+        // four waves; a dyno's steps are mostly waits on Docker and on its port, not CPU.
+        PULUMI_PARALLEL: process.env.PULUMI_PARALLEL ?? String(ENGINE_PARALLEL),
         ...(target.env ?? {}),
     };
     clearStaleLocks(envVars.PULUMI_BACKEND_URL, target.stack, report);

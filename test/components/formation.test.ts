@@ -140,6 +140,29 @@ describe("Formation: order", () => {
         }
     });
 
+    test("running 2 of 5: web.2 waits for web.1; web.3..5 are new and wait only for dependsOn, side by side", async () => {
+        const rec = installMocks();
+        const phase = new RandomSecret("phase", {});
+        await build("shop-web", args("web", 5, { dependsOn: [phase], running: 2 }), rec);
+        const urn = (type: string, name: string) => rec.get(type, name).urn!;
+        const deps = [1, 2, 3, 4, 5].map((n) => rec.get(T.Dyno, `shop-web-${n}`).dependencies);
+        assert.ok(deps[0].includes(urn(T.RandomSecret, "phase")));
+        assert.ok(deps[1].includes(urn(T.Dyno, "shop-web-1")), "web.2 already runs: it rolls after web.1");
+        for (const n of [3, 4, 5]) {
+            assert.ok(deps[n - 1].includes(urn(T.RandomSecret, "phase")), `web.${n} waits for the release phase`);
+            for (const m of [1, 2, 3, 4, 5]) assert.ok(!deps[n - 1].includes(urn(T.Dyno, `shop-web-${m}`)), `web.${n} does not wait for web.${m}`);
+        }
+    });
+
+    test("running 0 (a first deploy): no dyno waits for another", async () => {
+        const rec = installMocks();
+        await build("shop-web", args("web", 3, { running: 0 }), rec);
+        for (const n of [1, 2, 3]) {
+            const deps = rec.get(T.Dyno, `shop-web-${n}`).dependencies;
+            assert.ok(deps.every((u) => !u.includes("Dyno")), `web.${n}: ${deps.join(", ")}`);
+        }
+    });
+
     test("scaling from 2 to 4 keeps dynos 1 and 2 as they were and appends 3 and 4", async () => {
         const two = await build("shop-web", args("web", 2));
         const four = await build("shop-web", args("web", 4));
