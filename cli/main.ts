@@ -1,5 +1,5 @@
-// First: the SDK's closure serializer loads only if it is called (see the module).
-import "../infra/engine/defer-closure";
+// First: the SDK's closure serializer loads only if it is called, and the nursery stays small (see the module).
+import "../infra/engine/process-start";
 import * as path from "path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
