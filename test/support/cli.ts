@@ -10,7 +10,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { missingEnginesMessage } from "./engines";
-import { containersWith, freePort } from "./harness";
+import { containersWith, freePort, stackHasResources } from "./harness";
 
 /** The compiled CLI the tests run as a child process. */
 export const CLI = path.join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -159,7 +159,7 @@ export async function cliProject(
             for (const stack of stacks) {
                 const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
                 const app = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8"))?.config?.["dynoform:app"] as string | undefined) : undefined;
-                if (app) await project.cli(["destroy", "--stack", stack, "--confirm", app], { timeoutMs: 300_000 }).catch(() => undefined);
+                if (app && stackHasResources(env.PULUMI_BACKEND_URL, stack)) await project.cli(["destroy", "--stack", stack, "--confirm", app], { timeoutMs: 300_000 }).catch(() => undefined);
                 await removeStackObjects(stack);
             }
             fs.rmSync(dir, { recursive: true, force: true });
