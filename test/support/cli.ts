@@ -188,7 +188,7 @@ export async function needsDestroy(projectDir: string, backendUrl: string, stack
     return (await connectDocker().listContainers({ all: true, filters: { label: ["dev.dynoform.edge=true"] } })).length > 0;
 }
 
-/** Removes what a test stack made: `destroy` (the CLI's, through `destroy`) where {@link needsDestroy} says so, then whatever carries its labels. */
+/** Removes what a test stack made: runs `destroy` where {@link needsDestroy} says so, then removes whatever carries its labels. */
 export async function removeTestStack(projectDir: string, env: Record<string, string>, stack: string, destroy: () => Promise<unknown>): Promise<void> {
     if (await needsDestroy(projectDir, env.PULUMI_BACKEND_URL, stack).catch(() => true)) await destroy().catch(() => undefined);
     await removeStackObjects(stack);
