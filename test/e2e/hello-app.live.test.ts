@@ -6,6 +6,7 @@ import autocannon from "autocannon";
 import { connectDocker } from "../../infra/docker/client";
 import { dynoContainers } from "../support/app-project";
 import { helloOnce } from "../support/hello-fixture";
+import { ROUTER_LOAD } from "../support/load";
 import { eventually } from "../support/poll";
 import { describeLive } from "../support/engines";
 
@@ -86,7 +87,7 @@ describeLive("examples/hello on real Docker and Pulumi, through the CLI", { conc
         let answered = 0;
         let instance: autocannon.Instance | undefined;
         const load = new Promise<autocannon.Result>((resolve, reject) => {
-            instance = autocannon({ url: `${hello.url}/health`, connections: 8, duration: 600 }, (err, res) => (err ? reject(err) : resolve(res)));
+            instance = autocannon({ url: `${hello.url}/health`, ...ROUTER_LOAD, duration: 600 }, (err, res) => (err ? reject(err) : resolve(res)));
             instance.on("response", () => answered++);
         });
         await eventually(() => answered >= 50, 30_000, "the load generator to get answers");

@@ -10,6 +10,7 @@ import { LABEL } from "../../infra/docker/labels";
 import type { ReleaseRecord } from "../../infra/release";
 import { deployOnce, usageLine } from "../support/cli";
 import { dynoContainers } from "../support/app-project";
+import { ROUTER_LOAD } from "../support/load";
 
 // A rollout that cannot go wrong, through the real CLI, Pulumi and Docker, under load through the
 // router: a release whose web dynos fail their HTTP check, a release command that exits 1, and a
@@ -78,7 +79,7 @@ function url(): string {
 async function underLoad(args: string[]) {
     let instance: autocannon.Instance | undefined;
     const load = new Promise<autocannon.Result>((resolve, reject) => {
-        instance = autocannon({ url: `${url()}/`, connections: 8, duration: 900 }, (err, res) => (err ? reject(err) : resolve(res)));
+        instance = autocannon({ url: `${url()}/`, ...ROUTER_LOAD, duration: 900 }, (err, res) => (err ? reject(err) : resolve(res)));
     });
     await new Promise((r) => setTimeout(r, 500)); // the load is running before the command starts
     const r = await shared.project.cli([...args, "--stack", shared.stack]);

@@ -7,6 +7,7 @@ import YAML from "yaml";
 import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
+import { removeTestStack } from "./cli";
 
 /** A copy of an example app in a temp folder, with its own stack and state, driven through the real CLI. */
 export interface AppProject {
@@ -54,14 +55,7 @@ export async function appProject(example: string, config: Record<string, unknown
         env,
         cli,
         async cleanup() {
-            await cli(["destroy", "--confirm", app]).catch(() => undefined);
-            const docker = connectDocker();
-            for (const c of await docker.listContainers({ all: true, filters: { label: [`${LABEL.stack}=${stack}`] } })) {
-                await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
-            }
-            for (const v of (await docker.listVolumes()).Volumes ?? []) {
-                if (v.Name.startsWith(`${app}-${stack}-`) || v.Name.startsWith(`${app}.${stack}.`)) await docker.getVolume(v.Name).remove().catch(() => undefined);
-            }
+            await removeTestStack(dir, env, stack, () => cli(["destroy", "--confirm", app]));
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };

@@ -10,7 +10,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { LABEL } from "../../infra/docker/labels";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { missingEnginesMessage } from "./engines";
-import { containersWith, freePort } from "./harness";
+import { containersWith, freePort, stackHasResources } from "./harness";
 
 /** The compiled CLI the tests run as a child process. */
 export const CLI = path.join(PACKAGE_ROOT, "dist", "cli", "main.js");
@@ -159,13 +159,39 @@ export async function cliProject(
             for (const stack of stacks) {
                 const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
                 const app = fs.existsSync(file) ? (YAML.parse(fs.readFileSync(file, "utf8"))?.config?.["dynoform:app"] as string | undefined) : undefined;
-                if (app) await project.cli(["destroy", "--stack", stack, "--confirm", app], { timeoutMs: 300_000 }).catch(() => undefined);
-                await removeStackObjects(stack);
+                await removeTestStack(dir, env, stack, async () => {
+                    if (app) await project.cli(["destroy", "--stack", stack, "--confirm", app], { timeoutMs: 300_000 });
+                });
             }
             fs.rmSync(dir, { recursive: true, force: true });
         },
     };
     return project;
+}
+
+/**
+ * Whether a test stack's cleanup needs `destroy` through the CLI. A stack with nothing in its
+ * state does not, nor one deployed to this machine's engine: its containers, volumes and networks
+ * carry its labels ({@link removeStackObjects}) and its state goes with the project folder, where
+ * a `destroy` costs about 3 CPU-s. Objects elsewhere or shared need it: another Docker host, a
+ * Swarm cluster, an edge router that may route to the app. An unreadable stack file needs it too.
+ */
+export async function needsDestroy(projectDir: string, backendUrl: string, stack: string): Promise<boolean> {
+    if (!stackHasResources(backendUrl, stack)) return false;
+    let config: Record<string, unknown>;
+    try {
+        config = YAML.parse(fs.readFileSync(path.join(projectDir, "stacks", `Pulumi.${stack}.yaml`), "utf8"))?.config ?? {};
+    } catch {
+        return true;
+    }
+    if (["dockerHost", "cluster", "domains", "edge"].some((key) => config[`dynoform:${key}`] !== undefined)) return true;
+    return (await connectDocker().listContainers({ all: true, filters: { label: ["dev.dynoform.edge=true"] } })).length > 0;
+}
+
+/** Removes what a test stack made: runs `destroy` where {@link needsDestroy} says so, then removes whatever carries its labels. */
+export async function removeTestStack(projectDir: string, env: Record<string, string>, stack: string, destroy: () => Promise<unknown>): Promise<void> {
+    if (await needsDestroy(projectDir, env.PULUMI_BACKEND_URL, stack).catch(() => true)) await destroy().catch(() => undefined);
+    await removeStackObjects(stack);
 }
 
 /** Removes the containers, volumes and networks labelled with a stack name (only the test's own, unique names). */
