@@ -6,6 +6,9 @@ import type Docker = require("dockerode");
 import { acmeDirectory, domainProblem, EdgeEntry, EdgeHost, entryId } from "../infra/docker/edge-config";
 import { applyEntry, EdgeListenMismatch, enableRequestMigration, ensureEdge, findEdge, readCerts, readEntries, runningHost, storeCaRoot, StoredCert } from "../infra/docker/edge";
 import { connectDocker } from "../infra/docker/client";
+import { execIn } from "../infra/docker/exec";
+import { roleFilter } from "../infra/docker/labels";
+import { liveDynos, ROUTER_CONF_FILE } from "../infra/docker/router-files";
 import type { StackSettings } from "../infra/settings";
 import { ensureOnDemandImage } from "../toolchain/base-images";
 import { consoleReporter } from "../toolchain/report";
@@ -141,6 +144,18 @@ export function upstreamOf(s: Pick<StackSettings, "routerPort" | "routerHost">, 
     return `${host}:${s.routerPort}`;
 }
 
+/**
+ * The app's web dynos as its running router resolved them (`ip:port`), which the edge proxies
+ * to straight; undefined when no router runs (the edge then goes through the router's port).
+ */
+export async function routerDynos(app: string, stack: string): Promise<string[] | undefined> {
+    const docker = connectDocker();
+    const running = await docker.listContainers({ filters: { label: roleFilter("router", app, stack), status: ["running"] } });
+    if (running.length !== 1) return undefined;
+    const r = await execIn(docker.getContainer(running[0].Id), ["cat", ROUTER_CONF_FILE]);
+    return r.exitCode === 0 ? liveDynos(r.output) : undefined;
+}
+
 /** What {@link syncEdge} changes beyond the stack file. */
 export interface SyncOptions {
     forceRenewal?: boolean;
@@ -175,6 +190,7 @@ export async function syncEdge(dir: string, stack: string, s: StackSettings, opt
         domains,
         localNames: [`${s.app}.localhost`],
         upstream,
+        dynos: (await routerDynos(s.app, stack)) ?? previous?.dynos,
         maintenance: s.maintenance === true,
         hsts: settings.hsts,
         acme: { directory: settings.acmeDirectory, email: settings.acmeEmail, caRootFile },

@@ -192,13 +192,71 @@ export async function readEntries(c: Docker.Container): Promise<EdgeEntry[]> {
  * applies a new config without a restart; a config it refuses leaves the old one serving.
  */
 export async function applyEntry(c: Docker.Container, host: EdgeHost, entry: EdgeEntry, remove = false): Promise<void> {
-    const file = `${EDGE_APPS_DIR}/${entryId(entry)}.json`;
-    if (remove) {
-        await execIn(c, ["rm", "-f", file]);
-    } else {
-        await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
+    await oneAtATime(c, async () => {
+        const file = `${EDGE_APPS_DIR}/${entryId(entry)}.json`;
+        if (remove) {
+            await execIn(c, ["rm", "-f", file]);
+        } else {
+            await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
+        }
+        await loadConfig(c, host);
+    });
+}
+
+/**
+ * Points the app's entry at its web dynos (`ip:port`, as the app's router resolved them) and
+ * loads the config; returns once Caddy serves it. Nothing to do without a running edge or an
+ * entry for the app (not on the edge), or when the entry has these dynos already. A deploy calls
+ * it between starting new dynos and stopping old ones, as it reloads the app's router.
+ */
+export async function followDynos(docker: Docker, app: string, stack: string, dynos: string[]): Promise<void> {
+    const found = await findEdge(docker);
+    const host = found && runningHost(found);
+    if (!found?.State.Running || !host) return;
+    const c = docker.getContainer(found.Id);
+    await oneAtATime(c, async () => {
+        const entry = (await readEntries(c)).find((e) => entryId(e) === entryId({ app, stack }));
+        if (!entry || JSON.stringify(entry.dynos ?? []) === JSON.stringify(dynos)) return;
+        await putFiles(c, [{ path: `${EDGE_APPS_DIR}/${entryId(entry)}.json`, content: JSON.stringify({ ...entry, dynos }) + "\n" }]);
+        await loadConfig(c, host);
+    });
+}
+
+const EDGE_LOCK = `${EDGE_DIR}/load.lock`;
+
+/**
+ * Runs `fn` holding the edge's lock (flock on its volume), so that changes to the entries and
+ * config loads happen one at a time across commands and stacks: a load built from entries read
+ * before another command's change can then never be served after that command returned (it
+ * might still route to dynos the other command's deploy is about to stop). The lock is held by
+ * an exec that lasts until its stdin closes, so it is let go when this process ends, too.
+ */
+export async function oneAtATime<T>(c: Docker.Container, fn: () => Promise<T>): Promise<T> {
+    const exec = await c.exec({
+        Cmd: ["flock", EDGE_LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"],
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: true });
+    try {
+        await new Promise<void>((resolve, reject) => {
+            let seen = "";
+            const onData = (chunk: Buffer) => {
+                seen += chunk.toString("latin1");
+                if (seen.includes("locked")) {
+                    stream.off("data", onData);
+                    resolve();
+                }
+            };
+            stream.on("data", onData);
+            stream.on("error", reject);
+            stream.on("end", () => reject(new Error(`could not take the edge router's lock: ${seen.trim()}`)));
+        });
+        return await fn();
+    } finally {
+        stream.end();
     }
-    await loadConfig(c, host);
 }
 
 /**
