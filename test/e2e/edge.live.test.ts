@@ -6,8 +6,11 @@ import * as http from "http";
 import * as https from "https";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
+import { EDGE_DIR } from "../../infra/docker/edge-config";
+import { execIn } from "../../infra/docker/exec";
+import { LABEL } from "../../infra/docker/labels";
 import { cliProject, CliProject, TINY_APP, tinyStack, usageLine } from "../support/cli";
-import { freePort } from "../support/harness";
+import { containersWith, freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { Pebble, startPebble } from "../support/pebble";
 import { selfSignedCert } from "../support/test-certs";
@@ -228,4 +231,78 @@ testLive("maintenance:on answers 503 with the page; the dynos keep running; main
     const r = await request("hello.test", true);
     assert.equal(r.status, 200);
     assert.match(r.body, /from-hello$/);
+});
+
+/** The hello stack's web dynos' `ip:port` on the app network, from Docker. */
+async function webDynoAddresses(): Promise<string[]> {
+    const docker = connectDocker();
+    const found = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.processType]: "web" });
+    const addresses: string[] = [];
+    for (const c of found.filter((x) => x.State === "running")) {
+        const info = await docker.getContainer(c.Id).inspect();
+        const port = (info.Config.Env ?? []).find((e) => e.startsWith("PORT="))!.slice(5);
+        for (const n of Object.values(info.NetworkSettings.Networks)) if (n.IPAddress) addresses.push(`${n.IPAddress}:${port}`);
+    }
+    return addresses.sort();
+}
+
+/** Where the edge's loaded config sends hello.localhost. */
+async function edgeUpstreams(): Promise<string[]> {
+    const r = await execIn(connectDocker().getContainer(edge), ["cat", `${EDGE_DIR}/caddy.json`]);
+    const config = JSON.parse(r.output);
+    const route = config.apps.http.servers.http.routes.find((x: { match: Array<{ host: string[] }> }) => x.match[0].host.includes("hello.localhost"));
+    return route.handle[0].upstreams.map((u: { dial: string }) => u.dial).sort();
+}
+
+testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the dynos it lists, takes each list before dynos stop, 0 failed requests", async (t) => {
+    assert.deepEqual(await edgeUpstreams(), await webDynoAddresses(), "one hop: the edge sends to the web dyno, not to the app's router");
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (agent: http.Agent | false) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = http.get({ host: "127.0.0.1", port: httpPort, headers: { host: "hello.localhost" }, agent }, (res) => {
+                let body = "";
+                res.on("data", (d: Buffer) => (body += d.toString()));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on("error", reject);
+            req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
+        });
+    // Clients that keep their connection and clients that open one per request, as browsers and scripts do.
+    const worker = async (agent: http.Agent | false) => {
+        while (!stop) {
+            try {
+                const r = await get(agent);
+                if (r.status === 200) ok++;
+                else failures.push(`HTTP ${r.status}: ${r.body.slice(0, 80)}`);
+                seen.add(r.body.split(" ")[0]);
+            } catch (err) {
+                failures.push((err as Error).message);
+            }
+        }
+    };
+    const load = [...Array.from({ length: 4 }, () => worker(keepAlive)), ...Array.from({ length: 4 }, () => worker(false))];
+    try {
+        await eventually(() => ok >= 20, 30_000, "the load running");
+        const up = await project!.cli(["ps:scale", "web=3", "--stack", hello]);
+        assert.equal(up.code, 0, up.stderr);
+        assert.equal((await webDynoAddresses()).length, 3);
+        assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
+        await eventually(() => ["web.1", "web.2", "web.3"].every((d) => seen.has(d)), 30_000, "every web dyno answering through the edge");
+        const down = await project!.cli(["ps:scale", "web=1", "--stack", hello]);
+        assert.equal(down.code, 0, down.stderr);
+        assert.equal((await webDynoAddresses()).length, 1);
+        assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
+        const after = ok;
+        await eventually(() => ok >= after + 50, 30_000, "the load after scaling down");
+    } finally {
+        stop = true;
+        await Promise.all(load);
+        keepAlive.destroy();
+    }
+    assert.deepEqual(failures, []);
+    t.diagnostic(`scale 1 -> 3 -> 1 through the edge under load: ${ok} requests, 0 failed, dynos seen ${[...seen].sort().join(", ")}`);
 });
