@@ -246,12 +246,14 @@ async function webDynoAddresses(): Promise<string[]> {
     return addresses.sort();
 }
 
-/** Where the edge's loaded config sends hello.localhost. */
+/** Where the edge sends hello.localhost: the dyno name and port in its loaded config, the name's addresses in its /etc/hosts. */
 async function edgeUpstreams(): Promise<string[]> {
-    const r = await execIn(connectDocker().getContainer(edge), ["cat", `${EDGE_DIR}/caddy.json`]);
-    const config = JSON.parse(r.output);
+    const c = connectDocker().getContainer(edge);
+    const config = JSON.parse((await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`])).output);
     const route = config.apps.http.servers.http.routes.find((x: { match: Array<{ host: string[] }> }) => x.match[0].host.includes("hello.localhost"));
-    return route.handle[0].upstreams.map((u: { dial: string }) => u.dial).sort();
+    const { name, port } = route.handle[0].dynamic_upstreams;
+    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output.split("\n");
+    return hosts.filter((l) => l.trim().split(/\s+/)[1] === name).map((l) => `${l.trim().split(/\s+/)[0]}:${port}`).sort();
 }
 
 testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the dynos it lists, takes each list before dynos stop, 0 failed requests", async (t) => {

@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { acmeDirectory, domainOwner, domainProblem, EdgeEntry, edgeCaddyConfig, LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from "../../../infra/docker/edge-config";
+import {
+    acmeDirectory,
+    domainOwner,
+    domainProblem,
+    dynoName,
+    EdgeEntry,
+    edgeCaddyConfig,
+    edgeHostsBlock,
+    HOSTS_BEGIN,
+    HOSTS_END,
+    LETS_ENCRYPT,
+    LETS_ENCRYPT_STAGING,
+} from "../../../infra/docker/edge-config";
 import { tarFiles } from "../../../infra/docker/tar";
 
 const host = { httpPort: 80, httpsPort: 443, hostIp: "" };
@@ -94,21 +106,37 @@ test("edgeCaddyConfig: maintenance answers 503 with the app's page on both serve
     }
 });
 
-test("edgeCaddyConfig: with the app's dynos known, both servers proxy straight to them (one hop), round robin", () => {
+test("edgeCaddyConfig: with the app's dynos known, both servers proxy straight to them by name (one hop), round robin, the app's router when the name does not resolve", () => {
     const c = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] })]);
     for (const server of ["https", "http"]) {
         const h = servers(c)[server].routes[0].handle[0];
         assert.equal(h.handler, "reverse_proxy");
-        assert.deepEqual(h.upstreams, [{ dial: "172.18.0.3:5000" }, { dial: "172.18.0.4:5000" }]);
+        assert.deepEqual(h.dynamic_upstreams, { source: "a", name: "web.hello.prod.dynoform.internal", port: "5000", refresh: "1s" });
+        assert.deepEqual(h.upstreams, [{ dial: "127.0.0.1:5100" }]);
         assert.equal(h.load_balancing.selection_policy.policy, "round_robin");
         assert.equal(h.load_balancing.try_duration, undefined, "no retry: Caddy 2.6 cannot resend a body it read");
     }
     // Without dynos (none resolved yet, or none running): through the app's router, as before.
     for (const dynos of [undefined, []]) {
         const h = servers(edgeCaddyConfig(host, [entry({ dynos })])).http.routes[0].handle[0];
-        assert.deepEqual(h.upstreams, [{ dial: "127.0.0.1:5100" }]);
+        assert.deepEqual(h, { handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] });
         assert.equal(servers(edgeCaddyConfig(host, [entry({ dynos })])).http.errors, undefined);
     }
+});
+
+test("edgeCaddyConfig: another list of dynos (scale, new release) gives the same config: no load, which would close idle keep-alive connections", () => {
+    const one = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000"] })]);
+    assert.deepEqual(edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.5:5000", "172.18.0.6:5000", "172.18.0.7:5000"] })]), one);
+});
+
+test("edgeHostsBlock: one line per web dyno under each app's name, between markers, entries sorted", () => {
+    const block = edgeHostsBlock([entry({ app: "shop", dynos: ["172.19.0.2:5000"] }), entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] }), entry({ app: "idle" })]);
+    assert.equal(
+        block,
+        [HOSTS_BEGIN, "172.18.0.3 web.hello.prod.dynoform.internal", "172.18.0.4 web.hello.prod.dynoform.internal", "172.19.0.2 web.shop.prod.dynoform.internal", HOSTS_END, ""].join("\n"),
+    );
+    assert.equal(edgeHostsBlock([]), `${HOSTS_BEGIN}\n${HOSTS_END}\n`);
+    assert.equal(dynoName({ app: "hello", stack: "prod" }), "web.hello.prod.dynoform.internal");
 });
 
 test("edgeCaddyConfig: a request no dyno could take (not sent) goes to the app's router, per host; none in maintenance", () => {
