@@ -228,6 +228,8 @@ export async function followDynos(docker: Docker, app: string, stack: string, dy
     const host = found && runningHost(found);
     if (!found?.State.Running || !host) return;
     const c = docker.getContainer(found.Id);
+    // Most apps on a host with an edge are not on it: no lock for them.
+    if (!(await readEntries(c)).some((e) => entryId(e) === entryId({ app, stack }))) return;
     await oneAtATime(c, async () => {
         const entries = await readEntries(c);
         const entry = entries.find((e) => entryId(e) === entryId({ app, stack }));
