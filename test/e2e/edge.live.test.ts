@@ -4,8 +4,10 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
+import * as net from "net";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
+import { putFiles } from "../../infra/docker/edge";
 import { EDGE_DIR } from "../../infra/docker/edge-config";
 import { execIn } from "../../infra/docker/exec";
 import { LABEL } from "../../infra/docker/labels";
@@ -307,4 +309,39 @@ testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the
     }
     assert.deepEqual(failures, []);
     t.diagnostic(`scale 1 -> 3 -> 1 through the edge under load: ${ok} requests, 0 failed, dynos seen ${[...seen].sort().join(", ")}`);
+});
+
+testLive("a dyno address the edge cannot connect to (Docker restarted the dyno elsewhere): its requests go through the app's router, 0 failed", async (t) => {
+    const c = connectDocker().getContainer(edge);
+    const [live] = await edgeUpstreams();
+    const port = Number(live.slice(live.lastIndexOf(":") + 1));
+    // The edge runs on the host's network: nothing may listen on 127.0.0.1 at the dyno's port for this to be a dead address.
+    const refused = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(false)));
+        s.on("error", () => resolve(true));
+    });
+    assert.ok(refused, `something listens on 127.0.0.1:${port}`);
+    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output;
+    const dead = hosts.replace(new RegExp(`^${live.slice(0, live.lastIndexOf(":")).replace(/\./g, "\\.")} `, "m"), "127.0.0.1 ");
+    assert.notEqual(dead, hosts);
+    const started = Date.now();
+    await putFiles(c, [{ path: "/tmp/hosts.dead", content: dead }]);
+    await execIn(c, ["sh", "-c", "cat /tmp/hosts.dead > /etc/hosts"]);
+    try {
+        await eventually(async () => ((await edgeUpstreams())[0] === `127.0.0.1:${port}` ? true : undefined), 5_000, "the dead address in the edge's /etc/hosts");
+        const [router] = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.router]: "true" });
+        const routed = async () => (await connectDocker().getContainer(router.Id).logs({ stdout: true, stderr: true, since: Math.floor(started / 1000) })).toString("latin1").split("\n").filter((l) => l.includes('"GET / HTTP/1.1" 200')).length;
+        const answers: number[] = [];
+        // Until the app's router has served a good number of them: the edge found the address
+        // dead (past Go's 5 s hosts cache and Caddy's 1 s lookup) and fell back; the answers
+        // before that came from the dyno straight.
+        await eventually(async () => {
+            answers.push((await request("hello.localhost", false)).status);
+            return (await routed()) >= 20 ? true : undefined;
+        }, 30_000, "requests through the app's router", 0);
+        assert.deepEqual([...new Set(answers)], [200], `answers: ${answers.join(" ")}`);
+        t.diagnostic(`${answers.length} requests while the edge's only dyno address was dead: all 200 through the app's router`);
+    } finally {
+        await execIn(c, ["sh", "-c", `printf '%s' '${Buffer.from(hosts).toString("base64")}' | base64 -d > /etc/hosts`]);
+    }
 });
