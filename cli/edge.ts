@@ -137,7 +137,7 @@ export function certStatuses(domains: string[], certs: StoredCert[], now = new D
     });
 }
 
-/** Where the edge reaches the app: its router's published port (the edge runs on the host's network). Pure. */
+/** Where the edge reaches the app when no dyno can take a request: its router's published port (the edge runs on the host's network). Pure. */
 export function upstreamOf(s: Pick<StackSettings, "routerPort" | "routerHost">, shownFile: string): string {
     if (s.routerPort === undefined) throw new UsageError(`${shownFile} has no dynoform:routerPort: the edge router reaches the app through its router`);
     const host = !s.routerHost || s.routerHost === "0.0.0.0" ? "127.0.0.1" : s.routerHost;

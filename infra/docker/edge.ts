@@ -27,7 +27,8 @@ import { tarFiles } from "./tar";
  * app's Pulumi resource (destroying one app must not take the others' HTTPS down): the CLI
  * creates it on first use and finds it again by name and label, and each stack owns only its
  * entry in it. It runs on the host's network, so it listens on the host's ports 80/443 (no
- * proxy process in between) and reaches each app's router on its published port.
+ * proxy process in between), reaches each app's web dynos at their addresses on the app's
+ * network, and each app's router on its published port.
  */
 /**
  * The edge's container and volume name (the volume keeps certificates, ACME account keys and
