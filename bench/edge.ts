@@ -4,7 +4,8 @@
  * image, command and limits) on a published port (the baseline), through the app's router
  * (nginx, its published port), through the edge router (Caddy, host network) over plain HTTP
  * (`<app>.localhost`), and through the edge over HTTPS with a certificate issued by a local
- * Pebble CA. The edge reaches the app through its router, so edge figures include both hops.
+ * Pebble CA. The edge proxies straight to the web dyno (its address on the app network, as the
+ * app's router resolved it): one hop, as the app's router is.
  *
  * Run: `npm run build && node dist/bench/edge.js [--full]`.
  */
@@ -44,8 +45,8 @@ async function main(): Promise<void> {
         const paths: LoadPath[] = [
             { what: "dyno twin on a published port (baseline)", url: twin.url },
             { what: "app router (nginx, published port)", url: app.url },
-            { what: "edge router, HTTP (Caddy -> app router)", url: `http://127.0.0.1:${httpPort}/`, host: "benchedge.localhost" },
-            { what: "edge router, HTTPS (Caddy -> app router)", url: `https://127.0.0.1:${httpsPort}/`, host: "benchedge.test" },
+            { what: "edge router, HTTP (Caddy -> dyno)", url: `http://127.0.0.1:${httpPort}/`, host: "benchedge.localhost" },
+            { what: "edge router, HTTPS (Caddy -> dyno)", url: `https://127.0.0.1:${httpsPort}/`, host: "benchedge.test" },
         ];
         // Autocannon checks no certificate: Pebble's root is not needed, the TLS cost is the same.
         const results = await measurePaths(paths, CONNECTIONS, seconds);

@@ -6,6 +6,9 @@ import type Docker = require("dockerode");
 import { acmeDirectory, domainProblem, EdgeEntry, EdgeHost, entryId } from "../infra/docker/edge-config";
 import { applyEntry, EdgeListenMismatch, enableRequestMigration, ensureEdge, findEdge, readCerts, readEntries, runningHost, storeCaRoot, StoredCert } from "../infra/docker/edge";
 import { connectDocker } from "../infra/docker/client";
+import { execIn } from "../infra/docker/exec";
+import { roleFilter } from "../infra/docker/labels";
+import { liveDynos, ROUTER_CONF_FILE } from "../infra/docker/router-files";
 import type { StackSettings } from "../infra/settings";
 import { ensureOnDemandImage } from "../toolchain/base-images";
 import { consoleReporter } from "../toolchain/report";
@@ -134,11 +137,23 @@ export function certStatuses(domains: string[], certs: StoredCert[], now = new D
     });
 }
 
-/** Where the edge reaches the app: its router's published port (the edge runs on the host's network). Pure. */
+/** Where the edge reaches the app when no dyno can take a request: its router's published port (the edge runs on the host's network). Pure. */
 export function upstreamOf(s: Pick<StackSettings, "routerPort" | "routerHost">, shownFile: string): string {
     if (s.routerPort === undefined) throw new UsageError(`${shownFile} has no dynoform:routerPort: the edge router reaches the app through its router`);
     const host = !s.routerHost || s.routerHost === "0.0.0.0" ? "127.0.0.1" : s.routerHost;
     return `${host}:${s.routerPort}`;
+}
+
+/**
+ * The app's web dynos as its running router resolved them (`ip:port`), which the edge proxies
+ * to straight; undefined when no router runs (the edge then goes through the router's port).
+ */
+export async function routerDynos(app: string, stack: string): Promise<string[] | undefined> {
+    const docker = connectDocker();
+    const running = await docker.listContainers({ filters: { label: roleFilter("router", app, stack), status: ["running"] } });
+    if (running.length !== 1) return undefined;
+    const r = await execIn(docker.getContainer(running[0].Id), ["cat", ROUTER_CONF_FILE]);
+    return r.exitCode === 0 ? liveDynos(r.output) : undefined;
 }
 
 /** What {@link syncEdge} changes beyond the stack file. */
@@ -175,6 +190,7 @@ export async function syncEdge(dir: string, stack: string, s: StackSettings, opt
         domains,
         localNames: [`${s.app}.localhost`],
         upstream,
+        dynos: (await routerDynos(s.app, stack)) ?? previous?.dynos,
         maintenance: s.maintenance === true,
         hsts: settings.hsts,
         acme: { directory: settings.acmeDirectory, email: settings.acmeEmail, caRootFile },

@@ -104,7 +104,7 @@ export class Router extends pulumi.ComponentResource {
         );
         new RouterConfig(
             `${name}-config`,
-            { dockerHost: args.dockerHost, container: container.containerName, upstreams: args.upstreams, app: args.app },
+            { dockerHost: args.dockerHost, container: container.containerName, upstreams: args.upstreams, app: args.app, stack: args.stack },
             { parent: this, dependsOn: args.dependsOn },
         );
         const shownHost = routerUrlHost(hostIp);

@@ -44,8 +44,14 @@ export interface EdgeEntry {
     domains: string[];
     /** Plain-HTTP names that browsers resolve without DNS: `<app>.localhost`. */
     localNames: string[];
-    /** `host:port` the edge proxies to: the app's router. */
+    /** `host:port` of the app's router: where the edge proxies when it knows no dyno, or cannot reach one. */
     upstream: string;
+    /**
+     * `ip:port` of each web dyno, as the app's router last resolved them: the edge proxies
+     * straight to these (one hop), found by name in its /etc/hosts, and to {@link upstream} only
+     * when it cannot connect to any.
+     */
+    dynos?: string[];
     maintenance: boolean;
     hsts: boolean;
     acme: {
@@ -128,9 +134,79 @@ function appHandlers(e: EdgeEntry, https: boolean): Json[] {
             body: maintenancePage(e.app),
         });
     } else {
-        handlers.push({ handler: "reverse_proxy", upstreams: [{ dial: e.upstream }] });
+        handlers.push(e.dynos?.length ? dynoProxy(e) : { handler: "reverse_proxy", upstreams: [{ dial: e.upstream }] });
     }
     return handlers;
+}
+
+/**
+ * How long a dyno that refused a connection is left out. Docker may restart a crashed dyno with
+ * a new address (the app's router follows it within a second, the edge at the next sync): the
+ * edge stops trying the old one, and the requests meanwhile take the app's router (below).
+ */
+const DYNO_FAIL_SECONDS = 10;
+
+/** How often Caddy looks the app's dyno name up again (its default is a minute). */
+export const DYNO_REFRESH_SECONDS = 1;
+
+/**
+ * The name under which the edge finds an app's web dynos: one line per dyno in the edge's
+ * /etc/hosts ({@link edgeHostsBlock}). A name, not addresses in the config: a new list needs
+ * no config load, and a load closes every idle keep-alive connection of every app (Caddy 2.6),
+ * which a client sending its next request at that moment sees reset. Pure.
+ */
+export function dynoName(e: Pick<EdgeEntry, "app" | "stack">): string {
+    return `web.${e.app}.${e.stack}.dynoform.internal`;
+}
+
+/**
+ * Straight to the web dynos, round robin, over keep-alive connections: the addresses are those of
+ * {@link dynoName}, looked up every {@link DYNO_REFRESH_SECONDS}; when the name does not resolve,
+ * Caddy uses the static upstream, the app's router. No retries inside the proxy: Caddy 2.6 cannot
+ * resend a request body it has read. Pure.
+ */
+export function dynoProxy(e: EdgeEntry): Json {
+    const port = e.dynos![0].slice(e.dynos![0].lastIndexOf(":") + 1);
+    return {
+        handler: "reverse_proxy",
+        dynamic_upstreams: { source: "a", name: dynoName(e), port, refresh: `${DYNO_REFRESH_SECONDS}s` },
+        upstreams: [{ dial: e.upstream }],
+        load_balancing: { selection_policy: { policy: "round_robin" } },
+        health_checks: { passive: { fail_duration: `${DYNO_FAIL_SECONDS}s`, max_fails: 1 } },
+        transport: { protocol: "http", dial_timeout: "2s", keep_alive: { max_idle_conns_per_host: 64 } },
+    };
+}
+
+/** Marks the edge's own lines in its /etc/hosts. */
+export const HOSTS_BEGIN = "# dynoform edge: web dynos";
+export const HOSTS_END = "# dynoform edge: end";
+
+/** The lines of the edge's /etc/hosts that name each app's web dynos (entries sorted). Pure. */
+export function edgeHostsBlock(entries: EdgeEntry[]): string {
+    const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
+    const lines = sorted.flatMap((e) => (e.dynos ?? []).map((d) => `${d.slice(0, d.lastIndexOf(":"))} ${dynoName(e)}`));
+    return [HOSTS_BEGIN, ...lines, HOSTS_END, ""].join("\n");
+}
+
+/**
+ * Caddy's error message when no connection to a dyno was made (the request was not sent):
+ * `dial tcp ...: connect: connection refused`, `no upstreams available` (all left out).
+ */
+const NOT_SENT = "^(dial |no upstreams available)";
+
+/**
+ * For an app whose dynos the edge proxies to: when none could be connected to, the request
+ * goes to the app's router instead (it follows the dynos every second). Only requests that
+ * never reached a dyno: a request a dyno may have seen is not sent twice. Pure.
+ */
+function fallbackRoute(id: string, hosts: string[], e: EdgeEntry): Json | undefined {
+    if (e.maintenance || !e.dynos?.length || !hosts.length) return undefined;
+    return {
+        "@id": `${id}.fallback`,
+        match: [{ host: hosts, vars_regexp: { "{http.error.message}": { pattern: NOT_SENT } } }],
+        handle: [{ handler: "reverse_proxy", upstreams: [{ dial: e.upstream }] }],
+        terminal: true,
+    };
 }
 
 const route = (id: string, hosts: string[], handle: Json[]): Json => ({ "@id": id, match: [{ host: hosts }], handle, terminal: true });
@@ -147,6 +223,8 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
     const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
     const httpsRoutes: Json[] = [];
     const httpRoutes: Json[] = [];
+    const httpsErrors: Json[] = [];
+    const httpErrors: Json[] = [];
     const policies: Json[] = [];
     const loadFiles: Json[] = [];
     const custom: string[] = [];
@@ -155,11 +233,15 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
         const redirected = e.domains.filter((d) => e.activeDomains.includes(d));
         const plain = [...e.localNames, ...e.domains.filter((d) => !e.activeDomains.includes(d))];
         if (e.domains.length) httpsRoutes.push(route(`${id}.https`, e.domains, appHandlers(e, true)));
+        const httpsFallback = fallbackRoute(`${id}.https`, e.domains, e);
+        if (httpsFallback) httpsErrors.push(httpsFallback);
         if (redirected.length) {
             const location = `https://{http.request.host}${host.httpsPort === 443 ? "" : `:${host.httpsPort}`}{http.request.uri}`;
             httpRoutes.push(route(`${id}.redirect`, redirected, [{ handler: "static_response", status_code: 308, headers: { Location: [location] } }]));
         }
         if (plain.length) httpRoutes.push(route(`${id}.http`, plain, appHandlers(e, false)));
+        const httpFallback = fallbackRoute(`${id}.http`, plain, e);
+        if (httpFallback) httpErrors.push(httpFallback);
         const own = new Set(e.customCerts.flatMap((c) => c.names));
         for (const c of e.customCerts) loadFiles.push({ certificate: c.certFile, key: c.keyFile, tags: [id] });
         custom.push(...e.domains.filter((d) => own.has(d)));
@@ -178,12 +260,13 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
     const tls: Json = { automation };
     if (loadFiles.length) tls.certificates = { load_files: loadFiles };
     const servers: Json = {
-        http: { listen: [listen(host.httpPort)], routes: httpRoutes },
+        http: { listen: [listen(host.httpPort)], routes: httpRoutes, ...(httpErrors.length ? { errors: { routes: httpErrors } } : {}) },
     };
     if (httpsRoutes.length) {
         servers.https = {
             listen: [listen(host.httpsPort)],
             routes: httpsRoutes,
+            ...(httpsErrors.length ? { errors: { routes: httpsErrors } } : {}),
             automatic_https: { disable_redirects: true, ...(custom.length ? { skip_certificates: custom } : {}) },
         };
     }

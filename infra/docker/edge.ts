@@ -9,10 +9,14 @@ import {
     EDGE_DIR,
     EDGE_ROOT,
     EDGE_STORAGE,
+    DYNO_REFRESH_SECONDS,
     EdgeEntry,
     EdgeHost,
     edgeCaddyConfig,
+    edgeHostsBlock,
     entryId,
+    HOSTS_BEGIN,
+    HOSTS_END,
 } from "./edge-config";
 import { execIn } from "./exec";
 import { LABEL } from "./labels";
@@ -23,7 +27,8 @@ import { tarFiles } from "./tar";
  * app's Pulumi resource (destroying one app must not take the others' HTTPS down): the CLI
  * creates it on first use and finds it again by name and label, and each stack owns only its
  * entry in it. It runs on the host's network, so it listens on the host's ports 80/443 (no
- * proxy process in between) and reaches each app's router on its published port.
+ * proxy process in between), reaches each app's web dynos at their addresses on the app's
+ * network, and each app's router on its published port.
  */
 /**
  * The edge's container and volume name (the volume keeps certificates, ACME account keys and
@@ -114,6 +119,7 @@ async function createEdge(docker: Docker, host: EdgeHost, image: string): Promis
             "-c",
             `mkdir -p ${EDGE_APPS_DIR} ${EDGE_CERTS_DIR} ${EDGE_ROOT}/data && chmod 700 ${EDGE_CERTS_DIR} && ` +
                 `{ [ -s ${EDGE_DIR}/caddy.json ] || printf '%s' '${initial}' > ${EDGE_DIR}/caddy.json; } && ` +
+                `{ [ ! -f ${EDGE_HOSTS} ] || cat ${EDGE_HOSTS} >> /etc/hosts; } && ` +
                 `rm -f ${EDGE_ADMIN_SOCKET} && exec caddy run --resume --config ${EDGE_DIR}/caddy.json`,
         ],
         Env: [`XDG_DATA_HOME=${EDGE_ROOT}/data`, `XDG_CONFIG_HOME=${EDGE_ROOT}/config`],
@@ -192,13 +198,103 @@ export async function readEntries(c: Docker.Container): Promise<EdgeEntry[]> {
  * applies a new config without a restart; a config it refuses leaves the old one serving.
  */
 export async function applyEntry(c: Docker.Container, host: EdgeHost, entry: EdgeEntry, remove = false): Promise<void> {
-    const file = `${EDGE_APPS_DIR}/${entryId(entry)}.json`;
-    if (remove) {
-        await execIn(c, ["rm", "-f", file]);
-    } else {
-        await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
+    await oneAtATime(c, async () => {
+        const file = `${EDGE_APPS_DIR}/${entryId(entry)}.json`;
+        if (remove) {
+            await execIn(c, ["rm", "-f", file]);
+        } else {
+            await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
+        }
+        await writeHosts(c, await readEntries(c));
+        await loadConfig(c, host);
+    });
+}
+
+/**
+ * Go's resolver reads /etc/hosts again at most every 5 s (its `cacheMaxAge`), Caddy looks a
+ * dyno name up every DYNO_REFRESH_SECONDS: after this long every new request goes to the new list.
+ */
+const HOSTS_TAKEN_MS = (5 + DYNO_REFRESH_SECONDS) * 1000 + 500;
+
+/**
+ * Points the app's entry at its web dynos (`ip:port`, as the app's router resolved them): a new
+ * list of addresses goes into the edge's /etc/hosts, with no config load (see `dynoName`); the
+ * config is loaded only when the app goes from no dyno to some or back. Returns once the edge
+ * sends no new request to a dyno the list left out. Nothing to do without a running edge or an
+ * entry for the app (not on the edge), or when the entry has these dynos already. A deploy calls
+ * it between starting new dynos and stopping old ones, as it reloads the app's router.
+ */
+export async function followDynos(docker: Docker, app: string, stack: string, dynos: string[]): Promise<void> {
+    const found = await findEdge(docker);
+    const host = found && runningHost(found);
+    if (!found?.State.Running || !host) return;
+    const c = docker.getContainer(found.Id);
+    // Most apps on a host with an edge are not on it: no lock for them.
+    if (!(await readEntries(c)).some((e) => entryId(e) === entryId({ app, stack }))) return;
+    await oneAtATime(c, async () => {
+        const entries = await readEntries(c);
+        const entry = entries.find((e) => entryId(e) === entryId({ app, stack }));
+        if (!entry || JSON.stringify(entry.dynos ?? []) === JSON.stringify(dynos)) return;
+        const next = { ...entry, dynos };
+        await putFiles(c, [{ path: `${EDGE_APPS_DIR}/${entryId(entry)}.json`, content: JSON.stringify(next) + "\n" }]);
+        await writeHosts(c, entries.map((e) => (e === entry ? next : e)));
+        await loadConfig(c, host);
+        const leaving = (entry.dynos ?? []).filter((d) => !dynos.includes(d));
+        // No condition to watch: Caddy shows no resolved list. Its cache lifetimes bound the wait.
+        if (leaving.length && dynos.length) await new Promise((r) => setTimeout(r, HOSTS_TAKEN_MS));
+    });
+}
+
+const EDGE_HOSTS = `${EDGE_DIR}/hosts`;
+
+/**
+ * Writes the dyno names of every entry into the edge's /etc/hosts (and onto its volume, which a
+ * restarted edge appends to its fresh /etc/hosts). /etc/hosts is a file Docker mounts: it is
+ * rewritten in place; a lookup that reads it half-written finds no dyno and goes to the app's
+ * router (the static upstream), so no request fails.
+ */
+async function writeHosts(c: Docker.Container, entries: EdgeEntry[]): Promise<void> {
+    await putFiles(c, [{ path: EDGE_HOSTS, content: edgeHostsBlock(entries) }]);
+    const strip = `/^${HOSTS_BEGIN}$/,/^${HOSTS_END}$/d`;
+    const r = await execIn(c, ["sh", "-c", `{ sed '${strip}' /etc/hosts; cat ${EDGE_HOSTS}; } > /tmp/hosts.new && cat /tmp/hosts.new > /etc/hosts`]);
+    if (r.exitCode !== 0) throw new Error(`writing the edge router's /etc/hosts failed: ${r.output.trim()}`);
+}
+
+const EDGE_LOCK = `${EDGE_DIR}/load.lock`;
+
+/**
+ * Runs `fn` holding the edge's lock (flock on its volume), so that changes to the entries and
+ * config loads happen one at a time across commands and stacks: a load built from entries read
+ * before another command's change can then never be served after that command returned (it
+ * might still route to dynos the other command's deploy is about to stop). The lock is held by
+ * an exec that lasts until its stdin closes, so it is let go when this process ends, too.
+ */
+export async function oneAtATime<T>(c: Docker.Container, fn: () => Promise<T>): Promise<T> {
+    const exec = await c.exec({
+        Cmd: ["flock", EDGE_LOCK, "sh", "-c", "echo locked; exec cat >/dev/null"],
+        AttachStdin: true,
+        AttachStdout: true,
+        AttachStderr: true,
+    });
+    const stream = await exec.start({ hijack: true, stdin: true });
+    try {
+        await new Promise<void>((resolve, reject) => {
+            let seen = "";
+            const onData = (chunk: Buffer) => {
+                seen += chunk.toString("latin1");
+                if (seen.includes("locked")) {
+                    stream.off("data", onData);
+                    resolve();
+                }
+            };
+            stream.on("data", onData);
+            stream.on("error", reject);
+            stream.on("end", () => reject(new Error(`could not take the edge router's lock: ${seen.trim()}`)));
+        });
+        return await fn();
+    } finally {
+        stream.end();
     }
-    await loadConfig(c, host);
 }
 
 /**

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DynamicResource } from "../dynamic-resource";
+import { ROUTER_CONF_DIR, ROUTER_CONF_FILE } from "./router-files";
 
 /** One web dyno behind the router. */
 export interface Upstream {
@@ -19,6 +20,8 @@ export interface RouterConfigArgs {
     upstreams: pulumi.Input<pulumi.Input<Upstream>[]>;
     /** App name, for the 503 page. */
     app: pulumi.Input<string>;
+    /** Stack name: with the app, names the app's entry on the host's edge router, which follows the dynos too. */
+    stack?: pulumi.Input<string>;
 }
 
 interface ResolvedUpstream {
@@ -32,6 +35,7 @@ interface RouterConfigInputs {
     container: string;
     upstreams: ResolvedUpstream[];
     app: string;
+    stack?: string;
 }
 
 interface RouterConfigOutputs extends RouterConfigInputs {
@@ -42,9 +46,7 @@ interface RouterConfigOutputs extends RouterConfigInputs {
 /** Port nginx listens on inside the router container. */
 export const ROUTER_LISTEN_PORT = 80;
 
-/** Where the config lives in the router container (a volume, so a recreated router keeps it). */
-export const ROUTER_CONF_DIR = "/etc/nginx/conf.d";
-export const ROUTER_CONF_FILE = `${ROUTER_CONF_DIR}/dynoform.conf`;
+export { ROUTER_CONF_DIR, ROUTER_CONF_FILE, liveDynos } from "./router-files";
 /** The config with dyno names as `{{name}}`: the router resolves them into ROUTER_CONF_FILE. */
 export const ROUTER_TEMPLATE_FILE = `${ROUTER_CONF_DIR}/dynoform.tmpl`;
 /** Where the router keeps its sync script. */
@@ -141,6 +143,8 @@ export function renderRouterConfig(app: string, upstreams: Array<{ host: string;
 }
 
 const SELF = __filename;
+const EDGE = require.resolve("./edge");
+const FILES = require.resolve("./router-files");
 const EXEC = require.resolve("./exec");
 const CLIENT = require.resolve("./client");
 const PROVIDER = require.resolve("../provider");
@@ -161,6 +165,14 @@ async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
     }
     if (result.exitCode !== 0) {
         throw new Error(`router ${inputs.container}: nginx rejected the new configuration:\n${result.output.trim()}`);
+    }
+    if (inputs.stack) {
+        // The host's edge router proxies straight to the dynos: it takes the new list before
+        // this returns, as nginx has, so a dyno left out is stopped only once neither sends to it.
+        const live = await execIn(container, ["cat", require(FILES).ROUTER_CONF_FILE]);
+        if (live.exitCode === 0) {
+            await require(EDGE).followDynos(connectDocker(inputs.dockerHost), inputs.app, inputs.stack, require(FILES).liveDynos(live.output));
+        }
     }
     return { ...inputs, config, reloadedAt: new Date().toISOString() };
 }

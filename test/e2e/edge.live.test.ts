@@ -4,10 +4,15 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as http from "http";
 import * as https from "https";
+import * as net from "net";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
+import { putFiles } from "../../infra/docker/edge";
+import { EDGE_DIR } from "../../infra/docker/edge-config";
+import { execIn } from "../../infra/docker/exec";
+import { LABEL } from "../../infra/docker/labels";
 import { cliProject, CliProject, TINY_APP, tinyStack, usageLine } from "../support/cli";
-import { freePort } from "../support/harness";
+import { containersWith, freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { Pebble, startPebble } from "../support/pebble";
 import { selfSignedCert } from "../support/test-certs";
@@ -228,4 +233,115 @@ testLive("maintenance:on answers 503 with the page; the dynos keep running; main
     const r = await request("hello.test", true);
     assert.equal(r.status, 200);
     assert.match(r.body, /from-hello$/);
+});
+
+/** The hello stack's web dynos' `ip:port` on the app network, from Docker. */
+async function webDynoAddresses(): Promise<string[]> {
+    const docker = connectDocker();
+    const found = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.processType]: "web" });
+    const addresses: string[] = [];
+    for (const c of found.filter((x) => x.State === "running")) {
+        const info = await docker.getContainer(c.Id).inspect();
+        const port = (info.Config.Env ?? []).find((e) => e.startsWith("PORT="))!.slice(5);
+        for (const n of Object.values(info.NetworkSettings.Networks)) if (n.IPAddress) addresses.push(`${n.IPAddress}:${port}`);
+    }
+    return addresses.sort();
+}
+
+/** Where the edge sends hello.localhost: the dyno name and port in its loaded config, the name's addresses in its /etc/hosts. */
+async function edgeUpstreams(): Promise<string[]> {
+    const c = connectDocker().getContainer(edge);
+    const config = JSON.parse((await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`])).output);
+    const route = config.apps.http.servers.http.routes.find((x: { match: Array<{ host: string[] }> }) => x.match[0].host.includes("hello.localhost"));
+    const { name, port } = route.handle[0].dynamic_upstreams;
+    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output.split("\n");
+    return hosts.filter((l) => l.trim().split(/\s+/)[1] === name).map((l) => `${l.trim().split(/\s+/)[0]}:${port}`).sort();
+}
+
+testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the dynos it lists, takes each list before dynos stop, 0 failed requests", async (t) => {
+    assert.deepEqual(await edgeUpstreams(), await webDynoAddresses(), "one hop: the edge sends to the web dyno, not to the app's router");
+    let stop = false;
+    let ok = 0;
+    const failures: string[] = [];
+    const seen = new Set<string>();
+    const keepAlive = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const get = (agent: http.Agent | false) =>
+        new Promise<{ status: number; body: string }>((resolve, reject) => {
+            const req = http.get({ host: "127.0.0.1", port: httpPort, headers: { host: "hello.localhost" }, agent }, (res) => {
+                let body = "";
+                res.on("data", (d: Buffer) => (body += d.toString()));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+            });
+            req.on("error", reject);
+            req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
+        });
+    // Clients that keep their connection and clients that open one per request, as browsers and scripts do.
+    const worker = async (agent: http.Agent | false) => {
+        while (!stop) {
+            try {
+                const r = await get(agent);
+                if (r.status === 200) ok++;
+                else failures.push(`HTTP ${r.status}: ${r.body.slice(0, 80)}`);
+                seen.add(r.body.split(" ")[0]);
+            } catch (err) {
+                failures.push((err as Error).message);
+            }
+        }
+    };
+    const load = [...Array.from({ length: 4 }, () => worker(keepAlive)), ...Array.from({ length: 4 }, () => worker(false))];
+    try {
+        await eventually(() => ok >= 20, 30_000, "the load running");
+        const up = await project!.cli(["ps:scale", "web=3", "--stack", hello]);
+        assert.equal(up.code, 0, up.stderr);
+        assert.equal((await webDynoAddresses()).length, 3);
+        assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
+        await eventually(() => ["web.1", "web.2", "web.3"].every((d) => seen.has(d)), 30_000, "every web dyno answering through the edge");
+        const down = await project!.cli(["ps:scale", "web=1", "--stack", hello]);
+        assert.equal(down.code, 0, down.stderr);
+        assert.equal((await webDynoAddresses()).length, 1);
+        assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
+        const after = ok;
+        await eventually(() => ok >= after + 50, 30_000, "the load after scaling down");
+    } finally {
+        stop = true;
+        await Promise.all(load);
+        keepAlive.destroy();
+    }
+    assert.deepEqual(failures, []);
+    t.diagnostic(`scale 1 -> 3 -> 1 through the edge under load: ${ok} requests, 0 failed, dynos seen ${[...seen].sort().join(", ")}`);
+});
+
+testLive("a dyno address the edge cannot connect to (Docker restarted the dyno elsewhere): its requests go through the app's router, 0 failed", async (t) => {
+    const c = connectDocker().getContainer(edge);
+    const [live] = await edgeUpstreams();
+    const port = Number(live.slice(live.lastIndexOf(":") + 1));
+    // The edge runs on the host's network: nothing may listen on 127.0.0.1 at the dyno's port for this to be a dead address.
+    const refused = await new Promise<boolean>((resolve) => {
+        const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(false)));
+        s.on("error", () => resolve(true));
+    });
+    assert.ok(refused, `something listens on 127.0.0.1:${port}`);
+    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output;
+    const dead = hosts.replace(new RegExp(`^${live.slice(0, live.lastIndexOf(":")).replace(/\./g, "\\.")} `, "m"), "127.0.0.1 ");
+    assert.notEqual(dead, hosts);
+    const started = Date.now();
+    await putFiles(c, [{ path: "/tmp/hosts.dead", content: dead }]);
+    await execIn(c, ["sh", "-c", "cat /tmp/hosts.dead > /etc/hosts"]);
+    try {
+        await eventually(async () => ((await edgeUpstreams())[0] === `127.0.0.1:${port}` ? true : undefined), 5_000, "the dead address in the edge's /etc/hosts");
+        const [router] = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.router]: "true" });
+        const routed = async () => (await connectDocker().getContainer(router.Id).logs({ stdout: true, stderr: true, since: Math.floor(started / 1000) })).toString("latin1").split("\n").filter((l) => l.includes('"GET / HTTP/1.1" 200')).length;
+        const answers: number[] = [];
+        // Until the app's router has served a good number of them: the edge found the address
+        // dead (past Go's 5 s hosts cache and Caddy's 1 s lookup) and fell back; the answers
+        // before that came from the dyno straight.
+        await eventually(async () => {
+            answers.push((await request("hello.localhost", false)).status);
+            return (await routed()) >= 20 ? true : undefined;
+        }, 30_000, "requests through the app's router", 0);
+        assert.deepEqual([...new Set(answers)], [200], `answers: ${answers.join(" ")}`);
+        t.diagnostic(`${answers.length} requests while the edge's only dyno address was dead: all 200 through the app's router`);
+    } finally {
+        await execIn(c, ["sh", "-c", `printf '%s' '${Buffer.from(hosts).toString("base64")}' | base64 -d > /etc/hosts`]);
+    }
 });

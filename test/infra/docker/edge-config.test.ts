@@ -1,6 +1,18 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { acmeDirectory, domainOwner, domainProblem, EdgeEntry, edgeCaddyConfig, LETS_ENCRYPT, LETS_ENCRYPT_STAGING } from "../../../infra/docker/edge-config";
+import {
+    acmeDirectory,
+    domainOwner,
+    domainProblem,
+    dynoName,
+    EdgeEntry,
+    edgeCaddyConfig,
+    edgeHostsBlock,
+    HOSTS_BEGIN,
+    HOSTS_END,
+    LETS_ENCRYPT,
+    LETS_ENCRYPT_STAGING,
+} from "../../../infra/docker/edge-config";
 import { tarFiles } from "../../../infra/docker/tar";
 
 const host = { httpPort: 80, httpsPort: 443, hostIp: "" };
@@ -92,6 +104,57 @@ test("edgeCaddyConfig: maintenance answers 503 with the app's page on both serve
         assert.equal(h.status_code, 503);
         assert.match(h.body, /hello is offline for maintenance/);
     }
+});
+
+test("edgeCaddyConfig: with the app's dynos known, both servers proxy straight to them by name (one hop), round robin, the app's router when the name does not resolve", () => {
+    const c = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] })]);
+    for (const server of ["https", "http"]) {
+        const h = servers(c)[server].routes[0].handle[0];
+        assert.equal(h.handler, "reverse_proxy");
+        assert.deepEqual(h.dynamic_upstreams, { source: "a", name: "web.hello.prod.dynoform.internal", port: "5000", refresh: "1s" });
+        assert.deepEqual(h.upstreams, [{ dial: "127.0.0.1:5100" }]);
+        assert.equal(h.load_balancing.selection_policy.policy, "round_robin");
+        assert.equal(h.load_balancing.try_duration, undefined, "no retry: Caddy 2.6 cannot resend a body it read");
+    }
+    // Without dynos (none resolved yet, or none running): through the app's router, as before.
+    for (const dynos of [undefined, []]) {
+        const h = servers(edgeCaddyConfig(host, [entry({ dynos })])).http.routes[0].handle[0];
+        assert.deepEqual(h, { handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] });
+        assert.equal(servers(edgeCaddyConfig(host, [entry({ dynos })])).http.errors, undefined);
+    }
+});
+
+test("edgeCaddyConfig: another list of dynos (scale, new release) gives the same config: no load, which would close idle keep-alive connections", () => {
+    const one = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000"] })]);
+    assert.deepEqual(edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.5:5000", "172.18.0.6:5000", "172.18.0.7:5000"] })]), one);
+});
+
+test("edgeHostsBlock: one line per web dyno under each app's name, between markers, entries sorted", () => {
+    const block = edgeHostsBlock([entry({ app: "shop", dynos: ["172.19.0.2:5000"] }), entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] }), entry({ app: "idle" })]);
+    assert.equal(
+        block,
+        [HOSTS_BEGIN, "172.18.0.3 web.hello.prod.dynoform.internal", "172.18.0.4 web.hello.prod.dynoform.internal", "172.19.0.2 web.shop.prod.dynoform.internal", HOSTS_END, ""].join("\n"),
+    );
+    assert.equal(edgeHostsBlock([]), `${HOSTS_BEGIN}\n${HOSTS_END}\n`);
+    assert.equal(dynoName({ app: "hello", stack: "prod" }), "web.hello.prod.dynoform.internal");
+});
+
+test("edgeCaddyConfig: a request no dyno could take (not sent) goes to the app's router, per host; none in maintenance", () => {
+    const c = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000"], activeDomains: ["hello.example.com"] })]);
+    const https = servers(c).https.errors.routes;
+    assert.deepEqual(https.map((r: { match: Array<{ host: string[] }> }) => r.match[0].host), [["hello.example.com"]]);
+    assert.deepEqual(https[0].handle, [{ handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] }]);
+    // The redirected domain is not proxied over plain HTTP: only the local name falls back there.
+    assert.deepEqual(servers(c).http.errors.routes[0].match[0].host, ["hello.localhost"]);
+    const pattern = new RegExp(https[0].match[0].vars_regexp["{http.error.message}"].pattern);
+    // Caddy 2.6's messages, read off a running edge: refused and all-left-out go on; a failure after sending does not.
+    assert.ok(pattern.test("dial tcp 172.18.0.3:5000: connect: connection refused"));
+    assert.ok(pattern.test("no upstreams available"));
+    assert.ok(!pattern.test("readfrom tcp 172.17.0.3:59898->172.18.0.3:5000: http: invalid Read on closed Body"));
+    assert.ok(!pattern.test("net/http: timeout awaiting response headers"));
+    const off = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000"], maintenance: true })]);
+    assert.equal(servers(off).http.errors, undefined);
+    assert.equal(servers(off).https.errors, undefined);
 });
 
 test("edgeCaddyConfig: a user's certificate is loaded and its names are not asked of the ACME CA", () => {

@@ -18,7 +18,7 @@ afterLive(async () => {
 });
 
 /** The pids of nginx workers that still accept connections (an old one retitles itself as it stops). */
-const SERVING = `for p in /proc/[0-9]*; do [ "$(tr -d '\\0' < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done`;
+const SERVING = `for p in /proc/[0-9]*; do [ "$(tr -d '\\0' 2>/dev/null < $p/cmdline)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done`;
 
 testLive("after a config change the sync script returns only when no old nginx worker accepts connections", async (t) => {
     const docker = connectDocker();
@@ -37,7 +37,7 @@ testLive("after a config change the sync script returns only when no old nginx w
             `echo '${config}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`,
             `${ROUTER_SYNC} || exit 9`,
             // Straight after: which of the old workers still accept connections, and what serves.
-            `for p in $old; do [ "$(tr -d '\\0' < /proc/$p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "old $p"; done`,
+            `for p in $old; do [ "$(tr -d '\\0' 2>/dev/null < /proc/$p/cmdline)" = "nginx: worker process" ] && echo "old $p"; done`,
             `${SERVING} | sed 's/^/now /'`,
             `grep -c 'server [0-9.]*:${port} ' /etc/nginx/conf.d/dynoform.conf`,
         ].join("\n");
@@ -64,7 +64,7 @@ testLive("with the router's own sync running back to back, an update's sync retu
             `old=$(${SERVING} 2>/dev/null)`,
             `echo '${config}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`,
             `${ROUTER_SYNC} || exit 9`,
-            `for p in $old; do [ "$(tr -d '\\0' < /proc/$p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "old $p"; done 2>/dev/null`,
+            `for p in $old; do [ "$(tr -d '\\0' 2>/dev/null < /proc/$p/cmdline)" = "nginx: worker process" ] && echo "old $p"; done 2>/dev/null`,
             "exit 0",
         ].join("\n");
         const r = await execIn(container, ["sh", "-c", script]);
