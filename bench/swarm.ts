@@ -20,7 +20,7 @@ import { freePort } from "../test/support/harness";
 import { eventually } from "../test/support/poll";
 import { allAnswerProbe, ProbeSite, tinyApp } from "../test/support/swarm-probe";
 import { startTestCluster, TestCluster } from "../test/support/test-cluster";
-import { benchSizes, fmt, machineLine, printTable, ratio, runOk } from "./support";
+import { benchSizes, fmt, FULL, machineLine, printTable, ratio, runOk } from "./support";
 
 interface Timing {
     /** Seconds until the command returned. */
@@ -43,6 +43,24 @@ async function untilAnswered(site: ProbeSite, service: string, n: number, act: (
     }
 }
 
+/** `--rounds R`: each way R times, alternating; medians are printed (3 with --full, else 1). */
+const ROUNDS = (() => {
+    const at = process.argv.indexOf("--rounds");
+    return at >= 0 ? Number(process.argv[at + 1]) : FULL ? 3 : 1;
+})();
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+/** Waits until no node runs a container labelled `label` (a removed or scaled-down service's tasks; Swarm keeps stopped ones as history). */
+async function untilGone(cluster: TestCluster, label: string): Promise<void> {
+    await eventually(async () => {
+        for (const node of cluster.nodes) {
+            if ((await node.engine.listContainers({ filters: { label: [label] } })).length) return false;
+        }
+        return true;
+    }, 180_000, `containers labelled ${label} to be gone from every node`, 500);
+}
+
 async function cliOk(project: AppProject, args: string[]): Promise<void> {
     const r = await project.cli(args, { timeoutMs: 900_000 });
     if (r.code !== 0) throw new Error(`dynoform ${args.join(" ")} failed (exit ${r.code}):\n${r.stdout}${r.stderr}`);
@@ -61,7 +79,7 @@ function baselineArgs(spec: any, name: string, replicas: number): string[] {
     const c = spec.TaskTemplate.ContainerSpec;
     const r = spec.TaskTemplate.Resources;
     return [
-        "service", "create", "--quiet", "--no-resolve-image", "--name", name, "--replicas", String(replicas),
+        "service", "create", "--quiet", "--detach", "--no-resolve-image", "--name", name, "--replicas", String(replicas),
         "--network", spec.TaskTemplate.Networks[0].Target, "--endpoint-mode", "dnsrr",
         "--limit-memory", String(r.Limits.MemoryBytes), "--reserve-memory", String(r.Reservations.MemoryBytes),
         "--limit-cpu", String(r.Limits.NanoCPUs / 1e9), "--reserve-cpu", String(r.Reservations.NanoCPUs / 1e9),
@@ -95,27 +113,36 @@ async function main(): Promise<void> {
         const site: ProbeSite = { engine: docker, image: recordedBaseImages().node, network: swarmName.network(project.app, project.stack) };
         const dockerCli = (...args: string[]) => runOk("docker", ["-H", manager.dockerHost, ...args]);
 
-        const baseline = `${service}-baseline`;
-        const create = await untilAnswered(site, baseline, n, () => dockerCli(...baselineArgs(info.Spec, baseline, n)));
-        const scale = await untilAnswered(site, baseline, n + 1, () => dockerCli("service", "scale", "--detach=false", `${baseline}=${n + 1}`));
-        await dockerCli("service", "rm", baseline);
-        await eventually(async () => {
-            for (const node of cluster!.nodes) {
-                if ((await node.engine.listContainers({ all: true, filters: { label: [`com.docker.swarm.service.name=${baseline}`] } })).length) return false;
-            }
-            return true;
-        }, 120_000, "the baseline's tasks to be gone from every node", 500);
+        const rounds: Array<{ create: Timing; scale: Timing; up: Timing; psScale: Timing }> = [];
+        let perNode: Record<string, number> = {};
+        for (let round = 1; round <= ROUNDS; round++) {
+            const baseline = `${service}-baseline${round}`;
+            const create = await untilAnswered(site, baseline, n, () => dockerCli(...baselineArgs(info.Spec, baseline, n)));
+            const scale = await untilAnswered(site, baseline, n + 1, () => dockerCli("service", "scale", "--detach", `${baseline}=${n + 1}`));
+            await dockerCli("service", "rm", baseline);
+            await untilGone(cluster, `com.docker.swarm.service.name=${baseline}`);
 
-        setWebQuantity(project, n);
-        const up = await untilAnswered(site, service, n, () => cliOk(project!, ["up", "--yes"]));
-        const tasks = await runningTasks(docker, info.ID);
-        const perNode = Object.fromEntries(cluster.nodes.map((node) => [node.name, tasks.filter((t) => t.node === node.name).length]));
-        const psScale = await untilAnswered(site, service, n + 1, () => cliOk(project!, ["ps:scale", `web=${n + 1}`]));
-        const [after] = await docker.listServices({ filters: { label: [`${LABEL.stack}=${project.stack}`] } });
-        if (after.Spec?.Mode?.Replicated?.Replicas !== n + 1) throw new Error(`ps:scale: the service has ${after.Spec?.Mode?.Replicated?.Replicas} replicas`);
+            setWebQuantity(project, n);
+            const up = await untilAnswered(site, service, n, () => cliOk(project!, ["up", "--yes"]));
+            const tasks = await runningTasks(docker, info.ID);
+            perNode = Object.fromEntries(cluster.nodes.map((node) => [node.name, tasks.filter((t) => t.node === node.name).length]));
+            const psScale = await untilAnswered(site, service, n + 1, () => cliOk(project!, ["ps:scale", `web=${n + 1}`]));
+            const [after] = await docker.listServices({ filters: { label: [`${LABEL.stack}=${project.stack}`] } });
+            if (after.Spec?.Mode?.Replicated?.Replicas !== n + 1) throw new Error(`ps:scale: the service has ${after.Spec?.Mode?.Replicated?.Replicas} replicas`);
+            rounds.push({ create, scale, up, psScale });
+            console.error(`round ${round}: up ${fmt(up.answered)} s, service create ${fmt(create.answered)} s, ps:scale ${fmt(psScale.answered)} s, service scale ${fmt(scale.answered)} s`);
+            // Back to 0 for the next round, its tasks gone before the baseline starts.
+            await cliOk(project, ["ps:scale", "web=0"]);
+            await untilGone(cluster, `com.docker.swarm.service.id=${info.ID}`);
+        }
+        const med = (pick: (r: (typeof rounds)[number]) => Timing, key: keyof Timing) => median(rounds.map((r) => pick(r)[key]));
+        const up = { command: med((r) => r.up, "command"), answered: med((r) => r.up, "answered") };
+        const create = { command: med((r) => r.create, "command"), answered: med((r) => r.create, "answered") };
+        const psScale = { command: med((r) => r.psScale, "command"), answered: med((r) => r.psScale, "answered") };
+        const scale = { command: med((r) => r.scale, "command"), answered: med((r) => r.scale, "answered") };
 
         printTable(
-            `On 3 test nodes (network namespaces on this machine), tasks per node after up: ${JSON.stringify(perNode)}`,
+            `On 3 test nodes (network namespaces on this machine), medians of ${ROUNDS} rounds; tasks per node after up: ${JSON.stringify(perNode)}`,
             ["change", "dynoform: command", "… all answer", "docker service: command", "… all answer", "ratio (all answer)"],
             [
                 [`0 -> ${n} (up / service create)`, fmt(up.command), fmt(up.answered), fmt(create.command), fmt(create.answered), ratio(up.answered, create.answered)],

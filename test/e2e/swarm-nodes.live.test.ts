@@ -7,6 +7,7 @@ import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { freePort } from "../support/harness";
+import { eventually } from "../support/poll";
 import { answersOverTheOverlay, ProbeSite, tinyApp } from "../support/swarm-probe";
 import { startTestCluster, TestCluster } from "../support/test-cluster";
 
@@ -14,7 +15,7 @@ import { startTestCluster, TestCluster } from "../support/test-cluster";
 // CLI: the drain returns once the drained node's dynos run on the other two, the dynos elsewhere
 // are left as they were, and a client asking the dynos all along (as the router does: the
 // addresses of tasks.<service> again every second, the next address on a refused connection)
-// sees no failed request.
+// sees no failed request. Last, the manager's engine is restarted: the cluster and the app come back.
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
 
@@ -121,5 +122,24 @@ describeLive("dynoform nodes, nodes:drain and nodes:activate on a 3-node Swarm c
         const scaled = await project!.cli(["ps:scale", "web=8"]);
         assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
         assert.ok((await webTasks()).some((t) => t.node === "dfsw3"), "a new dyno runs on dfsw3");
+    });
+
+    test("the manager's engine restarted: the 3 nodes are ready again, all 8 dynos run and answer, and ps:scale still works", async () => {
+        const manager = cluster!.manager;
+        const started = Date.now();
+        await manager.restartEngine();
+        const engineUp = (Date.now() - started) / 1000;
+        await eventually(async () => (await swarmNodes(manager.engine)).filter((n) => n.state === "ready").length === 3, 180_000, "the 3 nodes to be ready again", 500);
+        const service = swarmName.service(project!.app, project!.stack, "web");
+        await eventually(async () => (await webTasks()).filter((t) => t.state === "running").length === 8, 180_000, "8 web tasks running again", 500);
+        await eventually(async () => (await answersOverTheOverlay(site(), service)).length === 8, 120_000, "8 dynos answering", 1000);
+        process.stdout.write(`# manager engine restarted: engine up in ${engineUp.toFixed(1)} s, cluster and 8 dynos answering in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        assert.deepEqual(await answersOverTheOverlay(site(), service), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7", "web.8"]);
+        const ps = await project!.cli(["ps"]);
+        assert.equal(ps.code, 0, ps.stderr);
+        assert.match(ps.stdout, /=== web \(standard-1x\): 8 dynos/);
+        const scaled = await project!.cli(["ps:scale", "web=6"]);
+        assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
+        assert.equal((await webTasks()).length, 6);
     });
 });

@@ -35,6 +35,8 @@ export interface ClusterNode {
     engine: Docker;
     /** The pid of its dockerd (a fault test kills it). */
     dockerdPid(): number | undefined;
+    /** Stops its dockerd (SIGTERM, as `systemctl restart docker` does) and starts it again on the same data root. */
+    restartEngine(): Promise<void>;
 }
 
 export interface TestCluster {
@@ -67,11 +69,28 @@ export async function cleanTestCluster(): Promise<void> {
 /** Starts node `i` (1-based): namespace, veth on the bridge, and a dockerd under its own hostname. */
 async function startNode(i: number): Promise<ClusterNode> {
     const { name, address, netns } = addMachine(LAB, i);
-    const dir = path.join(STATE, name);
-    fs.mkdirSync(dir, { recursive: true });
-
     const socket = path.join(RUN, `${name}-docker.sock`);
     const pids = pidFile(LAB, name, "docker");
+    const engine = connectDocker(`unix://${socket}`);
+    const start = () => startDockerd(name, netns, socket, pids, engine);
+    await start();
+    return {
+        name,
+        address,
+        dockerHost: `unix://${socket}`,
+        engine,
+        dockerdPid: () => readPid(pids),
+        restartEngine: async () => {
+            await stopPid(readPid(pids), `dockerd of ${name}`);
+            await start();
+        },
+    };
+}
+
+/** A dockerd in namespace `netns` under hostname `name`, its data root kept across starts; resolves once it answers. */
+async function startDockerd(name: string, netns: string, socket: string, pids: string, engine: Docker): Promise<void> {
+    const dir = path.join(STATE, name);
+    fs.mkdirSync(dir, { recursive: true });
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
     const dockerd = [which("dockerd")!, "--data-root", path.join(dir, "docker"), "--exec-root", path.join(RUN, `${name}-exec`),
         "-H", `unix://${socket}`, "--pidfile", pids, "--log-level", "warn"];
@@ -79,10 +98,8 @@ async function startNode(i: number): Promise<ClusterNode> {
     const child = spawn("nsenter", [`--net=${netns}`, "unshare", "--uts", "sh", "-c", `hostname ${name} && exec "$@"`, "sh", ...dockerd],
         { detached: true, stdio: ["ignore", log, log] });
     child.unref();
-
-    const engine = connectDocker(`unix://${socket}`);
+    fs.closeSync(log);
     await eventually(async () => (await engine.ping()) !== undefined, 60_000, `the engine of test node ${name}`, 250);
-    return { name, address, dockerHost: `unix://${socket}`, engine, dockerdPid: () => readPid(pids) };
 }
 
 /** Leaves any cluster an earlier run left and removes its containers and networks; images stay. */
