@@ -15,10 +15,9 @@ import YAML from "yaml";
 import { LABEL, swarmName } from "../infra/docker/labels";
 import { runningTasks } from "../infra/swarm/tasks";
 import { recordedBaseImages } from "../toolchain/base-image-refs";
-import { appProject, AppProject } from "../test/support/app-project";
-import { freePort } from "../test/support/harness";
+import { AppProject } from "../test/support/app-project";
 import { eventually } from "../test/support/poll";
-import { allAnswerProbe, ProbeSite, tinyApp } from "../test/support/swarm-probe";
+import { allAnswerProbe, clusterAppProject, ProbeSite } from "../test/support/swarm-probe";
 import { startTestCluster, TestCluster } from "../test/support/test-cluster";
 import { benchSizes, fmt, FULL, machineLine, printTable, ratio, runOk } from "./support";
 
@@ -97,13 +96,8 @@ async function main(): Promise<void> {
     let project: AppProject | undefined;
     try {
         cluster = await startTestCluster(3, Object.values(recordedBaseImages()));
-        const [manager, ...workers] = cluster.nodes;
-        project = await appProject("hello", {
-            cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
-            routerPort: String(await freePort()),
-            formation: { web: { quantity: 1 } },
-        });
-        tinyApp(project.dir);
+        const manager = cluster.manager;
+        project = await clusterAppProject(cluster, 1);
         // Warm-up: builds the image and copies it to the workers; its service is the template.
         await cliOk(project, ["up", "--yes"]);
         const docker = manager.engine;

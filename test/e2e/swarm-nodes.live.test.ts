@@ -6,9 +6,8 @@ import { swarmNodes } from "../../infra/swarm/cluster";
 import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
-import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
-import { answersOverTheOverlay, ProbeSite, tinyApp } from "../support/swarm-probe";
+import { answersOverTheOverlay, clusterAppProject, ProbeSite } from "../support/swarm-probe";
 import { startTestCluster, TestCluster } from "../support/test-cluster";
 
 // `dynoform nodes`, `nodes:drain` and `nodes:activate` on a 3-node test cluster through the real
@@ -43,13 +42,7 @@ process.on("SIGTERM", () => (stop = true));
 describeLive("dynoform nodes, nodes:drain and nodes:activate on a 3-node Swarm cluster", { concurrency: false }, () => {
     before(async () => {
         cluster = await startTestCluster(3, Object.values(recordedBaseImages()));
-        const [manager, ...workers] = cluster.nodes;
-        project = await appProject("hello", {
-            cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
-            routerPort: String(await freePort()),
-            formation: { web: { quantity: 6 } },
-        });
-        tinyApp(project.dir);
+        project = await clusterAppProject(cluster, 6);
         const r = await project.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
     });

@@ -1,7 +1,10 @@
 import * as fs from "fs";
 import * as path from "path";
 import type Docker = require("dockerode");
+import { AppProject, appProject } from "./app-project";
+import { freePort } from "./harness";
 import { eventually } from "./poll";
+import type { TestCluster } from "./test-cluster";
 
 // What the Swarm tests and bench/swarm.ts ask of a cluster app: a tiny web app whose dynos answer
 // their `DYNO`, and a probe that runs in a container on the app's overlay network and asks every
@@ -15,6 +18,18 @@ export function tinyApp(dir: string): void {
     fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "tiny", version: "1.0.0", private: true }));
     fs.writeFileSync(path.join(app, "index.js"), "require('http').createServer((q, s) => s.end(process.env.DYNO)).listen(process.env.PORT);\n");
     fs.writeFileSync(path.join(app, "Procfile"), "web: node index.js\n");
+}
+
+/** A project of {@link tinyApp} whose stack runs `web` web dynos on `cluster` (not deployed yet). */
+export async function clusterAppProject(cluster: TestCluster, web: number): Promise<AppProject> {
+    const [manager, ...workers] = cluster.nodes;
+    const project = await appProject("hello", {
+        cluster: { manager: manager.dockerHost, workers: workers.map((w) => w.dockerHost) },
+        routerPort: String(await freePort()),
+        formation: { web: { quantity: web } },
+    });
+    tinyApp(project.dir);
+    return project;
 }
 
 /** Where a probe runs: the engine (a manager), an image with node, the overlay network. */
