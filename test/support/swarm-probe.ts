@@ -59,13 +59,23 @@ console.log("probing");
  * (the probe and this process share the clock: same kernel).
  */
 export async function allAnswerProbe(site: ProbeSite, service: string, n: number, port = 5000): Promise<{ answeredAt(): Promise<number>; remove(): Promise<void> }> {
-    const c = await site.engine.createContainer({
-        Image: site.image,
-        Cmd: ["node", "-e", ALL_ANSWER, service, String(n), String(port)],
-        Tty: true,
-        HostConfig: { NetworkMode: site.network },
-    });
-    await c.start();
+    // A node with no task on the overlay leaves it; attaching again can race with that for a
+    // moment ("network … not found"), so the probe is started again until it runs.
+    const c = await eventually(async () => {
+        const created = await site.engine.createContainer({
+            Image: site.image,
+            Cmd: ["node", "-e", ALL_ANSWER, service, String(n), String(port)],
+            Tty: true,
+            HostConfig: { NetworkMode: site.network },
+        });
+        try {
+            await created.start();
+            return created;
+        } catch (err) {
+            await created.remove({ force: true }).catch(() => undefined);
+            throw err;
+        }
+    }, 30_000, `the answer probe to attach to ${site.network}`, 500);
     const logs = async () => String(await c.logs({ stdout: true, stderr: true }));
     await eventually(async () => (await logs()).includes("probing"), 30_000, "the answer probe to start", 100);
     return {
