@@ -1,3 +1,4 @@
+import type Docker = require("dockerode");
 import { connectDocker } from "../infra/docker/client";
 import { LABEL } from "../infra/docker/labels";
 import { SwarmNode, swarmNodes } from "../infra/swarm/cluster";
@@ -26,7 +27,7 @@ export function namedNode(nodes: SwarmNode[], name: string, verb: string): Swarm
 }
 
 /** The app's dynos (`web.3`) that should run, by node hostname. */
-export async function dynosByNode(docker: ReturnType<typeof connectDocker>, app: string, stack: string): Promise<Map<string, string[]>> {
+export async function dynosByNode(docker: Docker, app: string, stack: string): Promise<Map<string, string[]>> {
     const services = (await docker.listServices({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`] } })) as Array<{ ID: string; Spec: { Labels?: Record<string, string> } }>;
     const byNode = new Map<string, string[]>();
     for (const s of services) {
@@ -37,7 +38,7 @@ export async function dynosByNode(docker: ReturnType<typeof connectDocker>, app:
 }
 
 /** The cluster's nodes, each with the app's dynos on it. */
-export async function nodesWithDynos(docker: ReturnType<typeof connectDocker>, app: string, stack: string): Promise<Array<SwarmNode & { dynos: string[] }>> {
+export async function nodesWithDynos(docker: Docker, app: string, stack: string): Promise<Array<SwarmNode & { dynos: string[] }>> {
     const byNode = await dynosByNode(docker, app, stack);
     return (await swarmNodes(docker)).map((n) => ({ ...n, dynos: byNode.get(n.hostname) ?? [] }));
 }
