@@ -31,7 +31,7 @@ export const nodesDrainCommand: CommandModule<GlobalOptions, DrainOptions> = {
         process.stderr.write(`Draining ${node.hostname}: ${moving.length ? moving.join(" ") : "no dynos of " + app} to move\n`);
         await waitDrained(docker, node.id, replicas, argv.wait * 1000);
         const now = await dynosByNode(docker, app, argv.stack);
-        const elsewhere = [...now.entries()].filter(([, dynos]) => dynos.length).map(([n, dynos]) => `${n} ${dynos.length}`);
+        const elsewhere = [...now.entries()].filter(([, dynos]) => dynos.length).sort(([a], [b]) => (a < b ? -1 : 1)).map(([n, dynos]) => `${n} ${dynos.length}`);
         process.stdout.write(`${node.hostname} drained in ${((Date.now() - started) / 1000).toFixed(1)} s; ${app}'s dynos by node: ${elsewhere.join(", ") || "none"}\n`);
     },
 };
