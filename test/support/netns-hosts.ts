@@ -84,12 +84,19 @@ export function labNamespaces(lab: NetnsLab): string[] {
     return sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(lab.prefix));
 }
 
-/** Kills whatever still runs in namespace `ns` (a containerd or shim of a killed dockerd) and deletes it. */
-export function removeNamespace(ns: string): void {
-    for (const pid of sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean)) {
+/**
+ * Kills whatever still runs in namespace `ns` (a containerd or shim of a killed dockerd), waits
+ * until it has exited, and deletes the namespace and its veth pair (the pair outlives the name
+ * while a process is still in the namespace, and the next run's `ip link add` would fail).
+ */
+export async function removeNamespace(ns: string): Promise<void> {
+    const pids = sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean);
+    for (const pid of pids) {
         if (processRunning(pid)) process.kill(pid, "SIGKILL");
     }
+    await eventually(() => pids.every((pid) => !processRunning(pid)), 30_000, `the processes in namespace ${ns} to exit`, 100);
     sh("ip", ["netns", "del", ns], { ok: true });
+    sh("ip", ["link", "del", `${ns}h`], { ok: true });
 }
 
 /** Deletes the bridge and every copy of the lab's firewall rules (one per earlier run that did not remove its own). */

@@ -61,7 +61,7 @@ export async function cleanTestCluster(): Promise<void> {
     const namespaces = labNamespaces(LAB);
     // All engines at once: a Swarm node's dockerd takes seconds to shut down.
     await Promise.all(namespaces.map((ns) => stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`)));
-    for (const ns of namespaces) removeNamespace(ns);
+    for (const ns of namespaces) await removeNamespace(ns);
     unmountLeftovers();
     removeBridge(LAB);
 }

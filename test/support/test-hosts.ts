@@ -78,7 +78,7 @@ export async function cleanTestHosts(): Promise<void> {
     for (const ns of labNamespaces(LAB)) {
         await stopPid(readPid(pidFile(LAB, ns, "sshd")), `sshd of ${ns}`);
         await stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`);
-        removeNamespace(ns);
+        await removeNamespace(ns);
     }
     removeBridge(LAB);
 }
