@@ -43,6 +43,9 @@ import { certsRenewCommand } from "./certs-renew";
 import { maintenanceCommand } from "./maintenance";
 import { maintenanceOnCommand } from "./maintenance-on";
 import { maintenanceOffCommand } from "./maintenance-off";
+import { nodesCommand } from "./nodes";
+import { nodesActivateCommand } from "./nodes-activate";
+import { nodesDrainCommand } from "./nodes-drain";
 
 /** Every command, registered explicitly (no commandDir). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -91,4 +94,7 @@ export const commands: CommandModule<any, any>[] = [
     maintenanceCommand,
     maintenanceOnCommand,
     maintenanceOffCommand,
+    nodesCommand,
+    nodesDrainCommand,
+    nodesActivateCommand,
 ];

@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import Docker = require("dockerode");
@@ -6,23 +6,24 @@ import { which } from "../../toolchain/docker-engine";
 import { copyImages } from "../../toolchain/base-images";
 import { connectDocker } from "../../infra/docker/client";
 import { formSwarm, SwarmNode } from "../../infra/swarm/cluster";
-import { processRunning } from "../../toolchain/processes";
 import { eventually } from "./poll";
+import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, stopPid } from "./netns-hosts";
 
 // A test Swarm cluster on this machine: per node a network namespace on a bridge and its own
 // dockerd with its own hostname (`unshare --uts`, so the nodes have distinct names), formed into
-// one cluster (init on the first, join the others). Its names (PREFIX, NET) differ from
-// test-hosts.ts's, so the SSH hosts and this cluster can exist at once. Everything is named with
-// PREFIX, so what a killed run left is found and removed before the next run starts its own; the
+// one cluster (init on the first, join the others). Its lab (netns-hosts.ts: prefix, subnet, lock)
+// differs from test-hosts.ts's, so the SSH hosts and this cluster can exist at once. The
 // engines' data roots stay (with the images copied into them) and leave any old cluster on start.
 
-const PREFIX = "dfsw";
-const BRIDGE = `${PREFIX}0`;
-/** The bridge is .1, node i is .(10 + i). */
-const NET = "10.201.91";
 const STATE = "/var/lib/dynoform-test-cluster";
 const RUN = "/run/dynoform-test-cluster";
-const LOCK = path.join(RUN, "lock");
+const LAB: NetnsLab = {
+    prefix: "dfsw",
+    net: "10.201.91",
+    state: STATE,
+    run: RUN,
+    firewall: [["filter", "DOCKER-USER", ["-i", "dfsw0", "-o", "dfsw0", "-j", "ACCEPT"]]],
+};
 
 /** One node of the test cluster. */
 export interface ClusterNode {
@@ -34,6 +35,8 @@ export interface ClusterNode {
     engine: Docker;
     /** The pid of its dockerd (a fault test kills it). */
     dockerdPid(): number | undefined;
+    /** Stops its dockerd (SIGTERM, as `systemctl restart docker` does) and starts it again on the same data root. */
+    restartEngine(): Promise<void>;
 }
 
 export interface TestCluster {
@@ -45,51 +48,6 @@ export interface TestCluster {
     teardown(): Promise<void>;
 }
 
-function sh(cmd: string, args: string[], opts: { ok?: boolean } = {}): string {
-    const r = spawnSync(cmd, args, { encoding: "utf8" });
-    if (r.status !== 0 && !opts.ok) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout ?? "";
-}
-
-async function acquireLock(): Promise<void> {
-    fs.mkdirSync(RUN, { recursive: true });
-    await eventually(() => {
-        try {
-            fs.writeFileSync(LOCK, String(process.pid), { flag: "wx" });
-            return true;
-        } catch {
-            const owner = Number(fs.readFileSync(LOCK, "utf8"));
-            // This process's own lock: a test file starting its cluster again (node --test runs one file per process).
-            if (owner === process.pid) return true;
-            if (!owner || !processRunning(owner)) fs.rmSync(LOCK, { force: true });
-            return false;
-        }
-    }, 30 * 60_000, "the test cluster (another test file holds it)", 1000);
-}
-
-function releaseLock(): void {
-    if (fs.existsSync(LOCK) && Number(fs.readFileSync(LOCK, "utf8")) === process.pid) fs.rmSync(LOCK);
-}
-
-function readPid(file: string): number | undefined {
-    const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : NaN;
-    return pid > 0 ? pid : undefined;
-}
-
-async function stopPid(pid: number | undefined, what: string): Promise<void> {
-    if (!pid || !processRunning(pid)) return;
-    process.kill(pid, "SIGTERM");
-    try {
-        await eventually(() => !processRunning(pid), 30_000, `${what} (pid ${pid}) to exit`);
-    } catch {
-        process.kill(pid, "SIGKILL");
-    }
-}
-
-const FIREWALL: Array<[string, string, string[]]> = [
-    ["filter", "DOCKER-USER", ["-i", BRIDGE, "-o", BRIDGE, "-j", "ACCEPT"]],
-];
-
 /** Unmounts what a dockerd killed with SIGKILL left mounted under our folders (container netns files, overlays). */
 function unmountLeftovers(): void {
     const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter(Boolean);
@@ -100,55 +58,48 @@ function unmountLeftovers(): void {
 
 /** Removes every namespace, process, bridge and rule a previous run (killed or not) left; data roots stay. */
 export async function cleanTestCluster(): Promise<void> {
-    const namespaces = sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
+    const namespaces = labNamespaces(LAB);
     // All engines at once: a Swarm node's dockerd takes seconds to shut down.
-    await Promise.all(namespaces.map((ns) => stopPid(readPid(path.join(RUN, `${ns}-docker.pid`)), `dockerd of ${ns}`)));
-    for (const ns of namespaces) {
-        // Anything else still in the namespace (a containerd or shim of a killed dockerd) is ours.
-        for (const pid of sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean)) {
-            if (processRunning(pid)) process.kill(pid, "SIGKILL");
-        }
-        sh("ip", ["netns", "del", ns], { ok: true });
-    }
+    await Promise.all(namespaces.map((ns) => stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`)));
+    for (const ns of namespaces) await removeNamespace(ns);
     unmountLeftovers();
-    sh("ip", ["link", "del", BRIDGE], { ok: true });
-    for (const [table, chain, rule] of FIREWALL) {
-        while (spawnSync("iptables", ["-t", table, "-D", chain, ...rule]).status === 0) {
-            // one rule per earlier run that did not remove its own
-        }
-    }
+    removeBridge(LAB);
 }
 
 /** Starts node `i` (1-based): namespace, veth on the bridge, and a dockerd under its own hostname. */
 async function startNode(i: number): Promise<ClusterNode> {
-    const name = `${PREFIX}${i}`;
-    const address = `${NET}.${10 + i}`;
-    const netns = `/var/run/netns/${name}`;
+    const { name, address, netns } = addMachine(LAB, i);
+    const socket = path.join(RUN, `${name}-docker.sock`);
+    const pids = pidFile(LAB, name, "docker");
+    const engine = connectDocker(`unix://${socket}`);
+    const start = () => startDockerd(name, netns, socket, pids, engine);
+    await start();
+    return {
+        name,
+        address,
+        dockerHost: `unix://${socket}`,
+        engine,
+        dockerdPid: () => readPid(pids),
+        restartEngine: async () => {
+            await stopPid(readPid(pids), `dockerd of ${name}`);
+            await start();
+        },
+    };
+}
+
+/** A dockerd in namespace `netns` under hostname `name`, its data root kept across starts; resolves once it answers. */
+async function startDockerd(name: string, netns: string, socket: string, pids: string, engine: Docker): Promise<void> {
     const dir = path.join(STATE, name);
     fs.mkdirSync(dir, { recursive: true });
-    sh("ip", ["netns", "add", name]);
-    sh("ip", ["link", "add", `${name}h`, "type", "veth", "peer", "name", `${name}n`]);
-    sh("ip", ["link", "set", `${name}h`, "master", BRIDGE, "up"]);
-    sh("ip", ["link", "set", `${name}n`, "netns", name]);
-    const inNs = (args: string[]) => sh("nsenter", [`--net=${netns}`, ...args]);
-    inNs(["ip", "link", "set", "lo", "up"]);
-    inNs(["ip", "addr", "add", `${address}/24`, "dev", `${name}n`]);
-    inNs(["ip", "link", "set", `${name}n`, "up"]);
-    inNs(["ip", "route", "add", "default", "via", `${NET}.1`]);
-
-    const socket = path.join(RUN, `${name}-docker.sock`);
-    const pidFile = path.join(RUN, `${name}-docker.pid`);
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
     const dockerd = [which("dockerd")!, "--data-root", path.join(dir, "docker"), "--exec-root", path.join(RUN, `${name}-exec`),
-        "-H", `unix://${socket}`, "--pidfile", pidFile, "--log-level", "warn"];
+        "-H", `unix://${socket}`, "--pidfile", pids, "--log-level", "warn"];
     // exec keeps the pid: the pid file and `ip netns pids` name dockerd itself.
     const child = spawn("nsenter", [`--net=${netns}`, "unshare", "--uts", "sh", "-c", `hostname ${name} && exec "$@"`, "sh", ...dockerd],
         { detached: true, stdio: ["ignore", log, log] });
     child.unref();
-
-    const engine = connectDocker(`unix://${socket}`);
+    fs.closeSync(log);
     await eventually(async () => (await engine.ping()) !== undefined, 60_000, `the engine of test node ${name}`, 250);
-    return { name, address, dockerHost: `unix://${socket}`, engine, dockerdPid: () => readPid(pidFile) };
 }
 
 /** Leaves any cluster an earlier run left and removes its containers and networks; images stay. */
@@ -167,14 +118,7 @@ async function resetEngine(docker: Docker): Promise<void> {
  */
 export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean } = {}): Promise<TestCluster> {
     if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd)");
-    await acquireLock();
-    try {
-        await cleanTestCluster();
-        sh("ip", ["link", "add", BRIDGE, "type", "bridge"]);
-        sh("ip", ["addr", "add", `${NET}.1/24`, "dev", BRIDGE]);
-        sh("ip", ["link", "set", BRIDGE, "up"]);
-        for (const [table, chain, rule] of FIREWALL) sh("iptables", ["-t", table, "-I", chain, ...rule]);
-
+    return holdLab(LAB, "the test cluster", cleanTestCluster, async () => {
         const nodes: ClusterNode[] = [];
         for (let i = 1; i <= count; i++) nodes.push(await startNode(i));
         const local = connectDocker();
@@ -184,21 +128,6 @@ export async function startTestCluster(count: number, images: string[] = [], opt
         }
         // Unformed (`form: false`): a test forms the cluster itself (`doctor`).
         const swarm = opts.form === false ? [] : await formSwarm(nodes.map((n) => ({ engine: n.engine, address: n.address })));
-        return {
-            nodes,
-            manager: nodes[0],
-            swarm,
-            teardown: async () => {
-                try {
-                    await cleanTestCluster();
-                } finally {
-                    releaseLock();
-                }
-            },
-        };
-    } catch (err) {
-        await cleanTestCluster().catch(() => undefined);
-        releaseLock();
-        throw err;
-    }
+        return { nodes, manager: nodes[0], swarm };
+    });
 }

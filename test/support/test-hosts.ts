@@ -1,4 +1,4 @@
-import { spawn, spawnSync } from "child_process";
+import { spawn } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
 import * as path from "path";
@@ -6,21 +6,32 @@ import Docker = require("dockerode");
 import { aptInstall, which } from "../../toolchain/docker-engine";
 import { copyImages } from "../../toolchain/base-images";
 import { connectDocker } from "../../infra/docker/client";
-import { processRunning } from "../../toolchain/processes";
 import { eventually } from "./poll";
+import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, stopPid } from "./netns-hosts";
 
 // Test "servers" on this machine: per host a network namespace on a bridge, its own dockerd
 // (data root, exec root, socket, pid file) and an sshd whose sessions reach that engine
-// (SetEnv DOCKER_HOST). Everything is named with PREFIX so a killed run's leftovers are found
-// and removed before the next run makes its own (docs/ENVIRONMENT "Test hosts" is the recipe).
+// (SetEnv DOCKER_HOST). The namespaces, bridge, lock and firewall rules are netns-hosts.ts's.
 
-const PREFIX = "dfth";
-const BRIDGE = `${PREFIX}0`;
-/** The bridge is .1, host i is .(10 + i). */
-const NET = "10.201.90";
 const STATE = "/var/lib/dynoform-test-hosts";
 const RUN = "/run/dynoform-test-hosts";
-const LOCK = path.join(RUN, "lock");
+const NET = "10.201.90";
+/**
+ * The hosts reach each other across the bridge (the host dockerd's FORWARD policy drops bridged
+ * traffic otherwise) and, NATed as this machine, the package registries this machine reaches
+ * (`npm install` in an image build on a test host), as a real server would.
+ */
+const LAB: NetnsLab = {
+    prefix: "dfth",
+    net: NET,
+    state: STATE,
+    run: RUN,
+    firewall: [
+        ["filter", "DOCKER-USER", ["-i", "dfth0", "-j", "ACCEPT"]],
+        ["filter", "DOCKER-USER", ["-o", "dfth0", "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]],
+        ["nat", "POSTROUTING", ["-s", `${NET}.0/24`, "!", "-o", "dfth0", "-j", "MASQUERADE"]],
+    ],
+};
 
 /** One test server. */
 export interface TestHost {
@@ -46,12 +57,6 @@ export interface TestHosts {
     teardown(): Promise<void>;
 }
 
-function sh(cmd: string, args: string[], opts: { ok?: boolean } = {}): string {
-    const r = spawnSync(cmd, args, { encoding: "utf8" });
-    if (r.status !== 0 && !opts.ok) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`);
-    return r.stdout ?? "";
-}
-
 /** Debian's openssh-server, installed once when sshd is missing (as doctor installs docker.io). */
 export function ensureSshd(): string {
     const found = which("sshd");
@@ -68,69 +73,15 @@ export function ensureSshd(): string {
     return which("sshd")!;
 }
 
-async function acquireLock(): Promise<void> {
-    fs.mkdirSync(RUN, { recursive: true });
-    await eventually(() => {
-        try {
-            fs.writeFileSync(LOCK, String(process.pid), { flag: "wx" });
-            return true;
-        } catch {
-            const owner = Number(fs.readFileSync(LOCK, "utf8"));
-            if (!owner || !processRunning(owner)) fs.rmSync(LOCK, { force: true });
-            return false;
-        }
-    }, 30 * 60_000, "the test hosts (another test file holds them)", 1000);
-}
-
-function releaseLock(): void {
-    if (fs.existsSync(LOCK) && Number(fs.readFileSync(LOCK, "utf8")) === process.pid) fs.rmSync(LOCK);
-}
-
-function readPid(file: string): number | undefined {
-    const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : NaN;
-    return pid > 0 ? pid : undefined;
-}
-
-async function stopPid(pid: number | undefined, what: string): Promise<void> {
-    if (!pid || !processRunning(pid)) return;
-    process.kill(pid, "SIGTERM");
-    try {
-        await eventually(() => !processRunning(pid), 30_000, `${what} (pid ${pid}) to exit`);
-    } catch {
-        process.kill(pid, "SIGKILL");
-    }
-}
-
 /** Removes every namespace, process, bridge and rule a previous run (killed or not) left. */
 export async function cleanTestHosts(): Promise<void> {
-    const namespaces = sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(PREFIX));
-    for (const ns of namespaces) {
-        await stopPid(readPid(path.join(RUN, `${ns}-sshd.pid`)), `sshd of ${ns}`);
-        await stopPid(readPid(path.join(RUN, `${ns}-docker.pid`)), `dockerd of ${ns}`);
-        // Anything else still in the namespace (a containerd or shim of a killed dockerd) is ours.
-        for (const pid of sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean)) {
-            if (processRunning(pid)) process.kill(pid, "SIGKILL");
-        }
-        sh("ip", ["netns", "del", ns], { ok: true });
+    for (const ns of labNamespaces(LAB)) {
+        await stopPid(readPid(pidFile(LAB, ns, "sshd")), `sshd of ${ns}`);
+        await stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`);
+        await removeNamespace(ns);
     }
-    sh("ip", ["link", "del", BRIDGE], { ok: true });
-    for (const [table, chain, rule] of FIREWALL) {
-        while (spawnSync("iptables", ["-t", table, "-D", chain, ...rule]).status === 0) {
-            // one rule per earlier run that did not remove its own
-        }
-    }
+    removeBridge(LAB);
 }
-
-/**
- * The hosts reach each other across the bridge (the host dockerd's FORWARD policy drops bridged
- * traffic otherwise) and, NATed as this machine, the package registries this machine reaches
- * (`npm install` in an image build on a test host), as a real server would.
- */
-const FIREWALL: Array<[string, string, string[]]> = [
-    ["filter", "DOCKER-USER", ["-i", BRIDGE, "-j", "ACCEPT"]],
-    ["filter", "DOCKER-USER", ["-o", BRIDGE, "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"]],
-    ["nat", "POSTROUTING", ["-s", `${NET}.0/24`, "!", "-o", BRIDGE, "-j", "MASQUERADE"]],
-];
 
 function keygen(file: string, comment: string): void {
     if (!fs.existsSync(file)) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
@@ -146,26 +97,15 @@ async function listening(address: string, port: number): Promise<boolean> {
 
 /** Starts host `i` (1-based): namespace, veth on the bridge, dockerd, sshd. */
 async function startHost(i: number, sshd: string, authorizedKeys: string): Promise<{ name: string; address: string; socket: string; hostKey: string }> {
-    const name = `${PREFIX}${i}`;
-    const address = `${NET}.${10 + i}`;
-    const netns = `/var/run/netns/${name}`;
+    const { name, address, netns } = addMachine(LAB, i);
     const dir = path.join(STATE, name);
     fs.mkdirSync(dir, { recursive: true });
-    sh("ip", ["netns", "add", name]);
-    sh("ip", ["link", "add", `${name}h`, "type", "veth", "peer", "name", `${name}n`]);
-    sh("ip", ["link", "set", `${name}h`, "master", BRIDGE, "up"]);
-    sh("ip", ["link", "set", `${name}n`, "netns", name]);
-    const inNs = (args: string[]) => sh("nsenter", [`--net=${netns}`, ...args]);
-    inNs(["ip", "link", "set", "lo", "up"]);
-    inNs(["ip", "addr", "add", `${address}/24`, "dev", `${name}n`]);
-    inNs(["ip", "link", "set", `${name}n`, "up"]);
-    inNs(["ip", "route", "add", "default", "via", `${NET}.1`]);
 
     const socket = path.join(RUN, `${name}-docker.sock`);
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
     const dockerd = spawn("nsenter", [`--net=${netns}`, which("dockerd")!,
         "--data-root", path.join(dir, "docker"), "--exec-root", path.join(RUN, `${name}-exec`),
-        "-H", `unix://${socket}`, "--pidfile", path.join(RUN, `${name}-docker.pid`), "--log-level", "warn"],
+        "-H", `unix://${socket}`, "--pidfile", pidFile(LAB, name, "docker"), "--log-level", "warn"],
     { detached: true, stdio: ["ignore", log, log] });
     dockerd.unref();
 
@@ -175,7 +115,7 @@ async function startHost(i: number, sshd: string, authorizedKeys: string): Promi
     fs.writeFileSync(config, [
         `ListenAddress ${address}`,
         `HostKey ${hostKey}`,
-        `PidFile ${path.join(RUN, `${name}-sshd.pid`)}`,
+        `PidFile ${pidFile(LAB, name, "sshd")}`,
         `AuthorizedKeysFile ${authorizedKeys}`,
         "PermitRootLogin prohibit-password",
         "PasswordAuthentication no",
@@ -212,9 +152,7 @@ async function emptyEngine(docker: Docker): Promise<void> {
 export async function startTestHosts(count: number, images: string[] = []): Promise<TestHosts> {
     if (process.getuid?.() !== 0) throw new Error("test hosts need root (network namespaces, dockerd, sshd)");
     const sshd = ensureSshd();
-    await acquireLock();
-    try {
-        await cleanTestHosts();
+    return holdLab(LAB, "the test hosts", cleanTestHosts, async () => {
         fs.mkdirSync(path.join(STATE, "keys"), { recursive: true });
         const keyFile = path.join(STATE, "keys", "id_ed25519");
         const wrongKeyFile = path.join(STATE, "keys", "id_wrong");
@@ -222,11 +160,6 @@ export async function startTestHosts(count: number, images: string[] = []): Prom
         keygen(wrongKeyFile, "dynoform-test-unknown");
         const authorizedKeys = path.join(STATE, "keys", "authorized_keys");
         fs.copyFileSync(`${keyFile}.pub`, authorizedKeys);
-
-        sh("ip", ["link", "add", BRIDGE, "type", "bridge"]);
-        sh("ip", ["addr", "add", `${NET}.1/24`, "dev", BRIDGE]);
-        sh("ip", ["link", "set", BRIDGE, "up"]);
-        for (const [table, chain, rule] of FIREWALL) sh("iptables", ["-t", table, "-I", chain, ...rule]);
 
         const started = [];
         for (let i = 1; i <= count; i++) started.push(await startHost(i, sshd, authorizedKeys));
@@ -244,7 +177,7 @@ export async function startTestHosts(count: number, images: string[] = []): Prom
                 address: h.address,
                 dockerHost: `ssh://root@${h.address}?identityFile=${keyFile}&knownHostsFile=${knownHostsFile}`,
                 engine,
-                killSshSessions: () => killSessions(readPid(path.join(RUN, `${h.name}-sshd.pid`))),
+                killSshSessions: () => killSessions(readPid(pidFile(LAB, h.name, "sshd"))),
             });
         }
         return {
@@ -253,19 +186,8 @@ export async function startTestHosts(count: number, images: string[] = []): Prom
             wrongKeyFile,
             knownHostsFile,
             downAddress: `${NET}.99`,
-            teardown: async () => {
-                try {
-                    await cleanTestHosts();
-                } finally {
-                    releaseLock();
-                }
-            },
         };
-    } catch (err) {
-        await cleanTestHosts().catch(() => undefined);
-        releaseLock();
-        throw err;
-    }
+    });
 }
 
 /** SIGKILLs the children of the listening sshd: the processes serving open sessions. */

@@ -1,0 +1,165 @@
+import { spawnSync } from "child_process";
+import * as fs from "fs";
+import * as path from "path";
+import { processRunning } from "../../toolchain/processes";
+import { eventually } from "./poll";
+
+// What the netns test machines share (test-hosts.ts: SSH servers; test-cluster.ts: a Swarm
+// cluster): a bridge with a /24, one network namespace per machine on a veth pair, firewall rules
+// that let the bridge pass, pid files, and a lock so one test file holds a lab at a time. Every
+// name starts with the lab's prefix, so a killed run's leftovers are found and removed before the
+// next run starts (docs/ENVIRONMENT "Test hosts" is the recipe).
+
+/** One iptables rule: table, chain, match and target. */
+export type FirewallRule = [table: string, chain: string, rule: string[]];
+
+/** A set of netns test machines: names, addresses and folders that no other lab uses. */
+export interface NetnsLab {
+    /** Namespaces are `<prefix><i>`, the bridge `<prefix>0`. */
+    prefix: string;
+    /** The first three octets: the bridge is .1, machine i is .(10 + i). */
+    net: string;
+    /** Data that outlives a run (engines' data roots, keys). */
+    state: string;
+    /** Sockets, pid files and the lock. */
+    run: string;
+    /** What the lab needs from this machine's firewall (inserted on start, removed on clean). */
+    firewall: FirewallRule[];
+}
+
+/** Runs a command; a non-zero exit throws unless `ok`. */
+export function sh(cmd: string, args: string[], opts: { ok?: boolean } = {}): string {
+    const r = spawnSync(cmd, args, { encoding: "utf8" });
+    if (r.status !== 0 && !opts.ok) throw new Error(`${cmd} ${args.join(" ")} failed (exit ${r.status}): ${(r.stderr || r.stdout).trim()}`);
+    return r.stdout ?? "";
+}
+
+export const bridgeOf = (lab: NetnsLab) => `${lab.prefix}0`;
+export const machineName = (lab: NetnsLab, i: number) => `${lab.prefix}${i}`;
+export const machineAddress = (lab: NetnsLab, i: number) => `${lab.net}.${10 + i}`;
+/** A pid file of the lab's machine `name` (`<run>/<name>-<what>.pid`). */
+export const pidFile = (lab: NetnsLab, name: string, what: string) => path.join(lab.run, `${name}-${what}.pid`);
+
+/** Waits until this process holds the lab (a lock file naming its pid); a dead holder's lock is taken over. */
+export async function acquireLab(lab: NetnsLab, what: string): Promise<void> {
+    const lock = path.join(lab.run, "lock");
+    fs.mkdirSync(lab.run, { recursive: true });
+    await eventually(() => {
+        try {
+            fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
+            return true;
+        } catch {
+            const owner = Number(fs.readFileSync(lock, "utf8"));
+            // This process's own lock: a test file starting its lab again (node --test runs one file per process).
+            if (owner === process.pid) return true;
+            if (!owner || !processRunning(owner)) fs.rmSync(lock, { force: true });
+            return false;
+        }
+    }, 30 * 60_000, `${what} (another test file holds them)`, 1000);
+}
+
+export function releaseLab(lab: NetnsLab): void {
+    const lock = path.join(lab.run, "lock");
+    if (fs.existsSync(lock) && Number(fs.readFileSync(lock, "utf8")) === process.pid) fs.rmSync(lock);
+}
+
+export function readPid(file: string): number | undefined {
+    const pid = fs.existsSync(file) ? Number(fs.readFileSync(file, "utf8").trim()) : NaN;
+    return pid > 0 ? pid : undefined;
+}
+
+/** SIGTERM, then SIGKILL when the process has not exited in 30 s. */
+export async function stopPid(pid: number | undefined, what: string): Promise<void> {
+    if (!pid || !processRunning(pid)) return;
+    process.kill(pid, "SIGTERM");
+    try {
+        await eventually(() => !processRunning(pid), 30_000, `${what} (pid ${pid}) to exit`);
+    } catch {
+        process.kill(pid, "SIGKILL");
+    }
+}
+
+/** The lab's namespaces that exist now (a killed run's included). */
+export function labNamespaces(lab: NetnsLab): string[] {
+    return sh("ip", ["netns", "list"]).split("\n").map((l) => l.split(" ")[0]).filter((n) => n.startsWith(lab.prefix));
+}
+
+/**
+ * Kills whatever still runs in namespace `ns` (a containerd or shim of a killed dockerd), waits
+ * until it has exited, and deletes the namespace and its veth pair (the pair outlives the name
+ * while a process is still in the namespace, and the next run's `ip link add` would fail).
+ */
+export async function removeNamespace(ns: string): Promise<void> {
+    const pids = sh("ip", ["netns", "pids", ns], { ok: true }).split("\n").map(Number).filter(Boolean);
+    for (const pid of pids) {
+        if (processRunning(pid)) process.kill(pid, "SIGKILL");
+    }
+    await eventually(() => pids.every((pid) => !processRunning(pid)), 30_000, `the processes in namespace ${ns} to exit`, 100);
+    sh("ip", ["netns", "del", ns], { ok: true });
+    sh("ip", ["link", "del", `${ns}h`], { ok: true });
+}
+
+/** Deletes the bridge and every copy of the lab's firewall rules (one per earlier run that did not remove its own). */
+export function removeBridge(lab: NetnsLab): void {
+    sh("ip", ["link", "del", bridgeOf(lab)], { ok: true });
+    for (const [table, chain, rule] of lab.firewall) {
+        while (spawnSync("iptables", ["-t", table, "-D", chain, ...rule]).status === 0) {
+            // again: an earlier run's copy
+        }
+    }
+}
+
+/** The bridge at `<net>.1/24` and the lab's firewall rules. */
+export function createBridge(lab: NetnsLab): void {
+    const bridge = bridgeOf(lab);
+    sh("ip", ["link", "add", bridge, "type", "bridge"]);
+    sh("ip", ["addr", "add", `${lab.net}.1/24`, "dev", bridge]);
+    sh("ip", ["link", "set", bridge, "up"]);
+    for (const [table, chain, rule] of lab.firewall) sh("iptables", ["-t", table, "-I", chain, ...rule]);
+}
+
+/**
+ * Machine `i` (1-based): its namespace on a veth pair to the bridge, its address, and a default
+ * route through the bridge. Returns its name, address and namespace file (for `nsenter --net=`).
+ */
+export function addMachine(lab: NetnsLab, i: number): { name: string; address: string; netns: string } {
+    const name = machineName(lab, i);
+    const address = machineAddress(lab, i);
+    const netns = `/var/run/netns/${name}`;
+    sh("ip", ["netns", "add", name]);
+    sh("ip", ["link", "add", `${name}h`, "type", "veth", "peer", "name", `${name}n`]);
+    sh("ip", ["link", "set", `${name}h`, "master", bridgeOf(lab), "up"]);
+    sh("ip", ["link", "set", `${name}n`, "netns", name]);
+    const inNs = (args: string[]) => sh("nsenter", [`--net=${netns}`, ...args]);
+    inNs(["ip", "link", "set", "lo", "up"]);
+    inNs(["ip", "addr", "add", `${address}/24`, "dev", `${name}n`]);
+    inNs(["ip", "link", "set", `${name}n`, "up"]);
+    inNs(["ip", "route", "add", "default", "via", `${lab.net}.1`]);
+    return { name, address, netns };
+}
+
+/**
+ * Holds the lab for this process: takes its lock, removes what an earlier run left (`clean`),
+ * makes the bridge, then runs `start`; its result gains a `teardown` that cleans up and lets go
+ * of the lock. A failed start cleans up and lets go at once.
+ */
+export async function holdLab<T extends object>(lab: NetnsLab, what: string, clean: () => Promise<void>, start: () => Promise<T>): Promise<T & { teardown(): Promise<void> }> {
+    await acquireLab(lab, what);
+    try {
+        await clean();
+        createBridge(lab);
+        const started = await start();
+        const teardown = async () => {
+            try {
+                await clean();
+            } finally {
+                releaseLab(lab);
+            }
+        };
+        return { ...started, teardown };
+    } catch (err) {
+        await clean().catch(() => undefined);
+        releaseLab(lab);
+        throw err;
+    }
+}
