@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { LABEL, ownerLabels, swarmName } from "../infra/docker/labels";
-import { ROUTER_LISTEN_PORT, ROUTER_TEMPLATE_FILE, renderRouterConfig } from "../infra/docker/router-config";
+import { ROUTER_LISTEN_PORT, ROUTER_TEMPLATE_FILE } from "../infra/docker/router-config";
 import { Service } from "../infra/swarm/service";
 import { ROUTER_COMMAND } from "./router";
 
@@ -25,16 +25,49 @@ export interface ClusterRouterArgs {
     dependsOn?: pulumi.Input<pulumi.Resource>[];
 }
 
+/** Docker's DNS server inside a container on a user-defined or overlay network. */
+const DOCKER_DNS = "127.0.0.11";
+
 /**
- * The router's command on a cluster: write the config template, whose one upstream line stands
- * for every task of the web service (`tasks.<service>`, which the sync script expands to one
- * server per task address), then run nginx with the once-a-second sync loop, as on one host. A
- * task Swarm starts is routed to within a second of its name resolving; one it stops leaves DNS
- * before its SIGTERM, and a request that still reaches it is retried on another (proxy_next_upstream). Pure.
+ * The router's nginx configuration on a cluster: nginx itself resolves `tasks.<web service>`
+ * (every task's address, dnsrr) through Docker's DNS, at most a second old, and spreads requests
+ * over all of them, so a rollout or a node fault needs no reload (a reload closes idle client
+ * connections, which races with requests sent on them). A task Swarm stops leaves DNS before its
+ * SIGTERM; a request that still reaches it, or a task not listening yet, or one on a dead node
+ * (after a 1 s connect timeout: the overlay answers in milliseconds) is retried on the next. Pure.
  */
-export function clusterRouterCommand(app: string, webService: string, webPort: number): string {
-    const template = renderRouterConfig(app, [{ host: `tasks.${webService}`, port: webPort }]);
-    return [`printf '%s' '${Buffer.from(template).toString("base64")}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`, ROUTER_COMMAND].join("; ");
+export function renderClusterRouterConfig(webService: string, webPort: number): string {
+    return [
+        "server {",
+        `    listen ${ROUTER_LISTEN_PORT} default_server;`,
+        "    client_max_body_size 100m;",
+        `    resolver ${DOCKER_DNS} valid=1s ipv6=off;`,
+        "    resolver_timeout 5s;",
+        "    location / {",
+        `        set $dynos tasks.${webService};`,
+        `        proxy_pass http://$dynos:${webPort};`,
+        "        proxy_http_version 1.1;",
+        "        proxy_set_header Host $http_host;",
+        "        proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+        "        proxy_set_header X-Forwarded-Proto $scheme;",
+        '        proxy_set_header X-Request-Start "t=${msec}";',
+        "        proxy_next_upstream error timeout http_502 http_503;",
+        "        proxy_connect_timeout 1s;",
+        // Heroku's router gives a request 30 s to start answering.
+        "        proxy_read_timeout 30s;",
+        "    }",
+        "}",
+        "",
+    ].join("\n");
+}
+
+/**
+ * The router's command on a cluster: write its configuration as the template (it names no
+ * container, so the sync script renders it as it is), then run nginx as on one host. Pure.
+ */
+export function clusterRouterCommand(webService: string, webPort: number): string {
+    const conf = renderClusterRouterConfig(webService, webPort);
+    return [`printf '%s' '${Buffer.from(conf).toString("base64")}' | base64 -d > ${ROUTER_TEMPLATE_FILE}`, ROUTER_COMMAND].join("; ");
 }
 
 /**
@@ -52,7 +85,7 @@ export class ClusterRouter extends pulumi.ComponentResource {
             dockerHost: args.dockerHost,
             name: swarmName.service(args.app, args.stack, "router"),
             image: args.image,
-            command: clusterRouterCommand(args.app, swarmName.service(args.app, args.stack, "web"), args.webPort),
+            command: clusterRouterCommand(swarmName.service(args.app, args.stack, "web"), args.webPort),
             env: {},
             processType: "router",
             replicas: 1,

@@ -69,15 +69,8 @@ tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
 new=$(mktemp)
 cp "$tmpl" "$new"
 for name in $(grep -o '{{[^}]*}}' "$tmpl" | tr -d '{}' | sort -u); do
-  case "$name" in
-  # A Swarm service's tasks (dnsrr): its line once per task's address, in a stable order.
-  tasks.*)
-    ips=$(getent ahostsv4 "$name" | awk '{ print $1 }' | sort -u | tr '\n' ' ')
-    awk -v key="{{$name}}" -v ips="$ips" 'index($0, key) { n = split(ips, a, " "); for (i = 1; i <= n; i++) { p = index($0, key); print substr($0, 1, p - 1) a[i] substr($0, p + length(key)) } next } { print }' "$new" > "$new.x" && mv "$new.x" "$new" ;;
-  *)
-    ip=$(getent hosts "$name" | awk '{ print $1; exit }')
-    if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; fi ;;
-  esac
+  ip=$(getent hosts "$name" | awk '{ print $1; exit }')
+  if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; fi
 done
 if ! grep -q '^ *server [0-9]' "$new" && grep -q '^upstream' "$new"; then
   printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\n' > "$new"

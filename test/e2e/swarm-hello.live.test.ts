@@ -47,23 +47,31 @@ function visitOf(body: string): number {
 /** Load through the router until `stop()`: 8 connections on `path`, as hello-app.live.test.ts does. */
 function load(path: string) {
     let answered = 0;
+    const errors = new Map<string, number>();
     let instance: autocannon.Instance | undefined;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
         instance = autocannon({ url: `${url}${path}`, connections: 8, duration: 900, timeout: 20 }, (err, res) => (err ? reject(err) : resolve(res)));
         instance.on("response", () => answered++);
+        instance.on("reqError", (err: NodeJS.ErrnoException) => errors.set(err.code ?? err.message, (errors.get(err.code ?? err.message) ?? 0) + 1));
     });
     return {
         answered: () => answered,
         async stop() {
             instance!.stop();
-            return done;
+            const result = await done;
+            return Object.assign(result, { errorKinds: Object.fromEntries(errors) });
         },
     };
 }
 
 const failedOf = (r: autocannon.Result) => r.non2xx + r.errors + r.timeouts;
-const loadLine = (r: autocannon.Result) =>
-    `${r.requests.total} requests, ${failedOf(r)} failed (${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts), p99 ${r.latency.p99} ms`;
+/** What a load run saw, with the status codes and error kinds of the failures, for the lead to quote. */
+const loadLine = (r: autocannon.Result & { errorKinds: Record<string, number> }) => {
+    const codes = Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
+        .filter(([code]) => !code.startsWith("2")).map(([code, s]) => `${code} x${s.count}`);
+    const why = [...codes, ...Object.entries(r.errorKinds).map(([k, n]) => `${k} x${n}`)].join(", ");
+    return `${r.requests.total} requests, ${failedOf(r)} failed (${r.non2xx} non-2xx, ${r.errors} errors, ${r.timeouts} timeouts${why ? `: ${why}` : ""}), p99 ${r.latency.p99} ms`;
+};
 
 describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { concurrency: false }, () => {
     before(async () => {
@@ -112,7 +120,8 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
     });
 
     test("run: a one-off on the app's overlay network reaches Postgres; logs: every task's lines as app[web.N] with its node", async () => {
-        const r = await project!.cli(["run", "--", "node", "-e", "require('./db').pool().query('SELECT count(*)::int AS n FROM visits').then((q) => { console.log('visits=' + q.rows[0].n); process.exit(0); })"]);
+        // The options before `--`: the ones cli() adds after it reach node as arguments, which `-e` ignores.
+        const r = await project!.cli(["run", "--cwd", project!.dir, "--stack", project!.stack, "--", "node", "-e", "require('./db').pool().query('SELECT count(*)::int AS n FROM visits').then((q) => { console.log('visits=' + q.rows[0].n); process.exit(0); })"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /visits=\d+/);
         const logs = await project!.cli(["logs", "-n", "200"]);
