@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import { after, before, test } from "node:test";
 import autocannon from "autocannon";
 import * as path from "path";
@@ -128,6 +128,20 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.equal(logs.code, 0, logs.stderr);
         for (const n of [1, 2, 3, 4, 5, 6]) assert.match(logs.stdout, new RegExp(`app\\[web\\.${n}\\]@dfsw[123]: web: listening on 5000`), logs.stdout);
         assert.match(logs.stdout, /app\[worker\.1\]@dfsw[123]: /);
+        // --tail: a job done after it started, printed by the worker wherever it runs.
+        const tail = spawn(process.execPath, [path.join(PACKAGE_ROOT, "dist", "cli", "main.js"), "logs", "--tail", "-n", "0", "--cwd", project!.dir, "--stack", project!.stack],
+            { env: { ...process.env, ...project!.env }, stdio: ["ignore", "pipe", "pipe"] });
+        let out = "";
+        let err = "";
+        tail.stdout.on("data", (d) => (out += d));
+        tail.stderr.on("data", (d) => (err += d));
+        try {
+            await eventually(() => err.includes("--- following"), 60_000, "logs --tail to start following");
+            assert.equal((await get()).status, 200);
+            await eventually(() => /app\[worker\.1\]@dfsw[123]: worker: processed visit \d+/.test(out), 30_000, `the worker's line for the new visit (got: ${out})`);
+        } finally {
+            tail.kill("SIGINT");
+        }
     });
 
     test("a failing release phase (exit 3) blocks the rollout: no task replaced, the old release serves", async () => {
