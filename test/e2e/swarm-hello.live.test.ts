@@ -48,24 +48,40 @@ function visitOf(body: string): number {
 function load(path: string) {
     let answered = 0;
     const errors = new Map<string, number>();
+    const errorTimes: number[] = [];
     let instance: autocannon.Instance | undefined;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
         instance = autocannon({ url: `${url}${path}`, connections: 8, duration: 900, timeout: 20 }, (err, res) => (err ? reject(err) : resolve(res)));
         instance.on("response", () => answered++);
-        instance.on("reqError", (err: NodeJS.ErrnoException) => errors.set(err.code ?? err.message, (errors.get(err.code ?? err.message) ?? 0) + 1));
+        instance.on("reqError", (err: NodeJS.ErrnoException) => {
+            errors.set(err.code ?? err.message, (errors.get(err.code ?? err.message) ?? 0) + 1);
+            errorTimes.push(Date.now());
+        });
     });
     return {
         answered: () => answered,
         async stop() {
             instance!.stop();
             const result = await done;
-            return Object.assign(result, { errorKinds: Object.fromEntries(errors) });
+            return Object.assign(result, { errorKinds: Object.fromEntries(errors), errorTimes });
         },
     };
 }
 
 const failedOf = (r: autocannon.Result) => r.non2xx + r.errors + r.timeouts;
 /** What a load run saw, with the status codes and error kinds of the failures, for the lead to quote. */
+/** When the failed requests failed, in seconds after `t0`: `[3.1, 3.1, 12.0]`. */
+const errorsAt = (r: { errorTimes: number[] }, t0: number) => JSON.stringify(r.errorTimes.map((t) => Math.round((t - t0) / 100) / 10));
+
+/** The router's nginx error log (on the manager), for a failure's message. */
+async function routerErrors(): Promise<string> {
+    const manager = cluster!.manager.engine;
+    const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
+    if (!c) return "no router container on the manager";
+    const { execIn } = await import("../../infra/docker/exec");
+    return (await execIn(manager.getContainer(c.Id), ["sh", "-c", "grep -v ' \\[notice\\] ' /var/log/nginx/error.log | tail -n 20"])).output;
+}
+
 const loadLine = (r: autocannon.Result & { errorKinds: Record<string, number> }) => {
     const codes = Object.entries((r as unknown as { statusCodeStats?: Record<string, { count: number }> }).statusCodeStats ?? {})
         .filter(([code]) => !code.startsWith("2")).map(([code, s]) => `${code} x${s.count}`);
@@ -91,6 +107,15 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
     });
     after(async () => {
         await project?.cleanup();
+        // The add-ons' volumes are on the manager (the nodes' data roots outlive the test).
+        const manager = cluster?.manager.engine;
+        const ours = (name: string) => project && (name.startsWith(`${project.app}-${project.stack}-`) || name.startsWith(`${project.app}.${project.stack}.`));
+        if (manager) {
+            await eventually(async () => {
+                for (const v of (await manager.listVolumes()).Volumes ?? []) if (ours(v.Name)) await manager.getVolume(v.Name).remove();
+                return true;
+            }, 60_000, "the add-ons' volumes removed from the manager").catch((err) => process.stderr.write(`# ${err.message}\n`));
+        }
         await cluster?.teardown();
     });
 
@@ -120,8 +145,9 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
     });
 
     test("run: a one-off on the app's overlay network reaches Postgres; logs: every task's lines as app[web.N] with its node", async () => {
-        // The options before `--`: the ones cli() adds after it reach node as arguments, which `-e` ignores.
-        const r = await project!.cli(["run", "--cwd", project!.dir, "--stack", project!.stack, "--", "node", "-e", "require('./db').pool().query('SELECT count(*)::int AS n FROM visits').then((q) => { console.log('visits=' + q.rows[0].n); process.exit(0); })"]);
+        // Options before `--`; the ones cli() adds after it become `sh`'s $0, $1…, which the script ignores.
+        const script = "require('./db').pool().query('SELECT count(*)::int AS n FROM visits').then((q) => { console.log('visits=' + q.rows[0].n); process.exit(0); })";
+        const r = await project!.cli(["run", "--cwd", project!.dir, "--stack", project!.stack, "--", "sh", "-c", `node -e "${script}"`]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         assert.match(r.stdout, /visits=\d+/);
         const logs = await project!.cli(["logs", "-n", "200"]);
@@ -167,7 +193,7 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.equal(r.code, 0, r.stdout + r.stderr);
         process.stderr.write(`# rolling config:set of 6 web dynos + worker on 3 nodes under load: ${rolledS.toFixed(1)} s, ${loadLine(result)}\n`);
         assert.ok(result.requests.total > 100, "the load generator ran");
-        assert.equal(failedOf(result), 0, "no failed request");
+        assert.equal(failedOf(result), 0, `no failed request; failures at ${errorsAt(result, started)} s after config:set began; the router's error log:\n${await routerErrors()}`);
         const after = await serviceTasks("web");
         assert.ok(after.every((t) => !idsBefore.has(t.id) && t.state === "running"), "every web task was replaced");
         const page = await get();
@@ -193,7 +219,8 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         const atBack = traffic.answered();
         await eventually(() => traffic.answered() >= atBack + 200, 60_000, "200 answers after the dynos ran again");
         const result = await traffic.stop();
-        process.stderr.write(`# ${victim.name}'s engine killed under load: all 6 web dynos running again after ${rescheduledS.toFixed(1)} s, per node ${JSON.stringify(perNode(back))}; ${loadLine(result)}\n`);
+        process.stderr.write(`# ${victim.name}'s engine killed under load: all 6 web dynos running again after ${rescheduledS.toFixed(1)} s, per node ${JSON.stringify(perNode(back))}; ${loadLine(result)}${failedOf(result) ? `, at ${errorsAt(result, killedAt)} s after the kill` : ""}\n`);
+        if (failedOf(result)) process.stderr.write(`# the router's error log: ${(await routerErrors()).trim().split("\n").join("\n#   ")}\n`);
         const page = await get();
         assert.equal(page.status, 200);
         assert.ok(visitOf(page.body) > countBefore, "Postgres data kept");
