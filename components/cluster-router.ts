@@ -41,6 +41,10 @@ export function renderClusterRouterConfig(webService: string, webPort: number): 
         "server {",
         `    listen ${ROUTER_LISTEN_PORT} default_server;`,
         "    client_max_body_size 100m;",
+        // nginx closes a client's keep-alive connection after its 1000th request by default; a
+        // client that sent its next request meanwhile gets a reset (11 in 30 s at 850 requests/s
+        // with no change at all, measured through this router): keep the connection.
+        "    keepalive_requests 1000000;",
         `    resolver ${DOCKER_DNS} valid=1s ipv6=off;`,
         "    resolver_timeout 5s;",
         "    location / {",

@@ -73,13 +73,14 @@ const failedOf = (r: autocannon.Result) => r.non2xx + r.errors + r.timeouts;
 /** When the failed requests failed, in seconds after `t0`: `[3.1, 3.1, 12.0]`. */
 const errorsAt = (r: { errorTimes: number[] }, t0: number) => JSON.stringify(r.errorTimes.map((t) => Math.round((t - t0) / 100) / 10));
 
-/** The router's nginx error log (on the manager), for a failure's message. */
+/** The router's nginx errors (its stderr, on the manager) other than retried refusals, for a failure's message. */
 async function routerErrors(): Promise<string> {
     const manager = cluster!.manager.engine;
     const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
     if (!c) return "no router container on the manager";
-    const { execIn } = await import("../../infra/docker/exec");
-    return (await execIn(manager.getContainer(c.Id), ["sh", "-c", "grep -v ' \\[notice\\] ' /var/log/nginx/error.log | tail -n 20"])).output;
+    const { demuxLogs } = await import("../../infra/docker/logs");
+    const raw = (await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, tail: 2000, follow: false })) as unknown as Buffer;
+    return demuxLogs(raw).split("\n").filter((l) => l && !/\[notice\]|Connection refused/.test(l)).slice(-20).join("\n") || "none but retried refusals";
 }
 
 const loadLine = (r: autocannon.Result & { errorKinds: Record<string, number> }) => {
