@@ -37,18 +37,8 @@ const DOCKER_DNS = "127.0.0.11";
  * (after a 1 s connect timeout: the overlay answers in milliseconds) is retried on the next. Pure.
  */
 export function renderClusterRouterConfig(webService: string, webPort: number): string {
-    return [
-        "server {",
-        `    listen ${ROUTER_LISTEN_PORT} default_server;`,
-        "    client_max_body_size 100m;",
-        // nginx closes a client's keep-alive connection after its 1000th request by default; a
-        // client that sent its next request meanwhile gets a reset (11 in 30 s at 850 requests/s
-        // with no change at all, measured through this router): keep the connection.
-        "    keepalive_requests 1000000;",
-        `    resolver ${DOCKER_DNS} valid=1s ipv6=off;`,
-        "    resolver_timeout 5s;",
-        "    location / {",
-        `        set $dynos tasks.${webService};`,
+    const proxy = (name: string) => [
+        `        set $dynos ${name};`,
         `        proxy_pass http://$dynos:${webPort};`,
         "        proxy_http_version 1.1;",
         "        proxy_set_header Host $http_host;",
@@ -59,6 +49,27 @@ export function renderClusterRouterConfig(webService: string, webPort: number): 
         "        proxy_connect_timeout 1s;",
         // Heroku's router gives a request 30 s to start answering.
         "        proxy_read_timeout 30s;",
+    ];
+    return [
+        "server {",
+        `    listen ${ROUTER_LISTEN_PORT} default_server;`,
+        "    client_max_body_size 100m;",
+        // nginx closes a client's keep-alive connection after its 1000th request by default; a
+        // client that sent its next request meanwhile gets a reset (11 in 30 s at 850 requests/s
+        // with no change at all, measured through this router): keep the connection.
+        "    keepalive_requests 1000000;",
+        `    resolver ${DOCKER_DNS} valid=1s ipv6=off;`,
+        "    resolver_timeout 2s;",
+        "    location / {",
+        ...proxy(`tasks.${webService}`),
+        // A failed lookup (Docker's DNS missed one under a rollout: 23 requests of 5,805 got a
+        // 502 at once) or every address refusing: once more, by the service's own name, which
+        // dnsrr resolves to the same tasks and nginx caches apart. Only where a resend is safe.
+        "        error_page 502 504 = @again;",
+        "    }",
+        "    location @again {",
+        "        if ($request_method !~ ^(GET|HEAD|OPTIONS)$) { return 502; }",
+        ...proxy(webService),
         "    }",
         "}",
         "",
