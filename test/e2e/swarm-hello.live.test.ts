@@ -79,7 +79,7 @@ async function routerErrors(): Promise<string> {
     const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
     if (!c) return "no router container on the manager";
     const { demuxLogs } = await import("../../infra/docker/logs");
-    const raw = (await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, tail: 2000, follow: false })) as unknown as Buffer;
+    const raw = (await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer;
     return demuxLogs(raw).split("\n").filter((l) => l && !/\[notice\]|Connection refused/.test(l)).slice(-20).join("\n") || "none but retried refusals";
 }
 
