@@ -18,7 +18,7 @@ export function taskDynoState(state: string): DynoStatus["state"] {
  */
 export async function swarmDynoStatuses(app: string, stack: string, outputs: AppOutputs): Promise<DynoStatus[]> {
     const docker = connectDocker();
-    const services = (await docker.listServices({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`] } })) as Array<{
+    const services = (await docker.listServices({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`, `${LABEL.role}=dyno`] } })) as Array<{
         ID: string; Spec: { Labels?: Record<string, string> }; UpdatedAt?: string;
     }>;
     const history = releasesOf(outputs);

@@ -1,8 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
-import { ADDON_LABEL, LABEL, dockerName, legacyDockerName, ownerLabels } from "../infra/docker/labels";
+import { ADDON_LABEL, LABEL, dockerName, legacyDockerName, ownerLabels, swarmName } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
+import { Service } from "../infra/swarm/service";
 import { ADDON_KINDS, AddOnPlan } from "./addon-plans";
 
 /** Type token of {@link AddOn}. */
@@ -34,6 +35,11 @@ export interface AddOnArgs {
     memoryMb?: number;
     /** Delete the data volume when the add-on is destroyed. Off by default: data is kept. */
     deleteDataOnDestroy?: boolean;
+    /**
+     * On a Swarm cluster whose manager is `dockerHost`: a one-replica service pinned to the
+     * manager's node, where its volume is (replaced stop-first: one server per data folder).
+     */
+    cluster?: boolean;
 }
 
 /** The attachment URL an app sees, e.g. `postgres://app:<password>@postgres:5432/app`. Pure. */
@@ -77,7 +83,27 @@ export class AddOn extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const container = new Dyno(
+        const container = args.cluster
+            ? new Service(`${name}-service`, {
+                  dockerHost: args.dockerHost,
+                  name: swarmName.service(args.app, args.stack, args.addonName),
+                  image: args.image,
+                  command: kind.command,
+                  env: kind.env(password.value) as Record<string, pulumi.Input<string>>,
+                  processType: args.addonName,
+                  replicas: 1,
+                  memoryMb: args.memoryMb ?? 256,
+                  cpuShares: 1024,
+                  network: args.network,
+                  labels: { ...ownerLabels(args.app, args.stack), ...labels, [LABEL.role]: "addon" },
+                  stopGraceSeconds: 30,
+                  bootTimeoutSeconds: 120,
+                  pinned: true,
+                  mounts: volume.name.apply((source) => [{ source, target: kind.dataPath }]),
+                  healthcheck: kind.ready,
+                  user: kind.user,
+              }, { parent: this })
+            : new Dyno(
             `${name}-server`,
             {
                 dockerHost: args.dockerHost,
@@ -110,7 +136,7 @@ export class AddOn extends pulumi.ComponentResource {
         this.host = pulumi.output(args.addonName);
         this.url = pulumi.secret(password.value.apply((pw) => attachmentUrl(args.plan, args.addonName, pw)));
         this.volumeName = volume.name;
-        this.containerName = container.containerName;
+        this.containerName = container instanceof Service ? container.name : container.containerName;
         this.registerOutputs({
             url: this.url,
             host: this.host,

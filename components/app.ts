@@ -16,6 +16,7 @@ import { AddOnRequest, AppDefinition, APP_TYPE, validateAppArgs } from "./app-de
 import { dynoEnv } from "./config-vars";
 import { Formation, WEB_PORT } from "./formation";
 import { FormationSpec } from "./formation-plan";
+import { ClusterRouter } from "./cluster-router";
 import { Router } from "./router";
 import { jobWhat, SchedulerJobRequest } from "./scheduler";
 import { schedulerFor } from "./scheduler-resource";
@@ -52,8 +53,8 @@ export interface AppArgs {
     dockerHost?: string;
     /**
      * Run on a Docker Swarm cluster whose manager is the Docker host: each process type is a
-     * service, the image is copied to the `workers`' engines. No router, add-ons, release
-     * phase or scheduled jobs there yet (the loader refuses them).
+     * service, the image is copied to the `workers`' engines, the router runs on the ingress
+     * nodes, add-ons on the manager. No scheduled jobs there yet (the loader refuses them).
      */
     cluster?: { workers: string[] };
     /** Base images (from `dynoform doctor` by default). */
@@ -182,6 +183,7 @@ export class App extends pulumi.ComponentResource {
                 image: images[ADDON_KINDS[a.plan].baseImage],
                 dockerHost,
                 deleteDataOnDestroy: args.deleteAddonDataOnDestroy,
+                cluster: Boolean(cluster),
             }, child),
         }));
         const attachments = pulumi.secret(
@@ -241,7 +243,7 @@ export class App extends pulumi.ComponentResource {
                     labels: pulumi.output(releaseId).apply((release) => ({ ...ownerLabels(appName, stack), [LABEL.processType]: p.type, [LABEL.role]: "dyno", [LABEL.release]: release, [LABEL.size]: p.size.name })),
                     stopGraceSeconds: definition.stopGraceSeconds[p.type],
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
-                }, { parent: this, dependsOn: imageOnNodes ? [imageOnNodes] : [] }),
+                }, { parent: this, dependsOn: [...(imageOnNodes ? [imageOnNodes] : []), ...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] }),
         );
         const formations = (cluster ? [] : definition.plan).map(
             (p) =>
@@ -283,6 +285,20 @@ export class App extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] });
 
         const web = formations.find((f) => f.dynoNames[0]?.startsWith("web."));
+        const webService = services.find((_, i) => definition.plan[i].type === "web");
+        const clusterRouter =
+            args.routerPort !== undefined && cluster && webService
+                ? new ClusterRouter(`${name}-router`, {
+                      app: appName,
+                      stack,
+                      network: network.name,
+                      image: images.nginx,
+                      port: args.routerPort,
+                      webPort: WEB_PORT,
+                      dockerHost,
+                      dependsOn: [webService],
+                  }, child)
+                : undefined;
         const router =
             args.routerPort !== undefined && !cluster
                 ? new Router(`${name}-router`, {
@@ -311,7 +327,7 @@ export class App extends pulumi.ComponentResource {
             failed: args.revert?.failed,
         }, { parent: this, dependsOn: [...formations.flatMap((f) => f.dynos), ...services] });
 
-        this.url = router ? router.url : pulumi.output("");
+        this.url = router ? router.url : clusterRouter ? clusterRouter.url : pulumi.output("");
         this.releaseVersion = release.version;
         this.releases = release.history;
         this.imageDigest = image.imageId;

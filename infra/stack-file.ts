@@ -275,11 +275,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             healthchecks: s.healthchecks,
             stopGraceSeconds: s.stopGraceSeconds,
         }, path.relative(process.cwd(), file) || file);
-        const lacking = s.cluster && clusterUnsupported({
-            addons: definition.addons.map((a) => a.name),
-            releaseCommand: definition.releaseCommand,
-            scheduledJobs: definition.scheduler?.length ?? 0,
-        });
+        const lacking = s.cluster && clusterUnsupported({ scheduledJobs: definition.scheduler?.length ?? 0 });
         if (lacking) throw new StackFileError(`${path.relative(process.cwd(), file) || file}: \`dynoform:cluster\`: ${lacking}`);
         return definition;
     } catch (err) {

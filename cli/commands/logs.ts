@@ -3,6 +3,8 @@ import { connectDocker } from "../../infra/docker/client";
 import { say } from "../deploy";
 import { followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines } from "../app-logs";
 import { stackApp } from "../app-state";
+import { stackCluster } from "../docker-host";
+import { followSwarmLogs, recentSwarmLines } from "../swarm-logs";
 import { UsageError } from "../errors";
 import { GlobalOptions } from "../options";
 import { useColor } from "../progress";
@@ -54,22 +56,35 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
             );
 
         const startedNs = BigInt(Date.now()) * 1_000_000n;
+        if (stackCluster(argv.cwd, argv.stack) !== undefined) {
+            // On a cluster: every task's lines through the manager, each with its dyno and node.
+            const lines = await recentSwarmLines(docker, app, argv.stack, filter, argv.num);
+            lines.forEach(print);
+            if (!argv.tail) return;
+            say(`--- following ${app} (${argv.stack}) on every node; Ctrl-C stops`);
+            const last = lines.length ? lines[lines.length - 1].ns : startedNs;
+            return follow(followSwarmLogs({ docker, app, stack: argv.stack, filter, sinceNs: last, onLine: print }));
+        }
         const recent = await recentLines(docker, app, argv.stack, filter, argv.num);
         recent.lines.forEach(print);
         if (!argv.tail) return;
 
         say(`--- following ${app} (${argv.stack}); new dynos are picked up as they start; Ctrl-C stops`);
-        const follower = followLogs({ docker, app, stack: argv.stack, filter, cutoffs: recent.cutoffs, known: recent.known, startedNs, onLine: print });
-        const stop = () => follower.stop();
-        process.once("SIGINT", stop);
-        process.once("SIGTERM", stop);
-        process.stdout.once("error", stop);
-        try {
-            await follower.done;
-        } finally {
-            process.removeListener("SIGINT", stop);
-            process.removeListener("SIGTERM", stop);
-            process.stdout.removeListener("error", stop);
-        }
+        await follow(followLogs({ docker, app, stack: argv.stack, filter, cutoffs: recent.cutoffs, known: recent.known, startedNs, onLine: print }));
     },
 };
+
+/** Waits until a follower ends; Ctrl-C, SIGTERM or a closed stdout stop it. */
+async function follow(follower: { stop: () => void; done: Promise<void> }): Promise<void> {
+    const stop = () => follower.stop();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+    process.stdout.once("error", stop);
+    try {
+        await follower.done;
+    } finally {
+        process.removeListener("SIGINT", stop);
+        process.removeListener("SIGTERM", stop);
+        process.stdout.removeListener("error", stop);
+    }
+}

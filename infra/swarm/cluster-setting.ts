@@ -51,17 +51,9 @@ export function managerDockerHost(cluster: ClusterSetting): string | undefined {
     return cluster.manager === "local" ? undefined : cluster.manager;
 }
 
-/**
- * What this first Swarm slice cannot run yet, as one line, or undefined: add-ons, a release
- * phase and scheduled jobs still need a single Docker host. Pure.
- */
-export function clusterUnsupported(app: { addons: string[]; releaseCommand?: string; scheduledJobs: number }): string | undefined {
-    const lacking = [
-        ...(app.addons.length ? [`add-ons (${app.addons.join(", ")})`] : []),
-        ...(app.releaseCommand ? ["a release phase (the Procfile's release)"] : []),
-        ...(app.scheduledJobs ? ["scheduled jobs"] : []),
-    ];
-    return lacking.length ? `${lacking.join(", ")} do not run on a Swarm cluster yet: only process types do` : undefined;
+/** What a cluster stack cannot run yet, as one line, or undefined: scheduled jobs need one Docker host. Pure. */
+export function clusterUnsupported(app: { scheduledJobs: number }): string | undefined {
+    return app.scheduledJobs ? "scheduled jobs do not run on a Swarm cluster yet: process types, add-ons and the release phase do" : undefined;
 }
 
 /**

@@ -32,6 +32,21 @@ export interface ServiceArgs {
     stopGraceSeconds?: pulumi.Input<number>;
     /** Seconds a rollout or a scale has to get all tasks running (120). */
     bootTimeoutSeconds?: pulumi.Input<number>;
+    /**
+     * The router: one task per node labelled `dynoform.ingress=true` (the manager is labelled
+     * when no node is), `targetPort` published in host mode on `port` of each (no routing mesh).
+     */
+    ingress?: pulumi.Input<{ port: number; targetPort: number }>;
+    /** Run on the Docker host's own node only (an add-on, beside its volume there). */
+    pinned?: pulumi.Input<boolean>;
+    /** Volumes to mount: `{ source: "hello-prod-postgres-data", target: "/var/lib/postgresql/data" }`. */
+    mounts?: pulumi.Input<Array<{ source: string; target: string }>>;
+    /** A shell command that exits 0 once the task serves: a task counts as running only then. */
+    healthcheck?: pulumi.Input<string>;
+    /** User to run as; the image's when unset. */
+    user?: pulumi.Input<string>;
+    /** More names on the network than the process type (an add-on's `postgres`). */
+    aliases?: pulumi.Input<string[]>;
 }
 
 /** {@link ServiceArgs} resolved. */
@@ -49,22 +64,44 @@ export interface ServiceInputs {
     labels: Record<string, string>;
     stopGraceSeconds?: number;
     bootTimeoutSeconds?: number;
+    ingress?: { port: number; targetPort: number };
+    pinned?: boolean;
+    mounts?: Array<{ source: string; target: string }>;
+    healthcheck?: string;
+    user?: string;
+    aliases?: string[];
 }
 
 /** Provider outputs. */
 export interface ServiceOutputs extends ServiceInputs {
     serviceId: string;
+    /** With `ingress`: the addresses of the nodes the router runs on. */
+    ingressAddresses?: string[];
 }
+
+/** Where a service may run, found on the cluster when it is created or updated. */
+export interface Placement {
+    /** The cores of the smallest node (the CPU limit's cap). */
+    smallestNodeNanoCpus: number;
+    /** With `ingress`: how many nodes carry the ingress label (one router task on each). */
+    ingressNodes?: number;
+    /** With `pinned`: the Docker host's own node ID. */
+    nodeId?: string;
+}
+
+/** The node label that marks where routers run. */
+export const INGRESS_LABEL = "dynoform.ingress";
 
 const CLIENT = require.resolve("../docker/client");
 const PROVIDER = require.resolve("../provider");
+const DYNO_OPS = require.resolve("../docker/dyno-ops");
 const SELF = __filename;
 const MIB = 1024 * 1024;
 
 /** Fields by what a change does: `replicas` alone is a scale (no task restarted); the rest roll the tasks. */
 export const SERVICE_FIELDS = {
     replace: ["dockerHost", "name"],
-    update: ["image", "command", "env", "processType", "replicas", "memoryMb", "cpuShares", "network", "labels", "stopGraceSeconds"],
+    update: ["image", "command", "env", "processType", "replicas", "memoryMb", "cpuShares", "network", "labels", "stopGraceSeconds", "ingress", "pinned", "mounts", "healthcheck", "user", "aliases"],
     meta: ["bootTimeoutSeconds"],
 } as const;
 
@@ -87,43 +124,77 @@ export function serviceResources(memoryMb: number, cpuShares: number, smallestNo
     };
 }
 
-/** The Swarm service spec for `inputs`: equal inputs give an equal task template. Pure. */
-export function serviceSpec(inputs: ServiceInputs, smallestNodeNanoCpus: number) {
+/**
+ * The Swarm service spec for `inputs` where `placement` was found: equal inputs give an equal
+ * task template. The command runs in exec form (execForm), as a single-host dyno's does, so the
+ * app itself gets SIGTERM. A router or an add-on (one port or one volume per node) is replaced
+ * stop-first; dynos start-first. Pure.
+ */
+export function serviceSpec(inputs: ServiceInputs, placement: Placement | number) {
+    const where: Placement = typeof placement === "number" ? { smallestNodeNanoCpus: placement } : placement;
+    const { execForm } = require(DYNO_OPS);
     const env = { ...inputs.env, DYNO: `${inputs.processType}.{{.Task.Slot}}` };
     const grace = inputs.stopGraceSeconds ?? 30;
+    const single = Boolean(inputs.ingress || inputs.pinned);
+    const order = single ? "stop-first" : "start-first";
+    const constraints = [
+        ...(inputs.ingress ? [`node.labels.${INGRESS_LABEL}==true`] : []),
+        ...(inputs.pinned && where.nodeId ? [`node.id==${where.nodeId}`] : []),
+    ];
     return {
         Name: inputs.name,
         Labels: inputs.labels,
         TaskTemplate: {
             ContainerSpec: {
                 Image: inputs.image,
-                ...(inputs.command ? { Command: ["sh", "-c", inputs.command] } : {}),
+                ...(inputs.command ? { Command: ["sh", "-c", execForm(inputs.command)] } : {}),
                 Env: Object.keys(env).sort().map((k) => `${k}=${env[k as keyof typeof env]}`),
                 Labels: inputs.labels,
                 StopGracePeriod: grace * 1e9,
                 StopSignal: "SIGTERM",
+                Init: true,
+                ...(inputs.user ? { User: inputs.user } : {}),
+                ...(inputs.mounts?.length ? { Mounts: inputs.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target })) } : {}),
+                ...(inputs.healthcheck
+                    ? { HealthCheck: { Test: ["CMD-SHELL", inputs.healthcheck], Interval: 1e9, Timeout: 5e9, Retries: 30, StartPeriod: 0 } }
+                    : {}),
             },
-            Resources: serviceResources(inputs.memoryMb, inputs.cpuShares, smallestNodeNanoCpus),
+            Resources: serviceResources(inputs.memoryMb, inputs.cpuShares, where.smallestNodeNanoCpus),
             // A crashed dyno is restarted after 5 s, then Swarm's own back-off between failures.
             RestartPolicy: { Condition: "any", Delay: 5e9, MaxAttempts: 0, Window: 0 },
-            Networks: [{ Target: inputs.network, Aliases: [inputs.processType] }],
-            Placement: { MaxReplicas: 0 },
+            Networks: [{ Target: inputs.network, Aliases: [inputs.processType, ...(inputs.aliases ?? [])] }],
+            Placement: { MaxReplicas: inputs.ingress ? 1 : 0, ...(constraints.length ? { Constraints: constraints } : {}) },
         },
-        Mode: { Replicated: { Replicas: inputs.replicas } },
-        UpdateConfig: { Parallelism: 1, Delay: 0, FailureAction: "rollback", Monitor: 5e9, MaxFailureRatio: 0, Order: "start-first" },
-        RollbackConfig: { Parallelism: 1, Delay: 0, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: "start-first" },
-        EndpointSpec: { Mode: "dnsrr" },
+        Mode: { Replicated: { Replicas: inputs.ingress ? where.ingressNodes ?? 1 : inputs.replicas } },
+        UpdateConfig: { Parallelism: 1, Delay: 0, FailureAction: "rollback", Monitor: 5e9, MaxFailureRatio: 0, Order: order },
+        RollbackConfig: { Parallelism: 1, Delay: 0, FailureAction: "pause", Monitor: 5e9, MaxFailureRatio: 0, Order: order },
+        EndpointSpec: inputs.ingress
+            ? { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: inputs.ingress.targetPort, PublishedPort: inputs.ingress.port, PublishMode: "host" }] }
+            : { Mode: "dnsrr" },
     };
 }
 
-/** The task of a service as `ps` shows it. */
-async function smallestNodeCpus(docker: import("dockerode")): Promise<number> {
-    const nodes = (await docker.listNodes()) as Array<{ Description?: { Resources?: { NanoCPUs?: number } } }>;
-    return Math.min(...nodes.map((n) => n.Description?.Resources?.NanoCPUs ?? 1e9));
+/**
+ * Where `inputs` may run: the smallest node's cores, and for a router the ingress nodes (the
+ * Docker host's own node is labelled when none is) with their addresses.
+ */
+async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs): Promise<Placement & { addresses: string[] }> {
+    type Node = { ID: string; Version: { Index: number }; Spec: { Labels?: Record<string, string> }; Description?: { Resources?: { NanoCPUs?: number } }; Status?: { Addr?: string } };
+    let nodes = (await docker.listNodes()) as Node[];
+    const smallestNodeNanoCpus = Math.min(...nodes.map((n) => n.Description?.Resources?.NanoCPUs ?? 1e9));
+    const own = ((await docker.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID;
+    if (!inputs.ingress) return { smallestNodeNanoCpus, nodeId: own, addresses: [] };
+    const labelled = () => nodes.filter((n) => n.Spec.Labels?.[INGRESS_LABEL] === "true");
+    if (labelled().length === 0 && own) {
+        const node = nodes.find((n) => n.ID === own)!;
+        await docker.getNode(own).update({ version: node.Version.Index, ...node.Spec, Labels: { ...(node.Spec.Labels ?? {}), [INGRESS_LABEL]: "true" } });
+        nodes = (await docker.listNodes()) as Node[];
+    }
+    return { smallestNodeNanoCpus, nodeId: own, ingressNodes: labelled().length, addresses: labelled().map((n) => n.Status?.Addr ?? "").filter(Boolean) };
 }
 
 /** Waits until the service's update is over and `replicas` tasks run; a rolled-back update fails. */
-async function settle(docker: import("dockerode"), id: string, inputs: ServiceInputs): Promise<void> {
+async function settle(docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number): Promise<void> {
     const timeoutMs = (inputs.bootTimeoutSeconds ?? 120) * 1000;
     const deadline = Date.now() + timeoutMs;
     for (;;) {
@@ -134,10 +205,10 @@ async function settle(docker: import("dockerode"), id: string, inputs: ServiceIn
         }
         const tasks = await runningTasks(docker, id);
         const running = tasks.filter((t) => t.state === "running").length;
-        if ((update === undefined || update === "completed") && running === inputs.replicas && tasks.length === inputs.replicas) return;
+        if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas) return;
         if (Date.now() > deadline) {
             const errors = [...new Set(tasks.map((t) => t.error).filter(Boolean))].join("; ");
-            throw new Error(`service ${inputs.name}: ${running} of ${inputs.replicas} tasks running after ${timeoutMs / 1000} s${errors ? ` (${errors})` : ""}`);
+            throw new Error(`service ${inputs.name}: ${running} of ${replicas} tasks running after ${timeoutMs / 1000} s${errors ? ` (${errors})` : ""}`);
         }
         await new Promise((r) => setTimeout(r, 500));
     }
@@ -161,13 +232,15 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         const self = require(SELF);
         const docker = connectDocker(inputs.dockerHost);
         let id: string;
+        const placement = await findPlacement(docker, inputs);
+        const spec = self.serviceSpec(inputs, placement);
         try {
-            id = (await docker.createService(self.serviceSpec(inputs, await smallestNodeCpus(docker)))).id;
+            id = (await docker.createService(spec)).id;
         } catch (err) {
             throw new Error(`service ${inputs.name}: ${engineMessage(err)}`);
         }
-        await settle(docker, id, inputs);
-        return { id, outs: { ...inputs, serviceId: id } };
+        await settle(docker, id, inputs, spec.Mode.Replicated.Replicas);
+        return { id, outs: { ...inputs, serviceId: id, ...(inputs.ingress ? { ingressAddresses: placement.addresses } : {}) } };
     },
     async read(id, props) {
         const { connectDocker } = require(CLIENT);
@@ -182,13 +255,15 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         const docker = connectDocker(news.dockerHost);
         const service = docker.getService(id);
         const info = await service.inspect();
+        const placement = await findPlacement(docker, news);
+        const spec = self.serviceSpec(news, placement);
         try {
-            await service.update({ version: info.Version.Index, ...self.serviceSpec(news, await smallestNodeCpus(docker)) });
+            await service.update({ version: info.Version.Index, ...spec });
         } catch (err) {
             throw new Error(`service ${news.name}: ${engineMessage(err)}`);
         }
-        await settle(docker, id, news);
-        return { outs: { ...news, serviceId: id } };
+        await settle(docker, id, news, spec.Mode.Replicated.Replicas);
+        return { outs: { ...news, serviceId: id, ...(news.ingress ? { ingressAddresses: placement.addresses } : {}) } };
     },
     async delete(id, props) {
         const { connectDocker } = require(CLIENT);
@@ -200,13 +275,14 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
 export class Service extends pulumi.dynamic.Resource {
     declare public readonly serviceId: pulumi.Output<string>;
     declare public readonly name: pulumi.Output<string>;
+    declare public readonly ingressAddresses: pulumi.Output<string[] | undefined>;
 
     constructor(name: string, args: ServiceArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             serviceProvider,
             name,
             // Secret as an input too: additionalSecretOutputs alone leaves the inputs copy in plain text.
-            { serviceId: undefined, ...args, env: pulumi.secret(args.env) },
+            { serviceId: undefined, ingressAddresses: undefined, ...args, env: pulumi.secret(args.env) },
             pulumi.mergeOptions(opts, { additionalSecretOutputs: ["env"] }),
             "swarm",
             "Service",

@@ -554,7 +554,7 @@ describe("App on a Swarm cluster", () => {
         cluster: { workers: ["unix:///run/w2.sock", "unix:///run/w3.sock"] },
     });
 
-    test("one service per process type on an overlay network, the image copied to the workers; no containers, no router", async () => {
+    test("one service per process type on an overlay network, the image copied to the workers; no containers; the router a service on the ingress nodes", async () => {
         const { rec, app } = await build("demo", clusterArgs());
         assert.equal(rec.ofType(T.Dyno).length, 0);
         assert.equal(rec.ofType(T.Router).length, 0);
@@ -564,15 +564,38 @@ describe("App on a Swarm cluster", () => {
         const [copy] = rec.ofType(NODE_IMAGES);
         assert.deepEqual(copy.inputs.workers, ["unix:///run/w2.sock", "unix:///run/w3.sock"]);
         const services = rec.ofType(SERVICE).sort((a, b) => (a.name < b.name ? -1 : 1));
+        const [router, web, worker] = services;
         assert.deepEqual(services.map((s) => [s.inputs.processType, s.inputs.replicas, s.inputs.memoryMb, s.inputs.command]), [
+            ["router", 1, 64, router.inputs.command],
             ["web", 6, 512, "node index.js"],
             ["worker", 1, 1024, "node worker.js"],
         ]);
-        assert.equal(services[0].inputs.env.PORT, "5000");
-        assert.equal(services[0].inputs.env.LOG_LEVEL, "debug");
-        assert.equal(services[1].inputs.env.PORT, undefined);
-        assert.equal(services[0].inputs.network, net.inputs.name);
+        assert.deepEqual(router.inputs.ingress, { port: 8081, targetPort: 80 });
+        assert.equal(router.inputs.network, net.inputs.name);
+        assert.match(router.inputs.command, /base64 -d > \/etc\/nginx\/conf.d\/dynoform.tmpl/);
+        assert.ok(router.dependencies.some((d: string) => d.endsWith("demo-web")), "the router follows the web service");
+        assert.equal(web.inputs.env.PORT, "5000");
+        assert.equal(web.inputs.env.LOG_LEVEL, "debug");
+        assert.equal(worker.inputs.env.PORT, undefined);
+        assert.equal(web.inputs.network, net.inputs.name);
         assert.deepEqual((await promiseOf(app.dynos)).web, ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
-        assert.equal(await promiseOf(app.url), "");
+    });
+
+    test("add-ons are one-replica services pinned to the manager with their volume; the release phase runs on the overlay before the services", async () => {
+        const { rec } = await build("demo", { ...clusterArgs(), addons: { postgres: "postgres" }, procfile: "web: node index.js\nworker: node worker.js\nrelease: node release.js\n" });
+        const services = rec.ofType(SERVICE);
+        const pg = services.find((s) => s.inputs.processType === "postgres")!;
+        assert.ok(pg, "a postgres service");
+        assert.deepEqual([pg.inputs.pinned, pg.inputs.replicas], [true, 1]);
+        assert.equal(pg.inputs.mounts.length, 1);
+        assert.match(pg.inputs.mounts[0].source, /postgres/);
+        assert.equal(pg.inputs.mounts[0].target, "/var/lib/postgresql/data");
+        assert.match(pg.inputs.healthcheck, /pg_isready/);
+        assert.equal(rec.ofType(T.Dyno).length, 0);
+        const web = services.find((s) => s.inputs.processType === "web")!;
+        assert.match(web.inputs.env.DATABASE_URL, /^postgres:\/\/app:.*@postgres:5432\/app$/);
+        const [release] = rec.ofType(T.ReleasePhase);
+        assert.equal(release.inputs.network, rec.ofType(T.Network)[0].inputs.name);
+        assert.ok(web.dependencies.some((d: string) => d.endsWith("demo-release-phase")), "the web service waits for the release phase");
     });
 });

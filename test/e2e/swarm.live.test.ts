@@ -18,7 +18,7 @@ import { startTestCluster, TestCluster } from "../support/test-cluster";
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
 
-/** A web process only (no add-ons, release phase or jobs: not on a cluster yet). */
+/** A web process only. */
 function tinyApp(dir: string): void {
     const app = path.join(dir, "app");
     fs.rmSync(app, { recursive: true, force: true });
@@ -111,7 +111,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.deepEqual((await swarmNodes(cluster!.manager.engine)).map((n) => n.id), ids);
     });
 
-    test("a cluster stack that also names a Docker host, or has add-ons, is refused (exit 2) and the file is unchanged", async () => {
+    test("a cluster stack that also names a Docker host, or has scheduled jobs, is refused (exit 2) and the file is unchanged", async () => {
         const file = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
         const good = fs.readFileSync(file, "utf8");
         try {
@@ -122,12 +122,12 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
             assert.equal(r.code, 2, r.stderr);
             assert.match(r.stderr, /Pulumi\.e2e-\w+\.yaml:\d+: `dynoform:cluster`: a stack runs on one Docker host or on a cluster: drop `dynoform:dockerHost`/);
             delete doc.config["dynoform:dockerHost"];
-            doc.config["dynoform:addons"] = { postgres: "postgres" };
+            doc.config["dynoform:scheduler"] = { report: { schedule: "*/10 * * * *", command: "node index.js" } };
             const bad = YAML.stringify(doc);
             fs.writeFileSync(file, bad);
             r = await project!.cli(["ps:scale", "web=2"]);
             assert.equal(r.code, 2, r.stderr);
-            assert.match(r.stderr, /`dynoform:cluster`: add-ons \(postgres\) do not run on a Swarm cluster yet/);
+            assert.match(r.stderr, /`dynoform:cluster`: scheduled jobs do not run on a Swarm cluster yet/);
             assert.equal(fs.readFileSync(file, "utf8"), bad);
         } finally {
             fs.writeFileSync(file, good);

@@ -25,7 +25,7 @@ test("serviceSpec: replicas, dnsrr, start-first updates that roll back, restart 
     assert.equal(spec.UpdateConfig.Order, "start-first");
     assert.equal(spec.UpdateConfig.FailureAction, "rollback");
     assert.deepEqual(spec.TaskTemplate.RestartPolicy, { Condition: "any", Delay: 5e9, MaxAttempts: 0, Window: 0 });
-    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Command, ["sh", "-c", "node index.js"]);
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Command, ["sh", "-c", "exec node index.js"]);
     assert.deepEqual(spec.TaskTemplate.ContainerSpec.Env, ["B=2", "DYNO=web.{{.Task.Slot}}", "PORT=5000"]);
     assert.equal(spec.TaskTemplate.ContainerSpec.StopGracePeriod, 30e9);
     assert.deepEqual(spec.TaskTemplate.Networks, [{ Target: "hello-prod", Aliases: ["web"] }]);
@@ -57,12 +57,37 @@ test("diffService: replicas is an update, the name replaces, bootTimeoutSeconds 
     assert.equal(diffService(olds, { ...INPUTS, stopGraceSeconds: 30 }).changes, false, "unset is the default 30");
 });
 
-test("clusterUnsupported names what does not run on a cluster yet", () => {
-    assert.equal(clusterUnsupported({ addons: [], scheduledJobs: 0 }), undefined);
-    assert.equal(
-        clusterUnsupported({ addons: ["postgres"], releaseCommand: "node release.js", scheduledJobs: 1 }),
-        "add-ons (postgres), a release phase (the Procfile's release), scheduled jobs do not run on a Swarm cluster yet: only process types do",
-    );
+test("clusterUnsupported: only scheduled jobs are refused on a cluster now (add-ons and the release phase run there)", () => {
+    assert.equal(clusterUnsupported({ scheduledJobs: 0 }), undefined);
+    assert.equal(clusterUnsupported({ scheduledJobs: 1 }), "scheduled jobs do not run on a Swarm cluster yet: process types, add-ons and the release phase do");
+});
+
+test("serviceSpec: the command in exec form (the app gets SIGTERM itself), under an init", () => {
+    const spec = serviceSpec(INPUTS, TWO_CORES);
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Command, ["sh", "-c", "exec node index.js"]);
+    assert.equal(spec.TaskTemplate.ContainerSpec.Init, true);
+    assert.deepEqual(serviceSpec({ ...INPUTS, command: "a && b" }, TWO_CORES).TaskTemplate.ContainerSpec.Command, ["sh", "-c", "a && b"]);
+});
+
+test("serviceSpec: the router runs one task per ingress node, its port published in host mode, replaced stop-first", () => {
+    const spec = serviceSpec({ ...INPUTS, name: "hello-prod-router", processType: "router", replicas: 1, ingress: { port: 8080, targetPort: 80 } },
+        { smallestNodeNanoCpus: TWO_CORES, ingressNodes: 2, nodeId: "n1" });
+    assert.deepEqual(spec.Mode, { Replicated: { Replicas: 2 } });
+    assert.deepEqual(spec.TaskTemplate.Placement, { MaxReplicas: 1, Constraints: ["node.labels.dynoform.ingress==true"] });
+    assert.deepEqual(spec.EndpointSpec, { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: 80, PublishedPort: 8080, PublishMode: "host" }] });
+    assert.equal(spec.UpdateConfig.Order, "stop-first");
+});
+
+test("serviceSpec: an add-on is pinned to the manager's node with its volume and health check, replaced stop-first", () => {
+    const spec = serviceSpec({ ...INPUTS, name: "hello-prod-postgres", processType: "postgres", replicas: 1, command: undefined, pinned: true,
+        mounts: [{ source: "hello-prod-postgres-data", target: "/var/lib/postgresql/data" }], healthcheck: "pg_isready -q", user: "postgres" },
+        { smallestNodeNanoCpus: TWO_CORES, nodeId: "n1" });
+    assert.deepEqual(spec.TaskTemplate.Placement, { MaxReplicas: 0, Constraints: ["node.id==n1"] });
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.Mounts, [{ Type: "volume", Source: "hello-prod-postgres-data", Target: "/var/lib/postgresql/data" }]);
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.HealthCheck?.Test, ["CMD-SHELL", "pg_isready -q"]);
+    assert.equal(spec.TaskTemplate.ContainerSpec.User, "postgres");
+    assert.equal(spec.TaskTemplate.ContainerSpec.Command, undefined);
+    assert.equal(spec.UpdateConfig.Order, "stop-first");
 });
 
 test("swarmName: DNS name components (no dots)", () => {

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { clusterRouterCommand } from "../../components/cluster-router";
+import { connectDocker } from "../../infra/docker/client";
+import { execIn } from "../../infra/docker/exec";
+import { recordedBaseImages } from "../../toolchain/base-image-refs";
+import { describeLive } from "../support/engines";
+import { freePort } from "../support/harness";
+import { eventually } from "../support/poll";
+
+// The cluster router's nginx configuration in the real nginx image, on a bridge network where a
+// network alias stands for `tasks.<service>` (several containers answer to it, as tasks do).
+describeLive("the cluster router in nginx", () => {
+    test("spreads requests over every address the name resolves to, and follows a new one within seconds without a reload", async () => {
+        const docker = connectDocker();
+        const images = recordedBaseImages();
+        const tag = `dfcr${process.pid}`;
+        const made: Array<{ remove(o: object): Promise<unknown> }> = [];
+        const network = await docker.createNetwork({ Name: tag, Labels: { "dev.dynoform.test": tag } });
+        const dyno = async (n: number) => {
+            const c = await docker.createContainer({
+                Image: images.node,
+                Cmd: ["node", "-e", `require("http").createServer((q, s) => s.end("dyno ${n}")).listen(5000)`],
+                HostConfig: { NetworkMode: tag },
+                NetworkingConfig: { EndpointsConfig: { [tag]: { Aliases: ["tasks.shop-prod-web"] } } },
+            });
+            made.push(c);
+            await c.start();
+        };
+        try {
+            await dyno(1);
+            await dyno(2);
+            const port = await freePort();
+            const router = await docker.createContainer({
+                Image: images.nginx,
+                Cmd: ["sh", "-c", clusterRouterCommand("shop-prod-web", 5000)],
+                HostConfig: { NetworkMode: tag, PortBindings: { "80/tcp": [{ HostIp: "127.0.0.1", HostPort: String(port) }] } },
+                ExposedPorts: { "80/tcp": {} },
+            });
+            made.push(router);
+            await router.start();
+            const seen = new Set<string>();
+            const answers = (want: number) =>
+                eventually(async () => {
+                    // A timer of our own keeps the test alive while a request waits (undici's socket does not).
+                    const timeout = new Promise<never>((_, no) => setTimeout(() => no(new Error("no answer in 5 s")), 5000));
+                    seen.add(await Promise.race([fetch(`http://127.0.0.1:${port}/`).then((r) => r.text()), timeout]));
+                    return seen.size >= want;
+                }, 30_000, `${want} dynos answering through the router (seen: ${[...seen].join(", ")})`, 50);
+            await answers(2);
+            const workerPids = async () => {
+                const workers = 'for p in /proc/[0-9]*; do [ "$(tr -d "\\0" < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo ${p#/proc/}; done';
+                const out = (await execIn(router, ["sh", "-c", workers])).output;
+                return out.replace(/[^0-9\n]/g, "").trim();
+            };
+            const before = await workerPids();
+            assert.ok(before, "nginx workers found");
+            await dyno(3);
+            await answers(3);
+            assert.equal(await workerPids(), before, "the same nginx workers: no reload");
+        } finally {
+            for (const c of made.reverse()) await c.remove({ force: true }).catch(() => undefined);
+            await docker.getNetwork(tag).remove().catch(() => undefined);
+        }
+    });
+});
