@@ -11,22 +11,13 @@ import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { freePort } from "../support/harness";
 import { startTestCluster, TestCluster } from "../support/test-cluster";
+import { answersOverTheOverlay, tinyApp } from "../support/swarm-probe";
 
 // A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI:
 // doctor forms the cluster from the stack's hosts, `up` runs web=6 as one service spread over
 // the nodes, `ps:scale` adds a task and restarts none, `ps` names each dyno's node.
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
-
-/** A web process only. */
-function tinyApp(dir: string): void {
-    const app = path.join(dir, "app");
-    fs.rmSync(app, { recursive: true, force: true });
-    fs.mkdirSync(app);
-    fs.writeFileSync(path.join(app, "package.json"), JSON.stringify({ name: "tiny", version: "1.0.0", private: true }));
-    fs.writeFileSync(path.join(app, "index.js"), "require('http').createServer((q, s) => s.end(process.env.DYNO)).listen(process.env.PORT);\n");
-    fs.writeFileSync(path.join(app, "Procfile"), "web: node index.js\n");
-}
 
 async function webTasks() {
     const manager = cluster!.manager.engine;
@@ -44,34 +35,12 @@ async function taskFates(ids: string[]): Promise<string> {
     return JSON.stringify(tasks.map((t) => ({ id: t.ID, slot: t.Slot, node: nodes.get(t.NodeID), desired: t.DesiredState, state: t.Status?.State, message: t.Status?.Message, err: t.Status?.Err, exit: t.Status?.ContainerStatus?.ExitCode })));
 }
 
-/**
- * What each task answers, asked from a container on the app's overlay network on the manager:
- * `tasks.<service>` resolves to every task (dnsrr), most of them on other nodes (across VXLAN).
- */
-async function answersOverTheOverlay(): Promise<string[]> {
-    const service = swarmName.service(project!.app, project!.stack, "web");
-    const script = `const http = require("http");
-require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
-  http.get({ host: ip, port: 5000 }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); }).on("error", no)))))
-  .then((got) => console.log("answers: " + got.sort().join(" ")));`;
-    const docker = cluster!.manager.engine;
-    const c = await docker.createContainer({
-        Image: recordedBaseImages().node,
-        Cmd: ["node", "-e", script],
-        Tty: true,
-        HostConfig: { NetworkMode: swarmName.network(project!.app, project!.stack) },
-    });
-    try {
-        await c.start();
-        const { StatusCode } = await c.wait();
-        const out = String(await c.logs({ stdout: true, stderr: true })).trim();
-        assert.equal(StatusCode, 0, out);
-        const line = /answers: (.*)/.exec(out);
-        assert.ok(line, out);
-        return line[1].trim().split(" ");
-    } finally {
-        await c.remove({ force: true });
-    }
+/** What each task answers, asked from a container on the app's overlay network on the manager. */
+function answers(): Promise<string[]> {
+    return answersOverTheOverlay(
+        { engine: cluster!.manager.engine, image: recordedBaseImages().node, network: swarmName.network(project!.app, project!.stack) },
+        swarmName.service(project!.app, project!.stack, "web"),
+    );
 }
 
 const perNode = (tasks: Array<{ node: string }>) =>
@@ -147,7 +116,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.equal(ps.code, 0, ps.stderr);
         for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
         assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
-        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
+        assert.deepEqual(await answers(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
     });
 
     test("ps:scale web=7 keeps the 6 running tasks (same task IDs) and adds one", async () => {
@@ -185,7 +154,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.deepEqual([resources.Limits!.MemoryBytes, resources.Reservations!.MemoryBytes], [1024 * 1024 * 1024, 1024 * 1024 * 1024]);
         assert.deepEqual(service.Spec!.UpdateConfig!.Order, "start-first");
         assert.equal(service.UpdateStatus?.State, "completed");
-        assert.deepEqual(await answersOverTheOverlay(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+        assert.deepEqual(await answers(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
     });
 
     test("destroy removes the service and the app's overlay network from the cluster", async () => {
