@@ -315,20 +315,22 @@ testLive("a dyno address the edge cannot connect to (Docker restarted the dyno e
     const c = connectDocker().getContainer(edge);
     const [live] = await edgeUpstreams();
     const port = Number(live.slice(live.lastIndexOf(":") + 1));
-    // The edge runs on the host's network: nothing may listen on 127.0.0.1 at the dyno's port for this to be a dead address.
+    // The edge runs on the host's network. Not 127.0.0.1: a router of another test file may
+    // publish there on the dyno's port (5000, the first port `init` tries); nothing binds this one.
+    const deadIp = "127.0.0.77";
     const refused = await new Promise<boolean>((resolve) => {
-        const s = net.connect(port, "127.0.0.1", () => (s.destroy(), resolve(false)));
+        const s = net.connect(port, deadIp, () => (s.destroy(), resolve(false)));
         s.on("error", () => resolve(true));
     });
-    assert.ok(refused, `something listens on 127.0.0.1:${port}`);
+    assert.ok(refused, `something listens on ${deadIp}:${port}`);
     const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output;
-    const dead = hosts.replace(new RegExp(`^${live.slice(0, live.lastIndexOf(":")).replace(/\./g, "\\.")} `, "m"), "127.0.0.1 ");
+    const dead = hosts.replace(new RegExp(`^${live.slice(0, live.lastIndexOf(":")).replace(/\./g, "\\.")} `, "m"), `${deadIp} `);
     assert.notEqual(dead, hosts);
     const started = Date.now();
     await putFiles(c, [{ path: "/tmp/hosts.dead", content: dead }]);
     await execIn(c, ["sh", "-c", "cat /tmp/hosts.dead > /etc/hosts"]);
     try {
-        await eventually(async () => ((await edgeUpstreams())[0] === `127.0.0.1:${port}` ? true : undefined), 5_000, "the dead address in the edge's /etc/hosts");
+        await eventually(async () => ((await edgeUpstreams())[0] === `${deadIp}:${port}` ? true : undefined), 5_000, "the dead address in the edge's /etc/hosts");
         const [router] = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.router]: "true" });
         const routed = async () => (await connectDocker().getContainer(router.Id).logs({ stdout: true, stderr: true, since: Math.floor(started / 1000) })).toString("latin1").split("\n").filter((l) => l.includes('"GET / HTTP/1.1" 200')).length;
         const answers: number[] = [];
