@@ -28,7 +28,8 @@ export function namedNode(nodes: SwarmNode[], name: string, verb: string): Swarm
 
 /** The app's dynos (`web.3`) that should run, by node hostname. */
 export async function dynosByNode(docker: Docker, app: string, stack: string): Promise<Map<string, string[]>> {
-    const services = (await docker.listServices({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`] } })) as Array<{ ID: string; Spec: { Labels?: Record<string, string> } }>;
+    // Dynos only: the router and the add-ons are services of the app too.
+    const services = (await docker.listServices({ filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`, `${LABEL.role}=dyno`] } })) as Array<{ ID: string; Spec: { Labels?: Record<string, string> } }>;
     const byNode = new Map<string, string[]>();
     for (const s of services) {
         const type = s.Spec.Labels?.[LABEL.processType] ?? "?";

@@ -414,15 +414,18 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
             assert.equal((await containersWith({ [LABEL.stack]: p.id, [LABEL.app]: APP, [LABEL.processType]: "polite" })).length, 0);
             assert.equal((await containersWith({ [LABEL.stack]: p.id, [LABEL.app]: APP, [LABEL.processType]: "stubborn" })).length, 0);
 
+            // Each file's content on a line named after it (a CI run once found the lines out of place).
             const read = await runOnce(
                 p.images.node,
-                "cat /data/polite-term /data/polite /data/stubborn-term /data/stubborn-beat",
+                "for f in polite-term polite stubborn-term stubborn-beat; do printf '%s=' $f; cat /data/$f || exit 1; done",
                 { binds: [`${volumeName}:/data`] },
             );
             assert.equal(read.exitCode, 0, read.output);
-            const [politeTerm, polite, stubbornTerm, stubbornBeat] = read.output.trim().split("\n");
+            const files = Object.fromEntries(read.output.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
+            const { "polite-term": politeTerm, polite, "stubborn-term": stubbornTerm, "stubborn-beat": stubbornBeat } = files;
             const [word, finishedAt] = polite.split(" ");
-            assert.equal(word, "finished", "the polite dyno finished its work");
+            assert.equal(word, "finished", `the polite dyno finished its work: ${read.output}`);
+            assert.match(`${politeTerm} ${finishedAt} ${stubbornTerm} ${stubbornBeat}`, /^\d+ \d+ \d+ \d+$/, `each file holds a time in ns: ${read.output}`);
             const ms = (ns: string) => Number(BigInt(ns) / 1_000_000n);
             assert.ok(ms(finishedAt) - ms(politeTerm) >= 2000, "it took its 2 s after SIGTERM");
             // Docker's own record of the stop: SIGTERM, then SIGKILL when the grace period ran out.
