@@ -149,7 +149,8 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         process.stdout.write(`# ps:resize of 7 web dynos: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         assert.equal(after.length, 7);
         assert.ok(after.every((t) => t.state === "running" && !before.has(t.id)), JSON.stringify(after));
-        const [service] = await cluster!.manager.engine.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`] } });
+        // The web service: the router is a service of the stack too.
+        const [service] = await cluster!.manager.engine.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`, `${LABEL.processType}=web`] } });
         const resources = service.Spec!.TaskTemplate!.Resources!;
         assert.deepEqual([resources.Limits!.MemoryBytes, resources.Reservations!.MemoryBytes], [1024 * 1024 * 1024, 1024 * 1024 * 1024]);
         assert.deepEqual(service.Spec!.UpdateConfig!.Order, "start-first");
