@@ -12,6 +12,7 @@ import { paths } from "../../toolchain/paths";
 import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack, webDyno } from "../support/cli";
 import { describeLive } from "../support/engines";
+import { filesUnder, readPresent } from "../support/files";
 
 // Secrets never appear in plain text: add-on passwords (generated), a config var generated from
 // app.json (`generator: "secret"`) and a secret config var set with `config:set --secret` (two
@@ -42,34 +43,6 @@ async function ok(...args: string[]): Promise<CliResult> {
     printed.push({ args, out: `${r.stdout}\n${r.stderr}`, ms: Date.now() - t0 });
     assert.equal(r.code, 0, `dynoform ${args.join(" ")}:\n${r.stderr}`);
     return r;
-}
-
-/** Files under `dir` (recursively, symlinks not followed) that pass `keep`. */
-function filesUnder(dir: string, keep: (file: string, st: fs.Stats) => boolean = () => true, skipDir: (d: string) => boolean = () => false): string[] {
-    const out: string[] = [];
-    const walk = (d: string) => {
-        let entries: fs.Dirent[];
-        try {
-            entries = fs.readdirSync(d, { withFileTypes: true });
-        } catch {
-            return; // removed meanwhile, or not readable
-        }
-        for (const e of entries) {
-            const full = path.join(d, e.name);
-            if (e.isDirectory()) {
-                if (!skipDir(full)) walk(full);
-            } else if (e.isFile()) {
-                try {
-                    const st = fs.statSync(full);
-                    if (keep(full, st)) out.push(full);
-                } catch {
-                    // removed meanwhile
-                }
-            }
-        }
-    };
-    walk(dir);
-    return out;
 }
 
 /** Pulumi's passphrase secrets provider: PBKDF2-SHA256 (1,000,000 rounds) key, AES-256-GCM `v1:nonce:ciphertext`. */
@@ -248,7 +221,7 @@ describeLive("secrets appear nowhere in plain text", { concurrency: false }, () 
         const projectFiles = filesUnder(project.dir, () => true, (d) => d === appDir);
         const stateFiles = projectFiles.filter((f) => f.startsWith(path.join(project.dir, "state") + path.sep));
         assert.ok(stateFiles.some((f) => f.endsWith(`${stack}.json`)) && stateFiles.some((f) => f.includes(`${path.sep}history${path.sep}`)), "checkpoint and history grepped");
-        for (const f of projectFiles) places.push({ place: path.relative(project.dir, f), bytes: fs.readFileSync(f) });
+        for (const { file, bytes } of readPresent(projectFiles)) places.push({ place: path.relative(project.dir, file), bytes });
         // The tool's logs (~/.dynoform/logs): what was appended during this test.
         for (const f of filesUnder(paths.logs())) {
             const from = logOffsets.get(f) ?? 0;
@@ -258,7 +231,7 @@ describeLive("secrets appear nowhere in plain text", { concurrency: false }, () 
         // PULUMI_HOME as the tool sets it (workspace files, plugins, logs if any): files written during the test.
         const pulumiHome = process.env.PULUMI_HOME || paths.pulumiHome();
         const homeFiles = filesUnder(pulumiHome, (_f, st) => st.mtimeMs >= startedMs && st.size < 50e6);
-        for (const f of homeFiles) places.push({ place: f, bytes: fs.readFileSync(f) });
+        for (const { file, bytes } of readPresent(homeFiles)) places.push({ place: file, bytes });
         // The temp folder: Pulumi's own logs (glog writes pulumi.* there only when verbose), anything else written meanwhile.
         // (Engine events reach the CLI over gRPC on 127.0.0.1 with Pulumi > 3.205: no event log file is written.)
         const tmpFiles = filesUnder(
@@ -266,13 +239,7 @@ describeLive("secrets appear nowhere in plain text", { concurrency: false }, () 
             (f, st) => st.mtimeMs >= startedMs && st.size < 20e6,
             (d) => d === project.dir || /^(bash_jobs|bash_tool)/.test(path.basename(d)) || path.basename(d) === "node_modules" || d.startsWith("/proc"),
         );
-        for (const f of tmpFiles) {
-            try {
-                places.push({ place: f, bytes: fs.readFileSync(f) });
-            } catch {
-                // removed meanwhile
-            }
-        }
+        for (const { file, bytes } of readPresent(tmpFiles)) places.push({ place: file, bytes });
         const hits: string[] = [];
         for (const p of places) {
             for (const n of needles) if (p.bytes.includes(n.bytes)) hits.push(`${n.secret} (${n.form}) in ${p.place}`);

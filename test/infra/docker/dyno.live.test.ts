@@ -1,5 +1,4 @@
 import assert from "node:assert/strict";
-import * as fs from "node:fs";
 import * as net from "node:net";
 import * as path from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -14,6 +13,7 @@ import { eventually } from "../../support/poll";
 import { containersWith, freePort, httpServerCommand, testProject, TestProject } from "../../support/harness";
 import { engineEvents, execIn, httpGet, inspectContainer, recordDockerEvents, removeVolume, resourceState, runOnce, sleep } from "../../support/docker";
 import { describeLive } from "../../support/engines";
+import { filesUnder, readPresent } from "../../support/files";
 
 // The Dyno provider on a real Docker engine, through the Pulumi engine (pure parts: dyno.test.ts).
 
@@ -116,7 +116,7 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
             const exported = JSON.stringify(await stack.exportStack());
             assert.match(exported, /"env":\{"4dabf18193072939515e22adb298388d":"1b47061264138c4ac30d75fd1eb44270"/, "env is a secret");
             assert.ok(!exported.includes(`"SECRET_TOKEN":"${secretToken}"`), "no plaintext env outside the secret envelope");
-            assert.ok(!filesUnder(path.join(project!.dir, "state")).some((f) => fs.readFileSync(f, "utf8").includes(secretToken)), "env is encrypted in the state files, inputs and outputs");
+            assert.ok(!readPresent(filesUnder(path.join(project!.dir, "state"))).some((f) => f.bytes.includes(secretToken)), "env is encrypted in the state files, inputs and outputs");
             firstId = info.Id;
             firstStartedAt = info.State.StartedAt;
         });
@@ -619,7 +619,4 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
 });
 
 /** Every file under a folder. */
-function filesUnder(dir: string): string[] {
-    return fs.readdirSync(dir, { withFileTypes: true, recursive: true }).filter((e) => e.isFile()).map((e) => path.join(e.parentPath ?? e.path, e.name));
-}
 
