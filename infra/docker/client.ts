@@ -1,3 +1,4 @@
+import Module = require("module");
 import type Docker = require("dockerode");
 
 /**
@@ -5,7 +6,32 @@ import type Docker = require("dockerode");
  * usage error never talks to Docker.
  */
 function dockerode(): typeof Docker {
+    deferBuildKitSession();
     return require("dockerode");
+}
+
+/**
+ * dockerode requires its BuildKit session module when it is loaded, and with it gRPC and
+ * protobufjs (118 modules, a tenth to a fifth of a CPU-second in every process that talks to
+ * Docker: the CLI and the dynamic-provider host), though only a BuildKit build (`version: "2"`)
+ * calls it, which Dynoform never asks for. A stand-in in the module cache loads the real module
+ * on its first call.
+ */
+function deferBuildKitSession(): void {
+    const file = require.resolve("dockerode/lib/session");
+    if (require.cache[file]) return;
+    let real: ((...args: unknown[]) => unknown) | undefined;
+    const standIn = new Module(file);
+    standIn.filename = file;
+    standIn.loaded = true;
+    standIn.exports = (...args: unknown[]) => {
+        if (!real) {
+            delete require.cache[file];
+            real = require(file) as (...args: unknown[]) => unknown;
+        }
+        return real(...args);
+    };
+    require.cache[file] = standIn;
 }
 
 /** Where the Docker Engine API is reached, and what told us so (for error messages). */
