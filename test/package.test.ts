@@ -39,6 +39,7 @@ test("the tarball holds what runs, and no tests, benchmarks or stack files", () 
         "dist/infra/main.js",
         "dist/toolchain/language-host/server.js",
         "toolchain/language-host/pulumi-language-nodejs",
+        "toolchain/dynamic-provider/pulumi-resource-pulumi-nodejs",
         "toolchain/pulumi-cli/go.mod",
         "toolchain/pulumi-cli/go.sum",
     ]) {

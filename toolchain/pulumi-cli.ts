@@ -168,13 +168,14 @@ async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
 }
 
 /**
- * Puts the dynamic-provider host script (it ships in the @pulumi/pulumi npm package) beside the
- * CLI, where the engine looks for the `pulumi-nodejs` resource plugin; and Dynoform's Node.js
+ * Puts the launcher of the SDK's dynamic-provider host (`toolchain/dynamic-provider/`: it finds
+ * the host's script without a second Node start, unlike the SDK's own copy) beside the CLI,
+ * where the engine looks for the `pulumi-nodejs` resource plugin; and Dynoform's Node.js
  * language host beside it too ({@link installLanguageHost}).
  */
 function installDynamicProviderHost(binDir: string): void {
     const name = "pulumi-resource-pulumi-nodejs";
-    installExecutable(path.join(binDir, name), fs.readFileSync(require.resolve(`@pulumi/pulumi/${name}`)));
+    installExecutable(path.join(binDir, name), fs.readFileSync(path.join(PACKAGE_ROOT, "toolchain", "dynamic-provider", name)));
     installLanguageHost(binDir);
 }
 
