@@ -16,6 +16,8 @@ import { revertFailedRollout } from "./rollout-revert";
 import { checkRouterPort } from "./router-port";
 import { loadApp } from "./stack-settings";
 import { checkEdge, onEdge, syncEdge } from "./edge";
+import { readStackOutputs } from "../infra/engine/stack-read";
+import { appOutputs } from "./stack-outputs";
 
 /** Where human-readable progress goes: stderr, so `--json` output on stdout stays clean. */
 export const say = (line: string) => process.stderr.write(`${line}\n`);
@@ -85,6 +87,9 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
         loaded = loadApp(dir, argv.stack);
     }
     checkEdge(dir, argv.stack, loaded.view.settings);
+    // The last deployment's outputs (one `pulumi stack output`) are read while the SDK loads below.
+    const deployedOutputs = readStackOutputs({ projectDir: loaded.dir, stack: loaded.stack }).then(appOutputs);
+    deployedOutputs.catch(() => undefined); // planApp awaits it; a failure before then is not unhandled
     let host = opts.host;
     if (!host) {
         await ensureDockerEngine(silentReporter);
@@ -100,7 +105,7 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
     const { settings } = loaded.view;
     // A busy router port is refused before anything is created or replaced.
     await checkRouterPort(settings.app, argv.stack, settings.routerPort, settings.routerHost, host.containers);
-    const plan = await planApp(stack, loaded, host);
+    const plan = await planApp(stack, loaded, host, deployedOutputs);
     // The program runs later, in the engine's `up`: dynos the last deployment does not run start side by side.
     overrides.running = plan.running;
     return {

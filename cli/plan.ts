@@ -5,7 +5,7 @@ import type { HostMemory } from "../infra/docker/memory";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
 import type { LoadedStack } from "../infra/stack-file";
 import { HostRead, stackDrift, stackMemory } from "./host-read";
-import { appOutputs } from "./stack-outputs";
+import { AppOutputs, appOutputs } from "./stack-outputs";
 
 /** What a deploy of the stack would change, in Heroku's words. */
 export interface AppPlan {
@@ -36,17 +36,17 @@ type DeployedFormation = Record<string, { quantity: number; size: string }>;
 
 /**
  * Compares what the loaded stack file asks for with what the last `up` deployed (the stack's
- * outputs: one `pulumi stack output`) and with the host as `host` read it (memory, drift). Plain
- * config vars come from the loaded file; only when the stack has secret config vars is `pulumi
- * config` asked for their values.
+ * outputs: one `pulumi stack output`, which the caller may have started already: `lastOutputs`) and
+ * with the host as `host` read it (memory, drift). Plain config vars come from the loaded file;
+ * only when the stack has secret config vars is `pulumi config` asked for their values.
  */
-export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead): Promise<AppPlan> {
+export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead, lastOutputs?: Promise<AppOutputs>): Promise<AppPlan> {
     const { view, definition } = loaded;
     const ws = stack.workspace as LocalWorkspace;
     const ref = { projectDir: ws.workDir, stack: stack.name, env: ws.envVars };
     const hasSecrets = view.secretKeys.length > 0 || loaded.text.includes("dynoform:secrets");
     const [outputs, secrets] = await Promise.all([
-        readStackOutputs(ref).then(appOutputs),
+        lastOutputs ?? readStackOutputs(ref).then(appOutputs),
         hasSecrets ? readStackConfig(ref).then((all) => all["dynoform:secrets"]) : Promise.resolve(undefined),
     ]);
     const app = view.settings.app;
