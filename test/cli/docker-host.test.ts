@@ -6,6 +6,7 @@ import { after, mock, test } from "node:test";
 import nodeFs = require("fs");
 import { stackCluster, stackDockerHost, useStackDockerHost } from "../../cli/docker-host";
 import { loadApp } from "../../cli/stack-settings";
+import { removeAfter } from "../support/tmp-folders";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-docker-host-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -38,7 +39,7 @@ test("the stack's Docker host and the command's load come from one read of the s
 });
 
 function project(...lines: string[]): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-docker-host-"));
+    const dir = removeAfter(fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-docker-host-")));
     fs.mkdirSync(path.join(dir, "stacks"));
     fs.writeFileSync(path.join(dir, "stacks", "Pulumi.prod.yaml"), ["config:", "  dynoform:app: tiny", ...lines, ""].join("\n"));
     return dir;

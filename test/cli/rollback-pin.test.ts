@@ -4,9 +4,10 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { describe, test } from "node:test";
 import { dropPin, sourceHash, stalePin } from "../../cli/rollback-pin";
+import { removeAfter } from "../support/tmp-folders";
 
 describe("a rollback's image pin", () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-pin-"));
+    const dir = removeAfter(fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-pin-")));
     fs.mkdirSync(path.join(dir, "app"));
     fs.mkdirSync(path.join(dir, "stacks"));
     fs.writeFileSync(path.join(dir, "app", "index.js"), "console.log(1)\n");

@@ -4,9 +4,10 @@ import * as os from "os";
 import * as path from "path";
 import { describe, test } from "node:test";
 import { loadStack, parseStackSettings, StackFileError } from "../../infra/stack-file";
+import { removeAfter } from "../support/tmp-folders";
 
 function project(stackYaml: string): string {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-stack-file-"));
+    const dir = removeAfter(fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-stack-file-")));
     fs.mkdirSync(path.join(dir, "stacks"));
     fs.mkdirSync(path.join(dir, "app"));
     fs.writeFileSync(path.join(dir, "app", "Procfile"), "web: node server.js\nworker: node worker.js\n");
