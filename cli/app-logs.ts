@@ -196,18 +196,49 @@ export interface FollowOptions {
 }
 
 /**
+ * Runs `tick` soon and again `everyMs` after each run ends, until `stop()`, which calls `onStop`
+ * (to close what the ticks opened) and resolves `done`. A tick that throws (Docker did not
+ * answer) is tried again on the next one. How both `logs --tail` followers find new containers.
+ */
+export function pollUntilStopped(tick: () => Promise<void>, everyMs: number, onStop: () => void): { stop: () => void; done: Promise<void>; stopped: () => boolean } {
+    let stopped = false;
+    let timer: NodeJS.Timeout | undefined;
+    let wake: () => void = () => undefined;
+    const done = new Promise<void>((resolve) => (wake = resolve));
+    const run = async () => {
+        if (stopped) return;
+        try {
+            await tick();
+        } catch {
+            // Docker did not answer: again on the next tick.
+        }
+        if (!stopped) timer = setTimeout(run, everyMs);
+    };
+    // After the caller holds the returned object: its ticks may ask `stopped()`.
+    setImmediate(run);
+    return {
+        done,
+        stopped: () => stopped,
+        stop: () => {
+            if (stopped) return;
+            stopped = true;
+            if (timer) clearTimeout(timer);
+            onStop();
+            wake();
+        },
+    };
+}
+
+/**
  * Follows the logs of every matching container of the app, and of containers that start later
  * (the container list is read every `pollMs`). Returns a stop function that closes every stream.
  */
 export function followLogs(o: FollowOptions): { stop: () => void; done: Promise<void> } {
     const followed = new Map<string, Followed>();
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let wake: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (wake = resolve));
+    const stopped = () => loop.stopped();
 
     const emit = (f: Followed) => (l: LogLine) => {
-        if (l.ns <= f.cutoff || stopped) return;
+        if (l.ns <= f.cutoff || stopped()) return;
         f.cutoff = l.ns;
         o.onLine(l);
     };
@@ -227,7 +258,7 @@ export function followLogs(o: FollowOptions): { stop: () => void; done: Promise<
             }
             const stream = (await container.logs({ stdout: true, stderr: true, timestamps: true, since, follow: true })) as unknown as Followed["stream"] &
                 NodeJS.ReadableStream;
-            if (stopped) return stream.destroy();
+            if (stopped()) return stream.destroy();
             f.stream = stream;
             stream.on("data", (chunk: Buffer) => splitter.push(chunk));
             const end = () => {
@@ -245,45 +276,31 @@ export function followLogs(o: FollowOptions): { stop: () => void; done: Promise<
     };
 
     const poll = async () => {
-        if (stopped) return;
-        try {
-            const list = await appContainers(o.docker, o.app, o.stack);
-            const seen = new Set<string>();
-            for (const c of list) {
-                seen.add(c.Id);
-                let f = followed.get(c.Id);
-                if (!f) {
-                    const source = logSourceOf(c);
-                    if (!matchesFilter(source, o.filter)) continue;
-                    const cutoff = o.cutoffs.get(c.Id) ?? (o.known.has(c.Id) ? o.startedNs : 0n);
-                    f = { source, cutoff };
-                    followed.set(c.Id, f);
-                    if (c.State !== "running") await start(c.Id, f, false);
-                }
-                if (c.State === "running" && !f.stream && !f.starting && !stopped) await start(c.Id, f, true);
+        const list = await appContainers(o.docker, o.app, o.stack);
+        const seen = new Set<string>();
+        for (const c of list) {
+            seen.add(c.Id);
+            let f = followed.get(c.Id);
+            if (!f) {
+                const source = logSourceOf(c);
+                if (!matchesFilter(source, o.filter)) continue;
+                const cutoff = o.cutoffs.get(c.Id) ?? (o.known.has(c.Id) ? o.startedNs : 0n);
+                f = { source, cutoff };
+                followed.set(c.Id, f);
+                if (c.State !== "running") await start(c.Id, f, false);
             }
-            for (const [id, f] of followed) {
-                if (!seen.has(id)) {
-                    f.stream?.destroy();
-                    followed.delete(id);
-                }
-            }
-        } catch {
-            // A Docker hiccup: try again on the next tick.
+            if (c.State === "running" && !f.stream && !f.starting && !stopped()) await start(c.Id, f, true);
         }
-        if (!stopped) timer = setTimeout(poll, o.pollMs ?? 1000);
+        for (const [id, f] of followed) {
+            if (!seen.has(id)) {
+                f.stream?.destroy();
+                followed.delete(id);
+            }
+        }
     };
-    void poll();
-
-    return {
-        done,
-        stop: () => {
-            if (stopped) return;
-            stopped = true;
-            if (timer) clearTimeout(timer);
-            for (const f of followed.values()) f.stream?.destroy();
-            followed.clear();
-            wake();
-        },
-    };
+    const loop = pollUntilStopped(poll, o.pollMs ?? 1000, () => {
+        for (const f of followed.values()) f.stream?.destroy();
+        followed.clear();
+    });
+    return { done: loop.done, stop: loop.stop };
 }

@@ -1,6 +1,6 @@
 import Docker = require("dockerode");
 import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
-import { LogFilter, LogLine, LogLineSplitter, LogSource, matchesFilter } from "./app-logs";
+import { LogFilter, LogLine, LogLineSplitter, LogSource, matchesFilter, pollUntilStopped } from "./app-logs";
 
 // `logs` on a Swarm cluster: the manager gathers every task's lines from its node (the service
 // logs API), `details` names the node, service and task of each line, and the task's slot makes
@@ -102,37 +102,22 @@ export async function recentSwarmLines(docker: Docker, app: string, stack: strin
 export function followSwarmLogs(o: { docker: Docker; app: string; stack: string; filter: LogFilter; sinceNs: bigint; onLine: (l: LogLine) => void; pollMs?: number }) {
     const names = new TaskNames(o.docker);
     const streams = new Map<string, NodeJS.ReadableStream & { destroy(): void }>();
-    let stopped = false;
-    let timer: NodeJS.Timeout | undefined;
-    let wake: () => void = () => undefined;
-    const done = new Promise<void>((resolve) => (wake = resolve));
     const poll = async () => {
-        try {
-            for (const s of await appServices(o.docker, o.app, o.stack)) {
-                const labels = s.Spec.Labels ?? {};
-                if (streams.has(s.ID) || stopped || !serviceMayPass(labels, o.filter)) continue;
-                const reader = lineReader(names, labels, o.filter, (l) => {
-                    if (l.ns > o.sinceNs && !stopped) o.onLine(l);
-                });
-                const since = Number(o.sinceNs / 1_000_000_000n);
-                const stream = (await o.docker.getService(s.ID).logs({ stdout: true, stderr: true, timestamps: true, details: true, since, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
-                streams.set(s.ID, stream);
-                stream.on("data", (chunk: Buffer) => reader.splitter.push(chunk));
-                stream.on("close", () => streams.delete(s.ID));
-            }
-        } catch {
-            // The manager did not answer: try again on the next tick.
+        for (const s of await appServices(o.docker, o.app, o.stack)) {
+            const labels = s.Spec.Labels ?? {};
+            if (streams.has(s.ID) || loop.stopped() || !serviceMayPass(labels, o.filter)) continue;
+            const reader = lineReader(names, labels, o.filter, (l) => {
+                if (l.ns > o.sinceNs && !loop.stopped()) o.onLine(l);
+            });
+            const since = Number(o.sinceNs / 1_000_000_000n);
+            const stream = (await o.docker.getService(s.ID).logs({ stdout: true, stderr: true, timestamps: true, details: true, since, follow: true })) as unknown as NodeJS.ReadableStream & { destroy(): void };
+            streams.set(s.ID, stream);
+            stream.on("data", (chunk: Buffer) => reader.splitter.push(chunk));
+            stream.on("close", () => streams.delete(s.ID));
         }
-        if (!stopped) timer = setTimeout(poll, o.pollMs ?? 2000);
     };
-    void poll();
-    return {
-        done,
-        stop: () => {
-            stopped = true;
-            if (timer) clearTimeout(timer);
-            for (const s of streams.values()) s.destroy();
-            wake();
-        },
-    };
+    const loop = pollUntilStopped(poll, o.pollMs ?? 2000, () => {
+        for (const s of streams.values()) s.destroy();
+    });
+    return { done: loop.done, stop: loop.stop };
 }

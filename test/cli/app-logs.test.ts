@@ -7,6 +7,7 @@ import {
     logSourceOf,
     matchesFilter,
     parseDockerTimestamp,
+    pollUntilStopped,
 } from "../../cli/app-logs";
 
 // The pure parts of `dynoform logs`: naming containers, filters, Docker timestamps, and
@@ -91,4 +92,30 @@ test("LogLineSplitter: a TTY container's stream has no frame headers", () => {
     const s = new LogLineSplitter(source, true, (l) => lines.push(l));
     s.push(Buffer.from("2026-11-28T12:00:00Z $ ls\r\n2026-11-28T12:00:01Z a b\r\n"));
     assert.deepEqual(lines.map((l) => formatLogLine(l)), ["2026-11-28T12:00:00.000Z app[run.1]: $ ls", "2026-11-28T12:00:01.000Z app[run.1]: a b"]);
+});
+
+test("pollUntilStopped: ticks again after each run (a throwing one too); stop closes once, resolves done, and no tick follows", async () => {
+    let ticks = 0;
+    let closed = 0;
+    let reached = () => undefined as void;
+    const third = new Promise<void>((resolve) => (reached = resolve));
+    const loop = pollUntilStopped(
+        async () => {
+            ticks++;
+            if (ticks === 2) throw new Error("Docker did not answer");
+            if (ticks === 3) reached();
+        },
+        5,
+        () => closed++,
+    );
+    assert.equal(loop.stopped(), false);
+    await third;
+    loop.stop();
+    loop.stop();
+    await loop.done;
+    const atStop = ticks;
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(ticks, atStop, "no tick after stop");
+    assert.equal(closed, 1, "onStop once");
+    assert.equal(loop.stopped(), true);
 });
