@@ -13,6 +13,14 @@ export const EDGE_ADMIN_SOCKET = `${EDGE_ROOT}/config/admin.sock`;
 export const EDGE_DIR = `${EDGE_ROOT}/config/dynoform`;
 export const EDGE_APPS_DIR = `${EDGE_DIR}/apps`;
 export const EDGE_CERTS_DIR = `${EDGE_DIR}/certs`;
+/**
+ * While this file exists, the edge answers every request with `Connection: close`: a config load
+ * closes every idle kept connection (Go's `Server.Shutdown`), and a client sending its next
+ * request on one at that moment sees it reset. Before a load the CLI creates it and waits until
+ * the clients' kept connections have closed (see `drained` in edge.ts); their next requests come on
+ * new connections, which a load lets finish.
+ */
+export const EDGE_DRAIN_FILE = `${EDGE_DIR}/draining`;
 /** Caddy's certificate storage (XDG_DATA_HOME/caddy). */
 export const EDGE_STORAGE = `${EDGE_ROOT}/data/caddy`;
 
@@ -212,6 +220,19 @@ function fallbackRoute(id: string, hosts: string[], e: EdgeEntry): Json | undefi
 const route = (id: string, hosts: string[], handle: Json[]): Json => ({ "@id": id, match: [{ host: hosts }], handle, terminal: true });
 
 /**
+ * The first route of each server: while {@link EDGE_DRAIN_FILE} exists (Caddy's `file` matcher
+ * looks per request), every answer says `Connection: close`, and Go closes the connection after
+ * it. Not terminal: the app's route answers. Pure.
+ */
+export function drainRoute(): Json {
+    const slash = EDGE_DRAIN_FILE.lastIndexOf("/");
+    return {
+        match: [{ file: { root: EDGE_DRAIN_FILE.slice(0, slash), try_files: [EDGE_DRAIN_FILE.slice(slash)] } }],
+        handle: [{ handler: "headers", response: { set: { Connection: ["close"] } } }],
+    };
+}
+
+/**
  * The whole Caddy config for a host's edge router and every entry on it. Two servers: `https`
  * (every domain, certificates managed by Caddy over ACME HTTP-01 or loaded from `certs:add`) and
  * `http` (ACME challenges, which Caddy answers before any route, `<app>.localhost`, a redirect
@@ -260,12 +281,12 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
     const tls: Json = { automation };
     if (loadFiles.length) tls.certificates = { load_files: loadFiles };
     const servers: Json = {
-        http: { listen: [listen(host.httpPort)], routes: httpRoutes, ...(httpErrors.length ? { errors: { routes: httpErrors } } : {}) },
+        http: { listen: [listen(host.httpPort)], routes: [drainRoute(), ...httpRoutes], ...(httpErrors.length ? { errors: { routes: httpErrors } } : {}) },
     };
     if (httpsRoutes.length) {
         servers.https = {
             listen: [listen(host.httpsPort)],
-            routes: httpsRoutes,
+            routes: [drainRoute(), ...httpsRoutes],
             ...(httpsErrors.length ? { errors: { routes: httpsErrors } } : {}),
             automatic_https: { disable_redirects: true, ...(custom.length ? { skip_certificates: custom } : {}) },
         };

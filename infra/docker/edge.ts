@@ -7,6 +7,7 @@ import {
     EDGE_APPS_DIR,
     EDGE_CERTS_DIR,
     EDGE_DIR,
+    EDGE_DRAIN_FILE,
     EDGE_ROOT,
     EDGE_STORAGE,
     DYNO_REFRESH_SECONDS,
@@ -298,19 +299,70 @@ export async function oneAtATime<T>(c: Docker.Container, fn: () => Promise<T>): 
 }
 
 /**
- * Loads the config built from every stored entry. Two stacks may change their entries at once
- * (two deploys): after its load, each reads the entries again and loads once more if they
- * changed meanwhile, so the last config loaded has every entry.
+ * The server side of each established TCP connection to `ports` (`local-remote` in the kernel's
+ * hex), from the text of /proc/net/tcp and /proc/net/tcp6. Pure.
+ */
+export function keptConnections(procNetTcp: string, ports: number[]): string[] {
+    const hexPorts = new Set(ports.map((p) => p.toString(16).toUpperCase().padStart(4, "0")));
+    const found: string[] = [];
+    for (const line of procNetTcp.split("\n")) {
+        // sl local_address rem_address st ...; state 01 is ESTABLISHED.
+        const [, local, remote, state] = line.trim().split(/\s+/);
+        if (state !== "01" || !local?.includes(":") || !remote) continue;
+        if (hexPorts.has(local.slice(local.lastIndexOf(":") + 1))) found.push(`${local}-${remote}`);
+    }
+    return found;
+}
+
+/** How long a config load waits at most for kept connections to close: a client that sends nothing meanwhile keeps its idle one. */
+const DRAIN_MAX_MS = 3_000;
+
+async function clientConnections(c: Docker.Container, host: EdgeHost): Promise<Set<string>> {
+    const r = await execIn(c, ["cat", "/proc/net/tcp", "/proc/net/tcp6"]);
+    return new Set(keptConnections(r.output, [host.httpPort, host.httpsPort]));
+}
+
+/**
+ * Runs `fn` (a config load) once the clients' kept connections have closed: with the drain file
+ * (see EDGE_DRAIN_FILE) every answer closes its connection, so each client's next request, on a
+ * connection open now, is the last on it. Waits until none of the connections open before is
+ * left, or DRAIN_MAX_MS for connections no request comes on (idle clients). Connections opened
+ * meanwhile carry one request each, which a load lets finish.
+ */
+async function drained<T>(c: Docker.Container, host: EdgeHost, fn: () => Promise<T>): Promise<T> {
+    const open = await clientConnections(c, host);
+    await execIn(c, ["touch", EDGE_DRAIN_FILE]);
+    try {
+        const deadline = Date.now() + DRAIN_MAX_MS;
+        while (open.size && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+            const now = await clientConnections(c, host);
+            for (const k of open) if (!now.has(k)) open.delete(k);
+        }
+        return await fn();
+    } finally {
+        await execIn(c, ["rm", "-f", EDGE_DRAIN_FILE]);
+    }
+}
+
+/**
+ * Loads the config built from every stored entry, with the clients' kept connections drained
+ * first (a load closes idle ones); a config equal to the one loaded is not loaded again. Two
+ * stacks may change their entries at once (two deploys): after its load, each reads the entries
+ * again and loads once more if they changed meanwhile, so the last config loaded has every entry.
  */
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
     let entries = await readEntries(c);
     for (;;) {
         const config = JSON.stringify(edgeCaddyConfig(host, entries));
+        const loaded = await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`]);
+        if (loaded.exitCode === 0 && loaded.output === config) return;
         // Its own file, so that a load running beside it cannot swap the body.
         const file = `${EDGE_DIR}/caddy.json.${crypto.randomBytes(6).toString("hex")}`;
         await putFiles(c, [{ path: file, content: config }]);
-        const r = await admin(c, "POST", "/load", file);
-        await execIn(c, ["mv", "-f", file, `${EDGE_DIR}/caddy.json`]);
+        const r = await drained(c, host, () => admin(c, "POST", "/load", file));
+        // Kept only once loaded: it is what the next load compares with.
+        await execIn(c, r.status === 200 ? ["mv", "-f", file, `${EDGE_DIR}/caddy.json`] : ["rm", "-f", file]);
         if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
         const now = await readEntries(c);
         if (JSON.stringify(edgeCaddyConfig(host, now)) === config) return;
