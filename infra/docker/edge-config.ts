@@ -56,8 +56,7 @@ export interface EdgeEntry {
     upstream: string;
     /**
      * `ip:port` of each web dyno, as the app's router last resolved them: the edge proxies
-     * straight to these (one hop), found by name in its /etc/hosts, and to {@link upstream} only
-     * when it cannot connect to any.
+     * straight to these (one hop), and to {@link upstream} only when it cannot connect to any.
      */
     dynos?: string[];
     maintenance: boolean;
@@ -154,46 +153,21 @@ function appHandlers(e: EdgeEntry, https: boolean): Json[] {
  */
 const DYNO_FAIL_SECONDS = 10;
 
-/** How often Caddy looks the app's dyno name up again (its default is a minute). */
-export const DYNO_REFRESH_SECONDS = 1;
-
 /**
- * The name under which the edge finds an app's web dynos: one line per dyno in the edge's
- * /etc/hosts ({@link edgeHostsBlock}). A name, not addresses in the config: a new list needs
- * no config load, and a load closes every idle keep-alive connection of every app (Caddy 2.6),
- * which a client sending its next request at that moment sees reset. Pure.
- */
-export function dynoName(e: Pick<EdgeEntry, "app" | "stack">): string {
-    return `web.${e.app}.${e.stack}.dynoform.internal`;
-}
-
-/**
- * Straight to the web dynos, round robin, over keep-alive connections: the addresses are those of
- * {@link dynoName}, looked up every {@link DYNO_REFRESH_SECONDS}; when the name does not resolve,
- * Caddy uses the static upstream, the app's router. No retries inside the proxy: Caddy 2.6 cannot
- * resend a request body it has read. Pure.
+ * Straight to the web dynos, round robin, over keep-alive connections. Their addresses are in the
+ * config: a new list (scale, release) is a config load, which returns once Caddy serves it (and a
+ * load no longer resets kept connections: see EDGE_DRAIN_FILE). No retries inside the proxy:
+ * Caddy 2.6 cannot resend a request body it has read; a request no dyno took goes to the app's
+ * router ({@link fallbackRoute}). Pure.
  */
 export function dynoProxy(e: EdgeEntry): Json {
-    const port = e.dynos![0].slice(e.dynos![0].lastIndexOf(":") + 1);
     return {
         handler: "reverse_proxy",
-        dynamic_upstreams: { source: "a", name: dynoName(e), port, refresh: `${DYNO_REFRESH_SECONDS}s` },
-        upstreams: [{ dial: e.upstream }],
+        upstreams: e.dynos!.map((dial) => ({ dial })),
         load_balancing: { selection_policy: { policy: "round_robin" } },
         health_checks: { passive: { fail_duration: `${DYNO_FAIL_SECONDS}s`, max_fails: 1 } },
         transport: { protocol: "http", dial_timeout: "2s", keep_alive: { max_idle_conns_per_host: 64 } },
     };
-}
-
-/** Marks the edge's own lines in its /etc/hosts. */
-export const HOSTS_BEGIN = "# dynoform edge: web dynos";
-export const HOSTS_END = "# dynoform edge: end";
-
-/** The lines of the edge's /etc/hosts that name each app's web dynos (entries sorted). Pure. */
-export function edgeHostsBlock(entries: EdgeEntry[]): string {
-    const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
-    const lines = sorted.flatMap((e) => (e.dynos ?? []).map((d) => `${d.slice(0, d.lastIndexOf(":"))} ${dynoName(e)}`));
-    return [HOSTS_BEGIN, ...lines, HOSTS_END, ""].join("\n");
 }
 
 /**
