@@ -13,6 +13,14 @@ export const EDGE_ADMIN_SOCKET = `${EDGE_ROOT}/config/admin.sock`;
 export const EDGE_DIR = `${EDGE_ROOT}/config/dynoform`;
 export const EDGE_APPS_DIR = `${EDGE_DIR}/apps`;
 export const EDGE_CERTS_DIR = `${EDGE_DIR}/certs`;
+/**
+ * While this file exists, the edge answers every request with `Connection: close`: a config load
+ * closes every idle kept connection (Go's `Server.Shutdown`), and a client sending its next
+ * request on one at that moment sees it reset. Before a load the CLI creates it and waits until
+ * the clients' kept connections have closed (see `drained` in edge.ts); their next requests come on
+ * new connections, which a load lets finish.
+ */
+export const EDGE_DRAIN_FILE = `${EDGE_DIR}/draining`;
 /** Caddy's certificate storage (XDG_DATA_HOME/caddy). */
 export const EDGE_STORAGE = `${EDGE_ROOT}/data/caddy`;
 
@@ -48,8 +56,7 @@ export interface EdgeEntry {
     upstream: string;
     /**
      * `ip:port` of each web dyno, as the app's router last resolved them: the edge proxies
-     * straight to these (one hop), found by name in its /etc/hosts, and to {@link upstream} only
-     * when it cannot connect to any.
+     * straight to these (one hop), and to {@link upstream} only when it cannot connect to any.
      */
     dynos?: string[];
     maintenance: boolean;
@@ -146,46 +153,21 @@ function appHandlers(e: EdgeEntry, https: boolean): Json[] {
  */
 const DYNO_FAIL_SECONDS = 10;
 
-/** How often Caddy looks the app's dyno name up again (its default is a minute). */
-export const DYNO_REFRESH_SECONDS = 1;
-
 /**
- * The name under which the edge finds an app's web dynos: one line per dyno in the edge's
- * /etc/hosts ({@link edgeHostsBlock}). A name, not addresses in the config: a new list needs
- * no config load, and a load closes every idle keep-alive connection of every app (Caddy 2.6),
- * which a client sending its next request at that moment sees reset. Pure.
- */
-export function dynoName(e: Pick<EdgeEntry, "app" | "stack">): string {
-    return `web.${e.app}.${e.stack}.dynoform.internal`;
-}
-
-/**
- * Straight to the web dynos, round robin, over keep-alive connections: the addresses are those of
- * {@link dynoName}, looked up every {@link DYNO_REFRESH_SECONDS}; when the name does not resolve,
- * Caddy uses the static upstream, the app's router. No retries inside the proxy: Caddy 2.6 cannot
- * resend a request body it has read. Pure.
+ * Straight to the web dynos, round robin, over keep-alive connections. Their addresses are in the
+ * config: a new list (scale, release) is a config load, which returns once Caddy serves it (and a
+ * load no longer resets kept connections: see EDGE_DRAIN_FILE). No retries inside the proxy:
+ * Caddy 2.6 cannot resend a request body it has read; a request no dyno took goes to the app's
+ * router ({@link fallbackRoute}). Pure.
  */
 export function dynoProxy(e: EdgeEntry): Json {
-    const port = e.dynos![0].slice(e.dynos![0].lastIndexOf(":") + 1);
     return {
         handler: "reverse_proxy",
-        dynamic_upstreams: { source: "a", name: dynoName(e), port, refresh: `${DYNO_REFRESH_SECONDS}s` },
-        upstreams: [{ dial: e.upstream }],
+        upstreams: e.dynos!.map((dial) => ({ dial })),
         load_balancing: { selection_policy: { policy: "round_robin" } },
         health_checks: { passive: { fail_duration: `${DYNO_FAIL_SECONDS}s`, max_fails: 1 } },
         transport: { protocol: "http", dial_timeout: "2s", keep_alive: { max_idle_conns_per_host: 64 } },
     };
-}
-
-/** Marks the edge's own lines in its /etc/hosts. */
-export const HOSTS_BEGIN = "# dynoform edge: web dynos";
-export const HOSTS_END = "# dynoform edge: end";
-
-/** The lines of the edge's /etc/hosts that name each app's web dynos (entries sorted). Pure. */
-export function edgeHostsBlock(entries: EdgeEntry[]): string {
-    const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
-    const lines = sorted.flatMap((e) => (e.dynos ?? []).map((d) => `${d.slice(0, d.lastIndexOf(":"))} ${dynoName(e)}`));
-    return [HOSTS_BEGIN, ...lines, HOSTS_END, ""].join("\n");
 }
 
 /**
@@ -210,6 +192,19 @@ function fallbackRoute(id: string, hosts: string[], e: EdgeEntry): Json | undefi
 }
 
 const route = (id: string, hosts: string[], handle: Json[]): Json => ({ "@id": id, match: [{ host: hosts }], handle, terminal: true });
+
+/**
+ * The first route of each server: while {@link EDGE_DRAIN_FILE} exists (Caddy's `file` matcher
+ * looks per request), every answer says `Connection: close`, and Go closes the connection after
+ * it. Not terminal: the app's route answers. Pure.
+ */
+export function drainRoute(): Json {
+    const slash = EDGE_DRAIN_FILE.lastIndexOf("/");
+    return {
+        match: [{ file: { root: EDGE_DRAIN_FILE.slice(0, slash), try_files: [EDGE_DRAIN_FILE.slice(slash)] } }],
+        handle: [{ handler: "headers", response: { set: { Connection: ["close"] } } }],
+    };
+}
 
 /**
  * The whole Caddy config for a host's edge router and every entry on it. Two servers: `https`
@@ -260,12 +255,12 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
     const tls: Json = { automation };
     if (loadFiles.length) tls.certificates = { load_files: loadFiles };
     const servers: Json = {
-        http: { listen: [listen(host.httpPort)], routes: httpRoutes, ...(httpErrors.length ? { errors: { routes: httpErrors } } : {}) },
+        http: { listen: [listen(host.httpPort)], routes: [drainRoute(), ...httpRoutes], ...(httpErrors.length ? { errors: { routes: httpErrors } } : {}) },
     };
     if (httpsRoutes.length) {
         servers.https = {
             listen: [listen(host.httpsPort)],
-            routes: httpsRoutes,
+            routes: [drainRoute(), ...httpsRoutes],
             ...(httpsErrors.length ? { errors: { routes: httpsErrors } } : {}),
             automatic_https: { disable_redirects: true, ...(custom.length ? { skip_certificates: custom } : {}) },
         };

@@ -7,16 +7,13 @@ import {
     EDGE_APPS_DIR,
     EDGE_CERTS_DIR,
     EDGE_DIR,
+    EDGE_DRAIN_FILE,
     EDGE_ROOT,
     EDGE_STORAGE,
-    DYNO_REFRESH_SECONDS,
     EdgeEntry,
     EdgeHost,
     edgeCaddyConfig,
-    edgeHostsBlock,
     entryId,
-    HOSTS_BEGIN,
-    HOSTS_END,
 } from "./edge-config";
 import { execIn } from "./exec";
 import { LABEL } from "./labels";
@@ -119,8 +116,7 @@ async function createEdge(docker: Docker, host: EdgeHost, image: string): Promis
             "-c",
             `mkdir -p ${EDGE_APPS_DIR} ${EDGE_CERTS_DIR} ${EDGE_ROOT}/data && chmod 700 ${EDGE_CERTS_DIR} && ` +
                 `{ [ -s ${EDGE_DIR}/caddy.json ] || printf '%s' '${initial}' > ${EDGE_DIR}/caddy.json; } && ` +
-                `{ [ ! -f ${EDGE_HOSTS} ] || cat ${EDGE_HOSTS} >> /etc/hosts; } && ` +
-                `rm -f ${EDGE_ADMIN_SOCKET} && exec caddy run --resume --config ${EDGE_DIR}/caddy.json`,
+                `rm -f ${EDGE_ADMIN_SOCKET} ${EDGE_DRAIN_FILE} && exec caddy run --resume --config ${EDGE_DIR}/caddy.json`,
         ],
         Env: [`XDG_DATA_HOME=${EDGE_ROOT}/data`, `XDG_CONFIG_HOME=${EDGE_ROOT}/config`],
         Labels: { [LABEL.managed]: "true", [EDGE_LABEL]: "true", [EDGE_LISTEN_LABEL]: listenLabel(host) },
@@ -205,24 +201,16 @@ export async function applyEntry(c: Docker.Container, host: EdgeHost, entry: Edg
         } else {
             await putFiles(c, [{ path: file, content: JSON.stringify(entry) + "\n" }]);
         }
-        await writeHosts(c, await readEntries(c));
         await loadConfig(c, host);
     });
 }
 
 /**
- * Go's resolver reads /etc/hosts again at most every 5 s (its `cacheMaxAge`), Caddy looks a
- * dyno name up every DYNO_REFRESH_SECONDS: after this long every new request goes to the new list.
- */
-const HOSTS_TAKEN_MS = (5 + DYNO_REFRESH_SECONDS) * 1000 + 500;
-
-/**
- * Points the app's entry at its web dynos (`ip:port`, as the app's router resolved them): a new
- * list of addresses goes into the edge's /etc/hosts, with no config load (see `dynoName`); the
- * config is loaded only when the app goes from no dyno to some or back. Returns once the edge
- * sends no new request to a dyno the list left out. Nothing to do without a running edge or an
- * entry for the app (not on the edge), or when the entry has these dynos already. A deploy calls
- * it between starting new dynos and stopping old ones, as it reloads the app's router.
+ * Points the app's entry at its web dynos (`ip:port`, as the app's router resolved them) and
+ * loads the config: once the load returns, Caddy sends every new request to these only, so a dyno
+ * the list left out can stop. Nothing to do without a running edge or an entry for the app (not
+ * on the edge), or when the entry has these dynos already. A deploy calls it between starting new
+ * dynos and stopping old ones, as it reloads the app's router.
  */
 export async function followDynos(docker: Docker, app: string, stack: string, dynos: string[]): Promise<void> {
     const found = await findEdge(docker);
@@ -232,32 +220,11 @@ export async function followDynos(docker: Docker, app: string, stack: string, dy
     // Most apps on a host with an edge are not on it: no lock for them.
     if (!(await readEntries(c)).some((e) => entryId(e) === entryId({ app, stack }))) return;
     await oneAtATime(c, async () => {
-        const entries = await readEntries(c);
-        const entry = entries.find((e) => entryId(e) === entryId({ app, stack }));
+        const entry = (await readEntries(c)).find((e) => entryId(e) === entryId({ app, stack }));
         if (!entry || JSON.stringify(entry.dynos ?? []) === JSON.stringify(dynos)) return;
-        const next = { ...entry, dynos };
-        await putFiles(c, [{ path: `${EDGE_APPS_DIR}/${entryId(entry)}.json`, content: JSON.stringify(next) + "\n" }]);
-        await writeHosts(c, entries.map((e) => (e === entry ? next : e)));
+        await putFiles(c, [{ path: `${EDGE_APPS_DIR}/${entryId(entry)}.json`, content: JSON.stringify({ ...entry, dynos }) + "\n" }]);
         await loadConfig(c, host);
-        const leaving = (entry.dynos ?? []).filter((d) => !dynos.includes(d));
-        // No condition to watch: Caddy shows no resolved list. Its cache lifetimes bound the wait.
-        if (leaving.length && dynos.length) await new Promise((r) => setTimeout(r, HOSTS_TAKEN_MS));
     });
-}
-
-const EDGE_HOSTS = `${EDGE_DIR}/hosts`;
-
-/**
- * Writes the dyno names of every entry into the edge's /etc/hosts (and onto its volume, which a
- * restarted edge appends to its fresh /etc/hosts). /etc/hosts is a file Docker mounts: it is
- * rewritten in place; a lookup that reads it half-written finds no dyno and goes to the app's
- * router (the static upstream), so no request fails.
- */
-async function writeHosts(c: Docker.Container, entries: EdgeEntry[]): Promise<void> {
-    await putFiles(c, [{ path: EDGE_HOSTS, content: edgeHostsBlock(entries) }]);
-    const strip = `/^${HOSTS_BEGIN}$/,/^${HOSTS_END}$/d`;
-    const r = await execIn(c, ["sh", "-c", `{ sed '${strip}' /etc/hosts; cat ${EDGE_HOSTS}; } > /tmp/hosts.new && cat /tmp/hosts.new > /etc/hosts`]);
-    if (r.exitCode !== 0) throw new Error(`writing the edge router's /etc/hosts failed: ${r.output.trim()}`);
 }
 
 const EDGE_LOCK = `${EDGE_DIR}/load.lock`;
@@ -298,19 +265,70 @@ export async function oneAtATime<T>(c: Docker.Container, fn: () => Promise<T>): 
 }
 
 /**
- * Loads the config built from every stored entry. Two stacks may change their entries at once
- * (two deploys): after its load, each reads the entries again and loads once more if they
- * changed meanwhile, so the last config loaded has every entry.
+ * The server side of each established TCP connection to `ports` (`local-remote` in the kernel's
+ * hex), from the text of /proc/net/tcp and /proc/net/tcp6. Pure.
+ */
+export function keptConnections(procNetTcp: string, ports: number[]): string[] {
+    const hexPorts = new Set(ports.map((p) => p.toString(16).toUpperCase().padStart(4, "0")));
+    const found: string[] = [];
+    for (const line of procNetTcp.split("\n")) {
+        // sl local_address rem_address st ...; state 01 is ESTABLISHED.
+        const [, local, remote, state] = line.trim().split(/\s+/);
+        if (state !== "01" || !local?.includes(":") || !remote) continue;
+        if (hexPorts.has(local.slice(local.lastIndexOf(":") + 1))) found.push(`${local}-${remote}`);
+    }
+    return found;
+}
+
+/** How long a config load waits at most for kept connections to close: a client that sends nothing meanwhile keeps its idle one. */
+const DRAIN_MAX_MS = 3_000;
+
+async function clientConnections(c: Docker.Container, host: EdgeHost): Promise<Set<string>> {
+    const r = await execIn(c, ["cat", "/proc/net/tcp", "/proc/net/tcp6"]);
+    return new Set(keptConnections(r.output, [host.httpPort, host.httpsPort]));
+}
+
+/**
+ * Runs `fn` (a config load) once the clients' kept connections have closed: with the drain file
+ * (see EDGE_DRAIN_FILE) every answer closes its connection, so each client's next request, on a
+ * connection open now, is the last on it. Waits until none of the connections open before is
+ * left, or DRAIN_MAX_MS for connections no request comes on (idle clients). Connections opened
+ * meanwhile carry one request each, which a load lets finish.
+ */
+async function drained<T>(c: Docker.Container, host: EdgeHost, fn: () => Promise<T>): Promise<T> {
+    const open = await clientConnections(c, host);
+    await execIn(c, ["touch", EDGE_DRAIN_FILE]);
+    try {
+        const deadline = Date.now() + DRAIN_MAX_MS;
+        while (open.size && Date.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+            const now = await clientConnections(c, host);
+            for (const k of open) if (!now.has(k)) open.delete(k);
+        }
+        return await fn();
+    } finally {
+        await execIn(c, ["rm", "-f", EDGE_DRAIN_FILE]);
+    }
+}
+
+/**
+ * Loads the config built from every stored entry, with the clients' kept connections drained
+ * first (a load closes idle ones); a config equal to the one loaded is not loaded again. Two
+ * stacks may change their entries at once (two deploys): after its load, each reads the entries
+ * again and loads once more if they changed meanwhile, so the last config loaded has every entry.
  */
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
     let entries = await readEntries(c);
     for (;;) {
         const config = JSON.stringify(edgeCaddyConfig(host, entries));
+        const loaded = await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`]);
+        if (loaded.exitCode === 0 && loaded.output === config) return;
         // Its own file, so that a load running beside it cannot swap the body.
         const file = `${EDGE_DIR}/caddy.json.${crypto.randomBytes(6).toString("hex")}`;
         await putFiles(c, [{ path: file, content: config }]);
-        const r = await admin(c, "POST", "/load", file);
-        await execIn(c, ["mv", "-f", file, `${EDGE_DIR}/caddy.json`]);
+        const r = await drained(c, host, () => admin(c, "POST", "/load", file));
+        // Kept only once loaded: it is what the next load compares with.
+        await execIn(c, r.status === 200 ? ["mv", "-f", file, `${EDGE_DIR}/caddy.json`] : ["rm", "-f", file]);
         if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
         const now = await readEntries(c);
         if (JSON.stringify(edgeCaddyConfig(host, now)) === config) return;

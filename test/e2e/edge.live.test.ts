@@ -8,12 +8,13 @@ import * as net from "net";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
 import { putFiles } from "../../infra/docker/edge";
-import { EDGE_DIR } from "../../infra/docker/edge-config";
+import { EDGE_ADMIN_SOCKET, EDGE_DIR } from "../../infra/docker/edge-config";
 import { execIn } from "../../infra/docker/exec";
 import { LABEL } from "../../infra/docker/labels";
 import { cliProject, CliProject, TINY_APP, tinyStack, usageLine } from "../support/cli";
 import { containersWith, freePort } from "../support/harness";
 import { eventually } from "../support/poll";
+import { ROUTER_LOAD } from "../support/load";
 import { Pebble, startPebble } from "../support/pebble";
 import { selfSignedCert } from "../support/test-certs";
 
@@ -39,10 +40,9 @@ beforeLive(async () => {
     world = project.stackName("world");
     project.writeStack(hello, await tinyStack({ app: "hello", config: { GREETING: "from-hello" }, edge: edgeSettings, domains: [] }));
     project.writeStack(world, await tinyStack({ app: "world", config: { GREETING: "from-world" }, edge: edgeSettings, domains: [] }));
-    // Both apps deploy at once: the edge takes both entries whichever loads its config first.
-    for (const up of await Promise.all([hello, world].map((stack) => project!.cli(["up", "--yes", "--stack", stack])))) {
-        assert.equal(up.code, 0, up.stderr);
-    }
+    // world's first `up` runs in the first test, under load on hello.
+    const up = await project.cli(["up", "--yes", "--stack", hello]);
+    assert.equal(up.code, 0, up.stderr);
 });
 
 afterLive(async () => {
@@ -61,24 +61,115 @@ interface Answer {
     serial?: string;
 }
 
-/** One request through the edge: plain HTTP with a Host header, or HTTPS with SNI, verified against Pebble's root. */
-function request(host: string, secure: boolean, ca = root): Promise<Answer> {
+/**
+ * One request through the edge: plain HTTP with a Host header, or HTTPS with SNI, verified
+ * against Pebble's root; on a new connection, or on `agent`'s kept one.
+ */
+function request(host: string, secure: boolean, ca = root, agent: http.Agent | false = false): Promise<Answer> {
     return new Promise((resolve, reject) => {
         const done = (res: http.IncomingMessage) => {
+            // Read now: a kept connection goes back to its agent at the end of the response.
+            const peer = secure ? (res.socket as import("tls").TLSSocket).getPeerCertificate() : undefined;
             let body = "";
             res.on("data", (d: Buffer) => (body += d.toString()));
             res.on("end", () => {
-                const peer = secure ? (res.socket as import("tls").TLSSocket).getPeerCertificate() : undefined;
                 resolve({ status: res.statusCode ?? 0, body, location: res.headers.location, issuer: String(peer?.issuer?.CN ?? ""), serial: peer?.serialNumber });
             });
         };
         const req = secure
-            ? https.get({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, ca, agent: false }, done)
-            : http.get({ host: "127.0.0.1", port: httpPort, headers: { host }, agent: false }, done);
+            ? https.get({ host: "127.0.0.1", port: httpsPort, servername: host, headers: { host }, ca, agent }, done)
+            : http.get({ host: "127.0.0.1", port: httpPort, headers: { host }, agent }, done);
         req.on("error", reject);
         req.setTimeout(10_000, () => req.destroy(new Error("timed out")));
     });
 }
+
+/** Requests through the edge, counted until stopped. */
+interface Load {
+    ok: number;
+    failures: string[];
+    stop(): Promise<void>;
+}
+
+/**
+ * `clients` clients sending requests to `host` at ROUTER_LOAD's pace (one every 20 ms each):
+ * half keep their connection, half open one per request, as browsers and scripts do.
+ */
+function startLoad(host: string, secure: boolean, clients = 4): Load {
+    const paceMs = (1000 * ROUTER_LOAD.connections) / ROUTER_LOAD.overallRate;
+    const load = { ok: 0, failures: [] as string[], stopped: false };
+    const agents: http.Agent[] = [];
+    const client = async (agent: http.Agent | false) => {
+        while (!load.stopped) {
+            const started = Date.now();
+            try {
+                const r = await request(host, secure, root, agent);
+                if (r.status === 200) load.ok++;
+                else load.failures.push(`${host}: HTTP ${r.status}: ${r.body.slice(0, 80)}`);
+            } catch (err) {
+                load.failures.push(`${host}${agent ? " (kept connection)" : ""}: ${(err as Error).message}`);
+            }
+            await new Promise((r) => setTimeout(r, Math.max(0, started + paceMs - Date.now())));
+        }
+    };
+    const running = Array.from({ length: clients }, (_, i) => {
+        if (i % 2) return client(false);
+        const agent = secure ? new https.Agent({ keepAlive: true, maxSockets: 1 }) : new http.Agent({ keepAlive: true, maxSockets: 1 });
+        agents.push(agent);
+        return client(agent);
+    });
+    return Object.assign(load, {
+        async stop() {
+            load.stopped = true;
+            await Promise.all(running);
+            for (const a of agents) a.destroy();
+        },
+    });
+}
+
+testLive("under load on hello: domains:add gets a certificate from Pebble, world's first up and its domain:add and maintenance:on/off, 0 failed requests", async (t) => {
+    const started = Date.now();
+    const steps: string[] = [];
+    const timed = async <T>(what: string, run: () => Promise<T>): Promise<T> => {
+        const at = Date.now();
+        const r = await run();
+        steps.push(`${what} ${((Date.now() - at) / 1000).toFixed(1)} s`);
+        return r;
+    };
+    const loads = [startLoad("hello.localhost", false)];
+    try {
+        await eventually(() => loads[0].ok >= 20, 30_000, "the load running");
+        // Two stacks change the edge at once: the edge takes both entries whichever loads its config first.
+        const [add, up] = await timed("domains:add hello.test beside world's up", () =>
+            Promise.all([project!.cli(["domains:add", "hello.test", "--stack", hello]), project!.cli(["up", "--yes", "--stack", world])]),
+        );
+        assert.equal(add.code, 0, add.stderr);
+        assert.match(add.stdout, /hello\.test is served over HTTPS/);
+        assert.equal(up.code, 0, up.stderr);
+        // Clients of the new domain, over HTTPS with its certificate, through the other changes.
+        loads.push(startLoad("hello.test", true));
+        await eventually(() => loads[1].ok >= 20, 30_000, "the load on hello.test running");
+        const addWorld = await timed("domains:add world.test", () => project!.cli(["domains:add", "world.test", "--stack", world]));
+        assert.equal(addWorld.code, 0, addWorld.stderr);
+        assert.match(addWorld.stdout, /world\.test is served over HTTPS/);
+        assert.match((await request("world.test", true)).body, /from-world$/);
+        const on = await timed("maintenance:on", () => project!.cli(["maintenance:on", "--stack", world]));
+        assert.equal(on.code, 0, on.stderr);
+        assert.equal((await request("world.localhost", false)).status, 503);
+        const off = await timed("maintenance:off", () => project!.cli(["maintenance:off", "--stack", world]));
+        assert.equal(off.code, 0, off.stderr);
+        assert.equal((await request("world.localhost", false)).status, 200);
+    } finally {
+        for (const l of loads) await l.stop();
+    }
+    const ok = loads.reduce((n, l) => n + l.ok, 0);
+    const failures = loads.flatMap((l) => l.failures);
+    t.diagnostic(
+        `edge changes under load on hello (hello.localhost, then hello.test too; kept and new connections): ${ok + failures.length} requests, ` +
+            `${failures.length} failed; test took ${((Date.now() - started) / 1000).toFixed(1)} s (${steps.join(", ")})`,
+    );
+    assert.deepEqual(failures, []);
+});
 
 testLive("two apps on one host answer behind the edge router by hostname (<app>.localhost)", async (t) => {
     const a = await eventually(() => request("hello.localhost", false).then((r) => (r.status === 200 ? r : undefined)), 30_000, "hello.localhost");
@@ -88,10 +179,7 @@ testLive("two apps on one host answer behind the edge router by hostname (<app>.
     assert.match(b.body, /from-world$/);
 });
 
-testLive("domains:add hello.test: HTTPS with a certificate from Pebble, HTTP redirects to HTTPS, certs lists it", async (t) => {
-    const add = await project!.cli(["domains:add", "hello.test", "--stack", hello]);
-    assert.equal(add.code, 0, add.stderr);
-    assert.match(add.stdout, /hello\.test is served over HTTPS/);
+testLive("hello.test (added under load): HTTPS with a certificate from Pebble, HTTP redirects to HTTPS, certs lists it", async (t) => {
     assert.match(project!.readStack(hello), /dynoform:domains:\n\s+- hello\.test/);
     const r = await request("hello.test", true);
     assert.equal(r.status, 200);
@@ -140,9 +228,7 @@ testLive("certs:add refuses a key that is not the certificate's and an expired c
     const other = selfSignedCert(dir, "other", "world.test");
     const day = 86_400_000;
     const expired = selfSignedCert(dir, "expired", "world.test", { from: new Date(Date.now() - 60 * day), to: new Date(Date.now() - day) });
-    // world.test gets its certificate from Pebble first; the user's then serves instead.
-    const add = await project!.cli(["domains:add", "world.test", "--stack", world]);
-    assert.equal(add.code, 0, add.stderr);
+    // world.test got its certificate from Pebble in the first test; the user's then serves instead.
     const stackBefore = project!.readStack(world);
     const certsBefore = (await project!.cli(["certs", "--stack", world, "--json"])).stdout;
     assert.equal(JSON.parse(certsBefore)[0].source, "acme");
@@ -248,14 +334,20 @@ async function webDynoAddresses(): Promise<string[]> {
     return addresses.sort();
 }
 
-/** Where the edge sends hello.localhost: the dyno name and port in its loaded config, the name's addresses in its /etc/hosts. */
+/** Caddy's admin API in the edge: the answer's body (the status must be 200), posting `file` when given. */
+async function edgeAdmin(method: string, path: string, file?: string): Promise<string> {
+    const args = ["curl", "-sS", "--unix-socket", EDGE_ADMIN_SOCKET, "-X", method, "-w", "\n%{http_code}", `http://localhost${path}`];
+    if (file) args.push("-H", "Content-Type: application/json", "--data-binary", `@${file}`);
+    const lines = (await execIn(connectDocker().getContainer(edge), args)).output.trimEnd().split("\n");
+    assert.equal(lines.pop(), "200", lines.join("\n"));
+    return lines.join("\n");
+}
+
+/** Where the edge sends hello.localhost: the upstreams of its route in the config Caddy runs. */
 async function edgeUpstreams(): Promise<string[]> {
-    const c = connectDocker().getContainer(edge);
-    const config = JSON.parse((await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`])).output);
-    const route = config.apps.http.servers.http.routes.find((x: { match: Array<{ host: string[] }> }) => x.match[0].host.includes("hello.localhost"));
-    const { name, port } = route.handle[0].dynamic_upstreams;
-    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output.split("\n");
-    return hosts.filter((l) => l.trim().split(/\s+/)[1] === name).map((l) => `${l.trim().split(/\s+/)[0]}:${port}`).sort();
+    const config = JSON.parse(await edgeAdmin("GET", "/config/"));
+    const route = config.apps.http.servers.http.routes.find((x: { match: Array<{ host?: string[] }> }) => x.match[0].host?.includes("hello.localhost"));
+    return route.handle[0].upstreams.map((u: { dial: string }) => u.dial).sort();
 }
 
 testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the dynos it lists, takes each list before dynos stop, 0 failed requests", async (t) => {
@@ -289,6 +381,7 @@ testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the
         }
     };
     const load = [...Array.from({ length: 4 }, () => worker(keepAlive)), ...Array.from({ length: 4 }, () => worker(false))];
+    let downSeconds = 0;
     try {
         await eventually(() => ok >= 20, 30_000, "the load running");
         const up = await project!.cli(["ps:scale", "web=3", "--stack", hello]);
@@ -296,7 +389,9 @@ testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the
         assert.equal((await webDynoAddresses()).length, 3);
         assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
         await eventually(() => ["web.1", "web.2", "web.3"].every((d) => seen.has(d)), 30_000, "every web dyno answering through the edge");
+        const downAt = Date.now();
         const down = await project!.cli(["ps:scale", "web=1", "--stack", hello]);
+        downSeconds = (Date.now() - downAt) / 1000;
         assert.equal(down.code, 0, down.stderr);
         assert.equal((await webDynoAddresses()).length, 1);
         assert.deepEqual(await edgeUpstreams(), await webDynoAddresses());
@@ -308,7 +403,7 @@ testLive("ps:scale web=3 then web=1 under load: the edge proxies straight to the
         keepAlive.destroy();
     }
     assert.deepEqual(failures, []);
-    t.diagnostic(`scale 1 -> 3 -> 1 through the edge under load: ${ok} requests, 0 failed, dynos seen ${[...seen].sort().join(", ")}`);
+    t.diagnostic(`scale 1 -> 3 -> 1 through the edge under load: ${ok} requests, 0 failed, dynos seen ${[...seen].sort().join(", ")}; ps:scale web=1 took ${downSeconds.toFixed(1)} s`);
 });
 
 testLive("a dyno address the edge cannot connect to (Docker restarted the dyno elsewhere): its requests go through the app's router, 0 failed", async (t) => {
@@ -323,20 +418,20 @@ testLive("a dyno address the edge cannot connect to (Docker restarted the dyno e
         s.on("error", () => resolve(true));
     });
     assert.ok(refused, `something listens on ${deadIp}:${port}`);
-    const hosts = (await execIn(c, ["cat", "/etc/hosts"])).output;
-    const dead = hosts.replace(new RegExp(`^${live.slice(0, live.lastIndexOf(":")).replace(/\./g, "\\.")} `, "m"), `${deadIp} `);
-    assert.notEqual(dead, hosts);
+    // The config Caddy runs, with the dyno's address replaced, loaded as a deploy would.
+    const running = await edgeAdmin("GET", "/config/");
+    const dead = running.split(`"dial":"${live}"`).join(`"dial":"${deadIp}:${port}"`);
+    assert.notEqual(dead, running);
     const started = Date.now();
-    await putFiles(c, [{ path: "/tmp/hosts.dead", content: dead }]);
-    await execIn(c, ["sh", "-c", "cat /tmp/hosts.dead > /etc/hosts"]);
+    await putFiles(c, [{ path: "/tmp/caddy.dead.json", content: dead }]);
+    await edgeAdmin("POST", "/load", "/tmp/caddy.dead.json");
     try {
-        await eventually(async () => ((await edgeUpstreams())[0] === `${deadIp}:${port}` ? true : undefined), 5_000, "the dead address in the edge's /etc/hosts");
+        assert.deepEqual(await edgeUpstreams(), [`${deadIp}:${port}`]);
         const [router] = await containersWith({ [LABEL.app]: "hello", [LABEL.stack]: hello, [LABEL.router]: "true" });
         const routed = async () => (await connectDocker().getContainer(router.Id).logs({ stdout: true, stderr: true, since: Math.floor(started / 1000) })).toString("latin1").split("\n").filter((l) => l.includes('"GET / HTTP/1.1" 200')).length;
         const answers: number[] = [];
-        // Until the app's router has served a good number of them: the edge found the address
-        // dead (past Go's 5 s hosts cache and Caddy's 1 s lookup) and fell back; the answers
-        // before that came from the dyno straight.
+        // Until the app's router has served a good number of them: the edge finds the address
+        // refused and falls back, and leaves it out (passive health) meanwhile.
         await eventually(async () => {
             answers.push((await request("hello.localhost", false)).status);
             return (await routed()) >= 20 ? true : undefined;
@@ -344,6 +439,6 @@ testLive("a dyno address the edge cannot connect to (Docker restarted the dyno e
         assert.deepEqual([...new Set(answers)], [200], `answers: ${answers.join(" ")}`);
         t.diagnostic(`${answers.length} requests while the edge's only dyno address was dead: all 200 through the app's router`);
     } finally {
-        await execIn(c, ["sh", "-c", `printf '%s' '${Buffer.from(hosts).toString("base64")}' | base64 -d > /etc/hosts`]);
+        await edgeAdmin("POST", "/load", `${EDGE_DIR}/caddy.json`);
     }
 });

@@ -4,15 +4,13 @@ import {
     acmeDirectory,
     domainOwner,
     domainProblem,
-    dynoName,
+    drainRoute,
     EdgeEntry,
     edgeCaddyConfig,
-    edgeHostsBlock,
-    HOSTS_BEGIN,
-    HOSTS_END,
     LETS_ENCRYPT,
     LETS_ENCRYPT_STAGING,
 } from "../../../infra/docker/edge-config";
+import { keptConnections } from "../../../infra/docker/edge";
 import { tarFiles } from "../../../infra/docker/tar";
 
 const host = { httpPort: 80, httpsPort: 443, hostIp: "" };
@@ -31,6 +29,12 @@ const entry = (over: Partial<EdgeEntry> = {}): EdgeEntry => ({
 });
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 const servers = (c: any) => c.apps.http.servers;
+/** A server's routes but the first, which drains kept connections before a config load. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+const appRoutes = (server: any) => {
+    assert.deepEqual(server.routes[0], drainRoute());
+    return server.routes.slice(1);
+};
 
 test("domainProblem: names that get a certificate pass; wildcards, IPs, bad labels and .localhost are refused with why", () => {
     for (const ok of ["hello.test", "www.example.com", "a-b.c0.example.org", "x".repeat(63) + ".io"]) assert.equal(domainProblem(ok), undefined, ok);
@@ -53,15 +57,15 @@ test("acmeDirectory: Let's Encrypt by default, staging by name, any URL as given
 
 test("edgeCaddyConfig: HTTPS route per domain, plain HTTP until the certificate is active, then a redirect", () => {
     const pending = edgeCaddyConfig(host, [entry()]);
-    assert.deepEqual(servers(pending).https.routes[0].match, [{ host: ["hello.example.com"] }]);
-    assert.deepEqual(servers(pending).https.routes[0].handle, [{ handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] }]);
-    assert.deepEqual(servers(pending).http.routes.map((r: { match: unknown }) => r.match), [[{ host: ["hello.localhost", "hello.example.com"] }]]);
+    assert.deepEqual(appRoutes(servers(pending).https)[0].match, [{ host: ["hello.example.com"] }]);
+    assert.deepEqual(appRoutes(servers(pending).https)[0].handle, [{ handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] }]);
+    assert.deepEqual(appRoutes(servers(pending).http).map((r: { match: unknown }) => r.match), [[{ host: ["hello.localhost", "hello.example.com"] }]]);
     const active = edgeCaddyConfig({ ...host, httpsPort: 8443 }, [entry({ activeDomains: ["hello.example.com"] })]);
-    const redirect = servers(active).http.routes[0];
+    const redirect = appRoutes(servers(active).http)[0];
     assert.deepEqual(redirect.match, [{ host: ["hello.example.com"] }]);
     assert.equal(redirect.handle[0].status_code, 308);
     assert.deepEqual(redirect.handle[0].headers.Location, ["https://{http.request.host}:8443{http.request.uri}"]);
-    assert.deepEqual(servers(active).http.routes[1].match, [{ host: ["hello.localhost"] }]);
+    assert.deepEqual(appRoutes(servers(active).http)[1].match, [{ host: ["hello.localhost"] }]);
     assert.equal(servers(active).https.automatic_https.disable_redirects, true);
 });
 
@@ -77,7 +81,7 @@ test("edgeCaddyConfig: one ACME policy per app with its directory, email and tru
         issuers: [{ module: "acme", ca: "https://pebble/dir", email: "ops@example.com", trusted_roots_pem_files: ["/edge/ca.pem"] }],
     });
     assert.deepEqual(policies[1].subjects, ["other.example.com"]);
-    const [helloRoute, otherRoute] = servers(c).https.routes;
+    const [helloRoute, otherRoute] = appRoutes(servers(c).https);
     assert.equal(helloRoute.handle[0].handler, "headers");
     assert.deepEqual(helloRoute.handle[0].response.set["Strict-Transport-Security"], ["max-age=31536000"]);
     assert.equal(otherRoute.handle[0].handler, "reverse_proxy");
@@ -100,43 +104,35 @@ test("edgeCaddyConfig: a forced renewal makes every certificate of the app due n
 test("edgeCaddyConfig: maintenance answers 503 with the app's page on both servers", () => {
     const c = edgeCaddyConfig(host, [entry({ maintenance: true })]);
     for (const server of ["https", "http"]) {
-        const h = servers(c)[server].routes[0].handle[0];
+        const h = appRoutes(servers(c)[server])[0].handle[0];
         assert.equal(h.status_code, 503);
         assert.match(h.body, /hello is offline for maintenance/);
     }
 });
 
-test("edgeCaddyConfig: with the app's dynos known, both servers proxy straight to them by name (one hop), round robin, the app's router when the name does not resolve", () => {
+test("edgeCaddyConfig: with the app's dynos known, both servers proxy straight to their addresses (one hop), round robin", () => {
     const c = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] })]);
     for (const server of ["https", "http"]) {
-        const h = servers(c)[server].routes[0].handle[0];
+        const h = appRoutes(servers(c)[server])[0].handle[0];
         assert.equal(h.handler, "reverse_proxy");
-        assert.deepEqual(h.dynamic_upstreams, { source: "a", name: "web.hello.prod.dynoform.internal", port: "5000", refresh: "1s" });
-        assert.deepEqual(h.upstreams, [{ dial: "127.0.0.1:5100" }]);
+        assert.deepEqual(h.upstreams, [{ dial: "172.18.0.3:5000" }, { dial: "172.18.0.4:5000" }]);
+        assert.equal(h.dynamic_upstreams, undefined);
         assert.equal(h.load_balancing.selection_policy.policy, "round_robin");
         assert.equal(h.load_balancing.try_duration, undefined, "no retry: Caddy 2.6 cannot resend a body it read");
     }
     // Without dynos (none resolved yet, or none running): through the app's router, as before.
     for (const dynos of [undefined, []]) {
-        const h = servers(edgeCaddyConfig(host, [entry({ dynos })])).http.routes[0].handle[0];
+        const h = appRoutes(servers(edgeCaddyConfig(host, [entry({ dynos })])).http)[0].handle[0];
         assert.deepEqual(h, { handler: "reverse_proxy", upstreams: [{ dial: "127.0.0.1:5100" }] });
         assert.equal(servers(edgeCaddyConfig(host, [entry({ dynos })])).http.errors, undefined);
     }
 });
 
-test("edgeCaddyConfig: another list of dynos (scale, new release) gives the same config: no load, which would close idle keep-alive connections", () => {
+test("edgeCaddyConfig: another list of dynos (scale, new release) is another config: the load that hands it over returns once Caddy serves it", () => {
     const one = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.3:5000"] })]);
-    assert.deepEqual(edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.5:5000", "172.18.0.6:5000", "172.18.0.7:5000"] })]), one);
-});
-
-test("edgeHostsBlock: one line per web dyno under each app's name, between markers, entries sorted", () => {
-    const block = edgeHostsBlock([entry({ app: "shop", dynos: ["172.19.0.2:5000"] }), entry({ dynos: ["172.18.0.3:5000", "172.18.0.4:5000"] }), entry({ app: "idle" })]);
-    assert.equal(
-        block,
-        [HOSTS_BEGIN, "172.18.0.3 web.hello.prod.dynoform.internal", "172.18.0.4 web.hello.prod.dynoform.internal", "172.19.0.2 web.shop.prod.dynoform.internal", HOSTS_END, ""].join("\n"),
-    );
-    assert.equal(edgeHostsBlock([]), `${HOSTS_BEGIN}\n${HOSTS_END}\n`);
-    assert.equal(dynoName({ app: "hello", stack: "prod" }), "web.hello.prod.dynoform.internal");
+    const three = edgeCaddyConfig(host, [entry({ dynos: ["172.18.0.5:5000", "172.18.0.6:5000", "172.18.0.7:5000"] })]);
+    assert.notDeepEqual(three, one);
+    assert.deepEqual(appRoutes(servers(three).http)[0].handle[0].upstreams.map((u: { dial: string }) => u.dial), ["172.18.0.5:5000", "172.18.0.6:5000", "172.18.0.7:5000"]);
 });
 
 test("edgeCaddyConfig: a request no dyno could take (not sent) goes to the app's router, per host; none in maintenance", () => {
@@ -187,4 +183,31 @@ test("tarFiles: a ustar archive tar reads back, with modes and long paths", asyn
     assert.equal(r.status, 0, r.stderr);
     assert.match(r.stdout, /-rw-r--r-- .* a\/b\.json/);
     assert.match(r.stdout, new RegExp(`-rw------- .* ${long}`));
+});
+
+test("drainRoute: first on both servers, not terminal, sets Connection: close while the drain file exists", () => {
+    const c = edgeCaddyConfig(host, [entry()]);
+    for (const server of ["http", "https"]) assert.deepEqual(servers(c)[server].routes[0], drainRoute());
+    const r = drainRoute();
+    assert.equal(r.terminal, undefined);
+    assert.deepEqual(r.match, [{ file: { root: "/edge/config/dynoform", try_files: ["/draining"] } }]);
+    assert.deepEqual(r.handle, [{ handler: "headers", response: { set: { Connection: ["close"] } } }]);
+});
+
+test("keptConnections: the server side of established connections to the edge's ports, IPv4 and IPv6; not listeners, other ports or closing ones", () => {
+    const text = [
+        "  sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+        "   0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1 0 100 0 0 10 0",
+        "   1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1 0 20 4 30 10 -1",
+        "   2: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1 0 20 4 30 10 -1",
+        "   3: 0100007F:01BB 0100007F:C351 06 00000000:00000000 03:00001770 00000000     0        0 0 3 0",
+        "   4: 0100007F:1F91 0100007F:C352 01 00000000:00000000 00:00000000 00000000     0        0 4 1 0 20 4 30 10 -1",
+        "  sl  local_address                         remote_address                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode",
+        "   0: 00000000000000000000000001000000:01BB 00000000000000000000000001000000:D431 01 00000000:00000000 00:00000000 00000000     0        0 5 1 0 20 4 30 10 -1",
+    ].join("\n");
+    assert.deepEqual(keptConnections(text, [8080, 443]), [
+        "0100007F:1F90-0100007F:C350",
+        "00000000000000000000000001000000:01BB-00000000000000000000000001000000:D431",
+    ]);
+    assert.deepEqual(keptConnections("", [80]), []);
 });
