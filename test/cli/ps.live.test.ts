@@ -42,6 +42,15 @@ interface PsEntry {
 }
 const ps = async () => JSON.parse((await ok("ps", "--json")).stdout) as PsEntry[];
 
+/**
+ * Whether Docker has restarted a dyno's container (after an OOM kill or a crash): polled through
+ * Docker, which is cheap, before `ps` (about 1 CPU-s a run) is asked what it shows.
+ */
+async function restartedByDocker(dyno: string): Promise<boolean> {
+    const [c] = await containersWith({ [LABEL.stack]: shared.stack, [LABEL.dyno]: dyno });
+    return c !== undefined && (await connectDocker().getContainer(c.Id).inspect()).RestartCount >= 1;
+}
+
 describeLive("ps and releases", { concurrency: false }, () => {
     test("ps:scale makes no release; the plan says so; ps shows the formation", async (t) => {
         await shared.deployed();
@@ -80,6 +89,7 @@ describeLive("ps and releases", { concurrency: false }, () => {
         const started = Date.now();
         await ok("ps:scale", "hog=1:custom-128mb");
         try {
+            await eventually(() => restartedByDocker("hog.1"), 60_000, "hog.1 restarted by Docker (after its first OOM kill)", 100);
             const hog = await eventually(async () => (await ps()).find((d) => d.dyno === "hog.1" && d.oomKilledAt), 60_000, "hog.1 OOM-killed in ps --json");
             assert.equal(hog.error, "R15");
             assert.equal(hog.size, "custom-128mb");
@@ -114,6 +124,7 @@ describeLive("ps and releases", { concurrency: false }, () => {
         assert.match((await ok("ps")).stdout, /^web\.1: up .*\[mem [\d.]+\/(512|1024) MiB [\d.]+%, cpu [\d.]+%\]/m);
         await ok("ps:scale", "crasher=1");
         try {
+            await eventually(() => restartedByDocker("crasher.1"), 60_000, "crasher.1 restarted by Docker (after its first crash)", 100);
             const c = await eventually(async () => (await ps()).find((d) => d.dyno === "crasher.1" && d.lastStop?.reason === "crashed"), 60_000, "crasher.1 crashed in ps --json");
             assert.equal(c.lastStop!.exitCode, 3);
             assert.equal(c.error, undefined, "a crash is not an OOM kill");

@@ -13,8 +13,12 @@ import { eventually } from "../support/poll";
 // a job every minute, its output in `logs`, its exit code in `scheduler`, an overlapping run
 // skipped, and a scheduled Postgres backup with its retention. The scheduler runs on a clock the
 // test controls: a cron minute lasts TICK real seconds (the CLI's children inherit the setting).
-const TICK = 20;
+// Every wait below is on that clock (a run, a skip, a backup: one to three minutes each), so TICK
+// sets most of the file's time; each wait's deadline stays in real seconds (a loaded CI host).
+const TICK = 10;
 process.env.DYNOFORM_SCHEDULER_TICK_SECONDS = String(TICK);
+/** How long a wait for a scheduled run may take: the deadlines the file had at 20 s minutes. */
+const RUN_DEADLINE_MS = 120_000;
 const tiny = deployOnce("sched", {
     settings: {
         addons: { postgres: "postgres" },
@@ -76,11 +80,12 @@ testLive("a job every minute runs on time as a one-off dyno: output in logs, exi
     const up = await project.cli(["up", "--yes", "--stack", stack]);
     assert.equal(up.code, 0, up.stderr);
 
-    const run = await eventually(() => finishedRun(stack, "tick"), 6 * TICK * 1000, "the tick job's first run to finish", 1000);
+    const run = await eventually(() => finishedRun(stack, "tick"), RUN_DEADLINE_MS, "the tick job's first run to finish", 250);
     const info = await connectDocker().getContainer(run.Id).inspect();
     // On the test's clock, minutes begin on multiples of TICK seconds.
     const late = Date.parse(info.State.StartedAt) % (TICK * 1000);
     assert.ok(late < (TICK * 1000) / 2, `started on the minute: ${late} ms after it began (at ${info.State.StartedAt})`);
+    t.diagnostic(`the tick run started ${late} ms into its ${TICK} s minute`);
 
     const list = await project.cli(["scheduler", "--stack", stack, "--json"]);
     assert.equal(list.code, 0, list.stderr);
@@ -107,7 +112,7 @@ testLive("an overlapping run of a job is skipped with a log line", async () => {
     // `slow` runs for a minute and a half: its next minute finds it still running. The scheduler
     // was replaced by the `up`s above: the one running now started the run it finds (or its
     // predecessor did), and the skip names that run's container either way.
-    await eventually(async () => /slow: skipped the run due at /.test(await schedulerLog(stack)), 8 * TICK * 1000, "the overlapping slow run to be skipped", 1000);
+    await eventually(async () => /slow: skipped the run due at /.test(await schedulerLog(stack)), 160_000, "the overlapping slow run to be skipped", 250);
     const l = await project.cli(["logs", "--stack", stack, "-n", "500", "--dyno", "scheduler"]);
     const skipped = /dynoform\[scheduler\]: slow: skipped the run due at \S+: (\S+) is still running$/m.exec(l.stdout);
     assert.ok(skipped, l.stdout);
@@ -126,7 +131,7 @@ testLive("pg:backups:schedule: backups appear on schedule, the newest --retain k
         assert.equal(r.code, 0, r.stderr);
         return JSON.parse(r.stdout) as Listed[];
     };
-    const first = await eventually(async () => (await finishedRun(stack, "pg-backups")) && (await list()).find((b) => b.status === "Completed"), 6 * TICK * 1000, "a scheduled backup", 2000);
+    const first = await eventually(async () => (await finishedRun(stack, "pg-backups")) && (await list()).find((b) => b.status === "Completed"), RUN_DEADLINE_MS, "a scheduled backup", 2000);
     const firstRun = (await finishedRun(stack, "pg-backups"))!.Id;
     const run = (await connectDocker().getContainer(firstRun).inspect()).State.StartedAt;
     assert.ok(Date.parse(run) % (TICK * 1000) < (TICK * 1000) / 2, `the backup ran on the minute (started at ${run})`);
@@ -139,7 +144,7 @@ testLive("pg:backups:schedule: backups appear on schedule, the newest --retain k
         if ((await finishedRun(stack, "pg-backups"))?.Id === firstRun) return undefined;
         const done = (await list()).filter((b) => b.status === "Completed");
         return done.length === 1 && done[0].id !== first.id ? done : undefined;
-    }, 6 * TICK * 1000, "a second scheduled backup, with the first deleted (retain 1)", 1000);
+    }, RUN_DEADLINE_MS, "a second scheduled backup, with the first deleted (retain 1)", 1000);
     assert.ok(Number(later[0].id.slice(1)) > Number(first.id.slice(1)));
     const scheduler = await project.cli(["scheduler", "--stack", stack]);
     assert.match(scheduler.stdout, /^pg-backups\s+\* \* \* \* \*\s+pg:backups:capture postgres \(keep 1\)\s+\(last run \S+: exit 0[;,]/m, scheduler.stdout);

@@ -11,6 +11,7 @@ import type { ReleaseRecord } from "../../infra/release";
 import { deployOnce, usageLine } from "../support/cli";
 import { dynoContainers } from "../support/app-project";
 import { ROUTER_LOAD } from "../support/load";
+import { eventually } from "../support/poll";
 
 // A rollout that cannot go wrong, through the real CLI, Pulumi and Docker, under load through the
 // router: a release whose web dynos fail their HTTP check, a release command that exits 1, and a
@@ -78,10 +79,13 @@ function url(): string {
 /** Runs a CLI command while autocannon sends requests through the router, from before it starts until it ends. */
 async function underLoad(args: string[]) {
     let instance: autocannon.Instance | undefined;
+    let answered = 0;
     const load = new Promise<autocannon.Result>((resolve, reject) => {
         instance = autocannon({ url: `${url()}/`, ...ROUTER_LOAD, duration: 900 }, (err, res) => (err ? reject(err) : resolve(res)));
+        instance.on("response", () => answered++);
     });
-    await new Promise((r) => setTimeout(r, 500)); // the load is running before the command starts
+    // The load is running before the command starts: its first answers are in.
+    await eventually(() => answered >= 8, 30_000, "the load generator to get answers", 20);
     const r = await shared.project.cli([...args, "--stack", shared.stack]);
     instance!.stop();
     const result = await load;

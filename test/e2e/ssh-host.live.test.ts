@@ -70,7 +70,9 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         // All but one base image: doctor copies that one.
         hosts = await startTestHosts(1, Object.entries(images).filter(([n]) => n !== copiedBase).map(([, ref]) => ref));
         host = hosts.hosts[0];
-        project = await appProject("hello", { dockerHost: host.dockerHost, routerPort: "5000" });
+        // No worker: what runs on the server is checked through web.1 (fewer containers per rollout there).
+        const formation = { web: { quantity: 1, size: "standard-1x" }, worker: { quantity: 0, size: "standard-1x" } };
+        project = await appProject("hello", { dockerHost: host.dockerHost, routerPort: "5000", formation });
         stagingStack = `${project.stack}-staging`;
         // Source no earlier run built: the test host's engine keeps its images between runs, as a server does.
         fs.appendFileSync(path.join(project.dir, "app", "index.js"), `\n// ${project.stack}\n`);
@@ -132,7 +134,7 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
             const [ps, run] = await Promise.all([
                 project!.cli(["ps"]),
                 runCli(["run", "--cwd", project!.dir, "--stack", project!.stack, "--no-tty", "--", "sh", "-c", "exit 7"], project!.env),
-                eventually(async () => (await fetch(`${url}/`), /web\.1/.test(out)), 30_000, "a web.1 line from logs --tail", 1000),
+                eventually(async () => (await fetch(`${url}/`), /web\.1/.test(out)), 30_000, "a web.1 line from logs --tail", 250),
             ]);
             assert.equal(ps.code, 0, ps.stderr);
             assert.match(ps.stdout, /web\.1: up/);
