@@ -70,9 +70,7 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         // All but one base image: doctor copies that one.
         hosts = await startTestHosts(1, Object.entries(images).filter(([n]) => n !== copiedBase).map(([, ref]) => ref));
         host = hosts.hosts[0];
-        // No worker: what runs on the server is checked through web.1 (fewer containers per rollout there).
-        const formation = { web: { quantity: 1, size: "standard-1x" }, worker: { quantity: 0, size: "standard-1x" } };
-        project = await appProject("hello", { dockerHost: host.dockerHost, routerPort: "5000", formation });
+        project = await appProject("hello", { dockerHost: host.dockerHost, routerPort: "5000" });
         stagingStack = `${project.stack}-staging`;
         // Source no earlier run built: the test host's engine keeps its images between runs, as a server does.
         fs.appendFileSync(path.join(project.dir, "app", "index.js"), `\n// ${project.stack}\n`);
