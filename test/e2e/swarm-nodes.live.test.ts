@@ -8,7 +8,7 @@ import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { eventually } from "../support/poll";
 import { answersOverTheOverlay, clusterAppProject, ProbeSite } from "../support/swarm-probe";
-import { startTestCluster, TestCluster } from "../support/test-cluster";
+import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 
 // `dynoform nodes`, `nodes:drain` and `nodes:activate` on a 3-node test cluster through the real
 // CLI: the drain returns once the drained node's dynos run on the other two, the dynos elsewhere
@@ -55,7 +55,7 @@ describeLive("dynoform nodes, nodes:drain and nodes:activate on a 3-node Swarm c
         const r = await project!.cli(["nodes"]);
         assert.equal(r.code, 0, r.stderr);
         for (const t of await webTasks()) assert.match(r.stdout, new RegExp(`^${t.node} .* active: .*\\bweb\\.${t.slot}\\b`, "m"));
-        assert.match(r.stdout, /^dfsw1 10\.201\.91\.11 manager \(leader\) ready active: web\.\d+ web\.\d+$/m);
+        assert.match(r.stdout, new RegExp(`^dfsw1 ${escaped(cluster!.manager.address)} manager \\(leader\\) ready active: web\\.\\d+ web\\.\\d+$`, "m"));
         const unknown = await project!.cli(["nodes:drain", "dfsw9"]);
         assert.equal(unknown.code, 2, unknown.stderr);
         assert.match(unknown.stderr, /nodes:drain: no node `dfsw9` in the cluster; its nodes: dfsw1, dfsw2, dfsw3/);

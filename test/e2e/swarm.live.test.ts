@@ -10,7 +10,7 @@ import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { freePort } from "../support/harness";
-import { startTestCluster, TestCluster } from "../support/test-cluster";
+import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 import { answersOverTheOverlay, tinyApp } from "../support/swarm-probe";
 
 // A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI:
@@ -71,8 +71,8 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const r = await project!.cli(["doctor"]);
         assert.equal(r.code, 0, r.stderr);
         assert.match(r.stderr, /cluster: 3 nodes ready/);
-        assert.match(r.stderr, /dfsw1 10\.201\.91\.11 manager \(leader\) ready active/);
-        assert.match(r.stderr, /dfsw3 10\.201\.91\.13 worker ready active/);
+        assert.match(r.stderr, new RegExp(`dfsw1 ${escaped(cluster!.nodes[0].address)} manager \\(leader\\) ready active`));
+        assert.match(r.stderr, new RegExp(`dfsw3 ${escaped(cluster!.nodes[2].address)} worker ready active`));
         assert.match(r.stderr, /no IPVS: .*dnsrr endpoint mode/);
         const ids = (await swarmNodes(cluster!.manager.engine)).map((n) => n.id);
         const again = await project!.cli(["doctor"]);
