@@ -258,7 +258,8 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.deepEqual(await answersOverTheOverlay(site(), service), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7", "web.8"]);
         const ps = await project!.cli(["ps"]);
         assert.equal(ps.code, 0, ps.stderr);
-        assert.match(ps.stdout, /=== web \(standard-1x\): 8 dynos/);
+        // standard-2x: resized above.
+        assert.match(ps.stdout, /=== web \(standard-2x\): 8 dynos/);
         const scaled = await project!.cli(["ps:scale", "web=6"]);
         assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
         assert.equal((await webTasks()).length, 6);
