@@ -237,14 +237,14 @@ export class App extends pulumi.ComponentResource {
                     ),
                     processType: p.type,
                     replicas: p.quantity,
+                    // As on one host, a web dyno counts as up once it accepts connections on $PORT.
+                    listening: p.type === "web" ? { port: WEB_PORT, probeImage: images.node } : undefined,
                     memoryMb: p.size.memoryMb,
                     cpuShares: p.size.cpuShares,
                     network: network.name,
                     labels: pulumi.output(releaseId).apply((release) => ({ ...ownerLabels(appName, stack), [LABEL.processType]: p.type, [LABEL.role]: "dyno", [LABEL.release]: release, [LABEL.size]: p.size.name })),
                     stopGraceSeconds: definition.stopGraceSeconds[p.type],
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
-                    // As on one host, a web dyno counts as up once it accepts connections on $PORT.
-                    listening: p.type === "web" ? { port: WEB_PORT, probeImage: images.node } : undefined,
                 }, { parent: this, dependsOn: [...(imageOnNodes ? [imageOnNodes] : []), ...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] }),
         );
         const formations = (cluster ? [] : definition.plan).map(
