@@ -237,6 +237,8 @@ export class App extends pulumi.ComponentResource {
                     ),
                     processType: p.type,
                     replicas: p.quantity,
+                    // As on one host, a web dyno counts as up once it accepts connections on $PORT.
+                    listening: p.type === "web" ? { port: WEB_PORT, probeImage: images.node } : undefined,
                     memoryMb: p.size.memoryMb,
                     cpuShares: p.size.cpuShares,
                     network: network.name,
@@ -293,6 +295,7 @@ export class App extends pulumi.ComponentResource {
                       stack,
                       network: network.name,
                       image: images.nginx,
+                      probeImage: images.node,
                       port: args.routerPort,
                       webPort: WEB_PORT,
                       dockerHost,

@@ -15,6 +15,8 @@ export interface ClusterRouterArgs {
     network: pulumi.Input<string>;
     /** The nginx image, present on the ingress nodes. */
     image: pulumi.Input<string>;
+    /** An image with `node` on the manager, to ask whether the router listens (infra/swarm/tasks.ts). */
+    probeImage: pulumi.Input<string>;
     /** Port published (host mode) on each ingress node. */
     port: number;
     /** The web service's port. */
@@ -110,6 +112,8 @@ export class ClusterRouter extends pulumi.ComponentResource {
             labels: { ...ownerLabels(args.app, args.stack), [LABEL.role]: "router", [LABEL.router]: "true" },
             stopGraceSeconds: 10,
             ingress: { port: args.port, targetPort: ROUTER_LISTEN_PORT },
+            // `up` returns once the router takes requests, as on one host.
+            listening: pulumi.output(args.probeImage).apply((probeImage) => ({ port: ROUTER_LISTEN_PORT, probeImage })),
         }, { parent: this, dependsOn: args.dependsOn });
         this.url = service.ingressAddresses.apply((a) => `http://${a?.[0] ?? "127.0.0.1"}:${args.port}`);
         this.registerOutputs({ url: this.url });

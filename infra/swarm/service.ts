@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runningTasks } from "./tasks";
+import { runningTasks, waitUntilListening } from "./tasks";
 
 // One process type as a Docker Swarm service: replicas = quantity, resources from the dyno
 // size, restart with back-off, rolling updates start-first that roll back on failure, dnsrr
@@ -47,6 +47,11 @@ export interface ServiceArgs {
     user?: pulumi.Input<string>;
     /** More names on the network than the process type (an add-on's `postgres`). */
     aliases?: pulumi.Input<string[]>;
+    /**
+     * A rollout or scale is done only once every task accepts connections on `port`, asked from a
+     * container of `probeImage` (one with `node`) on the app's network on the manager (tasks.ts).
+     */
+    listening?: pulumi.Input<{ port: number; probeImage: string }>;
 }
 
 /** {@link ServiceArgs} resolved. */
@@ -70,6 +75,7 @@ export interface ServiceInputs {
     healthcheck?: string;
     user?: string;
     aliases?: string[];
+    listening?: { port: number; probeImage: string };
 }
 
 /** Provider outputs. */
@@ -102,7 +108,7 @@ const MIB = 1024 * 1024;
 export const SERVICE_FIELDS = {
     replace: ["dockerHost", "name"],
     update: ["image", "command", "env", "processType", "replicas", "memoryMb", "cpuShares", "network", "labels", "stopGraceSeconds", "ingress", "pinned", "mounts", "healthcheck", "user", "aliases"],
-    meta: ["bootTimeoutSeconds"],
+    meta: ["bootTimeoutSeconds", "listening"],
 } as const;
 
 export function diffService(olds: ServiceOutputs, news: ServiceInputs): pulumi.dynamic.DiffResult {
@@ -193,7 +199,10 @@ async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs)
     return { smallestNodeNanoCpus, nodeId: own, ingressNodes: labelled().length, addresses: labelled().map((n) => n.Status?.Addr ?? "").filter(Boolean) };
 }
 
-/** Waits until the service's update is over and `replicas` tasks run; a rolled-back update fails. */
+/**
+ * Waits until the service's update is over and `replicas` tasks run (and, with `listening`,
+ * accept connections); a rolled-back update fails.
+ */
 async function settle(docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number): Promise<void> {
     const timeoutMs = (inputs.bootTimeoutSeconds ?? 120) * 1000;
     const deadline = Date.now() + timeoutMs;
@@ -205,7 +214,12 @@ async function settle(docker: import("dockerode"), id: string, inputs: ServiceIn
         }
         const tasks = await runningTasks(docker, id);
         const running = tasks.filter((t) => t.state === "running").length;
-        if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas) return;
+        if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas) {
+            if (!inputs.listening) return;
+            const { port, probeImage } = inputs.listening;
+            const timeoutMs = Math.max(deadline - Date.now(), 10_000);
+            return waitUntilListening(docker, { service: inputs.name, network: inputs.network, port, count: replicas, probeImage, timeoutMs });
+        }
         if (Date.now() > deadline) {
             const errors = [...new Set(tasks.map((t) => t.error).filter(Boolean))].join("; ");
             throw new Error(`service ${inputs.name}: ${running} of ${replicas} tasks running after ${timeoutMs / 1000} s${errors ? ` (${errors})` : ""}`);

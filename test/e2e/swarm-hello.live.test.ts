@@ -12,7 +12,7 @@ import { AppProject, appProject } from "../support/app-project";
 import { describeLive } from "../support/engines";
 import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
-import { startTestCluster, TestCluster } from "../support/test-cluster";
+import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 
 // examples/hello (router, Postgres, Redis, worker, release phase) on a 3-node Swarm cluster,
 // deployed once through the real CLI and shared by the tests below, in order: web=6 over all
@@ -125,7 +125,7 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         const r = await project!.cli(["up", "--yes"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
         url = r.stdout.trim().split("\n").pop()!;
-        assert.match(url, /^http:\/\/10\.201\.91\.11:\d+$/, "the URL is the ingress node's (the manager's) address");
+        assert.match(url, new RegExp(`^http://${escaped(cluster!.manager.address)}:\\d+$`), "the URL is the ingress node's (the manager's) address");
         const web = await serviceTasks("web");
         process.stderr.write(`# up of examples/hello (web=6, worker, postgres, redis, router) on 3 nodes: ${((Date.now() - started) / 1000).toFixed(1)} s, web per node ${JSON.stringify(perNode(web))}\n`);
         assert.deepEqual(perNode(web), { dfsw1: 2, dfsw2: 2, dfsw3: 2 });
@@ -209,7 +209,7 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         await eventually(() => traffic.answered() >= 50, 30_000, "the load generator to get answers");
         const killedAt = Date.now();
         // The whole engine at once: dockerd, containerd, the shims and the dynos (`ip netns pids`).
-        const pids = spawnSync("ip", ["netns", "pids", victim.name], { encoding: "utf8" }).stdout.split("\n").map(Number).filter(Boolean);
+        const pids = spawnSync("ip", ["netns", "pids", victim.netns], { encoding: "utf8" }).stdout.split("\n").map(Number).filter(Boolean);
         assert.ok(pids.includes(victim.dockerdPid()!), "the node's dockerd is among its processes");
         for (const pid of pids) process.kill(pid, "SIGKILL");
         const back = await eventually(async () => {

@@ -40,22 +40,47 @@ export const machineAddress = (lab: NetnsLab, i: number) => `${lab.net}.${10 + i
 /** A pid file of the lab's machine `name` (`<run>/<name>-<what>.pid`). */
 export const pidFile = (lab: NetnsLab, name: string, what: string) => path.join(lab.run, `${name}-${what}.pid`);
 
-/** Waits until this process holds the lab (a lock file naming its pid); a dead holder's lock is taken over. */
-export async function acquireLab(lab: NetnsLab, what: string): Promise<void> {
+/**
+ * Takes the lab's lock (a file naming this process's pid) unless a live process holds it; a dead
+ * holder's lock is taken over. True when this process holds the lab (it may already have).
+ */
+export function tryAcquireLab(lab: NetnsLab): boolean {
     const lock = path.join(lab.run, "lock");
     fs.mkdirSync(lab.run, { recursive: true });
-    await eventually(() => {
+    for (let attempt = 1; ; attempt++) {
         try {
             fs.writeFileSync(lock, String(process.pid), { flag: "wx" });
             return true;
         } catch {
-            const owner = Number(fs.readFileSync(lock, "utf8"));
+            const owner = lockOwner(lab);
             // This process's own lock: a test file starting its lab again (node --test runs one file per process).
             if (owner === process.pid) return true;
-            if (!owner || !processRunning(owner)) fs.rmSync(lock, { force: true });
-            return false;
+            // No pid in it yet: another process is writing it (or died doing so, a minute ago at least).
+            const stale = owner === undefined ? Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? 0) > 60_000 : !processRunning(owner);
+            if (!stale || attempt > 1) return false;
+            fs.rmSync(lock, { force: true });
         }
-    }, 30 * 60_000, `${what} (another test file holds them)`, 1000);
+    }
+}
+
+/** The pid in the lab's lock, if there is one. */
+function lockOwner(lab: NetnsLab): number | undefined {
+    const text = fs.readFileSync(path.join(lab.run, "lock"), "utf8").trim();
+    return Number(text) > 0 ? Number(text) : undefined;
+}
+
+/** Waits until this process holds the lab. */
+export async function acquireLab(lab: NetnsLab, what: string): Promise<void> {
+    await eventually(() => tryAcquireLab(lab), 30 * 60_000, `${what} (another test file holds them)`, 1000);
+}
+
+/**
+ * Waits until this process holds one of `labs`: one it holds already, else the first no other
+ * process holds. Test files running at once each get their own, so none waits for another.
+ */
+export async function acquireAnyLab(labs: NetnsLab[], what: string): Promise<NetnsLab> {
+    const held = (lab: NetnsLab) => fs.existsSync(path.join(lab.run, "lock")) && lockOwner(lab) === process.pid;
+    return eventually(() => labs.find(held) ?? labs.find(tryAcquireLab), 30 * 60_000, `${what} (other test files hold all ${labs.length})`, 1000);
 }
 
 export function releaseLab(lab: NetnsLab): void {
@@ -139,26 +164,31 @@ export function addMachine(lab: NetnsLab, i: number): { name: string; address: s
 }
 
 /**
- * Holds the lab for this process: takes its lock, removes what an earlier run left (`clean`),
- * makes the bridge, then runs `start`; its result gains a `teardown` that cleans up and lets go
- * of the lock. A failed start cleans up and lets go at once.
+ * Holds a lab for this process (`labs`: the first one free): takes its lock, removes what an
+ * earlier run left (`clean`), makes the bridge, then runs `start`; its result gains the lab and a
+ * `teardown` that cleans up and lets go of the lock. A failed start cleans up and lets go at once.
  */
-export async function holdLab<T extends object>(lab: NetnsLab, what: string, clean: () => Promise<void>, start: () => Promise<T>): Promise<T & { teardown(): Promise<void> }> {
-    await acquireLab(lab, what);
+export async function holdLab<T extends object>(
+    labs: NetnsLab | NetnsLab[],
+    what: string,
+    clean: (lab: NetnsLab) => Promise<void>,
+    start: (lab: NetnsLab) => Promise<T>,
+): Promise<T & { lab: NetnsLab; teardown(): Promise<void> }> {
+    const lab = Array.isArray(labs) ? await acquireAnyLab(labs, what) : (await acquireLab(labs, what), labs);
     try {
-        await clean();
+        await clean(lab);
         createBridge(lab);
-        const started = await start();
+        const started = await start(lab);
         const teardown = async () => {
             try {
-                await clean();
+                await clean(lab);
             } finally {
                 releaseLab(lab);
             }
         };
-        return { ...started, teardown };
+        return { ...started, lab, teardown };
     } catch (err) {
-        await clean().catch(() => undefined);
+        await clean(lab).catch(() => undefined);
         releaseLab(lab);
         throw err;
     }

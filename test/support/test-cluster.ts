@@ -11,24 +11,36 @@ import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeB
 
 // A test Swarm cluster on this machine: per node a network namespace on a bridge and its own
 // dockerd with its own hostname (`unshare --uts`, so the nodes have distinct names), formed into
-// one cluster (init on the first, join the others). Its lab (netns-hosts.ts: prefix, subnet, lock)
-// differs from test-hosts.ts's, so the SSH hosts and this cluster can exist at once. The
-// engines' data roots stay (with the images copied into them) and leave any old cluster on start.
+// one cluster (init on the first, join the others). A test file takes the first free lab of a
+// small pool (netns-hosts.ts: prefix, subnet, folders, lock), so files running at once each have
+// their own cluster and none waits for another; every lab differs from test-hosts.ts's. Whatever
+// the lab, the nodes are named dfsw1…dfswN (their Swarm names); only their namespaces, addresses
+// and folders tell the labs apart. The engines' data roots stay (with the images copied into
+// them) and leave any old cluster on start.
 
-const STATE = "/var/lib/dynoform-test-cluster";
-const RUN = "/run/dynoform-test-cluster";
-const LAB: NetnsLab = {
-    prefix: "dfsw",
-    net: "10.201.91",
-    state: STATE,
-    run: RUN,
-    firewall: [["filter", "DOCKER-USER", ["-i", "dfsw0", "-o", "dfsw0", "-j", "ACCEPT"]]],
-};
+/**
+ * The labs a test cluster can take: as many as `npm test` runs files at once (2), and one more
+ * for a bench or a test file run by hand meanwhile. The first is the lab of the one-lab design
+ * (dfsw, 10.201.91.0/24, same folders and lock), so older checkouts on this machine share it.
+ */
+export const CLUSTER_LABS: NetnsLab[] = [1, 2, 3].map((slot) => {
+    const prefix = `dfs${"wxy"[slot - 1]}`;
+    const folder = `dynoform-test-cluster${slot === 1 ? "" : `-${slot}`}`;
+    return {
+        prefix,
+        net: `10.201.${90 + slot}`,
+        state: `/var/lib/${folder}`,
+        run: `/run/${folder}`,
+        firewall: [["filter", "DOCKER-USER", ["-i", `${prefix}0`, "-o", `${prefix}0`, "-j", "ACCEPT"]]],
+    };
+});
 
 /** One node of the test cluster. */
 export interface ClusterNode {
     /** Its hostname, which is its Swarm node name (`dfsw1`). */
     name: string;
+    /** Its network namespace (`dfsx1` in the second lab): `ip netns pids` lists its engine's processes. */
+    netns: string;
     address: string;
     /** `unix:///run/...sock`: its engine as a Docker host setting. */
     dockerHost: string;
@@ -45,37 +57,41 @@ export interface TestCluster {
     manager: ClusterNode;
     /** The cluster's nodes as the manager lists them once all were ready (none when not formed). */
     swarm: SwarmNode[];
+    /** The lab it runs in. */
+    lab: NetnsLab;
     teardown(): Promise<void>;
 }
 
-/** Unmounts what a dockerd killed with SIGKILL left mounted under our folders (container netns files, overlays). */
-function unmountLeftovers(): void {
+/** Unmounts what a dockerd killed with SIGKILL left mounted under the lab's folders (container netns files, overlays). */
+function unmountLeftovers(lab: NetnsLab): void {
     const mounts = fs.readFileSync("/proc/mounts", "utf8").split("\n").map((l) => l.split(" ")[1]).filter(Boolean);
     for (const m of mounts.reverse()) {
-        if (m.startsWith(`${RUN}/`) || m.startsWith(`${STATE}/`)) sh("umount", ["-l", m], { ok: true });
+        if (m.startsWith(`${lab.run}/`) || m.startsWith(`${lab.state}/`)) sh("umount", ["-l", m], { ok: true });
     }
 }
 
-/** Removes every namespace, process, bridge and rule a previous run (killed or not) left; data roots stay. */
-export async function cleanTestCluster(): Promise<void> {
-    const namespaces = labNamespaces(LAB);
+/** Removes every namespace, process, bridge and rule a previous run in `lab` (killed or not) left; data roots stay. */
+export async function cleanTestCluster(lab: NetnsLab): Promise<void> {
+    const namespaces = labNamespaces(lab);
     // All engines at once: a Swarm node's dockerd takes seconds to shut down.
-    await Promise.all(namespaces.map((ns) => stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`)));
+    await Promise.all(namespaces.map((ns) => stopPid(readPid(pidFile(lab, ns, "docker")), `dockerd of ${ns}`)));
     for (const ns of namespaces) await removeNamespace(ns);
-    unmountLeftovers();
-    removeBridge(LAB);
+    unmountLeftovers(lab);
+    removeBridge(lab);
 }
 
-/** Starts node `i` (1-based): namespace, veth on the bridge, and a dockerd under its own hostname. */
-async function startNode(i: number): Promise<ClusterNode> {
-    const { name, address, netns } = addMachine(LAB, i);
-    const socket = path.join(RUN, `${name}-docker.sock`);
-    const pids = pidFile(LAB, name, "docker");
+/** Starts node `i` (1-based) of `lab`: namespace, veth on the bridge, and a dockerd under the hostname `dfsw<i>`. */
+async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
+    const { name: ns, address, netns } = addMachine(lab, i);
+    const name = `dfsw${i}`;
+    const socket = path.join(lab.run, `${ns}-docker.sock`);
+    const pids = pidFile(lab, ns, "docker");
     const engine = connectDocker(`unix://${socket}`);
-    const start = () => startDockerd(name, netns, socket, pids, engine);
+    const start = () => startDockerd(lab, name, ns, netns, socket, pids, engine);
     await start();
     return {
         name,
+        netns: ns,
         address,
         dockerHost: `unix://${socket}`,
         engine,
@@ -87,19 +103,19 @@ async function startNode(i: number): Promise<ClusterNode> {
     };
 }
 
-/** A dockerd in namespace `netns` under hostname `name`, its data root kept across starts; resolves once it answers. */
-async function startDockerd(name: string, netns: string, socket: string, pids: string, engine: Docker): Promise<void> {
-    const dir = path.join(STATE, name);
+/** A dockerd in namespace `ns` (file `netns`) under hostname `name`, its data root kept across starts; resolves once it answers. */
+async function startDockerd(lab: NetnsLab, name: string, ns: string, netns: string, socket: string, pids: string, engine: Docker): Promise<void> {
+    const dir = path.join(lab.state, ns);
     fs.mkdirSync(dir, { recursive: true });
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
-    const dockerd = [which("dockerd")!, "--data-root", path.join(dir, "docker"), "--exec-root", path.join(RUN, `${name}-exec`),
+    const dockerd = [which("dockerd")!, "--data-root", path.join(dir, "docker"), "--exec-root", path.join(lab.run, `${ns}-exec`),
         "-H", `unix://${socket}`, "--pidfile", pids, "--log-level", "warn"];
     // exec keeps the pid: the pid file and `ip netns pids` name dockerd itself.
     const child = spawn("nsenter", [`--net=${netns}`, "unshare", "--uts", "sh", "-c", `hostname ${name} && exec "$@"`, "sh", ...dockerd],
         { detached: true, stdio: ["ignore", log, log] });
     child.unref();
     fs.closeSync(log);
-    await eventually(async () => (await engine.ping()) !== undefined, 60_000, `the engine of test node ${name}`, 250);
+    await eventually(async () => (await engine.ping()) !== undefined, 60_000, `the engine of test node ${name} (${ns})`, 250);
 }
 
 /** Leaves any cluster an earlier run left and removes its containers and networks; images stay. */
@@ -112,22 +128,26 @@ async function resetEngine(docker: Docker): Promise<void> {
 }
 
 /**
- * Starts a `count`-node Swarm cluster (the first node the manager) after removing whatever a
- * killed run left, with `images` (refs on the local engine) copied into every node's engine by
- * ID; with `form: false` the engines are left out of any cluster. One test file holds it at a time.
+ * Starts a `count`-node Swarm cluster (the first node the manager) in the first free lab, after
+ * removing whatever a killed run left there, with `images` (refs on the local engine) copied into
+ * every node's engine by ID; with `form: false` the engines are left out of any cluster.
  */
 export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean } = {}): Promise<TestCluster> {
     if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd)");
-    return holdLab(LAB, "the test cluster", cleanTestCluster, async () => {
-        const nodes: ClusterNode[] = [];
-        for (let i = 1; i <= count; i++) nodes.push(await startNode(i));
+    return holdLab(CLUSTER_LABS, "a test cluster lab", cleanTestCluster, async (lab) => {
+        // The nodes' engines start, empty and take their images side by side.
         const local = connectDocker();
-        for (const n of nodes) {
-            await resetEngine(n.engine);
-            if (images.length) await copyImages(local, n.engine, images);
-        }
+        const nodes = await Promise.all(Array.from({ length: count }, async (_, i) => {
+            const node = await startNode(lab, i + 1);
+            await resetEngine(node.engine);
+            if (images.length) await copyImages(local, node.engine, images);
+            return node;
+        }));
         // Unformed (`form: false`): a test forms the cluster itself (`doctor`).
         const swarm = opts.form === false ? [] : await formSwarm(nodes.map((n) => ({ engine: n.engine, address: n.address })));
         return { nodes, manager: nodes[0], swarm };
     });
 }
+
+/** `text` for a RegExp that matches it literally (a node's address in an expected line). */
+export const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");

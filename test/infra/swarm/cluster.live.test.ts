@@ -5,13 +5,13 @@ import { describeLive } from "../../support/engines";
 import { formSwarm, kernelHasIpvs, swarmNodes } from "../../../infra/swarm/cluster";
 import { connectDocker } from "../../../infra/docker/client";
 import { recordedBaseImages } from "../../../toolchain/base-image-refs";
+import { bridgeOf, labNamespaces } from "../../support/netns-hosts";
 import { startTestCluster, TestCluster } from "../../support/test-cluster";
 
 // The test cluster itself (test/support/test-cluster.ts) and formSwarm, on real engines: three
 // dockerds in network namespaces formed into one Swarm, started again after a killed run.
 let cluster: TestCluster | undefined;
 
-const namespaces = () => spawnSync("ip", ["netns", "list"], { encoding: "utf8" }).stdout.split("\n").filter((l) => l.startsWith("dfsw"));
 
 describeLive("a 3-node test Swarm cluster", { concurrency: false }, () => {
     after(async () => {
@@ -21,10 +21,11 @@ describeLive("a 3-node test Swarm cluster", { concurrency: false }, () => {
     test("three nodes with their own names, one manager, all ready, the base image on each with the same ID", async () => {
         const node = recordedBaseImages().node;
         cluster = await startTestCluster(3, [node]);
+        const net = cluster.lab.net;
         assert.deepEqual(cluster.swarm.map((n) => [n.hostname, n.address, n.role, n.state]), [
-            ["dfsw1", "10.201.91.11", "manager", "ready"],
-            ["dfsw2", "10.201.91.12", "worker", "ready"],
-            ["dfsw3", "10.201.91.13", "worker", "ready"],
+            ["dfsw1", `${net}.11`, "manager", "ready"],
+            ["dfsw2", `${net}.12`, "worker", "ready"],
+            ["dfsw3", `${net}.13`, "worker", "ready"],
         ]);
         const local = (await connectDocker().getImage(node).inspect()).Id;
         for (const n of cluster.nodes) assert.equal((await n.engine.getImage(node).inspect()).Id, local, n.name);
@@ -48,9 +49,10 @@ describeLive("a 3-node test Swarm cluster", { concurrency: false }, () => {
         cluster = await startTestCluster(3);
         const nodes = await swarmNodes(cluster.manager.engine);
         assert.deepEqual(nodes.map((n) => `${n.hostname} ${n.state}`), ["dfsw1 ready", "dfsw2 ready", "dfsw3 ready"]);
+        const lab = cluster.lab;
         await cluster.teardown();
         cluster = undefined;
-        assert.deepEqual(namespaces(), []);
-        assert.notEqual(spawnSync("ip", ["link", "show", "dfsw0"]).status, 0, "the bridge is gone");
+        assert.deepEqual(labNamespaces(lab), []);
+        assert.notEqual(spawnSync("ip", ["link", "show", bridgeOf(lab)]).status, 0, "the bridge is gone");
     });
 });
