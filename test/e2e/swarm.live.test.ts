@@ -8,10 +8,11 @@ import { LABEL, swarmName } from "../../infra/docker/labels";
 import { swarmNodes } from "../../infra/swarm/cluster";
 import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
-import { AppProject, appProject } from "../support/app-project";
+import { AppProject, appProject, runCli } from "../support/app-project";
 import { freePort } from "../support/harness";
 import { startTestCluster, TestCluster } from "../support/test-cluster";
 import { answersOverTheOverlay, tinyApp } from "../support/swarm-probe";
+import { registryRequests, taskImages } from "../support/registry-probe";
 
 // A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI:
 // doctor forms the cluster from the stack's hosts, `up` runs web=6 as one service spread over
@@ -74,6 +75,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.match(r.stderr, /dfsw1 10\.201\.91\.11 manager \(leader\) ready active/);
         assert.match(r.stderr, /dfsw3 10\.201\.91\.13 worker ready active/);
         assert.match(r.stderr, /no IPVS: .*dnsrr endpoint mode/);
+        assert.match(r.stderr, /cluster: registry dynoform-registry \(dynoform\/registry:\w+\) on the manager's node, at 127\.0\.0\.1:5000 on every node/);
         const ids = (await swarmNodes(cluster!.manager.engine)).map((n) => n.id);
         const again = await project!.cli(["doctor"]);
         assert.equal(again.code, 0, again.stderr);
@@ -117,6 +119,15 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
         assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
         assert.deepEqual(await answers(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
+        // The image was built on the manager only and pushed once to the cluster's registry; the
+        // workers pulled it from there (no copy): every task runs the same reference and image ID.
+        const images = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
+        assert.equal(images.length, 6);
+        assert.equal(new Set(images.map((i) => i.ref)).size, 1, JSON.stringify(images));
+        assert.match(images[0].ref, /^127\.0\.0\.1:5000\/hello@sha256:[0-9a-f]{64}$/);
+        assert.equal(new Set(images.map((i) => i.imageId)).size, 1, JSON.stringify(images));
+        assert.ok(images.every((i) => i.repoDigests.includes(images[0].ref)), JSON.stringify(images));
+        assert.equal((await registryRequests(cluster!.manager.engine, /"PUT \/v2\/hello\/manifests\//)).length, 1, "pushed once");
     });
 
     test("ps:scale web=7 keeps the 6 running tasks (same task IDs) and adds one", async () => {
@@ -156,6 +167,39 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.deepEqual(service.Spec!.UpdateConfig!.Order, "start-first");
         assert.equal(service.UpdateStatus?.State, "completed");
         assert.deepEqual(await answers(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7"]);
+    });
+
+    test("promote to a second stack on the cluster: its services run the same registry digest, no layer pushed again; releases shows it", async () => {
+        const target = `${project!.stack}-b`;
+        const dir = project!.dir;
+        const doc = YAML.parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${project!.stack}.yaml`), "utf8"));
+        doc.config["dynoform:routerPort"] = String(await freePort());
+        doc.config["dynoform:formation"] = { web: { quantity: 2 } };
+        fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${target}.yaml`), YAML.stringify(doc));
+        const onTarget = (args: string[]) => runCli([...args, "--cwd", dir, "--stack", target], project!.env);
+        const manager = cluster!.manager.engine;
+        const blobUploads = /"POST \/v2\/hello\/blobs\/uploads\//;
+        const uploadsBefore = (await registryRequests(manager, blobUploads)).length;
+        try {
+            const started = Date.now();
+            const r = await project!.cli(["promote", "--from", project!.stack, "--to", target]);
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            const source = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
+            const promoted = await taskImages(cluster!.nodes, swarmName.service(project!.app, target, "web"));
+            process.stdout.write(`# promote to a second stack on the cluster (web=2, router): ${((Date.now() - started) / 1000).toFixed(1)} s, target's web on ${promoted.map((i) => i.node).join(" ")}\n`);
+            assert.equal(promoted.length, 2);
+            assert.deepEqual([...new Set(promoted.map((i) => i.ref))], [source[0].ref], "the target runs the source's repo@sha256");
+            assert.equal((await registryRequests(manager, blobUploads)).length, uploadsBefore, "no layer uploaded again: the digest moved, not the bytes");
+            const short = /hello@sha256:[0-9a-f]{12}/.exec(source[0].ref)![0];
+            const releases = await onTarget(["releases"]);
+            assert.equal(releases.code, 0, releases.stderr);
+            assert.match(releases.stdout, new RegExp(`^v1\\* Promote from ${project!.stack} \\(${short}\\)`, "m"));
+            const info = await onTarget(["releases:info", "--json"]);
+            assert.equal(JSON.parse(info.stdout).imageRef, source[0].ref);
+        } finally {
+            const gone = await onTarget(["destroy", "--confirm", project!.app]);
+            assert.equal(gone.code, 0, gone.stdout + gone.stderr);
+        }
     });
 
     test("destroy removes the service and the app's overlay network from the cluster", async () => {
