@@ -1,5 +1,5 @@
 import type Docker = require("dockerode");
-import { LABEL } from "../docker/labels";
+import { imageRepository, LABEL, swarmName } from "../docker/labels";
 import { runningTasks } from "./tasks";
 
 // The cluster's registry: Debian's Docker Distribution 2.8 (toolchain/base-images.ts, the
@@ -15,10 +15,7 @@ import { runningTasks } from "./tasks";
 export const REGISTRY = {
     /** The port published on every node: images are `127.0.0.1:5000/<app>@sha256:...`. */
     port: 5000,
-    service: "dynoform-registry",
-    forwarder: "dynoform-registry-port",
-    network: "dynoform-registry",
-    volume: "dynoform-registry-data",
+    ...swarmName.registry,
     /** Where Debian's package keeps blobs (REGISTRY_CONFIG in base-images.ts). */
     dataDir: "/var/lib/docker-registry",
 } as const;
@@ -27,7 +24,7 @@ const LABELS = { [LABEL.role]: "registry" };
 
 /** The repository an app's images are pushed to: `127.0.0.1:5000/hello`. Pure. */
 export function registryRepository(app: string): string {
-    return `127.0.0.1:${REGISTRY.port}/${app.toLowerCase()}`;
+    return imageRepository.registry(app, REGISTRY.port);
 }
 
 /** The tag an image is pushed under: its ID's first 12 hex digits (`id-3f9a1c2b4d5e`). Pure. */
