@@ -176,7 +176,8 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
     });
 
     test("promote to a second stack on the cluster: its services run the same registry digest, no layer pushed again; releases shows it", async () => {
-        const target = `${project!.stack}-b`;
+        // Not a name the source's begins (Docker's name filters match prefixes: the destroy test lists by name).
+        const target = `to-${project!.stack}`;
         const dir = project!.dir;
         const doc = YAML.parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${project!.stack}.yaml`), "utf8"));
         doc.config["dynoform:routerPort"] = String(await freePort());
