@@ -206,8 +206,13 @@ export async function startClusterRegistry(managerHost: string | undefined, work
     return { image, ms: Date.now() - started };
 }
 
-/** Message of a push that found nothing listening yet (a forwarder or registry task just started). */
-const NOT_YET = /connection refused|connection reset|i\/o timeout/i;
+/**
+ * True for a push that found nothing serving yet: a forwarder task just started (refused), or
+ * one whose registry does not answer yet (socat closes the connection: `EOF`). Pure.
+ */
+export function pushNotReady(message: string): boolean {
+    return /connection refused|connection reset|i\/o timeout|\bEOF\b/i.test(message);
+}
 
 /**
  * Pushes `imageId` from `manager` to `repository` (tagged {@link pushTag}) and returns the
@@ -224,7 +229,7 @@ export async function pushImage(manager: Docker, imageId: string, repository: st
             return `${repository}@${pushedDigest(await follow(manager, stream))}`;
         } catch (err) {
             const message = (err as Error).message;
-            if (!NOT_YET.test(message) || Date.now() > deadline) throw new Error(`push of ${imageId.slice(7, 19)} to ${repository}: ${message}`);
+            if (!pushNotReady(message) || Date.now() > deadline) throw new Error(`push of ${imageId.slice(7, 19)} to ${repository}: ${message}`);
             await new Promise((r) => setTimeout(r, 500));
         }
     }

@@ -4,7 +4,7 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { forwarderCommand, gatewayScript, pushedDigest, pushTag, REGISTRY, registryRepository, registryServiceSpecs } from "../../../infra/swarm/registry";
+import { forwarderCommand, gatewayScript, pushedDigest, pushNotReady, pushTag, REGISTRY, registryRepository, registryServiceSpecs } from "../../../infra/swarm/registry";
 import { promotedName } from "../../../cli/commands/promote";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -27,6 +27,13 @@ describe("the cluster's registry", () => {
         assert.throws(() => pushedDigest([{ status: "Preparing" }, { error: "connection refused" }]), /^Error: connection refused$/);
         assert.throws(() => pushedDigest([{ status: "Pushed" }]), /the push reported no manifest digest \(last message: \{"status":"Pushed"\}\)/);
         assert.throws(() => pushedDigest([{ aux: { Digest: "sha256:short" } }]), /no manifest digest/);
+    });
+
+    test("a push is tried again while the registry does not answer yet, not for other errors", () => {
+        assert.ok(pushNotReady('Get "http://127.0.0.1:5000/v2/": EOF'), "socat closing: its registry is not listening yet");
+        assert.ok(pushNotReady('Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'));
+        assert.equal(pushNotReady("name unknown: repository name not known to registry"), false);
+        assert.equal(pushNotReady("denied: requested access to the resource is denied"), false);
     });
 
     test("the registry is one task pinned to its node on a volume; the forwarder one task per node, publishing the port in host mode", () => {
