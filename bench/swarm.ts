@@ -98,7 +98,7 @@ async function main(): Promise<void> {
         cluster = await startTestCluster(3, Object.values(recordedBaseImages()));
         const manager = cluster.manager;
         project = await clusterAppProject(cluster, 1);
-        // Warm-up: builds the image and copies it to the workers; its service is the template.
+        // Warm-up: builds the image and pushes it to the cluster's registry (every node pulls it); its service is the template.
         await cliOk(project, ["up", "--yes"]);
         const docker = manager.engine;
         const service = swarmName.service(project.app, project.stack, "web");

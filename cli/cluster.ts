@@ -1,5 +1,6 @@
 import { connectDocker, DEFAULT_DOCKER_HOST, dockerHostAddress } from "../infra/docker/client";
 import { formatNodes, formSwarm, kernelHasIpvs, swarmNodes, swarmState, SwarmNode } from "../infra/swarm/cluster";
+import { REGISTRY, startClusterRegistry } from "../infra/swarm/registry";
 import { Reporter } from "../toolchain/report";
 import { UsageError } from "./errors";
 
@@ -28,5 +29,7 @@ export async function checkCluster(cluster: { manager?: string; workers: string[
     report(kernelHasIpvs()
         ? "cluster: this kernel has IPVS; services still use dnsrr endpoint mode (the router resolves tasks.<service>)"
         : "cluster: this kernel has no IPVS: no virtual IPs and no routing mesh, so services use dnsrr endpoint mode");
+    const registry = await startClusterRegistry(managerHost, cluster.workers, report);
+    report(`cluster: registry ${REGISTRY.service} (${registry.image}) on the manager's node, at 127.0.0.1:${REGISTRY.port} on every node (ready in ${(registry.ms / 1000).toFixed(1)} s)`);
     return nodes;
 }

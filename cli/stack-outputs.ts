@@ -11,6 +11,8 @@ export interface AppOutputs {
     releases?: ReleaseRecord[];
     /** The image ID the dynos run (`sha256:...`). */
     imageDigest?: string;
+    /** On a cluster: that image in the cluster's registry, `127.0.0.1:5000/hello@sha256:...` ("" on one host). */
+    imageRef?: string;
     dynos?: Record<string, string[]>;
     formation?: Record<string, { quantity: number; size: string; memoryMb: number }>;
     /** Attachment var by add-on: `{ postgres: "DATABASE_URL" }`. */
@@ -34,6 +36,7 @@ export function appOutputs(values: Record<string, unknown>): AppOutputs {
         releaseVersion: v("releaseVersion"),
         releases: v("releases"),
         imageDigest: v("imageDigest"),
+        imageRef: v("imageRef"),
         dynos: v("dynos"),
         formation: v("formation"),
         addonAttachments: v("addonAttachments"),

@@ -5,7 +5,8 @@ import { Image } from "../infra/docker/image";
 import { dockerName, imageLabels, imageRepository, LABEL, legacyDockerName, ownerLabels, swarmName } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
 import { ReleasePhase } from "../infra/docker/one-off";
-import { NodeImages } from "../infra/swarm/node-images";
+import { RegistryImage } from "../infra/swarm/registry-image";
+import { registryRepository } from "../infra/swarm/registry";
 import { Service } from "../infra/swarm/service";
 import { RandomSecret } from "../infra/random/secret";
 import { FailedRelease, Release, ReleaseRecord } from "../infra/release";
@@ -53,7 +54,7 @@ export interface AppArgs {
     dockerHost?: string;
     /**
      * Run on a Docker Swarm cluster whose manager is the Docker host: each process type is a
-     * service, the image is copied to the `workers`' engines, the router runs on the ingress
+     * service, the image is pushed to the cluster's registry and run by digest, the router runs on the ingress
      * nodes, add-ons on the manager. No scheduled jobs there yet (the loader refuses them).
      */
     cluster?: { workers: string[] };
@@ -123,6 +124,8 @@ export class App extends pulumi.ComponentResource {
     public readonly releases: pulumi.Output<ReleaseRecord[]>;
     /** The image ID the dynos run: what `promote` copies. */
     public readonly imageDigest: pulumi.Output<string>;
+    /** On a cluster: the image in the cluster's registry by digest, as every node runs it; "" on one host. */
+    public readonly imageRef: pulumi.Output<string>;
     /** Dyno names per process type: `{ web: ["web.1", "web.2"], worker: [] }`. */
     public readonly dynos: pulumi.Output<Record<string, string[]>>;
     /** Add-on attachment env var names by add-on: `{ postgres: "DATABASE_URL" }`. */
@@ -224,13 +227,16 @@ export class App extends pulumi.ComponentResource {
               }, { parent: this, dependsOn: addons.map((a) => a.resource) })
             : undefined;
 
-        const imageOnNodes = cluster ? new NodeImages(`${name}-image-nodes`, { dockerHost, workers: cluster.workers, imageId: image.imageId }, child) : undefined;
+        // On a cluster the image is pushed once to the cluster's registry and run by digest everywhere.
+        const pushed = cluster
+            ? new RegistryImage(`${name}-image-registry`, { dockerHost, workers: cluster.workers, imageId: image.imageId, repository: registryRepository(appName) }, child)
+            : undefined;
         const services = !cluster ? [] : definition.plan.map(
             (p) =>
                 new Service(`${name}-${p.type}`, {
                     dockerHost,
                     name: swarmName.service(appName, stack, p.type),
-                    image: image.imageId,
+                    image: pushed!.ref,
                     command: p.command,
                     env: pulumi.all([config, attachments]).apply(([c, att]) =>
                         dynoEnv({ config: c, attachments: att, processType: p.type, index: 1, port: p.type === "web" ? WEB_PORT : undefined }),
@@ -245,7 +251,7 @@ export class App extends pulumi.ComponentResource {
                     labels: pulumi.output(releaseId).apply((release) => ({ ...ownerLabels(appName, stack), [LABEL.processType]: p.type, [LABEL.role]: "dyno", [LABEL.release]: release, [LABEL.size]: p.size.name })),
                     stopGraceSeconds: definition.stopGraceSeconds[p.type],
                     bootTimeoutSeconds: args.bootTimeoutSeconds,
-                }, { parent: this, dependsOn: [...(imageOnNodes ? [imageOnNodes] : []), ...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] }),
+                }, { parent: this, dependsOn: [...(pushed ? [pushed] : []), ...addons.map((a) => a.resource), ...(releasePhase ? [releasePhase] : [])] }),
         );
         const formations = (cluster ? [] : definition.plan).map(
             (p) =>
@@ -323,6 +329,7 @@ export class App extends pulumi.ComponentResource {
         const release = new Release(`${name}-release`, {
             releaseId,
             imageId: image.imageId,
+            imageRef: pushed?.ref,
             config,
             formation: formationSummary,
             description: args.releaseDescription,
@@ -334,6 +341,7 @@ export class App extends pulumi.ComponentResource {
         this.releaseVersion = release.version;
         this.releases = release.history;
         this.imageDigest = image.imageId;
+        this.imageRef = pushed ? pushed.ref : pulumi.output("");
         this.dynos = pulumi.output(Object.fromEntries(cluster
             ? definition.plan.map((p) => [p.type, Array.from({ length: p.quantity }, (_, i) => `${p.type}.${i + 1}`)])
             : formations.map((f, i) => [definition.plan[i].type, f.dynoNames])));
@@ -355,6 +363,7 @@ export class App extends pulumi.ComponentResource {
             releaseVersion: this.releaseVersion,
             releases: this.releases,
             imageDigest: this.imageDigest,
+            imageRef: this.imageRef,
             dynos: this.dynos,
             addonAttachments: this.addonAttachments,
             attachments: this.attachments,

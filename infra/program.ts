@@ -70,6 +70,7 @@ export async function appProgram(projectDir: string = process.cwd(), overrides: 
         releaseVersion: app.releaseVersion,
         releases: app.releases,
         imageDigest: app.imageDigest,
+        imageRef: app.imageRef,
         dynos: app.dynos,
         formation: app.formation,
         addonAttachments: app.addonAttachments,

@@ -8,6 +8,8 @@ export interface ReleaseRecord {
     /** Id of the code release (image + config) the dynos run; a formation-only change keeps it. */
     releaseId: string;
     imageId: string;
+    /** On a cluster: the image in the cluster's registry by digest (`127.0.0.1:5000/hello@sha256:...`), what every node ran. */
+    imageRef?: string;
     /** Names of the config vars in this release (values are in the secret snapshot). */
     configKeys: string[];
     formation: Record<string, { quantity: number; size: string }>;
@@ -40,6 +42,8 @@ export interface ReleaseArgs {
     /** The code release id the dynos are labelled with (a keyed hash of image and config). */
     releaseId: pulumi.Input<string>;
     imageId: pulumi.Input<string>;
+    /** On a cluster: the registry reference the services run (recorded with each release). */
+    imageRef?: pulumi.Input<string>;
     /** The config vars (secret values stay secret: the whole snapshot is a secret output). */
     config: pulumi.Input<Record<string, pulumi.Input<string>>>;
     formation: pulumi.Input<Record<string, { quantity: number; size: string }>>;
@@ -55,6 +59,7 @@ export interface ReleaseArgs {
 interface ReleaseInputs {
     releaseId: string;
     imageId: string;
+    imageRef?: string;
     config: Record<string, string>;
     formation: Record<string, { quantity: number; size: string }>;
     description?: string;
@@ -98,6 +103,7 @@ function record(version: number, inputs: ReleaseInputs, description: string): Re
         version,
         releaseId: inputs.releaseId,
         imageId: inputs.imageId,
+        ...(inputs.imageRef ? { imageRef: inputs.imageRef } : {}),
         configKeys: Object.keys(inputs.config).sort(),
         formation: inputs.formation,
         createdAt: new Date().toISOString(),

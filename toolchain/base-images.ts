@@ -69,7 +69,25 @@ exec setpriv --reuid=postgres --regid=postgres --init-groups $BIN/postgres -D "$
  * talk to its admin API from inside) and `pebble`, Let's Encrypt's ACME test server with its
  * challenge DNS server, which the tests run as a CA.
  */
-export type OnDemandImageName = "caddy" | "pebble";
+export type OnDemandImageName = "caddy" | "pebble" | "registry";
+
+/**
+ * The cluster registry's configuration: blobs on the volume at /var/lib/docker-registry, plain
+ * HTTP on 5000 (nodes reach it at 127.0.0.1, which Docker trusts without TLS), no deletes (a
+ * rollback needs its old manifests), one access line per request on stdout (what was pushed).
+ */
+const REGISTRY_CONFIG = `version: 0.1
+log:
+  level: warn
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: /var/lib/docker-registry
+  cache:
+    blobdescriptor: inmemory
+http:
+  addr: :5000
+`;
 
 const ON_DEMAND: Record<OnDemandImageName, Recipe> = {
     caddy: {
@@ -81,6 +99,17 @@ const ON_DEMAND: Record<OnDemandImageName, Recipe> = {
         official: "",
         packages: ["pebble", "openssl"],
         dockerfile: ['CMD ["pebble"]'],
+    },
+    // Debian's Docker Distribution 2.8, and socat, which forwards each node's 127.0.0.1:5000 to it.
+    registry: {
+        official: "",
+        packages: ["docker-registry", "socat"],
+        files: { "config.yml": REGISTRY_CONFIG },
+        dockerfile: [
+            "COPY config.yml /etc/docker/registry/config.yml",
+            "RUN mkdir -p /var/lib/docker-registry",
+            'CMD ["docker-registry", "serve", "/etc/docker/registry/config.yml"]',
+        ],
     },
 };
 
@@ -149,8 +178,7 @@ function recipeOf(name: BaseImageName | OnDemandImageName): Recipe {
  * The local build of an on-demand image, `dynoform/<name>:<recipe hash>`, built from Debian
  * packages the first time it is asked for (about a minute) and reused after.
  */
-export async function ensureOnDemandImage(name: OnDemandImageName, report: Reporter): Promise<string> {
-    const docker = connectDocker();
+export async function ensureOnDemandImage(name: OnDemandImageName, report: Reporter, docker: Docker = connectDocker()): Promise<string> {
     const local = `dynoform/${name}:${recipeHash(name)}`;
     if (await imageExists(docker, local)) return local;
     const rootfs = await debootstrap(report);

@@ -22,6 +22,15 @@ async function copyToTargetEngine(imageId: string, fromHost: string, toHost: str
     say(`Copied image ${shortDigest(imageId)} to ${to}'s engine (${toHost.replace(/\?.*$/, "")}): ${mb.toFixed(0)} MB in ${(copy.ms / 1000).toFixed(1)} s (${(mb / (copy.ms / 1000)).toFixed(1)} MB/s), same ID`);
 }
 
+/**
+ * How a promotion names what it moves: on a cluster the registry digest every node runs
+ * (`hello@sha256:9c1e0f2a7b3d`, the same reference the target's services get), else the image ID. Pure.
+ */
+export function promotedName(imageId: string, imageRef?: string): string {
+    const m = imageRef ? /([^/]+)@sha256:([0-9a-f]{12})[0-9a-f]*$/.exec(imageRef) : null;
+    return m ? `${m[1]}@sha256:${m[2]}` : shortDigest(imageId);
+}
+
 interface PromoteOptions extends EditOptions {
     from: string;
     to: string;
@@ -74,11 +83,12 @@ export const promoteCommand: CommandModule<GlobalOptions, PromoteOptions> = {
             else process.stdout.write(`${argv.to} already runs ${shortDigest(digest)} from ${argv.from}: nothing to promote\n`);
             return;
         }
-        say(`Promoting ${app}: ${argv.from} (${shortDigest(digest)}) -> ${argv.to} (${shortDigest(before)})`);
+        const moved = promotedName(digest, source.imageRef);
+        say(`Promoting ${app}: ${argv.from} (${moved}) -> ${argv.to} (${shortDigest(before)})`);
         await copyToTargetEngine(digest, dockerHostOf(dir, argv.from), resolveDockerEndpoint().host, argv.to);
         const result = await editAndDeploy(
             { ...argv, stack: argv.to },
-            promotionEdit(digest, `Promote from ${argv.from} (${shortDigest(digest)})`),
+            promotionEdit(digest, `Promote from ${argv.from} (${moved})`),
         );
         if (argv.json) return;
         process.stdout.write(

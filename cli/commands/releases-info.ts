@@ -36,6 +36,7 @@ export const releasesInfoCommand: CommandModule<GlobalOptions, InfoOptions> = {
                 `By:          ${r.by}`,
                 `When:        ${r.createdAt}`,
                 `Image:       ${r.imageId}`,
+                ...(r.imageRef ? [`Registry:    ${r.imageRef}`] : []),
                 `Config vars: ${r.configKeys.join(", ") || "(none)"}`,
                 `Formation:   ${Object.entries(r.formation).map(([t, f]) => `${t}=${f.quantity}:${f.size}`).join(" ")}`,
                 ...(r.status === "failed"

@@ -80,6 +80,8 @@ export const imageRepository = {
     base: (name: string, hash: string) => `dynoform/${name}:${hash}`,
     /** The root filesystem a base image is built from: `dynoform/rootfs-postgres:<hash>`. */
     rootfs: (name: string, hash: string) => `dynoform/rootfs-${name}:${hash}`,
+    /** An app's images in a cluster's registry, which every node reaches at 127.0.0.1: `127.0.0.1:5000/hello`. */
+    registry: (app: string, port: number) => `127.0.0.1:${port}/${app.toLowerCase()}`,
 };
 
 /**
@@ -107,6 +109,8 @@ export const swarmName = {
     network: (app: string, stack: string) => `${app}-${stack}`,
     /** A process type's service: `hello-dev-web`. */
     service: (app: string, stack: string, processType: string) => `${app}-${stack}-${processType.replace(/_/g, "-")}`,
+    /** The cluster's registry (one per cluster, no app's): its service, forwarder service, overlay network and data volume. */
+    registry: { service: "dynoform-registry", forwarder: "dynoform-registry-port", network: "dynoform-registry", volume: "dynoform-registry-data" },
 };
 
 /**

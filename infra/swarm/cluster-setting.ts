@@ -9,8 +9,9 @@ import * as path from "path";
 //       - ssh://root@10.0.0.6
 //
 // The manager is where the stack's services are declared (it replaces `dynoform:dockerHost`).
-// `workers` are the engines the app's image is copied to (there is no registry yet) and the
-// hosts `doctor` joins to the manager's cluster when they are in none.
+// `workers` are the engines the cluster registry's own image is copied to (once: it serves
+// 127.0.0.1:5000 on each node, infra/swarm/registry.ts) and the hosts `doctor` joins to the
+// manager's cluster when they are in none.
 
 /** The stack's cluster, as the stack file gives it. */
 export interface ClusterSetting {

@@ -12,7 +12,7 @@ export interface ServiceArgs {
     dockerHost?: pulumi.Input<string>;
     /** Service name (`dockerName.service`). */
     name: pulumi.Input<string>;
-    /** Image ID or reference present on every node (no registry yet: the image is copied to each). */
+    /** Image reference every node can pull: `127.0.0.1:5000/<app>@sha256:…` from the cluster's registry (registry.ts). */
     image: pulumi.Input<string>;
     /** The Procfile command, run by `sh -c`; undefined: the image's CMD. */
     command?: pulumi.Input<string | undefined>;

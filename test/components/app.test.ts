@@ -543,7 +543,7 @@ describe("App: bad input is refused before any child exists", () => {
 
 describe("App on a Swarm cluster", () => {
     const SERVICE = "pulumi-nodejs:dynamic/swarm:Service";
-    const NODE_IMAGES = "pulumi-nodejs:dynamic/swarm:NodeImages";
+    const REGISTRY_IMAGE = "pulumi-nodejs:dynamic/swarm:RegistryImage";
     const clusterArgs = (): AppArgs => ({
         image: "registry.local/demo:1",
         procfile: "web: node index.js\nworker: node worker.js\n",
@@ -554,15 +554,18 @@ describe("App on a Swarm cluster", () => {
         cluster: { workers: ["unix:///run/w2.sock", "unix:///run/w3.sock"] },
     });
 
-    test("one service per process type on an overlay network, the image copied to the workers; no containers; the router a service on the ingress nodes", async () => {
+    test("one service per process type on an overlay network, the image pushed once to the cluster's registry and run by digest; no containers; the router a service on the ingress nodes", async () => {
         const { rec, app } = await build("demo", clusterArgs());
         assert.equal(rec.ofType(T.Dyno).length, 0);
         assert.equal(rec.ofType(T.Router).length, 0);
         const [net] = rec.ofType(T.Network);
         assert.equal(net.inputs.overlay, true);
         assert.doesNotMatch(net.inputs.name, /\./);
-        const [copy] = rec.ofType(NODE_IMAGES);
-        assert.deepEqual(copy.inputs.workers, ["unix:///run/w2.sock", "unix:///run/w3.sock"]);
+        const pushes = rec.ofType(REGISTRY_IMAGE);
+        assert.equal(pushes.length, 1, "one push for every process type");
+        assert.deepEqual(pushes[0].inputs.workers, ["unix:///run/w2.sock", "unix:///run/w3.sock"]);
+        assert.equal(pushes[0].inputs.repository, "127.0.0.1:5000/demo");
+        assert.equal(pushes[0].inputs.imageId, rec.ofType(T.Image)[0].state.imageId);
         const services = rec.ofType(SERVICE).sort((a, b) => (a.name < b.name ? -1 : 1));
         const [router, web, worker] = services;
         assert.deepEqual(services.map((s) => [s.inputs.processType, s.inputs.replicas, s.inputs.memoryMb, s.inputs.command]), [
@@ -578,6 +581,10 @@ describe("App on a Swarm cluster", () => {
         assert.equal(web.inputs.env.LOG_LEVEL, "debug");
         assert.equal(worker.inputs.env.PORT, undefined);
         assert.equal(web.inputs.network, net.inputs.name);
+        for (const s of [web, worker]) {
+            assert.match(s.inputs.image, /^127\.0\.0\.1:5000\/demo@sha256:[0-9a-f]{64}$/, "dynos run the pushed image by digest");
+            assert.ok(s.dependencies.some((d: string) => d.endsWith("demo-image-registry")), "a service waits for the push");
+        }
         assert.deepEqual((await promiseOf(app.dynos)).web, ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
     });
 

@@ -13,6 +13,7 @@ import { describeLive } from "../support/engines";
 import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
+import { registryRequests, taskImages } from "../support/registry-probe";
 
 // examples/hello (router, Postgres, Redis, worker, release phase) on a 3-node Swarm cluster,
 // deployed once through the real CLI and shared by the tests below, in order: web=6 over all
@@ -131,6 +132,16 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.deepEqual(perNode(web), { dfsw1: 2, dfsw2: 2, dfsw3: 2 });
         assert.deepEqual((await serviceTasks("postgres")).map((t) => t.node), ["dfsw1"], "Postgres runs beside its volume, on the manager");
         assert.deepEqual((await serviceTasks("router")).map((t) => t.node), ["dfsw1"], "the router runs on the ingress node");
+        // Images: pushed once to the cluster's registry; every node's web task runs it by the same digest.
+        const images = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
+        assert.deepEqual(images.map((i) => i.node), ["dfsw1", "dfsw1", "dfsw2", "dfsw2", "dfsw3", "dfsw3"]);
+        const refs = [...new Set(images.map((i) => i.ref))];
+        assert.equal(refs.length, 1, `one image reference on every node: ${JSON.stringify(images)}`);
+        assert.match(refs[0], /^127\.0\.0\.1:5000\/hello@sha256:[0-9a-f]{64}$/);
+        assert.equal(new Set(images.map((i) => i.imageId)).size, 1, "the same image ID (bytes) on every node");
+        // The nodes had the image copied in by ID (see before): a repo digest is there only once pulled from the registry.
+        assert.ok(images.every((i) => i.repoDigests.includes(refs[0])), `every node pulled ${refs[0]} from the registry: ${JSON.stringify(images)}`);
+        assert.equal((await registryRequests(cluster!.manager.engine, /"PUT \/v2\/hello\/manifests\//)).length, 1, "the image was pushed once");
         assert.match(r.stdout + r.stderr, /release: schema ready|ReleasePhase/, "the release phase ran");
         const first = await get();
         assert.equal(first.status, 200, first.body);
@@ -200,6 +211,8 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         const page = await get();
         assert.match(page.body, /^Howdy from web\.\d/);
         assert.ok(visitOf(page.body) > countBefore, "Postgres data kept across the redeploy");
+        // Same image, new config: nothing pushed again (one manifest PUT since up).
+        assert.equal((await registryRequests(cluster!.manager.engine, /"PUT \/v2\/hello\/manifests\//)).length, 1, "no second push");
     });
 
     test("a worker node's engine killed under load: its dynos run again on the other nodes, Postgres data kept", async () => {

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import { after, before, test } from "node:test";
@@ -8,11 +9,12 @@ import { LABEL, swarmName } from "../../infra/docker/labels";
 import { swarmNodes } from "../../infra/swarm/cluster";
 import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
-import { AppProject, appProject } from "../support/app-project";
+import { AppProject, appProject, runCli } from "../support/app-project";
 import { eventually } from "../support/poll";
 import { freePort } from "../support/harness";
 import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 import { answersOverTheOverlay, ProbeSite, tinyApp } from "../support/swarm-probe";
+import { registryRequests, taskImages } from "../support/registry-probe";
 
 // A stack on a 3-node Swarm cluster (test/support/test-cluster.ts), through the real CLI, one
 // deployment shared by the tests below, in order: doctor forms the cluster from the stack's
@@ -92,6 +94,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.match(r.stderr, new RegExp(`dfsw1 ${escaped(cluster!.nodes[0].address)} manager \\(leader\\) ready active`));
         assert.match(r.stderr, new RegExp(`dfsw3 ${escaped(cluster!.nodes[2].address)} worker ready active`));
         assert.match(r.stderr, /no IPVS: .*dnsrr endpoint mode/);
+        assert.match(r.stderr, /cluster: registry dynoform-registry \(dynoform\/registry:\w+\) on the manager's node, at 127\.0\.0\.1:5000 on every node/);
         const ids = (await swarmNodes(cluster!.manager.engine)).map((n) => n.id);
         const again = await project!.cli(["doctor"]);
         assert.equal(again.code, 0, again.stderr);
@@ -135,6 +138,20 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         for (const t of tasks) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} v1`, "m"));
         assert.match(ps.stdout, /=== web \(standard-1x\): 6 dynos/);
         assert.deepEqual(await answers(), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6"]);
+        // The image was built on the manager only and pushed once to the cluster's registry; the
+        // workers pulled it from there (no copy): every task runs the same reference and image ID.
+        const images = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
+        assert.equal(images.length, 6);
+        assert.equal(new Set(images.map((i) => i.ref)).size, 1, JSON.stringify(images));
+        assert.match(images[0].ref, /^127\.0\.0\.1:5000\/hello@sha256:[0-9a-f]{64}$/);
+        assert.equal(new Set(images.map((i) => i.imageId)).size, 1, JSON.stringify(images));
+        assert.ok(images.every((i) => i.repoDigests.includes(images[0].ref)), JSON.stringify(images));
+        assert.equal((await registryRequests(cluster!.manager.engine, /"PUT \/v2\/hello\/manifests\//)).length, 1, "pushed once");
+        // Its port is published on every address of every node, but only the node itself is let in.
+        const status = (...cmd: string[]) => spawnSync(cmd[0], [...cmd.slice(1), "-s", "-o", "/dev/null", "-w", "%{http_code}", "-m", "10"], { encoding: "utf8" }).stdout;
+        const worker = cluster!.nodes[1];
+        assert.equal(status("ip", "netns", "exec", worker.netns, "curl", "http://127.0.0.1:5000/v2/"), "200", "a node reaches the registry at 127.0.0.1");
+        assert.equal(status("curl", `http://${worker.address}:5000/v2/`), "000", "from outside the node its port answers nothing");
     });
 
     test("nodes lists the 3 nodes with the app's dynos on each; a stack on one Docker host or an unknown node is a usage error (exit 2)", async () => {
@@ -264,6 +281,37 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
         assert.equal((await webTasks()).length, 6);
     });
+
+    test("promote to a second stack on the cluster: its services run the same registry digest, no layer pushed again; releases shows it", async () => {
+        // Not a name the source's begins (Docker's name filters match prefixes: the destroy test lists by name).
+        const target = `to-${project!.stack}`;
+        const dir = project!.dir;
+        const doc = YAML.parse(fs.readFileSync(path.join(dir, "stacks", `Pulumi.${project!.stack}.yaml`), "utf8"));
+        doc.config["dynoform:routerPort"] = String(await freePort());
+        doc.config["dynoform:formation"] = { web: { quantity: 1 } };
+        fs.writeFileSync(path.join(dir, "stacks", `Pulumi.${target}.yaml`), YAML.stringify(doc));
+        const onTarget = (args: string[]) => runCli([...args, "--cwd", dir, "--stack", target], project!.env);
+        const manager = cluster!.manager.engine;
+        const blobUploads = /"POST \/v2\/hello\/blobs\/uploads\//;
+        const uploadsBefore = (await registryRequests(manager, blobUploads)).length;
+        // Not destroyed here: the cluster's teardown removes its services (its state is in the project folder).
+        const started = Date.now();
+        const r = await project!.cli(["promote", "--from", project!.stack, "--to", target]);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const source = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
+        const promoted = await taskImages(cluster!.nodes, swarmName.service(project!.app, target, "web"));
+        process.stdout.write(`# promote to a second stack on the cluster (web=1, router): ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        assert.equal(promoted.length, 1);
+        assert.equal(promoted[0].ref, source[0].ref, "the target runs the source's repo@sha256");
+        assert.equal((await registryRequests(manager, blobUploads)).length, uploadsBefore, "no layer uploaded again: the digest moved, not the bytes");
+        const short = /hello@sha256:[0-9a-f]{12}/.exec(source[0].ref)![0];
+        const releases = await onTarget(["releases"]);
+        assert.equal(releases.code, 0, releases.stderr);
+        assert.match(releases.stdout, new RegExp(`^v1\\* Promote from ${project!.stack} \\(${short}\\)`, "m"));
+        const info = await onTarget(["releases:info", "--json"]);
+        assert.equal(JSON.parse(info.stdout).imageRef, source[0].ref);
+    });
+
     test("destroy removes the service and the app's overlay network from the cluster", async () => {
         const r = await project!.cli(["destroy", "--confirm", project!.app]);
         assert.equal(r.code, 0, r.stdout + r.stderr);

@@ -184,6 +184,8 @@ export function defaultState(type: string, name: string, inputs: Record<string, 
             const source = String(inputs.ref ?? inputs.context);
             return { imageId: `sha256:${hash(source)}`, imageRef: source, contentHash: hash(source), generatedDockerfile: false };
         }
+        case "pulumi-nodejs:dynamic/swarm:RegistryImage":
+            return { ref: `${inputs.repository}@sha256:${hash(String(inputs.imageId))}` };
         case T.Network:
             return { networkId: hash(String(inputs.name)).slice(0, 12) };
         case T.Volume:
