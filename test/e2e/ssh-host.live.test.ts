@@ -10,6 +10,7 @@ import { LABEL } from "../../infra/docker/labels";
 import { recordedBaseImages } from "../../toolchain/base-images";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
 import { AppProject, appProject, CliResult, runCli } from "../support/app-project";
+import { removeStackObjects } from "../support/cli";
 import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { startTestHosts, TestHost, TestHosts } from "../support/test-hosts";
@@ -85,6 +86,8 @@ describeLive("a stack whose Docker host is a server reached over SSH", { concurr
         // Destroyed by the last test; again here only when a test failed before it.
         if (project && stagingUp && (await stagingUp.catch(() => undefined))) await staging(["destroy", "--confirm", project.app]).catch(() => undefined);
         await project?.cleanup();
+        // The local staging stack's data volumes, which destroy keeps (as it does for users).
+        if (stagingStack) await removeStackObjects(stagingStack);
         await hosts?.teardown();
     });
 
