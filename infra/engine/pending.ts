@@ -75,20 +75,20 @@ const PROVIDER_ROLES = new Set(["dyno", "addon", "router"]);
  * Containers the Dyno provider made for `app` in `stack` that no resource in the state records:
  * left by a create that failed after Docker had made its container and could not remove it, or
  * whose answer was lost (the SSH connection to the server dropped in the middle of an `up`).
- * One-offs (`run`, `release`) and backups are not the provider's and are left alone, and so
- * are a Swarm service's task containers (a cluster stack's dynos: Swarm made them, and the state
- * records their service). Pure.
+ * Also every release-phase one-off of the stack, recorded or not: the release phase removes its
+ * container when the command ends, so one still there while no process holds the stack's lock
+ * outlived a removal that failed (seen on a server over SSH) or a process that died. `run`
+ * sessions and backups are not the provider's and are left alone, and so are a Swarm service's
+ * task containers (a cluster stack's dynos: Swarm made them, and the state records their
+ * service). Pure.
  */
 export function unrecordedContainers(containers: ListedContainer[], app: string, stack: string, known: Set<string>): ListedContainer[] {
-    return containers.filter(
-        (c) =>
-            !c.Labels[SWARM_TASK_LABEL] &&
-            c.Labels[LABEL.app] === app &&
-            c.Labels[LABEL.stack] === stack &&
-            PROVIDER_ROLES.has(containerRole(c.Labels) ?? "") &&
-            !known.has(c.Id) &&
-            !c.Names.some((n) => known.has(n.replace(/^\//, ""))),
-    );
+    return containers.filter((c) => {
+        if (c.Labels[SWARM_TASK_LABEL] || c.Labels[LABEL.app] !== app || c.Labels[LABEL.stack] !== stack) return false;
+        const role = containerRole(c.Labels) ?? "";
+        if (role === "release") return true;
+        return PROVIDER_ROLES.has(role) && !known.has(c.Id) && !c.Names.some((n) => known.has(n.replace(/^\//, "")));
+    });
 }
 
 /** The resources of a plain-JSON checkpoint (`checkpoint.latest.resources`), read without the Pulumi CLI. */

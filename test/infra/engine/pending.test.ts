@@ -78,21 +78,22 @@ describe("pending operations left by an interrupted update", () => {
         assert.deepEqual(orphansOf(op("creating", "tiny-web-2", { app: "tiny", stack: "dev" }), containers, new Set()), []);
     });
 
-    test("a failed or cut-off create: the app's dynos, add-on servers and routers the state does not record, nothing else", () => {
-        const known = containersInState([{ id: "tiny-dev.web.1.aaaaaa", outputs: { containerId: "1111" } }]);
+    test("a failed or cut-off create: the app's dynos, add-on servers and routers the state does not record, and release one-offs left over; nothing else", () => {
+        // The last release phase's container name is its resource's id: recorded, and still a leftover.
+        const known = containersInState([{ id: "tiny-dev.web.1.aaaaaa", outputs: { containerId: "1111" } }, { id: "tiny-dev.release.dddddd" }]);
         const containers = [
             container("tiny-dev.web.1.aaaaaa", "1111", labels("web.1")), // in state: kept
             container("tiny-dev.web.1.bbbbbb", "2222", labels("web.1")), // its answer lost with the SSH connection: removed
             container("tiny-dev-postgres", "3333", { ...labels("postgres"), [LABEL.role]: "addon" }), // an add-on server not in state
             container("tiny-dev-router", "4444", { ...labels("router"), [LABEL.router]: "true" }), // a router labelled role=dyno before roles were split
             container("tiny-dev.run.cccccc", "5555", labels("run.1", { [LABEL.role]: "run" })), // a `dynoform run` session
-            container("tiny-dev.release.dddddd", "6666", labels("release.1", { [LABEL.role]: "release" })), // a release phase
+            container("tiny-dev.release.dddddd", "6666", labels("release.1", { [LABEL.role]: "release" })), // a release phase whose removal failed: removed
             container("tiny-dev-backups", "7777", labels("backups", { [LABEL.role]: "pg-backups" })), // backups
             container("other-dev.web.1.eeeeee", "8888", { ...labels("web.1"), [LABEL.app]: "other" }), // another app on the same server
             container("tiny-prod.web.1.ffffff", "9999", { ...labels("web.1"), [LABEL.stack]: "prod" }), // another stack
             // A cluster stack's dyno: a Swarm task's container on the manager (the state records its service).
             container("tiny-dev-web.3.m79ttc1yuvgo", "aaaa", labels("web", { "com.docker.swarm.task.id": "m79ttc1yuvgo" })),
         ];
-        assert.deepEqual(unrecordedContainers(containers, "tiny", "dev", known).map((c) => c.Id), ["2222", "3333", "4444"]);
+        assert.deepEqual(unrecordedContainers(containers, "tiny", "dev", known).map((c) => c.Id), ["2222", "3333", "4444", "6666"]);
     });
 });
