@@ -55,7 +55,13 @@ export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; o
         const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         return { exitCode: result.StatusCode, output: demuxLogs(logs), name };
     } finally {
-        await container.remove({ force: true }).catch(() => undefined);
+        // Tried three times: over SSH a request can fail on its own. One still left is removed by
+        // the next command that opens the stack (infra/engine/pending.ts `unrecordedContainers`).
+        for (let attempt = 1; attempt <= 3; attempt++) {
+            const err = await container.remove({ force: true }).then(() => undefined, (e: { statusCode?: number }) => e);
+            if (!err || err.statusCode === 404) break;
+            if (attempt < 3) await new Promise((r) => setTimeout(r, 250 * attempt));
+        }
     }
 }
 
