@@ -40,6 +40,13 @@ export interface AddOnArgs {
      * manager's node, where its volume is (replaced stop-first: one server per data folder).
      */
     cluster?: boolean;
+    /**
+     * On a cluster: an image with `node` on the manager, for the probe that waits until the
+     * add-on accepts connections through the overlay's DNS there, as the release phase and the
+     * dynos will reach it (Swarm calls the task running, even healthy, before the manager's DNS
+     * knows it: a release phase then failed with `getaddrinfo EAI_AGAIN postgres`).
+     */
+    probeImage?: pulumi.Input<string>;
 }
 
 /** The attachment URL an app sees, e.g. `postgres://app:<password>@postgres:5432/app`. Pure. */
@@ -102,6 +109,7 @@ export class AddOn extends pulumi.ComponentResource {
                   mounts: volume.name.apply((source) => [{ source, target: kind.dataPath }]),
                   healthcheck: kind.ready,
                   user: kind.user,
+                  listening: args.probeImage ? pulumi.output(args.probeImage).apply((probeImage) => ({ port: kind.port, probeImage })) : undefined,
               }, { parent: this })
             : new Dyno(
             `${name}-server`,

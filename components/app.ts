@@ -187,6 +187,7 @@ export class App extends pulumi.ComponentResource {
                 dockerHost,
                 deleteDataOnDestroy: args.deleteAddonDataOnDestroy,
                 cluster: Boolean(cluster),
+                probeImage: cluster ? images.node : undefined,
             }, child),
         }));
         const attachments = pulumi.secret(

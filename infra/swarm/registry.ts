@@ -222,7 +222,9 @@ export function pushNotReady(message: string): boolean {
 export async function pushImage(manager: Docker, imageId: string, repository: string): Promise<string> {
     const tag = pushTag(imageId);
     await manager.getImage(imageId).tag({ repo: repository, tag });
-    const deadline = Date.now() + 30_000;
+    // As long as the registry's start may take (ensureRegistry): on a loaded cluster the overlay
+    // from the manager's forwarder to the registry took more than 30 s to carry the first request.
+    const deadline = Date.now() + 120_000;
     for (;;) {
         try {
             const stream = (await manager.getImage(`${repository}:${tag}`).push({ tag, authconfig: {} })) as unknown as NodeJS.ReadableStream;

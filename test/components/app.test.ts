@@ -598,6 +598,9 @@ describe("App on a Swarm cluster", () => {
         assert.match(pg.inputs.mounts[0].source, /postgres/);
         assert.equal(pg.inputs.mounts[0].target, "/var/lib/postgresql/data");
         assert.match(pg.inputs.healthcheck, /pg_isready/);
+        // Created once it accepts connections through the overlay's DNS on the manager, where the release phase runs.
+        assert.equal(pg.inputs.listening.port, 5432);
+        assert.ok(pg.inputs.listening.probeImage, "a probe image with node");
         assert.equal(rec.ofType(T.Dyno).length, 0);
         const web = services.find((s) => s.inputs.processType === "web")!;
         assert.match(web.inputs.env.DATABASE_URL, /^postgres:\/\/app:.*@postgres:5432\/app$/);
