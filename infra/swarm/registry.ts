@@ -68,44 +68,33 @@ export function forwarderCommand(): string[] {
  * task per node, publishing 127.0.0.1's port there (host mode: there is no routing mesh). Pure.
  */
 export function registryServiceSpecs(image: string, nodeId: string) {
-    const restart = { Condition: "any", Delay: 5e9, MaxAttempts: 0, Window: 0 };
-    const network = [{ Target: REGISTRY.network }];
-    const registry = {
-        Name: REGISTRY.service,
+    // What both services share: the image, labels, restart policy, the registry's network, and
+    // one task at a time stopped before its replacement starts.
+    const service = <C extends object, T extends object, R extends object>(Name: string, container: C, task: T, rest: R) => ({
+        Name,
         Labels: LABELS,
         TaskTemplate: {
-            ContainerSpec: {
-                Image: image,
-                Labels: LABELS,
-                Init: true,
-                Mounts: [{ Type: "volume", Source: REGISTRY.volume, Target: REGISTRY.dataDir }],
-            },
-            RestartPolicy: restart,
-            Networks: network,
-            Placement: { Constraints: [`node.id==${nodeId}`] },
+            ContainerSpec: { Image: image, Labels: LABELS, Init: true, ...container },
+            RestartPolicy: { Condition: "any", Delay: 5e9, MaxAttempts: 0, Window: 0 },
+            Networks: [{ Target: REGISTRY.network }],
+            ...task,
         },
-        Mode: { Replicated: { Replicas: 1 } },
-        // One volume on one node: the old task stops before the new one starts.
         UpdateConfig: { Parallelism: 1, Order: "stop-first" },
-        EndpointSpec: { Mode: "dnsrr" },
-    };
-    const forwarder = {
-        Name: REGISTRY.forwarder,
-        Labels: LABELS,
-        TaskTemplate: {
-            ContainerSpec: {
-                Image: image,
-                Labels: LABELS,
-                Init: true,
-                Command: forwarderCommand(),
-            },
-            RestartPolicy: restart,
-            Networks: network,
-        },
-        Mode: { Global: {} },
-        UpdateConfig: { Parallelism: 1, Order: "stop-first" },
-        EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: REGISTRY.port, PublishedPort: REGISTRY.port, PublishMode: "host" }] },
-    };
+        ...rest,
+    });
+    // One volume on one node: the old task stops before the new one starts.
+    const registry = service(
+        REGISTRY.service,
+        { Mounts: [{ Type: "volume", Source: REGISTRY.volume, Target: REGISTRY.dataDir }] },
+        { Placement: { Constraints: [`node.id==${nodeId}`] } },
+        { Mode: { Replicated: { Replicas: 1 } }, EndpointSpec: { Mode: "dnsrr" } },
+    );
+    const forwarder = service(
+        REGISTRY.forwarder,
+        { Command: forwarderCommand() },
+        {},
+        { Mode: { Global: {} }, EndpointSpec: { Mode: "dnsrr", Ports: [{ Protocol: "tcp", TargetPort: REGISTRY.port, PublishedPort: REGISTRY.port, PublishMode: "host" }] } },
+    );
     return { registry, forwarder };
 }
 
