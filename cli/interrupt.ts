@@ -66,9 +66,11 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
     };
     // An error the program throws where nothing catches it (in an `apply`) leaves Pulumi waiting
     // for a resource that never comes: the operation is cancelled as on SIGINT, and fails with it.
+    // Once a signal has come, the program's registrations fail because Pulumi is stopping
+    // ("Resource monitor is terminating"): those are the signal's doing, not the program's.
     let programError: Error | undefined;
     const onProgramError = (err: unknown) => {
-        if (programError) return;
+        if (programError || received) return;
         programError = err instanceof Error ? err : new Error(String(err));
         controller.abort();
     };

@@ -15,7 +15,7 @@ const INTERRUPT = path.resolve(__dirname, "..", "..", "cli", "interrupt.js");
  * Runs an operation that, once aborted, takes `cancelMs` to stop (never, when undefined). With
  * `seesSignal`, it gets the signal itself, reports it as Pulumi does, and stops 1.5 s later.
  */
-function operation(cancelMs: number | undefined, seesSignal = false) {
+function operation(cancelMs: number | undefined, seesSignal = false, failsWhileStopping = false) {
     const script = `
         const { interruptible } = require(${JSON.stringify(INTERRUPT)});
         interruptible("up", (i) => new Promise((resolve, reject) => {
@@ -24,6 +24,7 @@ function operation(cancelMs: number | undefined, seesSignal = false) {
             ${seesSignal ? `process.once("SIGINT", () => { onEvent({ stdoutEvent: { message: "^C received; cancelling. If you would like to terminate immediately, press ^C again.\\n" } }); setTimeout(() => reject(new Error("cancelled")), 1500); });` : ""}
             i.signal.addEventListener("abort", () => {
                 process.stdout.write("aborted\\n");
+                ${failsWhileStopping ? `Promise.reject(new Error("Resource monitor is terminating"));` : ""}
                 ${cancelMs === undefined ? "" : `setTimeout(() => reject(new Error("cancelled")), ${cancelMs});`}
             });
             process.stdout.write("ready\\n");
@@ -71,4 +72,13 @@ test("a second signal ends the CLI at once, while the operation is still stoppin
     op.child.kill("SIGTERM");
     assert.equal(await op.exited, 143);
     assert.match(op.err(), /^dynoform: SIGTERM again: stopping now; the next command clears what up left in flight$/m);
+});
+
+test("the program's registrations failing while Pulumi stops on a signal are the signal's doing: exit 130, not a program error", async () => {
+    const op = operation(200, false, true);
+    await op.ready;
+    op.child.kill("SIGINT");
+    assert.equal(await op.exited, 130, op.err());
+    assert.doesNotMatch(op.err(), /Resource monitor is terminating/);
+    assert.match(op.err(), /^dynoform: up stopped by SIGINT;/m);
 });
