@@ -93,7 +93,7 @@ export async function prepareDeploy(argv: GlobalOptions, opts: DeployOptions = {
     let host = opts.host;
     if (!host) {
         await ensureDockerEngine(silentReporter);
-        host = await readHost();
+        host = await readHost(Boolean(loaded.view.settings.cluster));
     }
     let deployed: PreparedDeploy["deployed"];
     const overrides: ProgramOverrides = {

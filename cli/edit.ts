@@ -98,7 +98,7 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     let host: HostRead | undefined;
     if (argv.up) {
         await ensureDockerEngine(silentReporter);
-        host = await readHost();
+        host = await readHost(Boolean(loaded.view.settings.cluster));
         const memory = stackMemory(host, loaded.view.settings.app, argv.stack, formationMemoryMb(loaded.definition.plan));
         if (!memory.fits) throw new Error(notEnoughMemory(loaded.definition.plan, memory));
     }

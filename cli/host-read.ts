@@ -16,10 +16,24 @@ export interface HostRead {
     memoryBytes: Record<string, number>;
     /** Whether the image the stack's dynos run is still on the host (undefined: not asked; the plan asks). */
     imagePresent?: boolean;
+    /** On a Swarm cluster (the host is its manager): the memory of the nodes that take tasks, and what each service reserves. */
+    cluster?: ClusterRead;
 }
 
-/** Reads the host once: its memory, every container, the limits of those that reserve memory. */
-export async function readHost(): Promise<HostRead> {
+/** A Swarm cluster's memory as the manager reports it: Swarm places a task only where its reservation fits. */
+export interface ClusterRead {
+    /** Nodes that are ready and active (a drained or down node takes no task). */
+    nodes: number;
+    totalBytes: number;
+    /** Each service's labels, and the memory its tasks reserve in all (replicas x reservation). */
+    services: Array<{ labels: Record<string, string>; reservedBytes: number }>;
+}
+
+/**
+ * Reads the host once: its memory, every container, the limits of those that reserve memory; on
+ * a cluster (`cluster`: the host is its manager) also the nodes' memory and the services' reservations.
+ */
+export async function readHost(cluster = false): Promise<HostRead> {
     const docker = connectDocker();
     const [info, containers] = await Promise.all([docker.info() as Promise<{ MemTotal: number }>, docker.listContainers({ all: true })]);
     const memoryBytes: Record<string, number> = {};
@@ -31,7 +45,39 @@ export async function readHost(): Promise<HostRead> {
                 if (inspect) memoryBytes[c.Id] = inspect.HostConfig?.Memory ?? 0;
             }),
     );
-    return { totalBytes: info.MemTotal, containers, memoryBytes };
+    const read: HostRead = { totalBytes: info.MemTotal, containers, memoryBytes };
+    if (cluster) {
+        const [nodes, services] = await Promise.all([docker.listNodes(), docker.listServices()]);
+        read.cluster = clusterRead(nodes as SwarmNodeInfo[], services as SwarmServiceInfo[]);
+    }
+    return read;
+}
+
+type SwarmNodeInfo = { Spec?: { Availability?: string }; Status?: { State?: string }; Description?: { Resources?: { MemoryBytes?: number } } };
+type SwarmServiceInfo = {
+    Spec?: {
+        Labels?: Record<string, string>;
+        Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+        TaskTemplate?: { Resources?: { Reservations?: { MemoryBytes?: number } } };
+    };
+};
+
+/**
+ * The cluster's memory from the manager's node and service lists: the nodes that take tasks
+ * (ready, active), and per service its reservation times its tasks (a global service has one per
+ * such node). Pure.
+ */
+export function clusterRead(nodes: SwarmNodeInfo[], services: SwarmServiceInfo[]): ClusterRead {
+    const usable = nodes.filter((n) => n.Status?.State === "ready" && (n.Spec?.Availability ?? "active") === "active");
+    return {
+        nodes: usable.length,
+        totalBytes: usable.reduce((sum, n) => sum + (n.Description?.Resources?.MemoryBytes ?? 0), 0),
+        services: services.map((s) => {
+            const mode = s.Spec?.Mode ?? {};
+            const tasks = mode.Global ? usable.length : (mode.Replicated?.Replicas ?? 1);
+            return { labels: s.Spec?.Labels ?? {}, reservedBytes: tasks * (s.Spec?.TaskTemplate?.Resources?.Reservations?.MemoryBytes ?? 0) };
+        }),
+    };
 }
 
 /** Whose a container is, by its labels: a dyno of the formation, an add-on server, the router, or none of this stack's. */
@@ -48,6 +94,12 @@ export function roleIn(labels: Record<string, string>, app: string, stack: strin
  * this stack's own dynos do not count, as the formation takes their place. Pure.
  */
 export function stackMemory(host: HostRead, app: string, stack: string, neededMb: number): HostMemory {
+    if (host.cluster) {
+        // This stack's dyno services give way to the formation; its add-ons and router stay.
+        const ownDynos = (l: Record<string, string>) => l[LABEL.app] === app && l[LABEL.stack] === stack && l[LABEL.role] === "dyno";
+        const reserved = host.cluster.services.filter((s) => !ownDynos(s.labels)).map((s) => ({ state: "running", memoryBytes: s.reservedBytes }));
+        return { ...hostMemory(host.cluster.totalBytes, reserved, neededMb * MIB), nodes: host.cluster.nodes };
+    }
     const others: ContainerMemory[] = host.containers
         .filter((c) => roleIn(c.Labels ?? {}, app, stack) !== "dyno")
         .map((c) => ({ state: c.State, memoryBytes: host.memoryBytes[c.Id] ?? 0 }));

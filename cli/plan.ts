@@ -57,7 +57,8 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead,
     const desiredFormation: DeployedFormation = Object.fromEntries(
         definition.plan.map((p) => [p.type, { quantity: p.quantity, size: p.size.name }]),
     );
-    const formation = outputs.formation ? diffFormation(deployedFormation, desiredFormation) : diffFormation({}, desiredFormation);
+    const where = view.settings.cluster ? "cluster" : "host";
+    const formation = diffFormation(outputs.formation ? deployedFormation : {}, desiredFormation, where);
 
     const desired: Record<string, string> = { ...definition.configDefaults, ...(view.settings.config ?? {}) };
     if (secrets) Object.assign(desired, JSON.parse(secrets));
@@ -107,11 +108,16 @@ export function diffAddons(deployed: Record<string, string>, desired: Record<str
     };
 }
 
+/** Where the memory is: the Docker host, or the cluster's nodes that take tasks. */
+function memoryPlace(m: AppPlan["memory"]): string {
+    return m.nodes === undefined ? "the Docker host" : `the cluster's ${m.nodes} active node${m.nodes === 1 ? "" : "s"}`;
+}
+
 /** The one-line refusal of a formation the Docker host cannot hold, naming what it asks for. */
 export function notEnoughMemory(plan: PlannedProcess[], m: AppPlan["memory"]): string {
     const asked = plan.filter((p) => p.quantity > 0).map((p) => `${p.type}: ${p.quantity} x ${p.size.name}`).join(", ");
     return (
-        `not enough memory on the Docker host: \`formation\` (${asked}) needs ${m.neededMb} MiB, ` +
+        `not enough memory on ${memoryPlace(m)}: \`formation\` (${asked}) needs ${m.neededMb} MiB, ` +
         `${m.availableMb} MiB of ${m.totalMb} MiB is not reserved by other apps; nothing was changed`
     );
 }
@@ -138,7 +144,7 @@ export function formatPlan(plan: AppPlan): string[] {
     lines.push(formatReleaseLine(plan));
     const m = plan.memory;
     lines.push(
-        `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on the Docker host is not reserved by other apps` +
+        `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on ${memoryPlace(m)} is not reserved by other apps` +
             (m.fits ? "" : " — NOT ENOUGH"),
     );
     if (plan.drift.length) lines.push(`Drift: ${plan.drift.join(", ")} (\`up\` refreshes and heals it)`);

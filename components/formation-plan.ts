@@ -218,13 +218,14 @@ function normalize(formation: FormationInput, field: string): Map<string, Format
  * added, removed, scaled or resized, with text such as `web: 2 -> 4 (+2)`,
  * `worker: standard-1x -> standard-2x (resize in place)`,
  * `web: 2 -> 3 (+1), standard-1x -> standard-2x (resize in place)`, `clock: new (1 x standard-1x)`
- * or `clock: removed (was 1 x standard-1x)`. Unchanged types give nothing.
+ * or `clock: removed (was 1 x standard-1x)`. Unchanged types give nothing. On a Swarm cluster
+ * (`where`) a resize is not in place: Swarm replaces each task, the new one started first.
  *
  * Order: types of `after` in its order, then types only in `before`, in its order.
  *
  * @throws DynoformInputError on `before.<type>` / `after.<type>` for malformed entries.
  */
-export function diffFormation(before: FormationInput, after: FormationInput): FormationChange[] {
+export function diffFormation(before: FormationInput, after: FormationInput, where: "host" | "cluster" = "host"): FormationChange[] {
     const olds = normalize(before, "before");
     const news = normalize(after, "after");
     const changes: FormationChange[] = [];
@@ -241,7 +242,8 @@ export function diffFormation(before: FormationInput, after: FormationInput): Fo
             const sign = delta > 0 ? "+" : "-";
             parts.push(`${from.quantity} -> ${to.quantity} (${sign}${Math.abs(delta)})`);
         }
-        if (from.size !== to.size) parts.push(`${from.size} -> ${to.size} (resize in place)`);
+        const how = where === "cluster" ? "rolling: Swarm replaces each task, the new one started first" : "resize in place";
+        if (from.size !== to.size) parts.push(`${from.size} -> ${to.size} (${how})`);
         if (parts.length === 0) continue;
         const kind = from.size !== to.size ? "resize" : "scale";
         changes.push({ type, kind, from, to, text: `${type}: ${parts.join(", ")}` });

@@ -16,6 +16,8 @@ export interface HostMemory {
     availableMb: number;
     totalMb: number;
     fits: boolean;
+    /** On a Swarm cluster: how many nodes take dynos (their memory is `totalMb`). */
+    nodes?: number;
 }
 
 /**

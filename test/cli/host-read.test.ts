@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import type Docker = require("dockerode");
-import { HostRead, roleIn, stackDrift, stackMemory } from "../../cli/host-read";
+import { clusterRead, HostRead, roleIn, stackDrift, stackMemory } from "../../cli/host-read";
 import { ADDON_LABEL, LABEL } from "../../infra/docker/labels";
 import { MIB } from "../../infra/docker/memory";
+import { notEnoughMemory } from "../../cli/plan";
 
 const owner = { [LABEL.app]: "tiny", [LABEL.stack]: "dev" };
 function container(id: string, state: string, labels: Record<string, string>): Docker.ContainerInfo {
@@ -32,6 +33,35 @@ describe("stackMemory", () => {
         );
         assert.deepEqual(stackMemory(h, "tiny", "dev", 2048), { neededMb: 2048, availableMb: 4096 - 512 - 64 - 1024, totalMb: 4096, fits: true });
         assert.equal(stackMemory(h, "tiny", "dev", 2497).fits, false);
+    });
+});
+
+describe("stackMemory on a Swarm cluster", () => {
+    const node = (gib: number, state = "ready", availability = "active") => ({ Spec: { Availability: availability }, Status: { State: state }, Description: { Resources: { MemoryBytes: gib * 1024 * MIB } } });
+    const service = (labels: Record<string, string>, mib: number, mode: object) => ({ Spec: { Labels: labels, Mode: mode, TaskTemplate: { Resources: { Reservations: { MemoryBytes: mib * MIB } } } } });
+    const own = (role: string) => ({ ...owner, [LABEL.role]: role });
+    // Three nodes of 2 GiB, one of them drained and one down: only the ready, active ones take tasks.
+    const nodes = [node(2), node(2), node(2, "ready", "drain"), node(2, "down"), node(2)];
+    const services = [
+        service(own("dyno"), 512, { Replicated: { Replicas: 4 } }), // this stack's web: the formation replaces it
+        service(own("addon"), 512, { Replicated: { Replicas: 1 } }), // its Postgres stays
+        service({ [LABEL.app]: "other", [LABEL.stack]: "dev", [LABEL.role]: "dyno" }, 1024, { Replicated: { Replicas: 2 } }),
+        service({}, 64, { Global: {} }), // one task per active node
+        service({}, 0, { Replicated: {} }), // the registry: no reservation
+    ];
+    test("the memory of the ready, active nodes, less what other stacks' services and this stack's add-ons reserve", () => {
+        const read = clusterRead(nodes, services);
+        assert.equal(read.nodes, 3);
+        assert.equal(read.totalBytes, 6 * 1024 * MIB);
+        const h: HostRead = { ...host([]), cluster: read };
+        const free = 6 * 1024 - 512 - 2 * 1024 - 3 * 64;
+        assert.deepEqual(stackMemory(h, "tiny", "dev", 2048), { neededMb: 2048, availableMb: free, totalMb: 6 * 1024, fits: true, nodes: 3 });
+        assert.equal(stackMemory(h, "tiny", "dev", free + 1).fits, false);
+    });
+    test("the refusal and the preview name the cluster's nodes, not the manager's host", () => {
+        const m = stackMemory({ ...host([]), cluster: clusterRead(nodes, services) }, "tiny", "dev", 99999);
+        const plan = [{ type: "web", command: "x", quantity: 2, size: { name: "performance-l" } }] as unknown as Parameters<typeof notEnoughMemory>[0];
+        assert.match(notEnoughMemory(plan, m), /^not enough memory on the cluster's 3 active nodes: `formation` \(web: 2 x performance-l\) needs 99999 MiB, 3392 MiB of 6144 MiB is not reserved by other apps; nothing was changed$/);
     });
 });
 

@@ -198,6 +198,13 @@ describe("diffFormation", () => {
         ]);
     });
 
+    test("on a Swarm cluster a resize rolls: the preview says Swarm replaces each task, the new one first", () => {
+        const [change] = diffFormation({ web: state(2) }, { web: state(3, "standard-2x") }, "cluster");
+        assert.equal(change.text, "web: 2 -> 3 (+1), standard-1x -> standard-2x (rolling: Swarm replaces each task, the new one started first)");
+        assert.equal(change.kind, "resize");
+        assert.equal(diffFormation({ web: state(2) }, { web: state(3) }, "cluster")[0].text, "web: 2 -> 3 (+1)", "a scale is a scale");
+    });
+
     test("scale and resize on one line", () => {
         const [change] = diffFormation({ web: state(2) }, { web: state(3, "standard-2x") });
         assert.equal(change.text, "web: 2 -> 3 (+1), standard-1x -> standard-2x (resize in place)");

@@ -198,6 +198,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const started = Date.now();
         const r = await project!.cli(["ps:resize", "web=standard-2x"]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
+        // The plan says what Swarm will do, and checks memory against the nodes that take tasks.
+        assert.match(r.stderr, /web: standard-1x -> standard-2x \(rolling: Swarm replaces each task, the new one started first\)/);
+        assert.match(r.stderr, /Memory: the formation needs \d+ MiB; \d+ MiB of \d+ MiB on the cluster's 3 active nodes is not reserved by other apps/);
         const after = await webTasks();
         process.stdout.write(`# ps:resize of 7 web dynos: ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         assert.equal(after.length, 7);
