@@ -23,6 +23,25 @@ export async function setAvailability(manager: Docker, nodeId: string, availabil
     await node.update({ version: info.Version.Index, ...info.Spec, Availability: availability });
 }
 
+/** A service as the pinned check reads it. */
+export interface PinnedService {
+    ID: string;
+    Spec?: { Name?: string; TaskTemplate?: { Placement?: { Constraints?: string[] } } };
+}
+
+/**
+ * The services that cannot leave `node`: a placement constraint ties them to it by ID or
+ * hostname (an add-on or the registry, with their volume there). Draining the node stops them
+ * until it is active again. Pure.
+ */
+export function pinnedTo(node: { id: string; hostname: string }, services: PinnedService[]): PinnedService[] {
+    const ties = (c: string) => {
+        const m = /^node\.(id|hostname)\s*==\s*(\S+)$/.exec(c.trim());
+        return m !== null && m[2] === (m[1] === "id" ? node.id : node.hostname);
+    };
+    return services.filter((s) => (s.Spec?.TaskTemplate?.Placement?.Constraints ?? []).some(ties));
+}
+
 /** A task as the drain wait reads it. */
 export interface DrainTask {
     service: string;
@@ -47,8 +66,11 @@ export function drainProgress(node: string, tasks: DrainTask[], replicas: Record
     return { onNode, short };
 }
 
-/** The tasks of the cluster, and the replica counts of the replicated services that have a live task on `node`. */
-export async function drainState(manager: Docker, node: string): Promise<{ tasks: DrainTask[]; replicas: Record<string, number> }> {
+/**
+ * The tasks of the cluster, and the replica counts of the replicated services that have a live
+ * task on `node`, leaving out `staying` (services pinned there, which cannot move).
+ */
+export async function drainState(manager: Docker, node: string, staying: string[] = []): Promise<{ tasks: DrainTask[]; replicas: Record<string, number> }> {
     const raw = (await manager.listTasks()) as Array<{ ServiceID: string; NodeID?: string; DesiredState: string; Status: { State: string } }>;
     const tasks = raw.map((t) => ({ service: t.ServiceID, node: t.NodeID ?? "", desired: t.DesiredState, state: t.Status.State }));
     const services = (await manager.listServices()) as Array<{ ID: string; Spec?: { Mode?: { Replicated?: { Replicas?: number } } } }>;
@@ -56,7 +78,7 @@ export async function drainState(manager: Docker, node: string): Promise<{ tasks
     const replicas: Record<string, number> = {};
     for (const s of services) {
         const wanted = s.Spec?.Mode?.Replicated?.Replicas;
-        if (wanted !== undefined && onNode.has(s.ID)) replicas[s.ID] = wanted;
+        if (wanted !== undefined && onNode.has(s.ID) && !staying.includes(s.ID)) replicas[s.ID] = wanted;
     }
     return { tasks, replicas };
 }

@@ -6,6 +6,7 @@ import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { describeLive } from "../support/engines";
 import { LABEL, swarmName } from "../../infra/docker/labels";
+import { REGISTRY } from "../../infra/swarm/registry";
 import { swarmNodes } from "../../infra/swarm/cluster";
 import { runningTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
@@ -215,6 +216,11 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
     });
 
     test("nodes:drain dfsw3 returns once its dynos run on dfsw1 and dfsw2; the others are not restarted; no request fails", async () => {
+        // The manager holds the registry on its volume: draining it is refused unless forced, and changes nothing.
+        const refused = await project!.cli(["nodes:drain", "dfsw1"]);
+        assert.equal(refused.code, 2, refused.stdout + refused.stderr);
+        assert.match(refused.stderr, new RegExp(`nodes:drain: dfsw1 holds .*${REGISTRY.service}.*, pinned there with their volumes: .* pass --force to drain it anyway`));
+        assert.equal((await swarmNodes(cluster!.manager.engine)).find((n) => n.hostname === "dfsw1")?.availability, "active");
         const before = await webTasks();
         const moving = before.filter((t) => t.node === "dfsw3");
         assert.ok(moving.length > 0, JSON.stringify(before));

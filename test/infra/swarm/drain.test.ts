@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SwarmNode } from "../../../infra/swarm/cluster";
-import { DrainTask, drainProgress, findNode } from "../../../infra/swarm/drain";
+import { DrainTask, drainProgress, findNode, pinnedTo } from "../../../infra/swarm/drain";
 
 const node = (hostname: string, id: string): SwarmNode => ({ id, hostname, role: "worker", state: "ready", availability: "active", address: "", leader: false });
 const NODES = [node("dfsw1", "abc123def456"), node("dfsw2", "abd999000111"), node("dfsw3", "zzz000111222")];
@@ -37,4 +37,18 @@ test("drainProgress: done only when nothing runs or should run on the node and e
 test("drainProgress: services that had no task on the node are not waited for", () => {
     const tasks = [task("web", "n1", "running", "running"), task("worker", "n2", "running", "pending")];
     assert.deepEqual(drainProgress("n3", tasks, { web: 1 }), { onNode: 0, short: [] });
+});
+
+test("pinnedTo: the services a constraint ties to the node by ID or hostname (add-ons, the registry); not others", () => {
+    const service = (ID: string, Constraints?: string[]) => ({ ID, Spec: { Name: ID, TaskTemplate: { Placement: Constraints ? { Constraints } : undefined } } });
+    const services = [
+        service("postgres", ["node.id==abc123"]),
+        service("registry", ["node.hostname == mgr"]),
+        service("router", ["node.labels.dynoform.ingress==true"]),
+        service("web"),
+        service("elsewhere", ["node.id==def456"]),
+        service("not-here", ["node.id!=abc123"]),
+    ];
+    assert.deepEqual(pinnedTo({ id: "abc123", hostname: "mgr" }, services).map((s) => s.ID), ["postgres", "registry"]);
+    assert.deepEqual(pinnedTo({ id: "zzz", hostname: "worker" }, services), []);
 });
