@@ -25,8 +25,10 @@ export interface ClusterRead {
     /** Nodes that are ready and active (a drained or down node takes no task). */
     nodes: number;
     totalBytes: number;
-    /** Each service's labels, and the memory its tasks reserve in all (replicas x reservation). */
-    services: Array<{ labels: Record<string, string>; reservedBytes: number }>;
+    /** Each service's labels, and the memory its tasks reserve in all (replicas x reservation) and on each node (by node ID). */
+    services: Array<{ labels: Record<string, string>; reservedBytes: number; onNode: Record<string, number> }>;
+    /** Memory of each node that takes tasks, by node ID. */
+    nodeBytes: Record<string, number>;
 }
 
 /**
@@ -47,14 +49,16 @@ export async function readHost(cluster = false): Promise<HostRead> {
     );
     const read: HostRead = { totalBytes: info.MemTotal, containers, memoryBytes };
     if (cluster) {
-        const [nodes, services] = await Promise.all([docker.listNodes(), docker.listServices()]);
-        read.cluster = clusterRead(nodes as SwarmNodeInfo[], services as SwarmServiceInfo[]);
+        const [nodes, services, tasks] = await Promise.all([docker.listNodes(), docker.listServices(), docker.listTasks({ filters: { "desired-state": ["running"] } })]);
+        read.cluster = clusterRead(nodes as SwarmNodeInfo[], services as SwarmServiceInfo[], tasks as SwarmTaskInfo[]);
     }
     return read;
 }
 
-type SwarmNodeInfo = { Spec?: { Availability?: string }; Status?: { State?: string }; Description?: { Resources?: { MemoryBytes?: number } } };
+type SwarmNodeInfo = { ID: string; Spec?: { Availability?: string }; Status?: { State?: string }; Description?: { Resources?: { MemoryBytes?: number } } };
+type SwarmTaskInfo = { ServiceID: string; NodeID?: string; DesiredState?: string };
 type SwarmServiceInfo = {
+    ID: string;
     Spec?: {
         Labels?: Record<string, string>;
         Mode?: { Replicated?: { Replicas?: number }; Global?: object };
@@ -63,19 +67,25 @@ type SwarmServiceInfo = {
 };
 
 /**
- * The cluster's memory from the manager's node and service lists: the nodes that take tasks
+ * The cluster's memory from the manager's node, service and task lists: the nodes that take tasks
  * (ready, active), and per service its reservation times its tasks (a global service has one per
- * such node). Pure.
+ * such node), in all and on each node where its tasks are placed. Pure.
  */
-export function clusterRead(nodes: SwarmNodeInfo[], services: SwarmServiceInfo[]): ClusterRead {
+export function clusterRead(nodes: SwarmNodeInfo[], services: SwarmServiceInfo[], tasks: SwarmTaskInfo[] = []): ClusterRead {
     const usable = nodes.filter((n) => n.Status?.State === "ready" && (n.Spec?.Availability ?? "active") === "active");
     return {
         nodes: usable.length,
         totalBytes: usable.reduce((sum, n) => sum + (n.Description?.Resources?.MemoryBytes ?? 0), 0),
+        nodeBytes: Object.fromEntries(usable.map((n) => [n.ID, n.Description?.Resources?.MemoryBytes ?? 0])),
         services: services.map((s) => {
             const mode = s.Spec?.Mode ?? {};
-            const tasks = mode.Global ? usable.length : (mode.Replicated?.Replicas ?? 1);
-            return { labels: s.Spec?.Labels ?? {}, reservedBytes: tasks * (s.Spec?.TaskTemplate?.Resources?.Reservations?.MemoryBytes ?? 0) };
+            const count = mode.Global ? usable.length : (mode.Replicated?.Replicas ?? 1);
+            const each = s.Spec?.TaskTemplate?.Resources?.Reservations?.MemoryBytes ?? 0;
+            const onNode: Record<string, number> = {};
+            for (const t of tasks) {
+                if (t.ServiceID === s.ID && t.NodeID && (t.DesiredState ?? "running") === "running") onNode[t.NodeID] = (onNode[t.NodeID] ?? 0) + each;
+            }
+            return { labels: s.Spec?.Labels ?? {}, reservedBytes: count * each, onNode };
         }),
     };
 }
@@ -93,12 +103,17 @@ export function roleIn(labels: Record<string, string>, app: string, stack: strin
  * The plan's formation against the host's memory, by the provider's rule ({@link hostMemory}):
  * this stack's own dynos do not count, as the formation takes their place. Pure.
  */
-export function stackMemory(host: HostRead, app: string, stack: string, neededMb: number): HostMemory {
+export function stackMemory(host: HostRead, app: string, stack: string, neededMb: number, largestDynoMb = 0): HostMemory {
     if (host.cluster) {
         // This stack's dyno services give way to the formation; its add-ons and router stay.
+        const { cluster } = host;
         const ownDynos = (l: Record<string, string>) => l[LABEL.app] === app && l[LABEL.stack] === stack && l[LABEL.role] === "dyno";
-        const reserved = host.cluster.services.filter((s) => !ownDynos(s.labels)).map((s) => ({ state: "running", memoryBytes: s.reservedBytes }));
-        return { ...hostMemory(host.cluster.totalBytes, reserved, neededMb * MIB), nodes: host.cluster.nodes };
+        const staying = cluster.services.filter((s) => !ownDynos(s.labels));
+        const all = hostMemory(cluster.totalBytes, staying.map((s) => ({ state: "running", memoryBytes: s.reservedBytes })), neededMb * MIB);
+        // Swarm places a task whole on one node: the biggest dyno must fit where the most is free.
+        const free = Object.entries(cluster.nodeBytes).map(([id, bytes]) => bytes - staying.reduce((sum, s) => sum + (s.onNode[id] ?? 0), 0));
+        const largestFreeMb = Math.max(0, Math.floor(Math.max(0, ...free) / MIB));
+        return { ...all, fits: all.fits && largestDynoMb <= largestFreeMb, nodes: cluster.nodes, largestFreeMb, largestDynoMb };
     }
     const others: ContainerMemory[] = host.containers
         .filter((c) => roleIn(c.Labels ?? {}, app, stack) !== "dyno")

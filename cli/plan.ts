@@ -1,5 +1,5 @@
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { diffFormation, FormationChange, formationMemoryMb, PlannedProcess } from "../components/formation-plan";
+import { diffFormation, FormationChange, formationMemoryMb, largestDynoMb, PlannedProcess } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
 import type { HostMemory } from "../infra/docker/memory";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
@@ -83,7 +83,7 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead,
         currentRelease,
         // Failed releases take numbers too (cli/rollout-revert.ts): the next counts past them.
         nextRelease: released || currentRelease === 0 ? Math.max(currentRelease, ...(outputs.releases ?? []).map((r) => r.version)) + 1 : currentRelease,
-        memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan)),
+        memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan), largestDynoMb(definition.plan)),
         // On a cluster the dynos are tasks Swarm itself keeps running, not containers on this engine.
         drift: currentRelease === 0 || view.settings.cluster ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,
@@ -116,6 +116,12 @@ function memoryPlace(m: AppPlan["memory"]): string {
 /** The one-line refusal of a formation the Docker host cannot hold, naming what it asks for. */
 export function notEnoughMemory(plan: PlannedProcess[], m: AppPlan["memory"]): string {
     const asked = plan.filter((p) => p.quantity > 0).map((p) => `${p.type}: ${p.quantity} x ${p.size.name}`).join(", ");
+    if (m.availableMb >= m.neededMb && m.largestDynoMb !== undefined && m.largestFreeMb !== undefined && m.largestDynoMb > m.largestFreeMb) {
+        return (
+            `not enough memory on any one node of the cluster: \`formation\` (${asked}) has dynos of ${m.largestDynoMb} MiB, ` +
+            `and the most one node has free is ${m.largestFreeMb} MiB (Swarm places each dyno whole on one node); nothing was changed`
+        );
+    }
     return (
         `not enough memory on ${memoryPlace(m)}: \`formation\` (${asked}) needs ${m.neededMb} MiB, ` +
         `${m.availableMb} MiB of ${m.totalMb} MiB is not reserved by other apps; nothing was changed`
@@ -145,6 +151,7 @@ export function formatPlan(plan: AppPlan): string[] {
     const m = plan.memory;
     lines.push(
         `Memory: the formation needs ${m.neededMb} MiB; ${m.availableMb} MiB of ${m.totalMb} MiB on ${memoryPlace(m)} is not reserved by other apps` +
+            (m.largestFreeMb === undefined ? "" : ` (at most ${m.largestFreeMb} MiB on one node; its biggest dyno needs ${m.largestDynoMb})`) +
             (m.fits ? "" : " — NOT ENOUGH"),
     );
     if (plan.drift.length) lines.push(`Drift: ${plan.drift.join(", ")} (\`up\` refreshes and heals it)`);

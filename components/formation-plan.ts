@@ -256,6 +256,11 @@ export function diffFormation(before: FormationInput, after: FormationInput, whe
     return changes;
 }
 
+/** The memory of a plan's biggest dyno in MiB (0 when it runs none): on a cluster one node must hold it. */
+export function largestDynoMb(plan: PlannedProcess[]): number {
+    return Math.max(0, ...plan.filter((p) => p.quantity > 0).map((p) => p.size.memoryMb));
+}
+
 /** Total memory limit of a plan in MiB: the sum of quantity x size over process types. */
 export function formationMemoryMb(plan: PlannedProcess[]): number {
     return plan.reduce((total, p) => total + p.quantity * p.size.memoryMb, 0);

@@ -18,6 +18,9 @@ export interface HostMemory {
     fits: boolean;
     /** On a Swarm cluster: how many nodes take dynos (their memory is `totalMb`). */
     nodes?: number;
+    /** On a Swarm cluster: the most memory one node has free, and the biggest dyno, which must fit on one node. */
+    largestFreeMb?: number;
+    largestDynoMb?: number;
 }
 
 /**

@@ -37,8 +37,9 @@ describe("stackMemory", () => {
 });
 
 describe("stackMemory on a Swarm cluster", () => {
-    const node = (gib: number, state = "ready", availability = "active") => ({ Spec: { Availability: availability }, Status: { State: state }, Description: { Resources: { MemoryBytes: gib * 1024 * MIB } } });
-    const service = (labels: Record<string, string>, mib: number, mode: object) => ({ Spec: { Labels: labels, Mode: mode, TaskTemplate: { Resources: { Reservations: { MemoryBytes: mib * MIB } } } } });
+    let ids = 0;
+    const node = (gib: number, state = "ready", availability = "active") => ({ ID: `n${++ids}`, Spec: { Availability: availability }, Status: { State: state }, Description: { Resources: { MemoryBytes: gib * 1024 * MIB } } });
+    const service = (labels: Record<string, string>, mib: number, mode: object) => ({ ID: `s${++ids}`, Spec: { Labels: labels, Mode: mode, TaskTemplate: { Resources: { Reservations: { MemoryBytes: mib * MIB } } } } });
     const own = (role: string) => ({ ...owner, [LABEL.role]: role });
     // Three nodes of 2 GiB, one of them drained and one down: only the ready, active ones take tasks.
     const nodes = [node(2), node(2), node(2, "ready", "drain"), node(2, "down"), node(2)];
@@ -49,17 +50,39 @@ describe("stackMemory on a Swarm cluster", () => {
         service({}, 64, { Global: {} }), // one task per active node
         service({}, 0, { Replicated: {} }), // the registry: no reservation
     ];
+    // Where the tasks run: the other stack's two dynos on n1 (the drained n3 and the down n4 are left out), Postgres on n2.
+    const [n1, n2, , , n5] = nodes.map((n) => n.ID);
+    const [ownWeb, pg, other, global] = services.map((s) => s.ID);
+    const tasks = [
+        { ServiceID: ownWeb, NodeID: n5, DesiredState: "running" },
+        { ServiceID: pg, NodeID: n2, DesiredState: "running" },
+        { ServiceID: other, NodeID: n1, DesiredState: "running" },
+        { ServiceID: other, NodeID: n1, DesiredState: "running" },
+        { ServiceID: other, NodeID: n5, DesiredState: "shutdown" },
+        ...[n1, n2, n5].map((NodeID) => ({ ServiceID: global, NodeID, DesiredState: "running" })),
+    ];
     test("the memory of the ready, active nodes, less what other stacks' services and this stack's add-ons reserve", () => {
-        const read = clusterRead(nodes, services);
+        const read = clusterRead(nodes, services, tasks);
         assert.equal(read.nodes, 3);
         assert.equal(read.totalBytes, 6 * 1024 * MIB);
         const h: HostRead = { ...host([]), cluster: read };
         const free = 6 * 1024 - 512 - 2 * 1024 - 3 * 64;
-        assert.deepEqual(stackMemory(h, "tiny", "dev", 2048), { neededMb: 2048, availableMb: free, totalMb: 6 * 1024, fits: true, nodes: 3 });
+        // n5 has the most free: 2048 less the global service's 64 (this stack's own dyno there gives way).
+        assert.deepEqual(stackMemory(h, "tiny", "dev", 2048, 1024), { neededMb: 2048, availableMb: free, totalMb: 6 * 1024, fits: true, nodes: 3, largestFreeMb: 2048 - 64, largestDynoMb: 1024 });
         assert.equal(stackMemory(h, "tiny", "dev", free + 1).fits, false);
     });
+    test("a dyno bigger than any one node's free memory does not fit, though the nodes have enough in all", () => {
+        const h: HostRead = { ...host([]), cluster: clusterRead(nodes, services, tasks) };
+        const m = stackMemory(h, "tiny", "dev", 2048, 2048);
+        assert.equal(m.fits, false);
+        const plan = [{ type: "web", command: "x", quantity: 1, size: { name: "standard-2x-ish", memoryMb: 2048 } }] as unknown as Parameters<typeof notEnoughMemory>[0];
+        assert.equal(
+            notEnoughMemory(plan, m),
+            "not enough memory on any one node of the cluster: `formation` (web: 1 x standard-2x-ish) has dynos of 2048 MiB, and the most one node has free is 1984 MiB (Swarm places each dyno whole on one node); nothing was changed",
+        );
+    });
     test("the refusal and the preview name the cluster's nodes, not the manager's host", () => {
-        const m = stackMemory({ ...host([]), cluster: clusterRead(nodes, services) }, "tiny", "dev", 99999);
+        const m = stackMemory({ ...host([]), cluster: clusterRead(nodes, services, tasks) }, "tiny", "dev", 99999);
         const plan = [{ type: "web", command: "x", quantity: 2, size: { name: "performance-l" } }] as unknown as Parameters<typeof notEnoughMemory>[0];
         assert.match(notEnoughMemory(plan, m), /^not enough memory on the cluster's 3 active nodes: `formation` \(web: 2 x performance-l\) needs 99999 MiB, 3392 MiB of 6144 MiB is not reserved by other apps; nothing was changed$/);
     });
