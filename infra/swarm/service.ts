@@ -199,6 +199,27 @@ async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs)
     return { smallestNodeNanoCpus, nodeId: own, ingressNodes: labelled().length, addresses: labelled().map((n) => n.Status?.Addr ?? "").filter(Boolean) };
 }
 
+/** Whether going from `olds` to `news` changes the tasks (Swarm rolls them), not only their number. Pure. */
+export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): boolean {
+    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+    return SERVICE_FIELDS.update.some((f) => f !== "replicas" && !same(olds[f as keyof ServiceInputs], news[f as keyof ServiceInputs]));
+}
+
+/**
+ * Waits until Swarm has begun the rolling update a spec change asked for: until then the service
+ * still reports the last update's status ("completed") and runs its old tasks, which would look
+ * settled. A change Swarm rolls nothing for (a placement its tasks already meet) starts no
+ * update: after 10 s the wait gives up and the settle below decides.
+ */
+async function updateStarted(docker: import("dockerode"), id: string, previous: string | undefined): Promise<void> {
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline) {
+        const info = await docker.getService(id).inspect();
+        if (info.UpdateStatus?.StartedAt && info.UpdateStatus.StartedAt !== previous) return;
+        await new Promise((r) => setTimeout(r, 100));
+    }
+}
+
 /**
  * Waits until the service's update is over and `replicas` tasks run (and, with `listening`,
  * accept connections); a rolled-back update fails.
@@ -263,7 +284,7 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         if (!info) return {};
         return { id, props: { ...props!, replicas: info.Spec?.Mode?.Replicated?.Replicas ?? props!.replicas } };
     },
-    async update(id, _olds, news) {
+    async update(id, olds, news) {
         const { connectDocker, engineMessage } = require(CLIENT);
         const self = require(SELF);
         const docker = connectDocker(news.dockerHost);
@@ -276,6 +297,7 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         } catch (err) {
             throw new Error(`service ${news.name}: ${engineMessage(err)}`);
         }
+        if (self.rollsTasks(olds, news)) await updateStarted(docker, id, info.UpdateStatus?.StartedAt);
         await settle(docker, id, news, spec.Mode.Replicated.Replicas);
         return { outs: { ...news, serviceId: id, ...(news.ingress ? { ingressAddresses: placement.addresses } : {}) } };
     },

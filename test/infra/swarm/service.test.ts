@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { diffService, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
+import { diffService, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
 import { clusterUnsupported } from "../../../infra/swarm/cluster-setting";
 import { swarmName } from "../../../infra/docker/labels";
 
@@ -93,4 +93,13 @@ test("serviceSpec: an add-on is pinned to the manager's node with its volume and
 test("swarmName: DNS name components (no dots)", () => {
     assert.equal(swarmName.network("hello", "prod"), "hello-prod");
     assert.equal(swarmName.service("hello", "prod", "big_worker"), "hello-prod-big-worker");
+});
+
+test("rollsTasks: a change of replicas alone (or of what only the provider reads) rolls no task; env, size, image or labels do", () => {
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, replicas: 7 }), false);
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, bootTimeoutSeconds: 60 }), false);
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, env: { ...INPUTS.env, B: "3" } }), true);
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, memoryMb: 1024, replicas: 7 }), true);
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, image: "sha256:def" }), true);
+    assert.equal(rollsTasks(INPUTS, { ...INPUTS, labels: { ...INPUTS.labels, "dev.dynoform.release": "v2" } }), true);
 });
