@@ -1,6 +1,7 @@
 import type Docker = require("dockerode");
 import { demuxLogs } from "../../infra/docker/logs";
 import { REGISTRY } from "../../infra/swarm/registry";
+import { eventually } from "./poll";
 import type { ClusterNode } from "./test-cluster";
 
 // What the Swarm tests ask about images: which image each node's tasks of a service run (the
@@ -32,10 +33,15 @@ export async function taskImages(nodes: ClusterNode[], service: string): Promise
     return found;
 }
 
-/** The registry's access-log lines (one per request: `"PUT /v2/hello/manifests/id-3f9a HTTP/1.1" 201`) matching `pattern`. */
+/**
+ * The registry's access-log lines (one per request: `"PUT /v2/hello/manifests/id-3f9a HTTP/1.1" 201`)
+ * matching `pattern`. After the manager's engine restarted, Swarm starts the registry's task again
+ * in its own time: this waits up to a minute for its container to run.
+ */
 export async function registryRequests(manager: Docker, pattern: RegExp): Promise<string[]> {
-    const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${REGISTRY.service}`], status: ["running"] } });
-    if (!c) throw new Error(`no ${REGISTRY.service} container running on the manager`);
-    const raw = (await manager.getContainer(c.Id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
+    const running = async () => (await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${REGISTRY.service}`], status: ["running"] } }))[0];
+    let c: Docker.ContainerInfo | undefined;
+    await eventually(async () => (c = await running()) !== undefined, 60_000, `a ${REGISTRY.service} container running on the manager`);
+    const raw = (await manager.getContainer(c!.Id).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     return demuxLogs(raw).split("\n").filter((l) => pattern.test(l));
 }
