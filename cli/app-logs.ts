@@ -128,9 +128,16 @@ export class LogLineSplitter {
     }
 }
 
+/** Which of the app's containers a reader takes: all of them, or those `only` keeps. */
+export type ContainerPick = (c: Pick<Docker.ContainerInfo, "Labels">) => boolean;
+
+/** The scheduler and its job runs: on a cluster, the containers `logs` reads beside the services. Pure. */
+export const schedulerContainers: ContainerPick = (c) => [SCHEDULER_ROLE, SCHEDULER_JOB_ROLE].includes(c.Labels?.[LABEL.role] ?? "");
+
 /** The app's containers (running or not) in one stack, by labels. */
-export async function appContainers(docker: Docker, app: string, stack: string): Promise<Docker.ContainerInfo[]> {
-    return docker.listContainers({ all: true, filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`] } });
+export async function appContainers(docker: Docker, app: string, stack: string, only?: ContainerPick): Promise<Docker.ContainerInfo[]> {
+    const list = await docker.listContainers({ all: true, filters: { label: [`${LABEL.app}=${app}`, `${LABEL.stack}=${stack}`] } });
+    return only ? list.filter(only) : list;
 }
 
 async function isTty(docker: Docker, id: string): Promise<boolean> {
@@ -147,11 +154,12 @@ export async function recentLines(
     stack: string,
     filter: LogFilter,
     n: number,
+    only?: ContainerPick,
 ): Promise<{ lines: LogLine[]; cutoffs: Map<string, bigint>; known: Set<string> }> {
     const lines: LogLine[] = [];
     const cutoffs = new Map<string, bigint>();
     const known = new Set<string>();
-    for (const c of await appContainers(docker, app, stack)) {
+    for (const c of await appContainers(docker, app, stack, only)) {
         known.add(c.Id);
         const source = logSourceOf(c);
         if (n <= 0 || !matchesFilter(source, filter)) continue;
@@ -193,6 +201,8 @@ export interface FollowOptions {
     onLine: (line: LogLine) => void;
     /** How often the container list is read, so dynos started later are picked up (1 s). */
     pollMs?: number;
+    /** Only these of the app's containers (all by default). */
+    only?: ContainerPick;
 }
 
 /**
@@ -276,7 +286,7 @@ export function followLogs(o: FollowOptions): { stop: () => void; done: Promise<
     };
 
     const poll = async () => {
-        const list = await appContainers(o.docker, o.app, o.stack);
+        const list = await appContainers(o.docker, o.app, o.stack, o.only);
         const seen = new Set<string>();
         for (const c of list) {
             seen.add(c.Id);

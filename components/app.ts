@@ -55,7 +55,8 @@ export interface AppArgs {
     /**
      * Run on a Docker Swarm cluster whose manager is the Docker host: each process type is a
      * service, the image is pushed to the cluster's registry and run by digest, the router runs on the ingress
-     * nodes, add-ons on the manager. No scheduled jobs there yet (the loader refuses them).
+     * nodes, add-ons on the manager, and the scheduler and its job runs as containers on the manager
+     * (scheduled backups are refused there by the loader).
      */
     cluster?: { workers: string[] };
     /** Base images (from `dynoform doctor` by default). */

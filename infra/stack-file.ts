@@ -275,7 +275,7 @@ export function definitionOf(dir: string, view: StackFileView, file: string): Ap
             healthchecks: s.healthchecks,
             stopGraceSeconds: s.stopGraceSeconds,
         }, path.relative(process.cwd(), file) || file);
-        const lacking = s.cluster && clusterUnsupported({ scheduledJobs: definition.scheduler?.length ?? 0 });
+        const lacking = s.cluster && clusterUnsupported({ backupJobs: (definition.scheduler ?? []).filter((j) => j.backup).map((j) => j.name) });
         if (lacking) throw new StackFileError(`${path.relative(process.cwd(), file) || file}: \`dynoform:cluster\`: ${lacking}`);
         return definition;
     } catch (err) {

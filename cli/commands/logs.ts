@@ -1,7 +1,7 @@
 import { CommandModule } from "yargs";
 import { connectDocker } from "../../infra/docker/client";
 import { say } from "../deploy";
-import { followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines } from "../app-logs";
+import { followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines, schedulerContainers } from "../app-logs";
 import { stackApp } from "../app-state";
 import { stackCluster } from "../docker-host";
 import { followSwarmLogs, recentSwarmLines } from "../swarm-logs";
@@ -57,13 +57,19 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
 
         const startedNs = BigInt(Date.now()) * 1_000_000n;
         if (stackCluster(argv.cwd, argv.stack) !== undefined) {
-            // On a cluster: every task's lines through the manager, each with its dyno and node.
-            const lines = await recentSwarmLines(docker, app, argv.stack, filter, argv.num);
+            // On a cluster: every task's lines through the manager, each with its dyno and node, and
+            // the scheduler's and its runs' (containers on the manager, as on one host).
+            const onManager = await recentLines(docker, app, argv.stack, filter, argv.num, schedulerContainers);
+            const lines = [...(await recentSwarmLines(docker, app, argv.stack, filter, argv.num)), ...onManager.lines]
+                .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
+                .slice(-argv.num);
             lines.forEach(print);
             if (!argv.tail) return;
             say(`--- following ${app} (${argv.stack}) on every node; Ctrl-C stops`);
             const last = lines.length ? lines[lines.length - 1].ns : startedNs;
-            return follow(followSwarmLogs({ docker, app, stack: argv.stack, filter, sinceNs: last, onLine: print }));
+            const services = followSwarmLogs({ docker, app, stack: argv.stack, filter, sinceNs: last, onLine: print });
+            const jobs = followLogs({ docker, app, stack: argv.stack, filter, cutoffs: onManager.cutoffs, known: onManager.known, startedNs, onLine: print, only: schedulerContainers });
+            return follow({ stop: () => (services.stop(), jobs.stop()), done: Promise.all([services.done, jobs.done]).then(() => undefined) });
         }
         const recent = await recentLines(docker, app, argv.stack, filter, argv.num);
         recent.lines.forEach(print);

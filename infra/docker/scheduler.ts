@@ -9,6 +9,17 @@ import type { LoopJob, LoopSpec } from "./scheduler-loop";
 // run as a one-off container through the Docker Engine API on the mounted socket, so a run is an
 // ordinary container: release image, config vars, add-on URLs, the app's network, a dyno's limits,
 // and Docker keeps its logs and exit code after it ends. The jobs themselves never see the socket.
+//
+// On a Swarm cluster (`dynoform:cluster`) the same container runs on the manager, the stack's
+// Docker host, on the app's attachable overlay network, and so do its runs: a run is a one-off,
+// which on a cluster is already a container on the manager on that network (`run`, the release
+// phase). It reaches every dyno and add-on by name there, runs the image the manager built (its
+// ID), and Docker's wait, logs and exit code serve `scheduler` and `logs` as on one host, with one
+// loop for both. A Swarm job service (`ReplicatedJob`) per run would spread runs over the nodes
+// but needs the registry's reference, a poll of its task for the exit code, and the service's
+// removal after it: a second way to do the same thing. The loop's container restarts with the
+// manager's engine (`unless-stopped`); a one-replica service pinned to the manager would add
+// nothing to that, as the add-ons and the cluster's registry are pinned there too.
 
 /** What the scheduler container is made from. */
 export interface SchedulerInputs {
@@ -67,11 +78,12 @@ export function loopProgram(): string {
 
 /** How the loop reaches the Engine: the host's socket mounted at the default path, or tcp. Pure. */
 export function engineAccess(dockerHost: string): { docker: LoopSpec["docker"]; mounts: Docker.MountSettings[] } {
-    if (dockerHost.startsWith("unix://")) {
-        return { docker: { socketPath: "/var/run/docker.sock" }, mounts: [{ Type: "bind", Source: dockerHost.slice("unix://".length), Target: "/var/run/docker.sock" }] };
-    }
+    const socket = (path: string) => ({ docker: { socketPath: "/var/run/docker.sock" }, mounts: [{ Type: "bind" as const, Source: path, Target: "/var/run/docker.sock" }] });
+    if (dockerHost.startsWith("unix://")) return socket(dockerHost.slice("unix://".length));
+    // Over SSH the engine is the one `docker system dial-stdio` reaches on the server: its default socket.
+    if (dockerHost.startsWith("ssh://")) return socket("/var/run/docker.sock");
     const m = /^(?:tcp|http):\/\/([^:/]+)(?::(\d+))?\/?$/.exec(dockerHost);
-    if (!m) throw new Error(`the scheduler cannot reach Docker host ${dockerHost}: only unix:// and tcp:// hosts are supported`);
+    if (!m) throw new Error(`the scheduler cannot reach Docker host ${dockerHost}: only unix://, ssh:// and tcp:// hosts are supported`);
     return { docker: { host: m[1], port: Number(m[2] ?? 2375) }, mounts: [] };
 }
 

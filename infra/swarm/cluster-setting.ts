@@ -52,9 +52,16 @@ export function managerDockerHost(cluster: ClusterSetting): string | undefined {
     return cluster.manager === "local" ? undefined : cluster.manager;
 }
 
-/** What a cluster stack cannot run yet, as one line, or undefined: scheduled jobs need one Docker host. Pure. */
-export function clusterUnsupported(app: { scheduledJobs: number }): string | undefined {
-    return app.scheduledJobs ? "scheduled jobs do not run on a Swarm cluster yet: process types, add-ons and the release phase do" : undefined;
+/**
+ * What a cluster stack cannot run yet, as one line, or undefined. Scheduled commands run there
+ * (the scheduler and its runs are containers on the manager, as `run` is); scheduled backups do
+ * not: `pg:backups` reads a backups volume on one Docker host, which no cluster test covers. Pure.
+ */
+export function clusterUnsupported(app: { backupJobs: string[] }): string | undefined {
+    const [job] = app.backupJobs;
+    return job === undefined
+        ? undefined
+        : `scheduled backups (\`dynoform:scheduler.${job}\`, as pg:backups:schedule writes it) do not run on a Swarm cluster yet: scheduled commands, process types, add-ons and the release phase do`;
 }
 
 /**

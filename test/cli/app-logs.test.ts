@@ -8,6 +8,7 @@ import {
     matchesFilter,
     parseDockerTimestamp,
     pollUntilStopped,
+    schedulerContainers,
 } from "../../cli/app-logs";
 
 // The pure parts of `dynoform logs`: naming containers, filters, Docker timestamps, and
@@ -31,6 +32,13 @@ test("logSourceOf: a scheduled job's runs as scheduler[job], the scheduler itsel
     const loop = logSourceOf(labels({ "dev.dynoform.role": "scheduler", "dev.dynoform.process-type": "scheduler" }));
     assert.deepEqual([loop.kind, loop.label], ["dynoform", "dynoform[scheduler]"]);
     assert.ok(matchesFilter(loop, { dyno: "scheduler" }));
+});
+
+test("schedulerContainers: what a cluster's logs read beside the services: the scheduler and its runs, no dyno, add-on or one-off", () => {
+    assert.ok(schedulerContainers(labels({ "dev.dynoform.role": "scheduler-job", "dev.dynoform.dyno": "scheduler.report" })));
+    assert.ok(schedulerContainers(labels({ "dev.dynoform.role": "scheduler" })));
+    for (const role of ["dyno", "run", "release", "addon", "router"]) assert.equal(schedulerContainers(labels({ "dev.dynoform.role": role })), false, role);
+    assert.equal(schedulerContainers({ Labels: undefined as unknown as Record<string, string> }), false);
 });
 
 test("matchesFilter: --dyno takes a dyno or a process type, --ps a process type, --source a kind", () => {

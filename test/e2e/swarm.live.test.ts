@@ -24,7 +24,8 @@ import { registryRequests, taskImages } from "../support/registry-probe";
 // with no failed request (a client asking the dynos all along, as the router does: the addresses
 // of tasks.<service> again every second, the next address on a refused connection), and
 // `nodes:activate` puts it back; then the manager's engine is restarted and the cluster and the
-// app come back; last, `destroy`.
+// app come back; `promote` to a second stack; a job added with `scheduler:add` runs on the
+// manager on a 10 s test minute; last, `destroy`.
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
 
@@ -102,7 +103,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.deepEqual((await swarmNodes(cluster!.manager.engine)).map((n) => n.id), ids);
     });
 
-    test("a cluster stack that also names a Docker host, or has scheduled jobs, is refused (exit 2) and the file is unchanged", async () => {
+    test("a cluster stack that also names a Docker host, or has a scheduled backup, is refused (exit 2) and the file is unchanged", async () => {
         const file = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
         const good = fs.readFileSync(file, "utf8");
         try {
@@ -113,12 +114,13 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
             assert.equal(r.code, 2, r.stderr);
             assert.match(r.stderr, /Pulumi\.e2e-\w+\.yaml:\d+: `dynoform:cluster`: a stack runs on one Docker host or on a cluster: drop `dynoform:dockerHost`/);
             delete doc.config["dynoform:dockerHost"];
-            doc.config["dynoform:scheduler"] = { report: { schedule: "*/10 * * * *", command: "node index.js" } };
+            doc.config["dynoform:addons"] = { postgres: "postgres" };
+            doc.config["dynoform:scheduler"] = { "pg-backups": { schedule: "0 2 * * *", backup: "postgres" } };
             const bad = YAML.stringify(doc);
             fs.writeFileSync(file, bad);
             r = await project!.cli(["ps:scale", "web=2"]);
             assert.equal(r.code, 2, r.stderr);
-            assert.match(r.stderr, /`dynoform:cluster`: scheduled jobs do not run on a Swarm cluster yet/);
+            assert.match(r.stderr, /`dynoform:cluster`: scheduled backups \(`dynoform:scheduler\.pg-backups`, as pg:backups:schedule writes it\) do not run on a Swarm cluster yet/);
             assert.equal(fs.readFileSync(file, "utf8"), bad);
         } finally {
             fs.writeFileSync(file, good);
@@ -319,6 +321,40 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         assert.match(releases.stdout, new RegExp(`^v1\\* Promote from ${project!.stack} \\(${short}\\)`, "m"));
         const info = await onTarget(["releases:info", "--json"]);
         assert.equal(JSON.parse(info.stdout).imageRef, source[0].ref);
+    });
+
+    test("scheduler:add on the cluster: the job runs on time on the manager, on the app's network; logs show scheduler[tick], scheduler its exit code", async () => {
+        // The scheduler's test clock (infra/docker/scheduler.ts): a cron minute lasts 10 s.
+        const TICK = 10;
+        const { dir, stack } = project!;
+        const cli = (args: string[]) => runCli([...args, "--cwd", dir, "--stack", stack], { ...project!.env, DYNOFORM_SCHEDULER_TICK_SECONDS: String(TICK) });
+        const began = Date.now();
+        const add = await runCli(["scheduler:add", "* * * * *", "--name", "tick", "--no-up", "--cwd", dir, "--stack", stack, "--", "sh", "-c", 'echo "tick $DYNO"; exit 3'], project!.env);
+        assert.equal(add.code, 0, add.stderr);
+        const preview = await cli(["preview"]);
+        assert.equal(preview.code, 0, preview.stderr);
+        assert.match(preview.stdout, /^Scheduler \(UTC\):\n  \+ tick \(\* \* \* \* \*\): sh -c 'echo .*exit 3'$/m, preview.stdout);
+        const added = ((Date.now() - began) / 1000).toFixed(1);
+        const started = Date.now();
+        const up = await cli(["up", "--yes"]);
+        assert.equal(up.code, 0, up.stdout + up.stderr);
+        const manager = cluster!.manager.engine;
+        const run = await eventually(async () => (await manager.listContainers({ all: true, filters: { label: [`${LABEL.stack}=${stack}`, `${LABEL.dyno}=scheduler.tick`], status: ["exited"] } }))[0], 120_000, "the tick job's first run to finish on the manager", 250);
+        const info = await manager.getContainer(run.Id).inspect();
+        const firstRun = ((Date.now() - started) / 1000).toFixed(1);
+        const late = Date.parse(info.State.StartedAt) % (TICK * 1000);
+        assert.ok(late < (TICK * 1000) / 2, `started on the (test) minute: ${late} ms after it began (at ${info.State.StartedAt})`);
+        assert.deepEqual(Object.keys(info.NetworkSettings.Networks), [swarmName.network(project!.app, stack)]);
+        const ran = Date.now();
+        const text = await cli(["scheduler"]);
+        assert.equal(text.code, 0, text.stderr);
+        assert.match(text.stdout, /scheduler: running; times are UTC\n/, text.stdout);
+        assert.match(text.stdout, /^tick\s+\* \* \* \* \*\s+sh -c .*\(last run \S+: exit 3(; running since \S+)?, next \S+\)$/m, text.stdout);
+        const logs = await cli(["logs", "-n", "300"]);
+        assert.equal(logs.code, 0, logs.stderr);
+        assert.match(logs.stdout, /scheduler\[tick\]: tick scheduler\.tick$/m, logs.stdout);
+        assert.match(logs.stdout, /dynoform\[scheduler\]: tick: \S+ exited with status 3$/m, logs.stdout);
+        process.stdout.write(`# scheduler on the cluster: scheduler:add and preview ${added} s, up to the first run's end ${firstRun} s, scheduler and logs ${((Date.now() - ran) / 1000).toFixed(1)} s\n`);
     });
 
     test("destroy removes the service and the app's overlay network from the cluster", async () => {

@@ -64,4 +64,13 @@ describe("loadStack: the one loader of a stack file", () => {
         const unknown = project(STACK + "  dynoform:stopGraceSeconds:\n    clock: 5\n");
         assert.throws(() => loadStack(unknown, "dev"), (e: Error) => e instanceof StackFileError && /Pulumi\.dev\.yaml: `stopGraceSeconds\.clock`: process type "clock" is not in the Procfile/.test(e.message));
     });
+    test("dynoform:cluster: a scheduled command loads as on one host; a scheduled backup is refused naming its job, nothing written", () => {
+        const cluster = "  dynoform:cluster:\n    manager: local\n";
+        const job = "  dynoform:scheduler:\n    tick:\n      schedule: \"* * * * *\"\n      command: echo tick\n";
+        assert.deepEqual(loadStack(project(STACK + cluster + job), "dev").definition.scheduler, [{ name: "tick", schedule: "* * * * *", command: "echo tick" }]);
+        const backup = STACK + cluster + "  dynoform:addons:\n    postgres: postgres\n  dynoform:scheduler:\n    pg-backups:\n      schedule: 0 2 * * *\n      backup: postgres\n";
+        const dir = project(backup);
+        assert.throws(() => loadStack(dir, "dev"), (e: Error) => e instanceof StackFileError && /Pulumi\.dev\.yaml: `dynoform:cluster`: scheduled backups \(`dynoform:scheduler\.pg-backups`, as pg:backups:schedule writes it\) do not run on a Swarm cluster yet/.test(e.message));
+        assert.equal(fs.readFileSync(path.join(dir, "stacks", "Pulumi.dev.yaml"), "utf8"), backup);
+    });
 });

@@ -47,7 +47,11 @@ test("libpqEnvOf, runStamp, engineAccess", () => {
         mounts: [{ Type: "bind", Source: "/run/docker.sock", Target: "/var/run/docker.sock" }],
     });
     assert.deepEqual(engineAccess("tcp://10.0.0.5:2376"), { docker: { host: "10.0.0.5", port: 2376 }, mounts: [] });
-    assert.throws(() => engineAccess("ssh://x"), /only unix:\/\/ and tcp:\/\//);
+    assert.deepEqual(engineAccess("ssh://root@10.0.0.5?identityFile=/k"), {
+        docker: { socketPath: "/var/run/docker.sock" },
+        mounts: [{ Type: "bind", Source: "/var/run/docker.sock", Target: "/var/run/docker.sock" }],
+    });
+    assert.throws(() => engineAccess("npipe:////./pipe/docker_engine"), /only unix:\/\/, ssh:\/\/ and tcp:\/\//);
 });
 
 test("loopProgram: the loop and its cron parser as one program needing nothing but Node", () => {

@@ -57,9 +57,12 @@ test("diffService: replicas is an update, the name replaces, bootTimeoutSeconds 
     assert.equal(diffService(olds, { ...INPUTS, stopGraceSeconds: 30 }).changes, false, "unset is the default 30");
 });
 
-test("clusterUnsupported: only scheduled jobs are refused on a cluster now (add-ons and the release phase run there)", () => {
-    assert.equal(clusterUnsupported({ scheduledJobs: 0 }), undefined);
-    assert.equal(clusterUnsupported({ scheduledJobs: 1 }), "scheduled jobs do not run on a Swarm cluster yet: process types, add-ons and the release phase do");
+test("clusterUnsupported: scheduled commands run on a cluster; a scheduled backup is refused, naming its job", () => {
+    assert.equal(clusterUnsupported({ backupJobs: [] }), undefined);
+    assert.equal(
+        clusterUnsupported({ backupJobs: ["pg-backups"] }),
+        "scheduled backups (`dynoform:scheduler.pg-backups`, as pg:backups:schedule writes it) do not run on a Swarm cluster yet: scheduled commands, process types, add-ons and the release phase do",
+    );
 });
 
 test("serviceSpec: the command in exec form (the app gets SIGTERM itself), under an init", () => {
