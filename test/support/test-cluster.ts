@@ -88,6 +88,12 @@ async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
     const pids = pidFile(lab, ns, "docker");
     const engine = connectDocker(`unix://${socket}`);
     const start = () => startDockerd(lab, name, ns, netns, socket, pids, engine);
+    // Started outside the last run's cluster (its Swarm state removed, as Docker's docs do by
+    // hand): an engine that came up in it and left it could not tell the other nodes, leaving too,
+    // and Docker 20.10 then keeps its network agent's port 7946 (moby/moby#47859), so the cluster
+    // formed next had no overlay DNS on that node (CI: every push through the registry's forwarder
+    // got EOF for minutes; the node's log: 'error in agentInit ... 7946: address already in use').
+    fs.rmSync(path.join(lab.state, ns, "docker", "swarm"), { recursive: true, force: true });
     await start();
     return {
         name,
