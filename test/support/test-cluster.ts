@@ -94,6 +94,9 @@ async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
     // formed next had no overlay DNS on that node (CI: every push through the registry's forwarder
     // got EOF for minutes; the node's log: 'error in agentInit ... 7946: address already in use').
     fs.rmSync(path.join(lab.state, ns, "docker", "swarm"), { recursive: true, force: true });
+    // The lab was cleaned (no engine of it runs): a pid file left by a killed engine is stale, and
+    // dockerd refuses to start while its pid names any live process (seen: a pid reused meanwhile).
+    fs.rmSync(pids, { force: true });
     await start();
     return {
         name,
