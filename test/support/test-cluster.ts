@@ -16,7 +16,7 @@ import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeB
 // their own cluster and none waits for another; every lab differs from test-hosts.ts's. Whatever
 // the lab, the nodes are named dfsw1…dfswN (their Swarm names); only their namespaces, addresses
 // and folders tell the labs apart. The engines' data roots stay (with the images copied into
-// them) and leave any old cluster on start.
+// them); their Swarm state does not: each start is outside any old cluster.
 
 /**
  * The labs a test cluster can take: as many as `npm test` runs files at once (2), and one more
