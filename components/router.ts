@@ -46,7 +46,8 @@ export const ROUTER_COMMAND = [
     `${ROUTER_SYNC} >/dev/null 2>&1`,
     "nginx -g 'daemon off;' & nginx=$!",
     "trap 'kill -QUIT $nginx' TERM QUIT INT",
-    `while kill -0 $nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null 2>&1; sleep 1 & wait $!; done`,
+    // Its changes and nginx's errors go to the router's log.
+    `while kill -0 $nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null; sleep 1 & wait $!; done`,
     "wait $nginx",
 ].join("; ");
 

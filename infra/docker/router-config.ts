@@ -69,15 +69,21 @@ flock 9
 tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
 [ -f "$tmpl" ] || exit 0
 new=$(mktemp)
+# The template is read once: the names come from the copy whose lines they fill. Read twice, a
+# run could take the names from an update's template and the lines from the one before it, and
+# render the 503 page (every old name left unresolved) until the update's own run.
 cp "$tmpl" "$new"
-for name in $(grep -o '{{[^}]*}}' "$tmpl" | tr -d '{}' | sort -u); do
+missing=
+for name in $(grep -o '{{[^}]*}}' "$new" | tr -d '{}' | sort -u); do
   ip=$(getent hosts "$name" | awk '{ print $1; exit }')
-  if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; fi
+  if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; missing="$missing $name"; fi
 done
 if ! grep -q '^ *server [0-9]' "$new" && grep -q '^upstream' "$new"; then
   printf 'server { listen ${ROUTER_LISTEN_PORT} default_server; return 503; }\n' > "$new"
 fi
 if cmp -s "$new" "$out"; then rm -f "$new"; exit 0; fi
+# Said in the router's log (stderr) on each change: which dynos it routes to and which it left out.
+echo "dynoform-router: routing to $(grep -c '^ *server [0-9]' "$new") dyno(s)\${missing:+; no address for$missing}" >&2
 cp "$out" "$out.old" 2>/dev/null
 mv "$new" "$out"
 chmod 644 "$out"
@@ -142,6 +148,18 @@ export function renderRouterConfig(app: string, upstreams: Array<{ host: string;
     ].join("\n");
 }
 
+/**
+ * What an update runs in the router: write the template beside the old one and rename it over
+ * (the router's own sync run, which may read it at any time, sees the old or the new one, never
+ * an emptied or half-written file), then render, test and reload (a bad config never replaces
+ * the running one). Pure.
+ */
+export function routerUpdateScript(config: string): string {
+    const b64 = Buffer.from(config).toString("base64");
+    const next = `${ROUTER_TEMPLATE_FILE}.next`;
+    return `echo '${b64}' | base64 -d > ${next} && mv -f ${next} ${ROUTER_TEMPLATE_FILE} && ${ROUTER_SYNC}`;
+}
+
 const SELF = __filename;
 const EDGE = require.resolve("./edge");
 const FILES = require.resolve("./router-files");
@@ -154,12 +172,9 @@ async function apply(inputs: RouterConfigInputs): Promise<RouterConfigOutputs> {
     const { execIn } = require(EXEC);
     const config: string = require(SELF).renderRouterConfig(inputs.app, inputs.upstreams);
     const container = connectDocker(inputs.dockerHost).getContainer(inputs.container);
-    const b64 = Buffer.from(config).toString("base64");
-    // Write the template, then render, test and reload: a bad config never replaces the running one.
-    const script = `echo '${b64}' | base64 -d > ${ROUTER_TEMPLATE_FILE} && ${ROUTER_SYNC}`;
     let result: { exitCode: number; output: string };
     try {
-        result = await execIn(container, ["sh", "-c", script]);
+        result = await execIn(container, ["sh", "-c", require(SELF).routerUpdateScript(config)]);
     } catch (err) {
         throw new Error(`router ${inputs.container}: cannot reconfigure: ${engineMessage(err)}`);
     }

@@ -133,6 +133,43 @@ async function ensureService(docker: Docker, spec: { Name: string; TaskTemplate:
     return same.ID!;
 }
 
+/**
+ * Run in a forwarder task: asks the registry for `/v2/` over the registry's network, the hop a
+ * push takes after the node's published port, and prints the answer's status line or socat's
+ * error (one line). Pure.
+ */
+export function registryProbeScript(): string {
+    return `printf 'GET /v2/ HTTP/1.0\\r\\n\\r\\n' | socat -T 5 - TCP:${REGISTRY.service}:${REGISTRY.port},connect-timeout=5 2>&1 | head -n 1`;
+}
+
+/** True when the probe's line is the registry's answer (200, or 401 behind auth). Pure. */
+export function registryAnswered(line: string): boolean {
+    return /^HTTP\/1\.[01] (200|401)\b/.test(line.trim());
+}
+
+/**
+ * Why the registry's network does not carry the probe, for the error: a name that does not
+ * resolve there is a node whose Swarm network agent is not running. Docker 20.10 keeps the agent's
+ * port (7946) bound when leaving a cluster could not tell its peers, and a cluster formed after
+ * that, in the same engine, has no agent (its log: `error in agentInit ... 7946: bind: address
+ * already in use`; moby/moby#47859). Pure.
+ */
+export function registryProbeHint(line: string): string {
+    return /not known|resolve|getaddrinfo/i.test(line)
+        ? `: the name ${REGISTRY.service} does not resolve on the registry's network there, so that node's Swarm network agent is not running ` +
+              "(its dockerd log says 'error in agentInit'; it happens after leaving a cluster whose peers were gone): restart that node's Docker engine"
+        : "";
+}
+
+/** The probe's line, asked from the forwarder task on `manager` ("" while it has none running). */
+async function probeRegistry(manager: Docker, forwarderId: string): Promise<string> {
+    const { execIn } = require("../docker/exec") as typeof import("../docker/exec");
+    const [task] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.id=${forwarderId}`], status: ["running"] } });
+    if (!task) return "";
+    const r = await execIn(manager.getContainer(task.Id), ["sh", "-c", registryProbeScript()]).catch((err: Error) => ({ output: err.message }));
+    return r.output.trim().split("\n")[0] ?? "";
+}
+
 /** Until `ok()` holds or `ms` pass (then `what` fails), checking every 250 ms. */
 async function until(ok: () => Promise<boolean>, ms: number, what: () => Promise<string>): Promise<void> {
     const deadline = Date.now() + ms;
@@ -168,13 +205,21 @@ export async function ensureRegistry(manager: Docker, workers: Docker[], image: 
         const tasks = [...(await runningTasks(manager, registryId)), ...(await runningTasks(manager, forwarderId))];
         return `the cluster's registry did not start in 120 s: ${JSON.stringify(tasks.map((t) => ({ node: t.node, state: t.state, error: t.error })))}`;
     };
-    // The push goes through the manager's own forwarder task to the registry's.
+    // The push goes through the manager's own forwarder task to the registry's: both run, and the
+    // registry answers the forwarder over their network.
+    const hostname = ((await manager.getNode(own).inspect()) as { Description?: { Hostname?: string } }).Description?.Hostname;
+    let answer = "";
     await until(async () => {
         const registry = await runningTasks(manager, registryId);
         const forwarders = await runningTasks(manager, forwarderId);
-        const node = (await manager.getNode(own).inspect()) as { Description?: { Hostname?: string } };
-        return registry.some((t) => t.state === "running") && forwarders.some((t) => t.state === "running" && t.node === node.Description?.Hostname);
-    }, 120_000, describe);
+        if (!registry.some((t) => t.state === "running") || !forwarders.some((t) => t.state === "running" && t.node === hostname)) return false;
+        answer = await probeRegistry(manager, forwarderId);
+        return registryAnswered(answer);
+    }, 120_000, async () =>
+        answer
+            ? `the cluster's registry did not answer its forwarder on ${hostname} within 120 s (GET /v2/ over ${REGISTRY.network}: ${answer})${registryProbeHint(answer)}`
+            : describe(),
+    );
 }
 
 /**

@@ -67,7 +67,7 @@ describe("Router: resources", () => {
         assert.match(ROUTER_COMMAND, new RegExp(`\\[ -s ${ROUTER_CONF_FILE} \\] \\|\\| printf 'server \\{ listen ${ROUTER_LISTEN_PORT} default_server; return 503; \\}`));
         assert.match(ROUTER_COMMAND, /nginx -g 'daemon off;' & nginx=\$!/);
         assert.match(ROUTER_COMMAND, /trap 'kill -QUIT \$nginx' TERM QUIT INT/);
-        assert.match(ROUTER_COMMAND, new RegExp(`while kill -0 \\$nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null 2>&1; sleep 1`));
+        assert.match(ROUTER_COMMAND, new RegExp(`while kill -0 \\$nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null; sleep 1`));
     });
 });
 

@@ -16,7 +16,7 @@ import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeB
 // their own cluster and none waits for another; every lab differs from test-hosts.ts's. Whatever
 // the lab, the nodes are named dfsw1…dfswN (their Swarm names); only their namespaces, addresses
 // and folders tell the labs apart. The engines' data roots stay (with the images copied into
-// them) and leave any old cluster on start.
+// them); their Swarm state does not: each start is outside any old cluster.
 
 /**
  * The labs a test cluster can take: as many as `npm test` runs files at once (2), and one more
@@ -88,6 +88,15 @@ async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
     const pids = pidFile(lab, ns, "docker");
     const engine = connectDocker(`unix://${socket}`);
     const start = () => startDockerd(lab, name, ns, netns, socket, pids, engine);
+    // Started outside the last run's cluster (its Swarm state removed, as Docker's docs do by
+    // hand): an engine that came up in it and left it could not tell the other nodes, leaving too,
+    // and Docker 20.10 then keeps its network agent's port 7946 (moby/moby#47859), so the cluster
+    // formed next had no overlay DNS on that node (CI: every push through the registry's forwarder
+    // got EOF for minutes; the node's log: 'error in agentInit ... 7946: address already in use').
+    fs.rmSync(path.join(lab.state, ns, "docker", "swarm"), { recursive: true, force: true });
+    // The lab was cleaned (no engine of it runs): a pid file left by a killed engine is stale, and
+    // dockerd refuses to start while its pid names any live process (seen: a pid reused meanwhile).
+    fs.rmSync(pids, { force: true });
     await start();
     return {
         name,

@@ -4,7 +4,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { forwarderCommand, gatewayScript, pushedDigest, pushNotReady, pushTag, REGISTRY, registryRepository, registryServiceSpecs } from "../../../infra/swarm/registry";
+import {
+    forwarderCommand, gatewayScript, pushedDigest, pushNotReady, pushTag, REGISTRY, registryAnswered, registryProbeHint, registryProbeScript, registryRepository, registryServiceSpecs,
+} from "../../../infra/swarm/registry";
 import { promotedName } from "../../../cli/commands/promote";
 
 const DIGEST = `sha256:${"ab".repeat(32)}`;
@@ -34,6 +36,18 @@ describe("the cluster's registry", () => {
         assert.ok(pushNotReady('Get "http://127.0.0.1:5000/v2/": dial tcp 127.0.0.1:5000: connect: connection refused'));
         assert.equal(pushNotReady("name unknown: repository name not known to registry"), false);
         assert.equal(pushNotReady("denied: requested access to the resource is denied"), false);
+    });
+
+    test("the registry counts as started once it answers GET /v2/ over its network from the manager's forwarder; a name that does not resolve there says why", () => {
+        assert.match(registryProbeScript(), /printf 'GET \/v2\/ HTTP\/1\.0\\r\\n\\r\\n' \| socat -T 5 - TCP:dynoform-registry:5000,connect-timeout=5 2>&1 \| head -n 1/);
+        assert.ok(registryAnswered("HTTP/1.1 200 OK\r"));
+        assert.ok(registryAnswered("HTTP/1.0 401 Unauthorized"));
+        const unresolved = 'socat[12] E getaddrinfo("dynoform-registry", "NULL", {1,0,1,6}, {}): Name or service not known';
+        assert.equal(registryAnswered(unresolved), false);
+        assert.equal(registryAnswered("socat[12] E connect(5, AF=2 10.0.1.3:5000, 16): Connection refused"), false);
+        assert.equal(registryAnswered(""), false);
+        assert.match(registryProbeHint(unresolved), /does not resolve .* Swarm network agent is not running .*agentInit.*restart that node's Docker engine/);
+        assert.equal(registryProbeHint("socat[12] E connect(5, AF=2 10.0.1.3:5000, 16): Connection refused"), "");
     });
 
     test("the registry is one task pinned to its node on a volume; the forwarder one task per node, publishing the port in host mode", () => {
