@@ -96,7 +96,10 @@ async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
     fs.rmSync(path.join(lab.state, ns, "docker", "swarm"), { recursive: true, force: true });
     // The lab was cleaned (no engine of it runs): a pid file left by a killed engine is stale, and
     // dockerd refuses to start while its pid names any live process (seen: a pid reused meanwhile).
+    // So is its containerd's: dockerd waits for a containerd whose pid is alive, and never starts its
+    // own (seen after the machine restarted: "failed to start containerd: timeout").
     fs.rmSync(pids, { force: true });
+    fs.rmSync(path.join(lab.run, `${ns}-exec`, "containerd", "containerd.pid"), { force: true });
     await start();
     return {
         name,
