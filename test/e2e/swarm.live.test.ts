@@ -293,9 +293,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const logins = cluster!.nodes.map((n) => n.sshLogins());
         const started = Date.now();
         const took: string[] = [];
-        const step = async (args: string[]) => {
+        const step = async (args: string[], inProject = true) => {
             const at = Date.now();
-            const r = await project!.cli(args);
+            const r = await (inProject ? project!.cli(args) : runCli(args, project!.env));
             took.push(`${args[0]} ${((Date.now() - at) / 1000).toFixed(1)} s`);
             return r;
         };
@@ -337,7 +337,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
             assert.match(logs, new RegExp(`dynoform\\[router\\]@dfsw1: .*"GET ${probe} HTTP/1\\.1" 200`));
 
             const web = swarmName.service(project!.app, project!.stack, "web");
-            const run = await step(["run", "--no-tty", "--", "node", "-e", `require("dns").promises.resolve4("tasks.${web}").then((a) => { console.log(a.length + " dynos"); process.exit(7); })`]);
+            // Options before `--`: after it, everything is the command's.
+            const script = `require("dns").promises.resolve4("tasks.${web}").then((a) => { console.log(a.length + " dynos"); process.exit(7); })`;
+            const run = await step(["run", "--cwd", project!.dir, "--stack", project!.stack, "--no-tty", "--", "node", "-e", script], false);
             assert.equal(run.code, 7, run.stdout + run.stderr);
             assert.match(run.stdout, /^5 dynos$/m);
 
