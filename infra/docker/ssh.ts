@@ -218,15 +218,24 @@ class SshConnection {
             this.channels--;
             throw err;
         }
+        // http.Agent expects a socket; a channel lacks the socket-only methods. The agent unrefs a
+        // channel it keeps for the next request and refs it again when it reuses it: an idle
+        // channel must not keep the process alive.
+        let held = true;
+        const hold = (on: boolean) => {
+            if (held !== on) this.hold(client, on ? 1 : -1);
+            held = on;
+        };
         stream.once("close", () => {
             this.refusing = false;
-            this.hold(client, -1);
+            hold(false);
         });
-        // http.Agent expects a socket; a channel lacks the socket-only methods.
         const s = stream as Duplex & Record<string, unknown>;
-        for (const m of ["setTimeout", "setNoDelay", "setKeepAlive", "ref", "unref"]) {
+        for (const m of ["setTimeout", "setNoDelay", "setKeepAlive"]) {
             if (typeof s[m] !== "function") s[m] = () => s;
         }
+        s.ref = () => (hold(true), s);
+        s.unref = () => (hold(false), s);
         return stream;
     }
 
@@ -368,14 +377,25 @@ function connectionsTo(target: SshTarget): SshConnections {
     return conns;
 }
 
-/** An http.Agent whose connections are channels to the server's engine over this process's SSH connections to it. */
+const agents = new Map<string, http.Agent>();
+
+/**
+ * The http.Agent of a server (one per process): its connections are channels to the server's
+ * engine over this process's SSH connections to it. A channel is kept for the next request (each
+ * new one starts `docker system dial-stdio` on the server, half a second on a busy one), a few
+ * at most: idle ones still count against the server's sessions.
+ */
 export function sshAgent(target: SshTarget): http.Agent {
+    const key = JSON.stringify(target);
+    const known = agents.get(key);
+    if (known) return known;
     const conns = connectionsTo(target);
-    const agent = new http.Agent({ keepAlive: false });
+    const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 4 });
     (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, cb: (err: Error | null, s?: Duplex) => void) => {
         conns.dial().then((s) => cb(null, s), (err) => cb(err));
         return undefined;
     };
+    agents.set(key, agent);
     return agent;
 }
 

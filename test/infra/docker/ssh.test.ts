@@ -83,19 +83,21 @@ test("a channel the server refuses is told apart from a broken connection", () =
 
 /**
  * An SSH server in this process that lets any key in, allows `maxSessions` sessions per
- * connection (refusing more, as OpenSSH's MaxSessions does) and answers each `dial-stdio`
- * session's HTTP request with 200 once `hold()` lets go.
+ * connection (refusing more, as OpenSSH's MaxSessions does) and answers each HTTP request on a
+ * `dial-stdio` session with 200 (keep-alive) once `hold()` lets go.
  */
-async function sessionLimitedServer(maxSessions: number, hold: (refused: number) => boolean) {
+async function sessionLimitedServer(maxSessions: number, hold: (refused: number) => boolean = () => false) {
     const { Server, utils } = require("ssh2") as typeof import("ssh2");
     const hostKey = utils.generateKeyPairSync("ed25519");
     const clientKey = utils.generateKeyPairSync("ed25519");
-    const seen = { connections: 0, refused: 0, served: 0 };
+    const seen = { connections: 0, sessions: 0, refused: 0, served: 0 };
     const waiting: Array<() => void> = [];
     const release = () => {
         if (!hold(seen.refused)) for (const answer of waiting.splice(0)) answer();
     };
+    const clients: Array<{ end(): void }> = [];
     const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+        clients.push(client);
         seen.connections++;
         let open = 0;
         client.on("authentication", (ctx) => ctx.accept());
@@ -106,15 +108,15 @@ async function sessionLimitedServer(maxSessions: number, hold: (refused: number)
                 return release();
             }
             open++;
+            seen.sessions++;
             accept().once("exec", (acceptExec) => {
                 const channel = acceptExec();
-                channel.once("data", () => {
+                channel.once("close", () => open--);
+                // One GET per chunk (no body).
+                channel.on("data", () => {
                     waiting.push(() => {
-                        channel.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nOK");
-                        channel.exit(0);
-                        channel.end();
+                        channel.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
                         seen.served++;
-                        open--;
                     });
                     release();
                 });
@@ -126,8 +128,18 @@ async function sessionLimitedServer(maxSessions: number, hold: (refused: number)
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-ssh-"));
     fs.writeFileSync(path.join(dir, "id"), clientKey.private);
     fs.writeFileSync(path.join(dir, "known_hosts"), `[127.0.0.1]:${port} ${hostKey.public}\n`);
-    const close = () => (server.close(), fs.rmSync(dir, { recursive: true, force: true }));
+    const close = () => {
+        for (const c of clients) c.end();
+        server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
     return { seen, close, host: `ssh://root@127.0.0.1:${port}?identityFile=${dir}/id&knownHostsFile=${dir}/known_hosts` };
+}
+
+function get(agent: http.Agent): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+        http.get({ agent, host: "docker", path: "/_ping" }, (res) => (res.resume(), res.on("end", () => resolve(res.statusCode ?? 0)))).on("error", reject);
+    });
 }
 
 test("more requests at once than the server allows sessions on a connection: all are answered, over a second connection", async () => {
@@ -135,13 +147,22 @@ test("more requests at once than the server allows sessions on a connection: all
     const server = await sessionLimitedServer(2, (refused) => refused < 3);
     try {
         const agent = sshAgent(parseSshHost(server.host));
-        const get = () => new Promise<number>((resolve, reject) => {
-            http.get({ agent, host: "docker", path: "/_ping" }, (res) => (res.resume(), res.on("end", () => resolve(res.statusCode ?? 0)))).on("error", reject);
-        });
-        const results = await Promise.allSettled(Array.from({ length: 5 }, get));
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => get(agent)));
         assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : String(r.reason))), [200, 200, 200, 200, 200]);
         assert.equal(server.seen.served, 5);
         assert.ok(server.seen.connections >= 2, `connections: ${server.seen.connections}`);
+    } finally {
+        server.close();
+    }
+});
+
+test("requests one after another reuse one session (each new one starts `docker system dial-stdio` on the server)", async () => {
+    const server = await sessionLimitedServer(10);
+    try {
+        const agent = sshAgent(parseSshHost(server.host));
+        for (let i = 0; i < 5; i++) assert.equal(await get(agent), 200);
+        assert.equal(sshAgent(parseSshHost(server.host)), agent, "one agent per server in a process");
+        assert.deepEqual([server.seen.served, server.seen.sessions, server.seen.connections], [5, 1, 1]);
     } finally {
         server.close();
     }
