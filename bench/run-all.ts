@@ -8,7 +8,7 @@ import { spawnSync } from "child_process";
 import * as path from "path";
 import { fmt, FULL, machineLine } from "./support";
 
-const BENCHES = ["scale-out.js", "preview.js", "resize.js", "router.js", "edge.js", "rolling.js", "ssh-host.js", "swarm.js"];
+const BENCHES = ["scale-out.js", "preview.js", "resize.js", "router.js", "edge.js", "rolling.js", "ssh-host.js", "ssh-requests.js", "swarm.js"];
 
 function main(): void {
     const started = process.hrtime.bigint();

@@ -8,6 +8,8 @@ import type { Duplex } from "stream";
 // The Docker engine of a server, reached over SSH as `docker -H ssh://…` does: one SSH connection
 // per process (ssh2, the library docker-modem already depends on), and per HTTP connection one
 // channel running `docker system dial-stdio` on the server, which pipes it to that server's engine.
+// A server allows a few such sessions per connection (OpenSSH's MaxSessions, 10 by default):
+// requests beyond that go over another connection to the same server.
 // Host keys are checked against known_hosts; keys come from ssh-agent, ~/.ssh or a named file.
 
 /** Where an `ssh://` Docker host points, and the files that prove who is who. */
@@ -161,16 +163,36 @@ function privateKeys(target: SshTarget, home: string): Array<{ file: string; key
 const READY_TIMEOUT_MS = 8000;
 
 /**
+ * True for a server refusing to open a channel on a connection that works (ssh2 gives the
+ * server's reason code): for a session, OpenSSH does so ("open failed") once MaxSessions are
+ * open on that connection. Pure.
+ */
+export function sessionRefused(err: unknown): boolean {
+    const e = err as { reason?: unknown; message?: unknown } | undefined;
+    return typeof e?.reason === "number" && /^\(SSH\) Channel open failure/.test(String(e.message));
+}
+
+/** A session the server refused on a connection that has others open: try another connection. */
+class SessionRefused extends Error {}
+
+/**
  * One SSH connection to a server, opened on first use and again after it drops. Its socket keeps
  * the process alive only while a channel is open, so a command ends when its work does.
  */
 class SshConnection {
     private ready?: Promise<import("ssh2").Client>;
     private channels = 0;
+    /** The server refused a session and none has closed since: it would refuse another. */
+    private refusing = false;
 
     constructor(private readonly target: SshTarget) {}
 
-    /** A new duplex stream to the server's engine API. */
+    /** Whether the server would refuse another session on this connection now. */
+    get full(): boolean {
+        return this.refusing;
+    }
+
+    /** A new duplex stream to the server's engine API; {@link SessionRefused} when the server allows no more sessions on this connection. */
     async dial(): Promise<Duplex> {
         // Counted from now: the socket must keep the process alive while the channel is being opened.
         this.channels++;
@@ -182,19 +204,38 @@ class SshConnection {
             stream = await new Promise<Duplex>((resolve, reject) =>
                 client.exec("docker system dial-stdio", (err, channel) => (err ? reject(err) : resolve(channel as unknown as Duplex))),
             ).catch((err) => {
+                const where = `ssh ${this.target.user}@${knownHostsName(this.target.host, this.target.port)}`;
+                if (sessionRefused(err)) {
+                    // Refused with no other channel open or opening: it allows none.
+                    if (this.channels === 1) throw new SshHostError(`${where}: the server refuses a session (its sshd's MaxSessions?): ${(err as Error).message}`);
+                    this.refusing = true;
+                    throw new SessionRefused((err as Error).message);
+                }
                 this.ready = undefined;
-                throw new SshHostError(`ssh ${this.target.user}@${knownHostsName(this.target.host, this.target.port)}: ${(err as Error).message}`);
+                throw new SshHostError(`${where}: ${(err as Error).message}`);
             });
         } catch (err) {
             this.channels--;
             throw err;
         }
-        stream.once("close", () => this.hold(client, -1));
-        // http.Agent expects a socket; a channel lacks the socket-only methods.
+        // http.Agent expects a socket; a channel lacks the socket-only methods. The agent unrefs a
+        // channel it keeps for the next request and refs it again when it reuses it: an idle
+        // channel must not keep the process alive.
+        let held = true;
+        const hold = (on: boolean) => {
+            if (held !== on) this.hold(client, on ? 1 : -1);
+            held = on;
+        };
+        stream.once("close", () => {
+            this.refusing = false;
+            hold(false);
+        });
         const s = stream as Duplex & Record<string, unknown>;
-        for (const m of ["setTimeout", "setNoDelay", "setKeepAlive", "ref", "unref"]) {
+        for (const m of ["setTimeout", "setNoDelay", "setKeepAlive"]) {
             if (typeof s[m] !== "function") s[m] = () => s;
         }
+        s.ref = () => (hold(true), s);
+        s.unref = () => (hold(false), s);
         return stream;
     }
 
@@ -294,19 +335,67 @@ class SshConnection {
     }
 }
 
-const connections = new Map<string, SshConnection>();
+/**
+ * The SSH connections of this process to one server: the first, and another each time every
+ * open one holds as many sessions as the server allows on a connection.
+ */
+class SshConnections {
+    private readonly open: SshConnection[] = [];
 
-/** An http.Agent whose connections are channels to the server's engine over one SSH connection. */
+    constructor(private readonly target: SshTarget) {}
+
+    /** A new duplex stream to the server's engine API, over the first connection with room. */
+    async dial(): Promise<Duplex> {
+        for (;;) {
+            const conn = this.open.find((c) => !c.full) ?? this.add();
+            try {
+                return await conn.dial();
+            } catch (err) {
+                if (!(err instanceof SessionRefused)) throw err;
+            }
+        }
+    }
+
+    /** See {@link connectsFromServer}: a forwarded TCP channel, not a session. */
+    probe(host: string, port: number, timeoutMs: number): Promise<boolean> {
+        return (this.open[0] ?? this.add()).probe(host, port, timeoutMs);
+    }
+
+    private add(): SshConnection {
+        const conn = new SshConnection(this.target);
+        this.open.push(conn);
+        return conn;
+    }
+}
+
+const connections = new Map<string, SshConnections>();
+
+function connectionsTo(target: SshTarget): SshConnections {
+    const key = JSON.stringify(target);
+    let conns = connections.get(key);
+    if (!conns) connections.set(key, (conns = new SshConnections(target)));
+    return conns;
+}
+
+const agents = new Map<string, http.Agent>();
+
+/**
+ * The http.Agent of a server (one per process): its connections are channels to the server's
+ * engine over this process's SSH connections to it. A channel is kept for the next request (each
+ * new one starts `docker system dial-stdio` on the server, half a second on a busy one), a few
+ * at most: idle ones still count against the server's sessions.
+ */
 export function sshAgent(target: SshTarget): http.Agent {
     const key = JSON.stringify(target);
-    let conn = connections.get(key);
-    if (!conn) connections.set(key, (conn = new SshConnection(target)));
-    const agent = new http.Agent({ keepAlive: false });
-    const c = conn;
+    const known = agents.get(key);
+    if (known) return known;
+    const conns = connectionsTo(target);
+    const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 4 });
     (agent as unknown as { createConnection: unknown }).createConnection = (_opts: unknown, cb: (err: Error | null, s?: Duplex) => void) => {
-        c.dial().then((s) => cb(null, s), (err) => cb(err));
+        conns.dial().then((s) => cb(null, s), (err) => cb(err));
         return undefined;
     };
+    agents.set(key, agent);
     return agent;
 }
 
@@ -315,8 +404,5 @@ export function sshAgent(target: SshTarget): http.Agent {
  * channel): a container's address on a remote engine is on that server's networks, not ours.
  */
 export async function connectsFromServer(target: SshTarget, host: string, port: number, timeoutMs = 1000): Promise<boolean> {
-    const key = JSON.stringify(target);
-    let conn = connections.get(key);
-    if (!conn) connections.set(key, (conn = new SshConnection(target)));
-    return conn.probe(host, port, timeoutMs);
+    return connectionsTo(target).probe(host, port, timeoutMs);
 }

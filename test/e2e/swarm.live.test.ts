@@ -5,6 +5,7 @@ import * as path from "path";
 import { after, before, test } from "node:test";
 import YAML from "yaml";
 import { describeLive } from "../support/engines";
+import { connectDocker } from "../../infra/docker/client";
 import { LABEL, swarmName } from "../../infra/docker/labels";
 import { REGISTRY } from "../../infra/swarm/registry";
 import { swarmNodes } from "../../infra/swarm/cluster";
@@ -24,8 +25,9 @@ import { registryRequests, taskImages } from "../support/registry-probe";
 // with no failed request (a client asking the dynos all along, as the router does: the addresses
 // of tasks.<service> again every second, the next address on a refused connection), and
 // `nodes:activate` puts it back; then the manager's engine is restarted and the cluster and the
-// app come back; `promote` to a second stack; a job added with `scheduler:add` runs on the
-// manager on a 10 s test minute; last, `destroy`.
+// app come back; then the stack names its nodes by ssh:// (each node's sshd) and doctor, ps,
+// ps:scale, logs and run go through SSH only; `promote` to a second stack; a job added with
+// `scheduler:add` runs on the manager on a 10 s test minute; last, `destroy`.
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
 
@@ -291,6 +293,75 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const scaled = await project!.cli(["ps:scale", "web=6"]);
         assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
         assert.equal((await webTasks()).length, 6);
+    });
+
+    test("through ssh:// only (each node's sshd): doctor checks the cluster, ps, ps:scale web=5 restarts no task, logs show a request through the router, run is on the overlay; 14 requests at once all answer", async () => {
+        const file = path.join(project!.dir, "stacks", `Pulumi.${project!.stack}.yaml`);
+        const good = fs.readFileSync(file, "utf8");
+        const [manager, ...workers] = cluster!.nodes;
+        const doc = YAML.parse(good);
+        doc.config["dynoform:cluster"] = { manager: manager.sshHost, workers: workers.map((w) => w.sshHost) };
+        const logins = cluster!.nodes.map((n) => n.sshLogins());
+        const started = Date.now();
+        const took: string[] = [];
+        const step = async (args: string[], inProject = true) => {
+            const at = Date.now();
+            const r = await (inProject ? project!.cli(args) : runCli(args, project!.env));
+            took.push(`${args[0]} ${((Date.now() - at) / 1000).toFixed(1)} s`);
+            return r;
+        };
+        try {
+            fs.writeFileSync(file, YAML.stringify(doc));
+            const doctor = await step(["doctor"]);
+            assert.equal(doctor.code, 0, doctor.stdout + doctor.stderr);
+            assert.match(doctor.stderr, new RegExp(`docker: engine \\S+ at ssh://root@${escaped(manager.address)}\\?`));
+            assert.match(doctor.stderr, /cluster: 3 nodes ready/);
+            assert.match(doctor.stderr, new RegExp(`dfsw1 ${escaped(manager.address)} manager \\(leader\\) ready active`));
+            assert.match(doctor.stderr, /cluster: registry dynoform-registry \(dynoform\/registry:\w+\) on the manager's node/);
+            // Every node was reached through its sshd (doctor asks each worker whether it is in the cluster).
+            assert.ok(cluster!.nodes.every((n, i) => n.sshLogins() > logins[i]), `SSH logins before ${logins}, after ${cluster!.nodes.map((n) => n.sshLogins())}`);
+
+            const before = await webTasks();
+            assert.equal(before.length, 6);
+            const ps = await step(["ps"]);
+            assert.equal(ps.code, 0, ps.stderr);
+            for (const t of before) assert.match(ps.stdout, new RegExp(`^web\\.${t.slot}: up .* on ${t.node} `, "m"));
+
+            const scaled = await step(["ps:scale", "web=5"]);
+            assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
+            assert.match(scaled.stdout + scaled.stderr, /~ updated +swarm:Service hello-web .*\[replicas\]/);
+            const after = await webTasks();
+            assert.equal(after.length, 5);
+            const kept = new Set(before.map((t) => t.id));
+            assert.ok(after.every((t) => t.state === "running" && kept.has(t.id)), `no task replaced: ${JSON.stringify(after)}`);
+
+            const probe = `/through-ssh-${Date.now()}`;
+            const res = await fetch(`http://${manager.address}:${doc.config["dynoform:routerPort"]}${probe}`);
+            assert.equal(res.status, 200);
+            assert.match(await res.text(), /^web\.[1-5]$/);
+            // Swarm gathers a task's lines from its node: the line may take a moment to arrive.
+            const logs = await eventually(async () => {
+                const r = await step(["logs", "-n", "50", "--source", "dynoform"]);
+                if (r.code !== 0 || !r.stdout.includes(probe)) throw new Error(`exit ${r.code}: ${(r.stdout + r.stderr).slice(-1500)}`);
+                return r.stdout;
+            }, 30_000, `the router's line for ${probe} in logs`, 500);
+            assert.match(logs, new RegExp(`dynoform\\[router\\]@dfsw1: .*"GET ${probe} HTTP/1\\.1" 200`));
+
+            const web = swarmName.service(project!.app, project!.stack, "web");
+            // Options before `--`: after it, everything is the command's.
+            const script = `require("dns").promises.resolve4("tasks.${web}").then((a) => { console.log(a.length + " dynos"); process.exit(7); })`;
+            const run = await step(["run", "--cwd", project!.dir, "--stack", project!.stack, "--no-tty", "--", "node", "-e", script], false);
+            assert.equal(run.code, 7, run.stdout + run.stderr);
+            assert.match(run.stdout, /^5 dynos$/m);
+
+            // More requests at once than sshd lets one connection carry (MaxSessions, 10 by default): all answer.
+            const viaSsh = connectDocker(manager.sshHost);
+            const many = await Promise.allSettled(Array.from({ length: 14 }, () => viaSsh.listServices()));
+            assert.deepEqual(many.filter((r) => r.status === "rejected").map((r) => String((r as PromiseRejectedResult).reason)), []);
+        } finally {
+            fs.writeFileSync(file, good);
+            process.stdout.write(`# through ssh:// only: ${took.join(", ")}; ${((Date.now() - started) / 1000).toFixed(1)} s in all\n`);
+        }
     });
 
     test("promote to a second stack on the cluster: its services run the same registry digest, no layer pushed again; releases shows it", async () => {

@@ -1,12 +1,15 @@
-import { spawnSync } from "child_process";
+import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
 import * as path from "path";
+import { aptInstall, which } from "../../toolchain/docker-engine";
 import { processRunning } from "../../toolchain/processes";
 import { eventually } from "./poll";
 
 // What the netns test machines share (test-hosts.ts: SSH servers; test-cluster.ts: a Swarm
 // cluster): a bridge with a /24, one network namespace per machine on a veth pair, firewall rules
-// that let the bridge pass, pid files, and a lock so one test file holds a lab at a time. Every
+// that let the bridge pass, pid files, a lock so one test file holds a lab at a time, and an sshd
+// per machine whose sessions reach that machine's engine (keys and known_hosts per lab). Every
 // name starts with the lab's prefix, so a killed run's leftovers are found and removed before the
 // next run starts (docs/ENVIRONMENT "Test hosts" is the recipe).
 
@@ -192,4 +195,104 @@ export async function holdLab<T extends object>(
         releaseLab(lab);
         throw err;
     }
+}
+
+/** Debian's openssh-server, installed once when sshd is missing (as doctor installs docker.io). */
+export function ensureSshd(): string {
+    const found = which("sshd");
+    if (found) return found;
+    // Installing must not start Debian's own sshd on this machine's port 22.
+    const policy = "/usr/sbin/policy-rc.d";
+    const ours = !fs.existsSync(policy);
+    if (ours) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
+    try {
+        aptInstall(["openssh-server"]);
+    } finally {
+        if (ours) fs.rmSync(policy, { force: true });
+    }
+    return which("sshd")!;
+}
+
+function keygen(file: string, comment: string): void {
+    if (!fs.existsSync(file)) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
+}
+
+/** The SSH files of a lab (under `<state>/keys`, kept across runs). */
+export interface LabKeys {
+    /** The key every machine of the lab lets root in with. */
+    keyFile: string;
+    /** A key no machine knows. */
+    wrongKeyFile: string;
+    /** The machines' authorized_keys (the test key's public half). */
+    authorizedKeys: string;
+    /** known_hosts naming every machine's host key by address ({@link writeKnownHosts}). */
+    knownHostsFile: string;
+}
+
+/** Makes the lab's keys (once) and its authorized_keys. */
+export function labKeys(lab: NetnsLab): LabKeys {
+    const dir = path.join(lab.state, "keys");
+    fs.mkdirSync(dir, { recursive: true });
+    const keys = {
+        keyFile: path.join(dir, "id_ed25519"),
+        wrongKeyFile: path.join(dir, "id_wrong"),
+        authorizedKeys: path.join(dir, "authorized_keys"),
+        knownHostsFile: path.join(dir, "known_hosts"),
+    };
+    keygen(keys.keyFile, "dynoform-test");
+    keygen(keys.wrongKeyFile, "dynoform-test-unknown");
+    fs.copyFileSync(`${keys.keyFile}.pub`, keys.authorizedKeys);
+    return keys;
+}
+
+/** `ssh://root@<address>?identityFile=…&knownHostsFile=…`: the Docker host setting that reaches a machine through its sshd. Pure. */
+export function sshDockerHost(address: string, keys: LabKeys): string {
+    return `ssh://root@${address}?identityFile=${keys.keyFile}&knownHostsFile=${keys.knownHostsFile}`;
+}
+
+/** Writes the lab's known_hosts: one line per machine, its address and the public half of its host key. */
+export function writeKnownHosts(keys: LabKeys, machines: Array<{ address: string; hostKey: string }>): void {
+    const line = (m: { address: string; hostKey: string }) => `${m.address} ${fs.readFileSync(`${m.hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`;
+    fs.writeFileSync(keys.knownHostsFile, machines.map(line).join(""));
+}
+
+async function listening(address: string, port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+        const s = net.connect({ host: address, port, timeout: 1000 }, () => (s.destroy(), resolve(true)));
+        s.on("error", () => resolve(false));
+        s.on("timeout", () => (s.destroy(), resolve(false)));
+    });
+}
+
+/**
+ * Starts an sshd for machine `name` of `lab` (namespace file `netns`) on its address, port 22,
+ * letting root in with the lab's key only; its sessions get `DOCKER_HOST=unix://<dockerSocket>`
+ * (the namespaces share this machine's files: without it they would reach this machine's own
+ * engine). Its host key, config and log are in `dir`; resolves to the host key file once it listens.
+ */
+export async function startSshd(lab: NetnsLab, o: { name: string; address: string; netns: string; dir: string; dockerSocket: string; keys: LabKeys }): Promise<string> {
+    const sshd = ensureSshd();
+    const hostKey = path.join(o.dir, "ssh_host_ed25519_key");
+    keygen(hostKey, o.name);
+    const config = path.join(o.dir, "sshd_config");
+    fs.writeFileSync(config, [
+        `ListenAddress ${o.address}`,
+        `HostKey ${hostKey}`,
+        `PidFile ${pidFile(lab, o.name, "sshd")}`,
+        `AuthorizedKeysFile ${o.keys.authorizedKeys}`,
+        "PermitRootLogin prohibit-password",
+        "PasswordAuthentication no",
+        "KbdInteractiveAuthentication no",
+        "UsePAM no",
+        "StrictModes no",
+        `SetEnv DOCKER_HOST=unix://${o.dockerSocket}`,
+        "",
+    ].join("\n"));
+    fs.mkdirSync("/run/sshd", { recursive: true });
+    const log = fs.openSync(path.join(o.dir, "sshd.log"), "a");
+    const server = spawn("nsenter", [`--net=${o.netns}`, sshd, "-D", "-e", "-f", config], { detached: true, stdio: ["ignore", log, log] });
+    server.unref();
+    fs.closeSync(log);
+    await eventually(() => listening(o.address, 22), 20_000, `sshd on ${o.address}:22`, 200);
+    return hostKey;
 }

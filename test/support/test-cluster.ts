@@ -7,10 +7,13 @@ import { copyImages } from "../../toolchain/base-images";
 import { connectDocker } from "../../infra/docker/client";
 import { formSwarm, SwarmNode } from "../../infra/swarm/cluster";
 import { eventually } from "./poll";
-import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, stopPid } from "./netns-hosts";
+import {
+    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, sshDockerHost, startSshd, stopPid, writeKnownHosts,
+} from "./netns-hosts";
 
-// A test Swarm cluster on this machine: per node a network namespace on a bridge and its own
-// dockerd with its own hostname (`unshare --uts`, so the nodes have distinct names), formed into
+// A test Swarm cluster on this machine: per node a network namespace on a bridge, its own
+// dockerd with its own hostname (`unshare --uts`, so the nodes have distinct names) and an sshd
+// whose sessions reach that dockerd (netns-hosts.ts, as test-hosts.ts's servers), formed into
 // one cluster (init on the first, join the others). A test file takes the first free lab of a
 // small pool (netns-hosts.ts: prefix, subnet, folders, lock), so files running at once each have
 // their own cluster and none waits for another; every lab differs from test-hosts.ts's. Whatever
@@ -44,6 +47,10 @@ export interface ClusterNode {
     address: string;
     /** `unix:///run/...sock`: its engine as a Docker host setting. */
     dockerHost: string;
+    /** `ssh://root@<address>?identityFile=…&knownHostsFile=…`: the same engine through the node's sshd. */
+    sshHost: string;
+    /** How many SSH logins its sshd has accepted (its log's `Accepted publickey` lines). */
+    sshLogins(): number;
     engine: Docker;
     /** The pid of its dockerd (a fault test kills it). */
     dockerdPid(): number | undefined;
@@ -59,6 +66,8 @@ export interface TestCluster {
     swarm: SwarmNode[];
     /** The lab it runs in. */
     lab: NetnsLab;
+    /** The key the nodes' sshd let root in with, and the known_hosts naming their host keys. */
+    keys: LabKeys;
     teardown(): Promise<void>;
 }
 
@@ -74,14 +83,17 @@ function unmountLeftovers(lab: NetnsLab): void {
 export async function cleanTestCluster(lab: NetnsLab): Promise<void> {
     const namespaces = labNamespaces(lab);
     // All engines at once: a Swarm node's dockerd takes seconds to shut down.
-    await Promise.all(namespaces.map((ns) => stopPid(readPid(pidFile(lab, ns, "docker")), `dockerd of ${ns}`)));
+    await Promise.all(namespaces.map(async (ns) => {
+        await stopPid(readPid(pidFile(lab, ns, "sshd")), `sshd of ${ns}`);
+        await stopPid(readPid(pidFile(lab, ns, "docker")), `dockerd of ${ns}`);
+    }));
     for (const ns of namespaces) await removeNamespace(ns);
     unmountLeftovers(lab);
     removeBridge(lab);
 }
 
-/** Starts node `i` (1-based) of `lab`: namespace, veth on the bridge, and a dockerd under the hostname `dfsw<i>`. */
-async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
+/** Starts node `i` (1-based) of `lab`: namespace, veth on the bridge, a dockerd under the hostname `dfsw<i>`, an sshd. */
+async function startNode(lab: NetnsLab, i: number, keys: LabKeys): Promise<ClusterNode & { hostKey: string }> {
     const { name: ns, address, netns } = addMachine(lab, i);
     const name = `dfsw${i}`;
     const socket = path.join(lab.run, `${ns}-docker.sock`);
@@ -101,11 +113,16 @@ async function startNode(lab: NetnsLab, i: number): Promise<ClusterNode> {
     fs.rmSync(pids, { force: true });
     fs.rmSync(path.join(lab.run, `${ns}-exec`, "containerd", "containerd.pid"), { force: true });
     await start();
+    const dir = path.join(lab.state, ns);
+    const hostKey = await startSshd(lab, { name: ns, address, netns, dir, dockerSocket: socket, keys });
     return {
         name,
         netns: ns,
         address,
+        hostKey,
         dockerHost: `unix://${socket}`,
+        sshHost: sshDockerHost(address, keys),
+        sshLogins: () => (fs.readFileSync(path.join(dir, "sshd.log"), "utf8").match(/^Accepted publickey /gm) ?? []).length,
         engine,
         dockerdPid: () => readPid(pids),
         restartEngine: async () => {
@@ -145,19 +162,23 @@ async function resetEngine(docker: Docker): Promise<void> {
  * every node's engine by ID; with `form: false` the engines are left out of any cluster.
  */
 export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean } = {}): Promise<TestCluster> {
-    if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd)");
+    if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd, sshd)");
+    ensureSshd();
     return holdLab(CLUSTER_LABS, "a test cluster lab", cleanTestCluster, async (lab) => {
+        const keys = labKeys(lab);
         // The nodes' engines start, empty and take their images side by side.
         const local = connectDocker();
-        const nodes = await Promise.all(Array.from({ length: count }, async (_, i) => {
-            const node = await startNode(lab, i + 1);
+        const started = await Promise.all(Array.from({ length: count }, async (_, i) => {
+            const node = await startNode(lab, i + 1, keys);
             await resetEngine(node.engine);
             if (images.length) await copyImages(local, node.engine, images);
             return node;
         }));
+        writeKnownHosts(keys, started);
+        const nodes: ClusterNode[] = started.map(({ hostKey: _, ...node }) => node);
         // Unformed (`form: false`): a test forms the cluster itself (`doctor`).
         const swarm = opts.form === false ? [] : await formSwarm(nodes.map((n) => ({ engine: n.engine, address: n.address })));
-        return { nodes, manager: nodes[0], swarm };
+        return { nodes, manager: nodes[0], swarm, keys };
     });
 }
 

@@ -1,17 +1,18 @@
 import { spawn } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
 import * as path from "path";
 import Docker = require("dockerode");
-import { aptInstall, which } from "../../toolchain/docker-engine";
+import { which } from "../../toolchain/docker-engine";
 import { copyImages } from "../../toolchain/base-images";
 import { connectDocker } from "../../infra/docker/client";
 import { eventually } from "./poll";
-import { addMachine, holdLab, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, stopPid } from "./netns-hosts";
+import {
+    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sshDockerHost, startSshd, stopPid, writeKnownHosts,
+} from "./netns-hosts";
 
 // Test "servers" on this machine: per host a network namespace on a bridge, its own dockerd
 // (data root, exec root, socket, pid file) and an sshd whose sessions reach that engine
-// (SetEnv DOCKER_HOST). The namespaces, bridge, lock and firewall rules are netns-hosts.ts's.
+// (SetEnv DOCKER_HOST). The namespaces, bridge, lock, firewall rules and sshd are netns-hosts.ts's.
 
 const STATE = "/var/lib/dynoform-test-hosts";
 const RUN = "/run/dynoform-test-hosts";
@@ -57,22 +58,6 @@ export interface TestHosts {
     teardown(): Promise<void>;
 }
 
-/** Debian's openssh-server, installed once when sshd is missing (as doctor installs docker.io). */
-export function ensureSshd(): string {
-    const found = which("sshd");
-    if (found) return found;
-    // Installing must not start Debian's own sshd on this machine's port 22.
-    const policy = "/usr/sbin/policy-rc.d";
-    const ours = !fs.existsSync(policy);
-    if (ours) fs.writeFileSync(policy, "#!/bin/sh\nexit 101\n", { mode: 0o755 });
-    try {
-        aptInstall(["openssh-server"]);
-    } finally {
-        if (ours) fs.rmSync(policy, { force: true });
-    }
-    return which("sshd")!;
-}
-
 /** Removes every namespace, process, bridge and rule a previous run (killed or not) left. */
 export async function cleanTestHosts(): Promise<void> {
     for (const ns of labNamespaces(LAB)) {
@@ -83,20 +68,8 @@ export async function cleanTestHosts(): Promise<void> {
     removeBridge(LAB);
 }
 
-function keygen(file: string, comment: string): void {
-    if (!fs.existsSync(file)) sh("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", file]);
-}
-
-async function listening(address: string, port: number): Promise<boolean> {
-    return new Promise((resolve) => {
-        const s = net.connect({ host: address, port, timeout: 1000 }, () => (s.destroy(), resolve(true)));
-        s.on("error", () => resolve(false));
-        s.on("timeout", () => (s.destroy(), resolve(false)));
-    });
-}
-
 /** Starts host `i` (1-based): namespace, veth on the bridge, dockerd, sshd. */
-async function startHost(i: number, sshd: string, authorizedKeys: string): Promise<{ name: string; address: string; socket: string; hostKey: string }> {
+async function startHost(i: number, keys: LabKeys): Promise<{ name: string; address: string; socket: string; hostKey: string }> {
     const { name, address, netns } = addMachine(LAB, i);
     const dir = path.join(STATE, name);
     fs.mkdirSync(dir, { recursive: true });
@@ -109,29 +82,8 @@ async function startHost(i: number, sshd: string, authorizedKeys: string): Promi
     { detached: true, stdio: ["ignore", log, log] });
     dockerd.unref();
 
-    const hostKey = path.join(dir, "ssh_host_ed25519_key");
-    keygen(hostKey, name);
-    const config = path.join(dir, "sshd_config");
-    fs.writeFileSync(config, [
-        `ListenAddress ${address}`,
-        `HostKey ${hostKey}`,
-        `PidFile ${pidFile(LAB, name, "sshd")}`,
-        `AuthorizedKeysFile ${authorizedKeys}`,
-        "PermitRootLogin prohibit-password",
-        "PasswordAuthentication no",
-        "KbdInteractiveAuthentication no",
-        "UsePAM no",
-        "StrictModes no",
-        `SetEnv DOCKER_HOST=unix://${socket}`,
-        "",
-    ].join("\n"));
-    fs.mkdirSync("/run/sshd", { recursive: true });
-    const sshdLog = fs.openSync(path.join(dir, "sshd.log"), "a");
-    const server = spawn("nsenter", [`--net=${netns}`, sshd, "-D", "-e", "-f", config], { detached: true, stdio: ["ignore", sshdLog, sshdLog] });
-    server.unref();
-
+    const hostKey = await startSshd(LAB, { name, address, netns, dir, dockerSocket: socket, keys });
     await eventually(async () => (await connectDocker(`unix://${socket}`).ping()) !== undefined, 60_000, `the engine of test host ${name}`, 250);
-    await eventually(() => listening(address, 22), 20_000, `sshd on ${address}:22`, 200);
     return { name, address, socket, hostKey };
 }
 
@@ -151,20 +103,13 @@ async function emptyEngine(docker: Docker): Promise<void> {
  */
 export async function startTestHosts(count: number, images: string[] = []): Promise<TestHosts> {
     if (process.getuid?.() !== 0) throw new Error("test hosts need root (network namespaces, dockerd, sshd)");
-    const sshd = ensureSshd();
+    ensureSshd();
     return holdLab(LAB, "the test hosts", cleanTestHosts, async () => {
-        fs.mkdirSync(path.join(STATE, "keys"), { recursive: true });
-        const keyFile = path.join(STATE, "keys", "id_ed25519");
-        const wrongKeyFile = path.join(STATE, "keys", "id_wrong");
-        keygen(keyFile, "dynoform-test");
-        keygen(wrongKeyFile, "dynoform-test-unknown");
-        const authorizedKeys = path.join(STATE, "keys", "authorized_keys");
-        fs.copyFileSync(`${keyFile}.pub`, authorizedKeys);
-
+        const keys = labKeys(LAB);
+        const { keyFile, wrongKeyFile, knownHostsFile } = keys;
         const started = [];
-        for (let i = 1; i <= count; i++) started.push(await startHost(i, sshd, authorizedKeys));
-        const knownHostsFile = path.join(STATE, "keys", "known_hosts");
-        fs.writeFileSync(knownHostsFile, started.map((h) => `${h.address} ${fs.readFileSync(`${h.hostKey}.pub`, "utf8").split(" ").slice(0, 2).join(" ")}\n`).join(""));
+        for (let i = 1; i <= count; i++) started.push(await startHost(i, keys));
+        writeKnownHosts(keys, started);
 
         const local = connectDocker();
         const hosts: TestHost[] = [];
@@ -175,7 +120,7 @@ export async function startTestHosts(count: number, images: string[] = []): Prom
             hosts.push({
                 name: h.name,
                 address: h.address,
-                dockerHost: `ssh://root@${h.address}?identityFile=${keyFile}&knownHostsFile=${knownHostsFile}`,
+                dockerHost: sshDockerHost(h.address, keys),
                 engine,
                 killSshSessions: () => killSessions(readPid(pidFile(LAB, h.name, "sshd"))),
             });

@@ -1,8 +1,13 @@
 import assert from "node:assert/strict";
 import * as crypto from "crypto";
+import * as fs from "fs";
+import * as http from "http";
+import * as os from "os";
+import * as path from "path";
 import { test } from "node:test";
+import type { AddressInfo } from "net";
 import { connectDocker, dockerHostAddress, dockerOptions, DockerHostError, isRemoteDockerHost } from "../../../infra/docker/client";
-import { checkHostKey, fingerprint, hostFieldMatches, keyType, knownHostsName, parseSshHost } from "../../../infra/docker/ssh";
+import { checkHostKey, fingerprint, hostFieldMatches, keyType, knownHostsName, parseSshHost, sessionRefused, sshAgent } from "../../../infra/docker/ssh";
 
 /** An SSH public key blob: string type, then the key bytes. */
 function blob(type: string, key: string): Buffer {
@@ -66,5 +71,99 @@ test("a client for the local socket ignores a DOCKER_HOST naming a server (promo
     } finally {
         if (saved === undefined) delete process.env.DOCKER_HOST;
         else process.env.DOCKER_HOST = saved;
+    }
+});
+
+test("a channel the server refuses is told apart from a broken connection", () => {
+    assert.equal(sessionRefused(Object.assign(new Error("(SSH) Channel open failure: open failed"), { reason: 2 })), true);
+    assert.equal(sessionRefused(Object.assign(new Error("(SSH) Channel open failure: server closed channel unexpectedly"), { reason: "" })), false);
+    assert.equal(sessionRefused(new Error("Not connected")), false);
+    assert.equal(sessionRefused(undefined), false);
+});
+
+/**
+ * An SSH server in this process that lets any key in, allows `maxSessions` sessions per
+ * connection (refusing more, as OpenSSH's MaxSessions does) and answers each HTTP request on a
+ * `dial-stdio` session with 200 (keep-alive) once `hold()` lets go.
+ */
+async function sessionLimitedServer(maxSessions: number, hold: (refused: number) => boolean = () => false) {
+    const { Server, utils } = require("ssh2") as typeof import("ssh2");
+    const hostKey = utils.generateKeyPairSync("ed25519");
+    const clientKey = utils.generateKeyPairSync("ed25519");
+    const seen = { connections: 0, sessions: 0, refused: 0, served: 0 };
+    const waiting: Array<() => void> = [];
+    const release = () => {
+        if (!hold(seen.refused)) for (const answer of waiting.splice(0)) answer();
+    };
+    const clients: Array<{ end(): void }> = [];
+    const server = new Server({ hostKeys: [hostKey.private] }, (client) => {
+        clients.push(client);
+        seen.connections++;
+        let open = 0;
+        client.on("authentication", (ctx) => ctx.accept());
+        client.on("session", (accept, reject) => {
+            if (open >= maxSessions) {
+                seen.refused++;
+                reject();
+                return release();
+            }
+            open++;
+            seen.sessions++;
+            accept().once("exec", (acceptExec) => {
+                const channel = acceptExec();
+                channel.once("close", () => open--);
+                // One GET per chunk (no body).
+                channel.on("data", () => {
+                    waiting.push(() => {
+                        channel.write("HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nOK");
+                        seen.served++;
+                    });
+                    release();
+                });
+            });
+        });
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const port = (server.address() as AddressInfo).port;
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "dynoform-ssh-"));
+    fs.writeFileSync(path.join(dir, "id"), clientKey.private);
+    fs.writeFileSync(path.join(dir, "known_hosts"), `[127.0.0.1]:${port} ${hostKey.public}\n`);
+    const close = () => {
+        for (const c of clients) c.end();
+        server.close();
+        fs.rmSync(dir, { recursive: true, force: true });
+    };
+    return { seen, close, host: `ssh://root@127.0.0.1:${port}?identityFile=${dir}/id&knownHostsFile=${dir}/known_hosts` };
+}
+
+function get(agent: http.Agent): Promise<number> {
+    return new Promise<number>((resolve, reject) => {
+        http.get({ agent, host: "docker", path: "/_ping" }, (res) => (res.resume(), res.on("end", () => resolve(res.statusCode ?? 0)))).on("error", reject);
+    });
+}
+
+test("more requests at once than the server allows sessions on a connection: all are answered, over a second connection", async () => {
+    // Answers wait until the server has refused 3 sessions: 5 requests are open at once, 2 allowed per connection.
+    const server = await sessionLimitedServer(2, (refused) => refused < 3);
+    try {
+        const agent = sshAgent(parseSshHost(server.host));
+        const results = await Promise.allSettled(Array.from({ length: 5 }, () => get(agent)));
+        assert.deepEqual(results.map((r) => (r.status === "fulfilled" ? r.value : String(r.reason))), [200, 200, 200, 200, 200]);
+        assert.equal(server.seen.served, 5);
+        assert.ok(server.seen.connections >= 2, `connections: ${server.seen.connections}`);
+    } finally {
+        server.close();
+    }
+});
+
+test("requests one after another reuse one session (each new one starts `docker system dial-stdio` on the server)", async () => {
+    const server = await sessionLimitedServer(10);
+    try {
+        const agent = sshAgent(parseSshHost(server.host));
+        for (let i = 0; i < 5; i++) assert.equal(await get(agent), 200);
+        assert.equal(sshAgent(parseSshHost(server.host)), agent, "one agent per server in a process");
+        assert.deepEqual([server.seen.served, server.seen.sessions, server.seen.connections], [5, 1, 1]);
+    } finally {
+        server.close();
     }
 });
