@@ -338,7 +338,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
             const probe = `/through-ssh-${Date.now()}`;
             const res = await fetch(`http://${manager.address}:${doc.config["dynoform:routerPort"]}${probe}`);
             assert.equal(res.status, 200);
-            assert.match(await res.text(), /^web\.[1-5]$/);
+            // Swarm scales down by spreading over the nodes, not by slot: the 5 kept may include web.8.
+            const answered = await res.text();
+            assert.ok(after.some((t) => answered === `web.${t.slot}`), `${answered} is one of the 5 running dynos: ${after.map((t) => t.slot).join(", ")}`);
             // Swarm gathers a task's lines from its node: the line may take a moment to arrive.
             const logs = await eventually(async () => {
                 const r = await step(["logs", "-n", "50", "--source", "dynoform"]);
