@@ -89,11 +89,14 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
         },
     };
     try {
-        // An operation that completed all the same (nothing was left to do) is a success.
         const result = await run(interruption);
         if (programError) throw programFailed(what, programError);
+        // Interrupted, though the operation finished first (the signal came within its last second,
+        // before Pulumi was told): the command still ends as interrupted, as a shell expects of it.
+        if (received) throw stopped(what, received, true);
         return result;
     } catch (err) {
+        if (err instanceof ExitStatus) throw err; // stopped above, and said so
         if (programError) throw programFailed(what, programError);
         if (received) throw stopped(what, received);
         throw err;
@@ -111,7 +114,12 @@ function programFailed(what: string, err: Error): Error {
     return new Error(`${what} stopped: ${err.message}; what finished before it is in the stack's state`);
 }
 
-function stopped(what: string, signal: Stop): ExitStatus {
-    if (signal !== "SIGPIPE") process.stderr.write(`dynoform: ${what} stopped by ${signal}; what it finished is in the stack's state (\`dynoform up\` continues from there)\n`);
+function stopped(what: string, signal: Stop, finished = false): ExitStatus {
+    if (signal === "SIGPIPE") return new ExitStatus(SIGNAL_EXIT[signal]);
+    process.stderr.write(
+        finished
+            ? `dynoform: ${what} stopped by ${signal}; what it finished is in the stack's state (all of its work: it finished before it could stop)\n`
+            : `dynoform: ${what} stopped by ${signal}; what it finished is in the stack's state (\`dynoform up\` continues from there)\n`,
+    );
     return new ExitStatus(SIGNAL_EXIT[signal]);
 }

@@ -15,7 +15,7 @@ const INTERRUPT = path.resolve(__dirname, "..", "..", "cli", "interrupt.js");
  * Runs an operation that, once aborted, takes `cancelMs` to stop (never, when undefined). With
  * `seesSignal`, it gets the signal itself, reports it as Pulumi does, and stops 1.5 s later.
  */
-function operation(cancelMs: number | undefined, seesSignal = false, failsWhileStopping = false) {
+function operation(cancelMs: number | undefined, seesSignal = false, failsWhileStopping = false, finishesAfterMs?: number) {
     const script = `
         const { interruptible } = require(${JSON.stringify(INTERRUPT)});
         interruptible("up", (i) => new Promise((resolve, reject) => {
@@ -27,8 +27,9 @@ function operation(cancelMs: number | undefined, seesSignal = false, failsWhileS
                 ${failsWhileStopping ? `Promise.reject(new Error("Resource monitor is terminating"));` : ""}
                 ${cancelMs === undefined ? "" : `setTimeout(() => reject(new Error("cancelled")), ${cancelMs});`}
             });
+            ${finishesAfterMs === undefined ? "" : `process.once("SIGINT", () => setTimeout(() => resolve("done"), ${finishesAfterMs}));`}
             process.stdout.write("ready\\n");
-        })).catch((err) => process.exit(err.code ?? 1));`;
+        })).then(() => process.exit(0), (err) => process.exit(err.code ?? 1));`;
     const child = spawn(process.execPath, ["-e", script], { stdio: ["pipe", "pipe", "pipe"] });
     let out = "";
     let err = "";
@@ -81,4 +82,16 @@ test("the program's registrations failing while Pulumi stops on a signal are the
     assert.equal(await op.exited, 130, op.err());
     assert.doesNotMatch(op.err(), /Resource monitor is terminating/);
     assert.match(op.err(), /^dynoform: up stopped by SIGINT;/m);
+});
+
+test("an operation that finishes before the signal reaches it still ends the command as interrupted: exit 130, all of it saved", async () => {
+    const op = operation(undefined, false, false, 100);
+    await op.ready;
+    op.child.kill("SIGINT");
+    assert.equal(await op.exited, 130, op.err());
+    assert.equal(op.out(), "ready\n", "finished before the abort was passed on");
+    assert.deepEqual(op.err().trim().split("\n"), [
+        "dynoform: SIGINT: stopping up once the operations in flight finish (send it again to stop at once)",
+        "dynoform: up stopped by SIGINT; what it finished is in the stack's state (all of its work: it finished before it could stop)",
+    ]);
 });
