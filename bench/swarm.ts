@@ -121,7 +121,8 @@ async function main(): Promise<void> {
             const tasks = await runningTasks(docker, info.ID);
             perNode = Object.fromEntries(cluster.nodes.map((node) => [node.name, tasks.filter((t) => t.node === node.name).length]));
             const psScale = await untilAnswered(site, service, n + 1, () => cliOk(project!, ["ps:scale", `web=${n + 1}`]));
-            const [after] = await docker.listServices({ filters: { label: [`${LABEL.stack}=${project.stack}`] } });
+            // The web service by ID: the stack's router is a service too, and the list's order is not fixed.
+            const after = await docker.getService(info.ID).inspect();
             if (after.Spec?.Mode?.Replicated?.Replicas !== n + 1) throw new Error(`ps:scale: the service has ${after.Spec?.Mode?.Replicated?.Replicas} replicas`);
             rounds.push({ create, scale, up, psScale });
             console.error(`round ${round}: up ${fmt(up.answered)} s, service create ${fmt(create.answered)} s, ps:scale ${fmt(psScale.answered)} s, service scale ${fmt(scale.answered)} s`);
