@@ -128,6 +128,9 @@ export class LogLineSplitter {
     }
 }
 
+/** Orders log lines by their timestamps (nanoseconds), oldest first. */
+export const byTime = (a: Pick<LogLine, "ns">, b: Pick<LogLine, "ns">): number => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0);
+
 /** Which of the app's containers a reader takes: all of them, or those `only` keeps. */
 export type ContainerPick = (c: Pick<Docker.ContainerInfo, "Labels">) => boolean;
 
@@ -174,7 +177,7 @@ export async function recentLines(
         splitter.push(Buffer.isBuffer(buf) ? buf : Buffer.from(String(buf)));
         splitter.flush();
     }
-    lines.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    lines.sort(byTime);
     return { lines: n > 0 ? lines.slice(-n) : [], cutoffs, known };
 }
 

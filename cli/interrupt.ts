@@ -88,15 +88,10 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
             inner?.(e);
         },
     };
+    let result: T;
     try {
-        const result = await run(interruption);
-        if (programError) throw programFailed(what, programError);
-        // Interrupted, though the operation finished first (the signal came within its last second,
-        // before Pulumi was told): the command still ends as interrupted, as a shell expects of it.
-        if (received) throw stopped(what, received, true);
-        return result;
+        result = await run(interruption);
     } catch (err) {
-        if (err instanceof ExitStatus) throw err; // stopped above, and said so
         if (programError) throw programFailed(what, programError);
         if (received) throw stopped(what, received);
         throw err;
@@ -107,6 +102,11 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
         process.removeListener("SIGTERM", onTerm);
         inFlight = undefined;
     }
+    if (programError) throw programFailed(what, programError);
+    // Interrupted, though the operation finished first (the signal came within its last second,
+    // before Pulumi was told): the command still ends as interrupted, as a shell expects of it.
+    if (received) throw stopped(what, received, true);
+    return result;
 }
 
 /** The program's own error, as the command's one-line failure; what finished before it is in the state. */

@@ -1,6 +1,6 @@
 import Docker = require("dockerode");
 import { ADDON_LABEL, LABEL } from "../infra/docker/labels";
-import { LogFilter, LogLine, LogLineSplitter, LogSource, matchesFilter, pollUntilStopped } from "./app-logs";
+import { byTime, LogFilter, LogLine, LogLineSplitter, LogSource, matchesFilter, pollUntilStopped } from "./app-logs";
 
 // `logs` on a Swarm cluster: the manager gathers every task's lines from its node (the service
 // logs API), `details` names the node, service and task of each line, and the task's slot makes
@@ -91,7 +91,7 @@ export async function recentSwarmLines(docker: Docker, app: string, stack: strin
         reader.splitter.flush();
         await reader.settled();
     }
-    lines.sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0));
+    lines.sort(byTime);
     return lines.slice(-n);
 }
 

@@ -1,7 +1,7 @@
 import { CommandModule } from "yargs";
 import { connectDocker } from "../../infra/docker/client";
 import { say } from "../deploy";
-import { followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines, schedulerContainers } from "../app-logs";
+import { byTime, followLogs, formatLogLine, LogFilter, LogLine, LogSource, recentLines, schedulerContainers } from "../app-logs";
 import { stackApp } from "../app-state";
 import { stackCluster } from "../docker-host";
 import { followSwarmLogs, recentSwarmLines } from "../swarm-logs";
@@ -61,7 +61,7 @@ export const logsCommand: CommandModule<GlobalOptions, LogsOptions> = {
             // the scheduler's and its runs' (containers on the manager, as on one host).
             const onManager = await recentLines(docker, app, argv.stack, filter, argv.num, schedulerContainers);
             const lines = [...(await recentSwarmLines(docker, app, argv.stack, filter, argv.num)), ...onManager.lines]
-                .sort((a, b) => (a.ns < b.ns ? -1 : a.ns > b.ns ? 1 : 0))
+                .sort(byTime)
                 .slice(-argv.num);
             lines.forEach(print);
             if (!argv.tail) return;

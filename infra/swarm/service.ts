@@ -111,9 +111,12 @@ export const SERVICE_FIELDS = {
     meta: ["bootTimeoutSeconds", "listening"],
 } as const;
 
+/** What an unset field stands for. */
+const SERVICE_DEFAULTS: Partial<ServiceInputs> = { stopGraceSeconds: 30, bootTimeoutSeconds: 120 };
+
 export function diffService(olds: ServiceOutputs, news: ServiceInputs): pulumi.dynamic.DiffResult {
     const { diffByFields } = require(PROVIDER);
-    return diffByFields(olds, news, SERVICE_FIELDS, { deleteBeforeReplace: true, defaults: { stopGraceSeconds: 30, bootTimeoutSeconds: 120 } });
+    return diffByFields(olds, news, SERVICE_FIELDS, { deleteBeforeReplace: true, defaults: SERVICE_DEFAULTS });
 }
 
 /**
@@ -201,8 +204,8 @@ async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs)
 
 /** Whether going from `olds` to `news` changes the tasks (Swarm rolls them), not only their number. Pure. */
 export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): boolean {
-    const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-    return SERVICE_FIELDS.update.some((f) => f !== "replicas" && !same(olds[f as keyof ServiceInputs], news[f as keyof ServiceInputs]));
+    const { changedFields } = require(PROVIDER);
+    return changedFields(olds, news, SERVICE_FIELDS.update.filter((f) => f !== "replicas"), { defaults: SERVICE_DEFAULTS }).length > 0;
 }
 
 /**
