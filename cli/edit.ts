@@ -2,7 +2,7 @@ import * as fs from "fs";
 import type { ConfigMap } from "@pulumi/pulumi/automation";
 import type { AppDefinition } from "../components/app-definition";
 import { DynoformInputError } from "../components/errors";
-import { formationMemoryMb, largestDynoMb } from "../components/formation-plan";
+import { formationMemory } from "../components/formation-plan";
 import { openStack } from "../infra/engine/workspace";
 import { ensureDockerEngine } from "../toolchain/docker-engine";
 import { silentReporter } from "../toolchain/report";
@@ -99,7 +99,7 @@ export async function editAndDeploy(argv: EditOptions, edit: StackEdit): Promise
     if (argv.up) {
         await ensureDockerEngine(silentReporter);
         host = await readHost(Boolean(loaded.view.settings.cluster));
-        const memory = stackMemory(host, loaded.view.settings.app, argv.stack, formationMemoryMb(loaded.definition.plan), largestDynoMb(loaded.definition.plan));
+        const memory = stackMemory(host, loaded.view.settings.app, argv.stack, formationMemory(loaded.definition.plan));
         if (!memory.fits) throw new Error(notEnoughMemory(loaded.definition.plan, memory));
     }
 

@@ -1,4 +1,5 @@
 import type Docker = require("dockerode");
+import type { FormationMemory } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
 import { ADDON_LABEL, containerRole, LABEL } from "../infra/docker/labels";
 import { ContainerMemory, hostMemory, HostMemory, MIB } from "../infra/docker/memory";
@@ -103,7 +104,7 @@ export function roleIn(labels: Record<string, string>, app: string, stack: strin
  * The plan's formation against the host's memory, by the provider's rule ({@link hostMemory}):
  * this stack's own dynos do not count, as the formation takes their place. Pure.
  */
-export function stackMemory(host: HostRead, app: string, stack: string, neededMb: number, largestDynoMb = 0): HostMemory {
+export function stackMemory(host: HostRead, app: string, stack: string, { neededMb, largestDynoMb }: FormationMemory): HostMemory {
     if (host.cluster) {
         // This stack's dyno services give way to the formation; its add-ons and router stay.
         const { cluster } = host;

@@ -1,5 +1,5 @@
 import type { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { diffFormation, FormationChange, formationMemoryMb, largestDynoMb, PlannedProcess } from "../components/formation-plan";
+import { diffFormation, FormationChange, formationMemory, PlannedProcess } from "../components/formation-plan";
 import { connectDocker } from "../infra/docker/client";
 import type { HostMemory } from "../infra/docker/memory";
 import { readStackConfig, readStackOutputs } from "../infra/engine/stack-read";
@@ -83,7 +83,7 @@ export async function planApp(stack: Stack, loaded: LoadedStack, host: HostRead,
         currentRelease,
         // Failed releases take numbers too (cli/rollout-revert.ts): the next counts past them.
         nextRelease: released || currentRelease === 0 ? Math.max(currentRelease, ...(outputs.releases ?? []).map((r) => r.version)) + 1 : currentRelease,
-        memory: stackMemory(host, app, stack.name, formationMemoryMb(definition.plan), largestDynoMb(definition.plan)),
+        memory: stackMemory(host, app, stack.name, formationMemory(definition.plan)),
         // On a cluster the dynos are tasks Swarm itself keeps running, not containers on this engine.
         drift: currentRelease === 0 || view.settings.cluster ? [] : stackDrift({ ...host, imagePresent }, app, stack.name, outputs),
         warnings: definition.skippedAddons,

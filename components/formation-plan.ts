@@ -256,12 +256,18 @@ export function diffFormation(before: FormationInput, after: FormationInput, whe
     return changes;
 }
 
-/** The memory of a plan's biggest dyno in MiB (0 when it runs none): on a cluster one node must hold it. */
-export function largestDynoMb(plan: PlannedProcess[]): number {
-    return Math.max(0, ...plan.filter((p) => p.quantity > 0).map((p) => p.size.memoryMb));
+/** What a plan asks of memory, in MiB. */
+export interface FormationMemory {
+    /** The sum of quantity x size over process types. */
+    neededMb: number;
+    /** Its biggest dyno (0 when it runs none): on a cluster one node must hold it. */
+    largestDynoMb: number;
 }
 
-/** Total memory limit of a plan in MiB: the sum of quantity x size over process types. */
-export function formationMemoryMb(plan: PlannedProcess[]): number {
-    return plan.reduce((total, p) => total + p.quantity * p.size.memoryMb, 0);
+/** The memory a plan's dynos are limited to, in total and the biggest one. Pure. */
+export function formationMemory(plan: PlannedProcess[]): FormationMemory {
+    return {
+        neededMb: plan.reduce((total, p) => total + p.quantity * p.size.memoryMb, 0),
+        largestDynoMb: Math.max(0, ...plan.filter((p) => p.quantity > 0).map((p) => p.size.memoryMb)),
+    };
 }

@@ -1,6 +1,6 @@
 import { CommandModule } from "yargs";
 import { swarmNodes } from "../../infra/swarm/cluster";
-import { drainState, pinnedTo, PinnedService, setAvailability, waitDrained } from "../../infra/swarm/drain";
+import { drainReplicas, DrainService, drainTasks, pinnedTo, setAvailability, waitDrained } from "../../infra/swarm/drain";
 import { stackApp } from "../app-state";
 import { clusterManager, dynosByNode, namedNode } from "../nodes";
 import { UsageError } from "../errors";
@@ -28,7 +28,8 @@ export const nodesDrainCommand: CommandModule<GlobalOptions, DrainOptions> = {
         const app = await stackApp(argv);
         const moving = (await dynosByNode(docker, app, argv.stack)).get(node.hostname) ?? [];
         // An add-on or the registry lives on its node with its volume: draining stops it, not moves it.
-        const pinned = pinnedTo(node, (await docker.listServices()) as PinnedService[]);
+        const services = (await docker.listServices()) as DrainService[];
+        const pinned = pinnedTo(node, services);
         const names = pinned.map((s) => s.Spec?.Name ?? s.ID).join(", ");
         if (pinned.length && !argv.force) {
             throw new UsageError(
@@ -38,7 +39,7 @@ export const nodesDrainCommand: CommandModule<GlobalOptions, DrainOptions> = {
         if (pinned.length) process.stderr.write(`Draining ${node.hostname} stops ${names} until it is active again (--force)\n`);
         const started = Date.now();
         // Read before the drain: which services have tasks there, and how many replicas each wants.
-        const { replicas } = await drainState(docker, node.id, pinned.map((s) => s.ID));
+        const replicas = drainReplicas(node.id, await drainTasks(docker), services, pinned.map((s) => s.ID));
         await setAvailability(docker, node.id, "drain");
         process.stderr.write(`Draining ${node.hostname}: ${moving.length ? moving.join(" ") : "no dynos of " + app} to move\n`);
         await waitDrained(docker, node.id, replicas, argv.wait * 1000);

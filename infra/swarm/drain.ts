@@ -66,21 +66,29 @@ export function drainProgress(node: string, tasks: DrainTask[], replicas: Record
     return { onNode, short };
 }
 
-/**
- * The tasks of the cluster, and the replica counts of the replicated services that have a live
- * task on `node`, leaving out `staying` (services pinned there, which cannot move).
- */
-export async function drainState(manager: Docker, node: string, staying: string[] = []): Promise<{ tasks: DrainTask[]; replicas: Record<string, number> }> {
+/** A service as the drain reads it: its name, placement and replica count. */
+export interface DrainService extends PinnedService {
+    Spec?: PinnedService["Spec"] & { Mode?: { Replicated?: { Replicas?: number } } };
+}
+
+/** The cluster's tasks as the drain reads them. */
+export async function drainTasks(manager: Docker): Promise<DrainTask[]> {
     const raw = (await manager.listTasks()) as Array<{ ServiceID: string; NodeID?: string; DesiredState: string; Status: { State: string } }>;
-    const tasks = raw.map((t) => ({ service: t.ServiceID, node: t.NodeID ?? "", desired: t.DesiredState, state: t.Status.State }));
-    const services = (await manager.listServices()) as Array<{ ID: string; Spec?: { Mode?: { Replicated?: { Replicas?: number } } } }>;
+    return raw.map((t) => ({ service: t.ServiceID, node: t.NodeID ?? "", desired: t.DesiredState, state: t.Status.State }));
+}
+
+/**
+ * The replica counts of the replicated services that have a live task on `node`, leaving out
+ * `staying` (services pinned there, which cannot move). Pure.
+ */
+export function drainReplicas(node: string, tasks: DrainTask[], services: DrainService[], staying: string[] = []): Record<string, number> {
     const onNode = new Set(tasks.filter((t) => t.node === node && (t.desired === "running" || t.state === "running")).map((t) => t.service));
     const replicas: Record<string, number> = {};
     for (const s of services) {
         const wanted = s.Spec?.Mode?.Replicated?.Replicas;
         if (wanted !== undefined && onNode.has(s.ID) && !staying.includes(s.ID)) replicas[s.ID] = wanted;
     }
-    return { tasks, replicas };
+    return replicas;
 }
 
 /**
@@ -90,8 +98,7 @@ export async function drainState(manager: Docker, node: string, staying: string[
 export async function waitDrained(manager: Docker, node: string, replicas: Record<string, number>, timeoutMs: number): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-        const { tasks } = await drainState(manager, node);
-        const progress = drainProgress(node, tasks, replicas);
+        const progress = drainProgress(node, await drainTasks(manager), replicas);
         if (progress.onNode === 0 && progress.short.length === 0) return;
         if (Date.now() > deadline) {
             const short = progress.short.map((s) => `${s.running} of ${s.wanted} tasks of service ${s.service.slice(0, 12)} running elsewhere`);

@@ -209,29 +209,27 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
 }
 
 /**
- * Waits until Swarm has begun the rolling update a spec change asked for: until then the service
- * still reports the last update's status ("completed") and runs its old tasks, which would look
- * settled. A change Swarm rolls nothing for (a placement its tasks already meet) starts no
- * update: after 10 s the wait gives up and the settle below decides.
- */
-async function updateStarted(docker: import("dockerode"), id: string, previous: string | undefined): Promise<void> {
-    const deadline = Date.now() + 10_000;
-    while (Date.now() < deadline) {
-        const info = await docker.getService(id).inspect();
-        if (info.UpdateStatus?.StartedAt && info.UpdateStatus.StartedAt !== previous) return;
-        await new Promise((r) => setTimeout(r, 100));
-    }
-}
-
-/**
  * Waits until the service's update is over and `replicas` tasks run (and, with `listening`,
- * accept connections); a rolled-back update fails.
+ * accept connections); a rolled-back update fails. After a spec change that rolls the tasks,
+ * `rolledSince` is the start of the update before it: until Swarm begins the new one the service
+ * still reports that update's status ("completed") and runs its old tasks, which would look
+ * settled. A change Swarm rolls nothing for (a placement its tasks already meet) starts no update:
+ * after 10 s the wait stops looking for one.
  */
-async function settle(docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number): Promise<void> {
+async function settle(
+    docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number, rolledSince?: { startedAt: string | undefined },
+): Promise<void> {
     const timeoutMs = (inputs.bootTimeoutSeconds ?? 120) * 1000;
     const deadline = Date.now() + timeoutMs;
+    const startBy = Date.now() + 10_000;
     for (;;) {
         const info = await docker.getService(id).inspect();
+        const startedAt = info.UpdateStatus?.StartedAt as string | undefined;
+        const begun = !rolledSince || (startedAt !== undefined && startedAt !== rolledSince.startedAt) || Date.now() > startBy;
+        if (!begun) {
+            await new Promise((r) => setTimeout(r, 100));
+            continue;
+        }
         const update = info.UpdateStatus?.State as string | undefined;
         if (update === "rollback_completed" || update === "rollback_paused" || update === "paused") {
             throw new Error(`service ${inputs.name}: the rollout failed and was rolled back (${update}): ${info.UpdateStatus?.Message ?? ""}`);
@@ -300,8 +298,8 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         } catch (err) {
             throw new Error(`service ${news.name}: ${engineMessage(err)}`);
         }
-        if (self.rollsTasks(olds, news)) await updateStarted(docker, id, info.UpdateStatus?.StartedAt);
-        await settle(docker, id, news, spec.Mode.Replicated.Replicas);
+        const rolledSince = self.rollsTasks(olds, news) ? { startedAt: info.UpdateStatus?.StartedAt } : undefined;
+        await settle(docker, id, news, spec.Mode.Replicated.Replicas, rolledSince);
         return { outs: { ...news, serviceId: id, ...(news.ingress ? { ingressAddresses: placement.addresses } : {}) } };
     },
     async delete(id, props) {

@@ -31,8 +31,8 @@ describe("stackMemory", () => {
             [dyno("a", "web.1"), addon("b", "postgres"), router("c"), container("d", "running", { [LABEL.app]: "other", [LABEL.stack]: "dev" })],
             { a: 1024 * MIB, b: 512 * MIB, c: 64 * MIB, d: 1024 * MIB },
         );
-        assert.deepEqual(stackMemory(h, "tiny", "dev", 2048), { neededMb: 2048, availableMb: 4096 - 512 - 64 - 1024, totalMb: 4096, fits: true });
-        assert.equal(stackMemory(h, "tiny", "dev", 2497).fits, false);
+        assert.deepEqual(stackMemory(h, "tiny", "dev", { neededMb: 2048, largestDynoMb: 0 }), { neededMb: 2048, availableMb: 4096 - 512 - 64 - 1024, totalMb: 4096, fits: true });
+        assert.equal(stackMemory(h, "tiny", "dev", { neededMb: 2497, largestDynoMb: 0 }).fits, false);
     });
 });
 
@@ -68,12 +68,12 @@ describe("stackMemory on a Swarm cluster", () => {
         const h: HostRead = { ...host([]), cluster: read };
         const free = 6 * 1024 - 512 - 2 * 1024 - 3 * 64;
         // n5 has the most free: 2048 less the global service's 64 (this stack's own dyno there gives way).
-        assert.deepEqual(stackMemory(h, "tiny", "dev", 2048, 1024), { neededMb: 2048, availableMb: free, totalMb: 6 * 1024, fits: true, nodes: 3, largestFreeMb: 2048 - 64, largestDynoMb: 1024 });
-        assert.equal(stackMemory(h, "tiny", "dev", free + 1).fits, false);
+        assert.deepEqual(stackMemory(h, "tiny", "dev", { neededMb: 2048, largestDynoMb: 1024 }), { neededMb: 2048, availableMb: free, totalMb: 6 * 1024, fits: true, nodes: 3, largestFreeMb: 2048 - 64, largestDynoMb: 1024 });
+        assert.equal(stackMemory(h, "tiny", "dev", { neededMb: free + 1, largestDynoMb: 0 }).fits, false);
     });
     test("a dyno bigger than any one node's free memory does not fit, though the nodes have enough in all", () => {
         const h: HostRead = { ...host([]), cluster: clusterRead(nodes, services, tasks) };
-        const m = stackMemory(h, "tiny", "dev", 2048, 2048);
+        const m = stackMemory(h, "tiny", "dev", { neededMb: 2048, largestDynoMb: 2048 });
         assert.equal(m.fits, false);
         const plan = [{ type: "web", command: "x", quantity: 1, size: { name: "standard-2x-ish", memoryMb: 2048 } }] as unknown as Parameters<typeof notEnoughMemory>[0];
         assert.equal(
@@ -82,7 +82,7 @@ describe("stackMemory on a Swarm cluster", () => {
         );
     });
     test("the refusal and the preview name the cluster's nodes, not the manager's host", () => {
-        const m = stackMemory({ ...host([]), cluster: clusterRead(nodes, services, tasks) }, "tiny", "dev", 99999);
+        const m = stackMemory({ ...host([]), cluster: clusterRead(nodes, services, tasks) }, "tiny", "dev", { neededMb: 99999, largestDynoMb: 0 });
         const plan = [{ type: "web", command: "x", quantity: 2, size: { name: "performance-l" } }] as unknown as Parameters<typeof notEnoughMemory>[0];
         assert.match(notEnoughMemory(plan, m), /^not enough memory on the cluster's 3 active nodes: `formation` \(web: 2 x performance-l\) needs 99999 MiB, 3392 MiB of 6144 MiB is not reserved by other apps; nothing was changed$/);
     });

@@ -7,7 +7,7 @@ import {
     diffFormation,
     dynoNames,
     FormationSpec,
-    formationMemoryMb,
+    formationMemory,
     FormationState,
     MAX_QUANTITY,
     MAX_TOTAL_QUANTITY,
@@ -271,14 +271,14 @@ describe("diffFormation", () => {
     });
 });
 
-describe("formationMemoryMb", () => {
-    test("sums quantity x memory", () => {
+describe("formationMemory", () => {
+    test("sums quantity x memory; the biggest dyno leaves out types scaled to 0", () => {
         const plan: PlannedProcess[] = planFormation(procfile("web", "worker", "clock"), {
             web: { quantity: 3 },
             worker: { quantity: 2, size: "performance-m" },
             clock: { quantity: 0, size: "performance-l" },
         });
-        assert.equal(formationMemoryMb(plan), 3 * 512 + 2 * 2560);
-        assert.equal(formationMemoryMb([]), 0);
+        assert.deepEqual(formationMemory(plan), { neededMb: 3 * 512 + 2 * 2560, largestDynoMb: 2560 });
+        assert.deepEqual(formationMemory([]), { neededMb: 0, largestDynoMb: 0 });
     });
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { SwarmNode } from "../../../infra/swarm/cluster";
-import { DrainTask, drainProgress, findNode, pinnedTo } from "../../../infra/swarm/drain";
+import { drainProgress, drainReplicas, DrainService, DrainTask, findNode, pinnedTo } from "../../../infra/swarm/drain";
 
 const node = (hostname: string, id: string): SwarmNode => ({ id, hostname, role: "worker", state: "ready", availability: "active", address: "", leader: false });
 const NODES = [node("dfsw1", "abc123def456"), node("dfsw2", "abd999000111"), node("dfsw3", "zzz000111222")];
@@ -51,4 +51,20 @@ test("pinnedTo: the services a constraint ties to the node by ID or hostname (ad
     ];
     assert.deepEqual(pinnedTo({ id: "abc123", hostname: "mgr" }, services).map((s) => s.ID), ["postgres", "registry"]);
     assert.deepEqual(pinnedTo({ id: "zzz", hostname: "worker" }, services), []);
+});
+
+test("drainReplicas: the replica counts of replicated services with a live task on the node, less those staying; global services and others left out", () => {
+    const svc = (ID: string, replicas?: number): DrainService => ({ ID, Spec: { Name: ID, ...(replicas === undefined ? {} : { Mode: { Replicated: { Replicas: replicas } } }) } });
+    const tasks = [
+        task("web", "n1", "running", "running"),
+        task("worker", "n1", "shutdown", "running"),
+        task("postgres", "n1", "running", "running"),
+        task("router", "n1", "running", "running"),
+        task("clock", "n2", "running", "running"),
+        task("old", "n1", "shutdown", "shutdown"),
+    ];
+    const services = [svc("web", 3), svc("worker", 2), svc("postgres", 1), svc("router"), svc("clock", 1), svc("old", 1)];
+    assert.deepEqual(drainReplicas("n1", tasks, services, ["postgres"]), { web: 3, worker: 2 });
+    assert.deepEqual(drainReplicas("n1", tasks, services), { web: 3, worker: 2, postgres: 1 });
+    assert.deepEqual(drainReplicas("n3", tasks, services), {});
 });
