@@ -117,7 +117,10 @@ export function stackPassphrase(
 ): string {
     const machine = machinePassphrase(report);
     const salt = stack && stackEncryptionSalt(stack.file);
-    if (!stack || !salt || whichOpens(machine, salt) !== "legacy") return machine;
+    if (!stack || !salt) return machine;
+    const opens = whichOpens(machine, salt);
+    if (opens === undefined && dropForeignSalt(stack, pulumi.env.PULUMI_BACKEND_URL, report)) return machine;
+    if (opens !== "legacy") return machine;
     // One answer per stack and process: a command opens its stack more than once, and a
     // re-encryption between two opens would leave the first with the wrong passphrase.
     const decided = decidedThisRun.get(stack.file);
@@ -125,6 +128,28 @@ export function stackPassphrase(
     const chosen = reEncrypt(stack, salt, machine, pulumi, report);
     decidedThisRun.set(stack.file, chosen);
     return chosen;
+}
+
+/**
+ * A stack file cloned with another machine's `encryptionsalt` (committed after a teammate's
+ * first `up`) opens with no passphrase here, though it encrypts nothing yet. When the file holds
+ * no `secure:` value and the local (`file://`) backend has no such stack, the salt is taken out
+ * (the rest of the file kept as it is) and Pulumi makes one under this machine's passphrase. Else
+ * nothing changes, and Pulumi says the passphrase is wrong. True when the salt was taken out.
+ */
+export function dropForeignSalt(stack: { file: string; name: string }, backend: string | undefined, report: Reporter): boolean {
+    const text = fs.readFileSync(stack.file, "utf8");
+    if (/^\s*secure:/m.test(text) || !backend?.startsWith("file://")) return false;
+    const stacks = path.join(backend.slice("file://".length), ".pulumi", "stacks");
+    const inState = (dir: string) => ["", ".gz"].some((gz) => fs.existsSync(path.join(dir, `${stack.name}.json${gz}`)));
+    const projects = fs.existsSync(stacks) ? fs.readdirSync(stacks, { withFileTypes: true }).filter((e) => e.isDirectory()) : [];
+    if (inState(stacks) || projects.some((p) => inState(path.join(stacks, p.name)))) return false;
+    fs.writeFileSync(stack.file, text.replace(/^encryptionsalt:.*\n?/m, ""));
+    report(
+        `${path.basename(stack.file)}: its encryptionsalt was made under another machine's passphrase, and the stack holds no secret and ` +
+            `has no state here: taken out, so this machine's passphrase makes a new one (to share secrets, share PULUMI_CONFIG_PASSPHRASE)`,
+    );
+    return true;
 }
 
 /** What {@link stackPassphrase} chose for each legacy stack file in this process. */
