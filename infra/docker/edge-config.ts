@@ -23,6 +23,32 @@ export const EDGE_CERTS_DIR = `${EDGE_DIR}/certs`;
 export const EDGE_DRAIN_FILE = `${EDGE_DIR}/draining`;
 /** Caddy's certificate storage (XDG_DATA_HOME/caddy). */
 export const EDGE_STORAGE = `${EDGE_ROOT}/data/caddy`;
+/** Handover copies of the ACME certificates in Caddy's storage (see {@link HandoverCert}). */
+export const EDGE_HANDOVER_DIR = `${EDGE_DIR}/handover`;
+
+/**
+ * A copy of an ACME certificate Caddy manages, loaded with each config as a file, so that a new
+ * config serves it from its first connection. Caddy 2.6 starts every config with an empty
+ * certificate cache and begins serving on the new listeners before it loads its managed
+ * certificates from storage: a TLS handshake in that moment (milliseconds, more on a busy host)
+ * found no certificate and was refused (`tlsv1 alert internal error`). Files load before any
+ * server starts. The copy's chain has its last certificate once more ({@link handoverChain}), so
+ * certmagic keeps it apart from the managed one (it dedupes by the chain's hash) and still manages
+ * and renews that; the https server ignores loaded certificates when it picks the names to manage.
+ * A copy is served first while it is valid: the next config load copies a renewed certificate.
+ */
+export interface HandoverCert {
+    domain: string;
+    certFile: string;
+    keyFile: string;
+}
+
+/** The PEM chain of a handover copy: the chain with its last certificate once more. Pure. */
+export function handoverChain(chainPem: string): string {
+    const blocks = chainPem.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+    if (!blocks.length) throw new Error("no certificate in the PEM chain");
+    return [...blocks, blocks[blocks.length - 1]].join("\n") + "\n";
+}
 
 /** Let's Encrypt's production directory: the default ACME CA. */
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -211,9 +237,10 @@ export function drainRoute(): Json {
  * (every domain, certificates managed by Caddy over ACME HTTP-01 or loaded from `certs:add`) and
  * `http` (ACME challenges, which Caddy answers before any route, `<app>.localhost`, a redirect
  * to HTTPS for each domain whose certificate is in force, plain HTTP for the others until then).
+ * `handover` copies of managed certificates are loaded as files (see {@link HandoverCert}).
  * Entries are sorted, so the same entries give the same config. Pure.
  */
-export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
+export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[], handover: HandoverCert[] = []): Json {
     const listen = (port: number) => `${host.hostIp}:${port}`;
     const sorted = [...entries].sort((a, b) => entryId(a).localeCompare(entryId(b)));
     const httpsRoutes: Json[] = [];
@@ -241,6 +268,7 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
         for (const c of e.customCerts) loadFiles.push({ certificate: c.certFile, key: c.keyFile, tags: [id] });
         custom.push(...e.domains.filter((d) => own.has(d)));
         const managed = e.domains.filter((d) => !own.has(d));
+        for (const h of handover) if (managed.includes(h.domain)) loadFiles.push({ certificate: h.certFile, key: h.keyFile, tags: [id, "handover"] });
         if (managed.length) {
             const issuer: Json = { module: "acme", ca: e.acme.directory };
             if (e.acme.email) issuer.email = e.acme.email;
@@ -262,7 +290,8 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[]): Json {
             listen: [listen(host.httpsPort)],
             routes: [drainRoute(), ...httpsRoutes],
             ...(httpsErrors.length ? { errors: { routes: httpsErrors } } : {}),
-            automatic_https: { disable_redirects: true, ...(custom.length ? { skip_certificates: custom } : {}) },
+            // Names with a handover copy loaded are managed all the same; certs:add names are skipped by name.
+            automatic_https: { disable_redirects: true, ignore_loaded_certificates: true, ...(custom.length ? { skip_certificates: custom } : {}) },
         };
     }
     return {

@@ -8,12 +8,15 @@ import {
     EDGE_CERTS_DIR,
     EDGE_DIR,
     EDGE_DRAIN_FILE,
+    EDGE_HANDOVER_DIR,
     EDGE_ROOT,
     EDGE_STORAGE,
     EdgeEntry,
     EdgeHost,
     edgeCaddyConfig,
     entryId,
+    HandoverCert,
+    handoverChain,
 } from "./edge-config";
 import { execIn } from "./exec";
 import { LABEL } from "./labels";
@@ -320,7 +323,8 @@ async function drained<T>(c: Docker.Container, host: EdgeHost, fn: () => Promise
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
     let entries = await readEntries(c);
     for (;;) {
-        const config = JSON.stringify(edgeCaddyConfig(host, entries));
+        const handover = await handoverCerts(c, entries);
+        const config = JSON.stringify(edgeCaddyConfig(host, entries, handover));
         const loaded = await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`]);
         if (loaded.exitCode === 0 && loaded.output === config) return;
         // Its own file, so that a load running beside it cannot swap the body.
@@ -330,10 +334,59 @@ export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<v
         // Kept only once loaded: it is what the next load compares with.
         await execIn(c, r.status === 200 ? ["mv", "-f", file, `${EDGE_DIR}/caddy.json`] : ["rm", "-f", file]);
         if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
+        await dropHandoverCopies(c, handover);
         const now = await readEntries(c);
-        if (JSON.stringify(edgeCaddyConfig(host, now)) === config) return;
+        if (JSON.stringify(edgeCaddyConfig(host, now, await handoverCerts(c, now))) === config) return;
         entries = now;
     }
+}
+
+/**
+ * Writes a handover copy (see {@link HandoverCert}) of each valid ACME certificate in Caddy's
+ * storage for a domain the entries have Caddy manage, and lists them. A copy is named by the
+ * certificate's hash: a renewed certificate is a new copy, so a new config.
+ */
+async function handoverCerts(c: Docker.Container, entries: EdgeEntry[]): Promise<HandoverCert[]> {
+    const managed = new Set(entries.flatMap((e) => {
+        const own = new Set(e.customCerts.flatMap((x) => x.names));
+        return e.domains.filter((d) => !own.has(d));
+    }));
+    if (!managed.size) return [];
+    const r = await execIn(c, [
+        "sh",
+        "-c",
+        `find ${EDGE_STORAGE}/certificates -name '*.crt' 2>/dev/null | sort | while read f; do echo "#FILE $f"; cat "$f"; echo "#KEY"; cat "\${f%.crt}.key"; done; true`,
+    ]);
+    const copies: HandoverCert[] = [];
+    const files: Array<{ path: string; content: string; mode?: number }> = [];
+    for (const part of r.output.split("#FILE ").slice(1)) {
+        const nl = part.indexOf("\n");
+        const file = part.slice(0, nl);
+        const [certPem, keyPem = ""] = part.slice(nl + 1).split("#KEY\n");
+        const domain = file.slice(file.lastIndexOf("/") + 1, -".crt".length);
+        if (!managed.has(domain)) continue;
+        try {
+            const leaf = new crypto.X509Certificate(certPem);
+            // Caddy writes a renewed certificate and its key one after the other: a pair read between them is skipped.
+            if (!leaf.checkPrivateKey(crypto.createPrivateKey(keyPem)) || Date.parse(leaf.validTo) <= Date.now()) continue;
+        } catch {
+            continue;
+        }
+        const name = crypto.createHash("sha256").update(certPem).digest("hex").slice(0, 16);
+        const copy = { domain, certFile: `${EDGE_HANDOVER_DIR}/${name}.crt`, keyFile: `${EDGE_HANDOVER_DIR}/${name}.key` };
+        copies.push(copy);
+        files.push({ path: copy.certFile, content: handoverChain(certPem) }, { path: copy.keyFile, content: keyPem, mode: 0o600 });
+    }
+    if (files.length) await putFiles(c, files);
+    return copies;
+}
+
+/** Deletes the handover copies the loaded config no longer names (`caddy run --resume` reads the ones it does). */
+async function dropHandoverCopies(c: Docker.Container, kept: HandoverCert[]): Promise<void> {
+    const keep = new Set(kept.flatMap((h) => [h.certFile, h.keyFile]));
+    const r = await execIn(c, ["sh", "-c", `find ${EDGE_HANDOVER_DIR} -type f 2>/dev/null; true`]);
+    const stale = r.output.split("\n").filter((f) => f.trim() && !keep.has(f.trim()));
+    if (stale.length) await execIn(c, ["rm", "-f", ...stale]);
 }
 
 /** A certificate found on the edge volume: its PEM and where it is. */

@@ -7,6 +7,7 @@ import {
     drainRoute,
     EdgeEntry,
     edgeCaddyConfig,
+    handoverChain,
     LETS_ENCRYPT,
     LETS_ENCRYPT_STAGING,
 } from "../../../infra/docker/edge-config";
@@ -160,6 +161,32 @@ test("edgeCaddyConfig: a user's certificate is loaded and its names are not aske
     assert.deepEqual(tls.certificates.load_files, [{ certificate: "/c.crt", key: "/c.key", tags: ["hello.prod"] }]);
     assert.deepEqual(tls.automation.policies[0].subjects, ["b.example.com"]);
     assert.deepEqual(servers(c).https.automatic_https.skip_certificates, ["a.example.com"]);
+});
+
+test("edgeCaddyConfig: a handover copy of each managed certificate is loaded with the config, and the names are managed all the same", () => {
+    const copy = (domain: string, n: string) => ({ domain, certFile: `/h/${n}.crt`, keyFile: `/h/${n}.key` });
+    const c = edgeCaddyConfig(
+        host,
+        [entry({ domains: ["a.example.com", "b.example.com"], customCerts: [{ certFile: "/c.crt", keyFile: "/c.key", names: ["a.example.com"] }] })],
+        // a.example.com is the user's (no copy); gone.example.com is no entry's domain any more.
+        [copy("a.example.com", "1"), copy("b.example.com", "2"), copy("gone.example.com", "3")],
+    );
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    const tls = (c as any).apps.tls;
+    assert.deepEqual(tls.certificates.load_files, [
+        { certificate: "/c.crt", key: "/c.key", tags: ["hello.prod"] },
+        { certificate: "/h/2.crt", key: "/h/2.key", tags: ["hello.prod", "handover"] },
+    ]);
+    assert.deepEqual(tls.automation.policies[0].subjects, ["b.example.com"]);
+    // Without this, Caddy would leave a name with a loaded certificate unmanaged: never renewed.
+    assert.equal(servers(c).https.automatic_https.ignore_loaded_certificates, true);
+});
+
+test("handoverChain: the chain with its last certificate once more (another chain hash for certmagic, the same certificates to a client)", () => {
+    const block = (n: number) => `-----BEGIN CERTIFICATE-----\nQ${n}==\n-----END CERTIFICATE-----`;
+    assert.equal(handoverChain(`${block(1)}\n${block(2)}\n`), `${block(1)}\n${block(2)}\n${block(2)}\n`);
+    assert.equal(handoverChain(`${block(1)}\n`), `${block(1)}\n${block(1)}\n`);
+    assert.throws(() => handoverChain("no pem here"), /no certificate/);
 });
 
 test("edgeCaddyConfig: the same entries in any order give the same config; no HTTPS server without domains", () => {
