@@ -14,7 +14,7 @@ import { LABEL } from "../infra/docker/labels";
 import { removeStackObjects } from "../test/support/cli";
 import { containersWith } from "../test/support/harness";
 import { dockerRunArgs, dynoTemplate } from "./scale-out";
-import { BenchApp, benchApp, CliRun, dynoContainers, fmt, machineLine, mib, printTable, range, runMain, runOk, timed, untilAccepting } from "./support";
+import { BenchApp, benchApp, CliRun, dynoContainers, fmt, machineLine, memoryLine, mib, printTable, range, runMain, runOk, timed, untilAccepting } from "./support";
 
 const arg = (name: string) => {
     const at = process.argv.indexOf(name);
@@ -42,6 +42,8 @@ interface Variant {
     resizeRestarts: number[];
     up: number[];
     peakBytes: number;
+    /** The command of the peak, with each process's share. */
+    peakOf: string;
 }
 
 const median = (xs: number[]) => {
@@ -52,7 +54,10 @@ const cpuOf = (r: CliRun) => Object.values(r.usage.cpuSeconds).reduce((a, b) => 
 
 async function cli(v: Variant, ...args: string[]): Promise<CliRun> {
     const r = await v.app!.cli(...args);
-    v.peakBytes = Math.max(v.peakBytes, r.usage.peakBytes);
+    if (r.usage.peakBytes > v.peakBytes) {
+        v.peakBytes = r.usage.peakBytes;
+        v.peakOf = `${args.join(" ")}: ${memoryLine(r.usage)}`;
+    }
     return r;
 }
 
@@ -61,7 +66,7 @@ async function main(): Promise<void> {
     const variants: Variant[] = [
         { name: `before (${BASE})`, cliJs: BASE },
         { name: "after (this checkout)" },
-    ].map((v) => ({ ...v, web: 1, preview: [], scale: [], scaleCpu: [], resize: [], resizeRestarts: [], up: [], peakBytes: 0 }));
+    ].map((v) => ({ ...v, web: 1, preview: [], scale: [], scaleCpu: [], resize: [], resizeRestarts: [], up: [], peakBytes: 0, peakOf: "" }));
     const runStack = `bench-cmdpath-run-${process.pid}`;
     const docker = connectDocker();
     const dockerRun: number[] = [];
@@ -115,7 +120,7 @@ async function main(): Promise<void> {
                 v.up.push(up.seconds);
                 v.app!.setWeb(0, SMALL);
                 await cli(v, "up", "--yes");
-                process.stderr.write(`rep ${rep} ${v.name}: up of ${UP_DYNOS} dynos ${fmt(up.seconds)} s, peak ${mib(up.usage.peakBytes)}\n`);
+                process.stderr.write(`rep ${rep} ${v.name}: up of ${UP_DYNOS} dynos ${fmt(up.seconds)} s, peak ${memoryLine(up.usage)}\n`);
             }
             const ids: string[] = [];
             const seconds = await timed(async () => {
@@ -168,6 +173,7 @@ function report(variants: Variant[], dockerRun: number[]): void {
             .map((v) => `${v.name}: preview ${v.preview.map(fmt).join(" ")}; scale ${v.scale.map(fmt).join(" ")}; resize ${v.resize.map(fmt).join(" ")}; up ${v.up.map(fmt).join(" ")}`)
             .join(" | ")}; docker run ${dockerRun.map(fmt).join(" ")}\n`,
     );
+    for (const v of variants) process.stdout.write(`peak memory, ${v.name}: ${v.peakOf}\n`);
 }
 
 if (require.main === module) runMain(main);
