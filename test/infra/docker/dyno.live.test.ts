@@ -396,7 +396,9 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
                         stopGraceSeconds: 4,
                         command:
                             "trap 'echo $(date +%s%N) > /data/stubborn-term' TERM; " +
-                            "while true; do date +%s%N > /data/stubborn-beat; sleep 0.1; done",
+                            // Each beat replaces the file whole (a rename): a SIGKILL between the
+                            // shell's truncate and its write once left it empty (CI, 3 files at once).
+                            "while true; do date +%s%N > /data/stubborn-beat.new && mv -f /data/stubborn-beat.new /data/stubborn-beat; sleep 0.1; done",
                     }),
                 );
                 return {};
