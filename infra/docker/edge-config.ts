@@ -101,6 +101,12 @@ export interface EdgeEntry {
     forceRenewal?: boolean;
 }
 
+/** The entry's domains Caddy gets certificates for over ACME: all but those a `certs:add` certificate covers. Pure. */
+export function acmeDomains(e: EdgeEntry): string[] {
+    const own = new Set(e.customCerts.flatMap((c) => c.names));
+    return e.domains.filter((d) => !own.has(d));
+}
+
 /** The id of an entry: `<app>.<stack>`, as Docker object names (app and stack never contain the other's '.'). Pure. */
 export function entryId(e: Pick<EdgeEntry, "app" | "stack">): string {
     return `${e.app}.${e.stack}`;
@@ -264,10 +270,9 @@ export function edgeCaddyConfig(host: EdgeHost, entries: EdgeEntry[], handover: 
         if (plain.length) httpRoutes.push(route(`${id}.http`, plain, appHandlers(e, false)));
         const httpFallback = fallbackRoute(`${id}.http`, plain, e);
         if (httpFallback) httpErrors.push(httpFallback);
-        const own = new Set(e.customCerts.flatMap((c) => c.names));
         for (const c of e.customCerts) loadFiles.push({ certificate: c.certFile, key: c.keyFile, tags: [id] });
-        custom.push(...e.domains.filter((d) => own.has(d)));
-        const managed = e.domains.filter((d) => !own.has(d));
+        const managed = acmeDomains(e);
+        custom.push(...e.domains.filter((d) => !managed.includes(d)));
         for (const h of handover) if (managed.includes(h.domain)) loadFiles.push({ certificate: h.certFile, key: h.keyFile, tags: [id, "handover"] });
         if (managed.length) {
             const issuer: Json = { module: "acme", ca: e.acme.directory };

@@ -3,6 +3,7 @@ import * as fs from "fs";
 import Docker = require("dockerode");
 import { connectDocker, isNotFound } from "./client";
 import {
+    acmeDomains,
     EDGE_ADMIN_SOCKET,
     EDGE_APPS_DIR,
     EDGE_CERTS_DIR,
@@ -323,61 +324,49 @@ async function drained<T>(c: Docker.Container, host: EdgeHost, fn: () => Promise
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
     let entries = await readEntries(c);
     for (;;) {
-        const handover = await handoverCerts(c, entries);
-        const config = JSON.stringify(edgeCaddyConfig(host, entries, handover));
+        const handover = await handoverCopies(c, entries);
+        const config = JSON.stringify(edgeCaddyConfig(host, entries, handover.map((h) => h.cert)));
         const loaded = await execIn(c, ["cat", `${EDGE_DIR}/caddy.json`]);
         if (loaded.exitCode === 0 && loaded.output === config) return;
         // Its own file, so that a load running beside it cannot swap the body.
         const file = `${EDGE_DIR}/caddy.json.${crypto.randomBytes(6).toString("hex")}`;
-        await putFiles(c, [{ path: file, content: config }]);
+        await putFiles(c, [{ path: file, content: config }, ...handover.flatMap((h) => h.files)]);
         const r = await drained(c, host, () => admin(c, "POST", "/load", file));
         // Kept only once loaded: it is what the next load compares with.
         await execIn(c, r.status === 200 ? ["mv", "-f", file, `${EDGE_DIR}/caddy.json`] : ["rm", "-f", file]);
         if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
-        await dropHandoverCopies(c, handover);
+        await dropHandoverCopies(c, handover.map((h) => h.cert));
         const now = await readEntries(c);
-        if (JSON.stringify(edgeCaddyConfig(host, now, await handoverCerts(c, now))) === config) return;
+        const nowHandover = await handoverCopies(c, now);
+        if (JSON.stringify(edgeCaddyConfig(host, now, nowHandover.map((h) => h.cert))) === config) return;
         entries = now;
     }
 }
 
 /**
- * Writes a handover copy (see {@link HandoverCert}) of each valid ACME certificate in Caddy's
- * storage for a domain the entries have Caddy manage, and lists them. A copy is named by the
- * certificate's hash: a renewed certificate is a new copy, so a new config.
+ * A handover copy (see {@link HandoverCert}) of each valid ACME certificate in Caddy's storage for
+ * a domain the entries have Caddy manage, with the files that make it (written only with a config
+ * that names them). A copy is named by the certificate's hash: a renewed certificate is a new
+ * copy, so a new config.
  */
-async function handoverCerts(c: Docker.Container, entries: EdgeEntry[]): Promise<HandoverCert[]> {
-    const managed = new Set(entries.flatMap((e) => {
-        const own = new Set(e.customCerts.flatMap((x) => x.names));
-        return e.domains.filter((d) => !own.has(d));
-    }));
+async function handoverCopies(c: Docker.Container, entries: EdgeEntry[]): Promise<Array<{ cert: HandoverCert; files: StoredFile[] }>> {
+    const managed = new Set(entries.flatMap(acmeDomains));
     if (!managed.size) return [];
-    const r = await execIn(c, [
-        "sh",
-        "-c",
-        `find ${EDGE_STORAGE}/certificates -name '*.crt' 2>/dev/null | sort | while read f; do echo "#FILE $f"; cat "$f"; echo "#KEY"; cat "\${f%.crt}.key"; done; true`,
-    ]);
-    const copies: HandoverCert[] = [];
-    const files: Array<{ path: string; content: string; mode?: number }> = [];
-    for (const part of r.output.split("#FILE ").slice(1)) {
-        const nl = part.indexOf("\n");
-        const file = part.slice(0, nl);
-        const [certPem, keyPem = ""] = part.slice(nl + 1).split("#KEY\n");
+    const copies: Array<{ cert: HandoverCert; files: StoredFile[] }> = [];
+    for (const { file, pem, key = "" } of await readPemFiles(c, [`${EDGE_STORAGE}/certificates`], true)) {
         const domain = file.slice(file.lastIndexOf("/") + 1, -".crt".length);
         if (!managed.has(domain)) continue;
         try {
-            const leaf = new crypto.X509Certificate(certPem);
+            const leaf = new crypto.X509Certificate(pem);
             // Caddy writes a renewed certificate and its key one after the other: a pair read between them is skipped.
-            if (!leaf.checkPrivateKey(crypto.createPrivateKey(keyPem)) || Date.parse(leaf.validTo) <= Date.now()) continue;
+            if (!leaf.checkPrivateKey(crypto.createPrivateKey(key)) || Date.parse(leaf.validTo) <= Date.now()) continue;
         } catch {
             continue;
         }
-        const name = crypto.createHash("sha256").update(certPem).digest("hex").slice(0, 16);
-        const copy = { domain, certFile: `${EDGE_HANDOVER_DIR}/${name}.crt`, keyFile: `${EDGE_HANDOVER_DIR}/${name}.key` };
-        copies.push(copy);
-        files.push({ path: copy.certFile, content: handoverChain(certPem) }, { path: copy.keyFile, content: keyPem, mode: 0o600 });
+        const name = crypto.createHash("sha256").update(pem).digest("hex").slice(0, 16);
+        const cert = { domain, certFile: `${EDGE_HANDOVER_DIR}/${name}.crt`, keyFile: `${EDGE_HANDOVER_DIR}/${name}.key` };
+        copies.push({ cert, files: [{ path: cert.certFile, content: handoverChain(pem) }, { path: cert.keyFile, content: key, mode: 0o600 }] });
     }
-    if (files.length) await putFiles(c, files);
     return copies;
 }
 
@@ -397,17 +386,31 @@ export interface StoredCert {
 
 /** Every certificate on the edge volume: issued over ACME (Caddy's storage) and brought by users. */
 export async function readCerts(c: Docker.Container): Promise<StoredCert[]> {
+    return (await readPemFiles(c, [`${EDGE_STORAGE}/certificates`, EDGE_CERTS_DIR], false)).map(({ file, pem }) => ({ file, pem }));
+}
+
+/** A file to write into the edge (see {@link putFiles}). */
+type StoredFile = { path: string; content: string; mode?: number };
+
+/**
+ * Each `*.crt` under `roots` (sorted), read in one exec; with `withKey`, the `.key` beside each
+ * too, read right after it.
+ */
+async function readPemFiles(c: Docker.Container, roots: string[], withKey: boolean): Promise<Array<StoredCert & { key?: string }>> {
+    const key = withKey ? `; echo "#KEY"; cat "\${f%.crt}.key"` : "";
     const r = await execIn(c, [
         "sh",
         "-c",
-        `find ${EDGE_STORAGE}/certificates ${EDGE_CERTS_DIR} -name '*.crt' 2>/dev/null | while read f; do echo "#FILE $f"; cat "$f"; done; true`,
+        `find ${roots.join(" ")} -name '*.crt' 2>/dev/null | sort | while read f; do echo "#FILE $f"; cat "$f"${key}; done; true`,
     ]);
-    const certs: StoredCert[] = [];
-    for (const part of r.output.split("#FILE ").slice(1)) {
-        const nl = part.indexOf("\n");
-        certs.push({ file: part.slice(0, nl), pem: part.slice(nl + 1) });
-    }
-    return certs;
+    return r.output
+        .split("#FILE ")
+        .slice(1)
+        .map((part) => {
+            const nl = part.indexOf("\n");
+            const [pem, keyPem] = part.slice(nl + 1).split("#KEY\n");
+            return { file: part.slice(0, nl), pem, ...(withKey ? { key: keyPem ?? "" } : {}) };
+        });
 }
 
 /** Stores a user's certificate and key (mode 600) under a name from the certificate's hash; the paths inside the edge. */
