@@ -1,6 +1,6 @@
 import type Docker = require("dockerode");
 import { imageRepository, LABEL, swarmName } from "../docker/labels";
-import { runningTasks } from "./tasks";
+import { runningTasks, taskImage } from "./tasks";
 
 // The cluster's registry: Debian's Docker Distribution 2.8 (toolchain/base-images.ts, the
 // `registry` image) as a one-replica service pinned to the manager, its blobs on a volume there.
@@ -111,7 +111,8 @@ async function serviceNamed(docker: Docker, name: string) {
     return (await docker.listServices({ filters: { name: [name] } })).find((s) => s.Spec?.Name === name);
 }
 
-async function ensureService(docker: Docker, spec: { Name: string; TaskTemplate: { ContainerSpec: { Image: string } } }): Promise<string> {
+/** The service `spec.Name`, made from `spec` unless it runs already; updated when it runs another image than `image` (a ref, or its ID in the spec). */
+async function ensureService(docker: Docker, spec: { Name: string; TaskTemplate: { ContainerSpec: { Image: string } } }, image: string): Promise<string> {
     const same = await serviceNamed(docker, spec.Name);
     if (!same) {
         try {
@@ -124,7 +125,8 @@ async function ensureService(docker: Docker, spec: { Name: string; TaskTemplate:
         }
     }
     const running = (same.Spec?.TaskTemplate as { ContainerSpec?: { Image?: string } } | undefined)?.ContainerSpec?.Image;
-    if (running !== spec.TaskTemplate.ContainerSpec.Image) {
+    // Made by an earlier version with the image's reference, not its ID: the same image.
+    if (running !== spec.TaskTemplate.ContainerSpec.Image && running !== image) {
         // A new build of the registry's image (its recipe changed): same pin, same volume.
         const kept = (same.Spec!.TaskTemplate as { Placement?: unknown }).Placement;
         const next = { ...spec, TaskTemplate: { ...spec.TaskTemplate, ...(kept ? { Placement: kept } : {}) } };
@@ -198,9 +200,10 @@ export async function ensureRegistry(manager: Docker, workers: Docker[], image: 
     }
     const own = ((await manager.info()) as { Swarm?: { NodeID?: string } }).Swarm?.NodeID;
     if (!own) throw new Error("the registry's node: the Docker host is not in a Swarm cluster");
-    const specs = registryServiceSpecs(image, own);
-    const registryId = await ensureService(manager, specs.registry);
-    const forwarderId = await ensureService(manager, specs.forwarder);
+    // By ID: copied so to every node above, and Swarm pulls a tag before each task start.
+    const specs = registryServiceSpecs(await taskImage(manager, image), own);
+    const registryId = await ensureService(manager, specs.registry, image);
+    const forwarderId = await ensureService(manager, specs.forwarder, image);
     const describe = async () => {
         const tasks = [...(await runningTasks(manager, registryId)), ...(await runningTasks(manager, forwarderId))];
         return `the cluster's registry did not start in 120 s: ${JSON.stringify(tasks.map((t) => ({ node: t.node, state: t.state, error: t.error })))}`;

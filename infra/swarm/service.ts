@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runningTasks, waitUntilListening } from "./tasks";
+import { runningTasks, taskImage, waitUntilListening } from "./tasks";
 
 // One process type as a Docker Swarm service: replicas = quantity, resources from the dyno
 // size, restart with back-off, rolling updates start-first that roll back on failure, dnsrr
@@ -269,7 +269,7 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         const docker = connectDocker(inputs.dockerHost);
         let id: string;
         const placement = await findPlacement(docker, inputs);
-        const spec = self.serviceSpec(inputs, placement);
+        const spec = self.serviceSpec({ ...inputs, image: await taskImage(docker, inputs.image) }, placement);
         try {
             id = (await docker.createService(spec)).id;
         } catch (err) {
@@ -292,7 +292,7 @@ export const serviceProvider: pulumi.dynamic.ResourceProvider<ServiceInputs, Ser
         const service = docker.getService(id);
         const info = await service.inspect();
         const placement = await findPlacement(docker, news);
-        const spec = self.serviceSpec(news, placement);
+        const spec = self.serviceSpec({ ...news, image: await taskImage(docker, news.image) }, placement);
         try {
             await service.update({ version: info.Version.Index, ...spec });
         } catch (err) {

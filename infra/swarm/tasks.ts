@@ -11,6 +11,25 @@ export interface ServiceTask {
     error?: string;
 }
 
+/**
+ * The image a task template names for `image`: a local image (a base image, built or copied onto
+ * the manager by ID) by its ID, so Swarm starts the tasks without pulling it first. Swarm pulls an
+ * image named by a tag before every task start and goes on with the local copy when that fails;
+ * with no registry in reach it waited out a DNS timeout each time (10 s per task start on the test
+ * cluster, the router's and each add-on's). A registry digest (`127.0.0.1:5000/app@sha256:…`),
+ * an ID, or an image the manager does not have stays as it is. The ID is the manager's: where a
+ * task may land elsewhere (the registry's forwarder, on every node) the image was copied by ID.
+ */
+export async function taskImage(docker: import("dockerode"), image: string): Promise<string> {
+    if (image.includes("@") || /^sha256:[0-9a-f]{64}$/.test(image)) return image;
+    try {
+        return (await docker.getImage(image).inspect()).Id;
+    } catch (err) {
+        if ((err as { statusCode?: number }).statusCode === 404) return image;
+        throw err;
+    }
+}
+
 /** A service's tasks that should run (desired state running), by slot. */
 export async function runningTasks(docker: import("dockerode"), serviceId: string): Promise<ServiceTask[]> {
     const nodes = new Map<string, string>();

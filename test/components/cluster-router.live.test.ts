@@ -53,11 +53,18 @@ describeLive("the cluster router in nginx", () => {
                 const out = (await execIn(router, ["sh", "-c", workers])).output;
                 return out.replace(/[^0-9\n]/g, "").trim();
             };
+            // Every process of the router (pid, parent, state, command line), for a failure's message.
+            const processes = async () => {
+                const list = 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(awk \'/^PPid|^State/ { printf "%s ", $2 }\' $p/status 2>/dev/null)$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done';
+                return (await execIn(router, ["sh", "-c", list])).output.trim();
+            };
             const before = await workerPids();
+            const processesBefore = await processes();
             assert.ok(before, "nginx workers found");
             await dyno(3);
             await answers(3);
-            assert.equal(await workerPids(), before, "the same nginx workers: no reload");
+            const after = await workerPids();
+            assert.equal(after, before, `the same nginx workers: no reload; the router's processes before:\n${processesBefore}\nafter:\n${await processes()}`);
         } finally {
             for (const c of made.reverse()) await c.remove({ force: true }).catch(() => undefined);
             await docker.getNetwork(tag).remove().catch(() => undefined);

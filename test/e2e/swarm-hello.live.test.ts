@@ -94,11 +94,11 @@ const loadLine = (r: autocannon.Result & { errorKinds: Record<string, number> })
 describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { concurrency: false }, () => {
     before(async () => {
         // The test nodes reach no npm registry: the app's image is built here first (as `up` would
-        // build it) and copied into each node's engine, where `up` finds it by its content hash.
+        // build it) and copied into the manager's engine, where `up` finds it by its content hash.
         const base = recordedBaseImages();
         const built = await createImage({ context: path.join(PACKAGE_ROOT, "examples", "hello"), nodeBaseImage: base.node, repository: imageRepository.app("hello"), labels: imageLabels("hello") });
         const started = Date.now();
-        cluster = await startTestCluster(3, [...Object.values(base), built.outs.imageRef]);
+        cluster = await startTestCluster(3, [...Object.values(base), built.outs.imageRef], { imagesOn: "manager" });
         process.stderr.write(`# 3 test engines started and formed in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         const [manager, ...workers] = cluster.nodes;
         project = await appProject("hello", {
@@ -132,6 +132,13 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.deepEqual(perNode(web), { dfsw1: 2, dfsw2: 2, dfsw3: 2 });
         assert.deepEqual((await serviceTasks("postgres")).map((t) => t.node), ["dfsw1"], "Postgres runs beside its volume, on the manager");
         assert.deepEqual((await serviceTasks("router")).map((t) => t.node), ["dfsw1"], "the router runs on the ingress node");
+        // Base images are named by ID, which Swarm starts tasks from without trying a pull first
+        // (a tag it pulls before every task start: 10 s each of DNS timeouts with no registry in reach).
+        for (const [type, base] of [["postgres", "postgres"], ["redis", "redis"], ["router", "nginx"]] as const) {
+            const [service] = await cluster!.manager.engine.listServices({ filters: { name: [swarmName.service(project!.app, project!.stack, type)] } });
+            const id = (await cluster!.manager.engine.getImage(recordedBaseImages()[base]).inspect()).Id;
+            assert.equal((service.Spec!.TaskTemplate as { ContainerSpec?: { Image?: string } }).ContainerSpec?.Image, id, `${type}: ${recordedBaseImages()[base]} by its ID on the manager`);
+        }
         // Images: pushed once to the cluster's registry; every node's web task runs it by the same digest.
         const images = await taskImages(cluster!.nodes, swarmName.service(project!.app, project!.stack, "web"));
         assert.deepEqual(images.map((i) => i.node), ["dfsw1", "dfsw1", "dfsw2", "dfsw2", "dfsw3", "dfsw3"]);
@@ -139,7 +146,7 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.equal(refs.length, 1, `one image reference on every node: ${JSON.stringify(images)}`);
         assert.match(refs[0], /^127\.0\.0\.1:5000\/hello@sha256:[0-9a-f]{64}$/);
         assert.equal(new Set(images.map((i) => i.imageId)).size, 1, "the same image ID (bytes) on every node");
-        // The nodes had the image copied in by ID (see before): a repo digest is there only once pulled from the registry.
+        // A repo digest is there only once pulled from the registry (the manager's copy came in by ID, see before).
         assert.ok(images.every((i) => i.repoDigests.includes(refs[0])), `every node pulled ${refs[0]} from the registry: ${JSON.stringify(images)}`);
         assert.equal((await registryRequests(cluster!.manager.engine, /"PUT \/v2\/hello\/manifests\//)).length, 1, "the image was pushed once");
         assert.match(r.stdout + r.stderr, /release: schema ready|ReleasePhase/, "the release phase ran");

@@ -73,7 +73,7 @@ process.on("SIGTERM", () => (stop = true));
 describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => {
     before(async () => {
         const started = Date.now();
-        cluster = await startTestCluster(3, Object.values(recordedBaseImages()), { form: false });
+        cluster = await startTestCluster(3, Object.values(recordedBaseImages()), { form: false, imagesOn: "manager" });
         process.stdout.write(`# 3 test engines started in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         const [manager, ...workers] = cluster.nodes;
         project = await appProject("hello", {

@@ -45,8 +45,12 @@ export async function execIn(nameOrId: string, cmd: string): Promise<string> {
     return output;
 }
 
-/** GET http://ip:port/ with a short deadline; the body, or undefined when nothing answered. */
-export function httpGet(host: string, port: number, timeoutMs = 500): Promise<string | undefined> {
+/**
+ * GET http://ip:port/ within `timeoutMs`; the body, or undefined when nothing answered. The 5 s
+ * default is for a dyno that is up: its first answer took over 500 ms with 2 test files at once on
+ * 2 cores (CI). A poller that wants a short try passes its own.
+ */
+export function httpGet(host: string, port: number, timeoutMs = 5000): Promise<string | undefined> {
     return new Promise((resolve) => {
         const req = http.get({ host, port, path: "/", timeout: timeoutMs, agent: false }, (res) => {
             const chunks: Buffer[] = [];

@@ -90,12 +90,17 @@ export async function allAnswerProbe(site: ProbeSite, service: string, n: number
     };
 }
 
-/** The answers of every task of `service` once, sorted (e.g. `web.1 … web.6`). */
+/**
+ * The answers of every task of `service` once, sorted (e.g. `web.1 … web.6`). An address that
+ * does not answer in 3 s fails the probe: after an engine restart the name lists the tasks that
+ * ran there before for a while, and a connection to one hung until the kernel gave up (2 min).
+ */
 export async function answersOverTheOverlay(site: ProbeSite, service: string, port = 5000): Promise<string[]> {
     const script = `const http = require("http");
 require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
-  http.get({ host: ip, port: ${port} }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); }).on("error", no)))))
-  .then((got) => console.log("answers: " + got.sort().join(" ")));`;
+  http.get({ host: ip, port: ${port}, timeout: 3000 }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); })
+    .on("error", no).on("timeout", function () { this.destroy(new Error("no answer from " + ip + " in 3 s")); })))))
+  .then((got) => console.log("answers: " + got.sort().join(" ")), (err) => { console.log(err.message); process.exit(1); });`;
     const c = await site.engine.createContainer({ Image: site.image, Cmd: ["node", "-e", script], Tty: true, HostConfig: { NetworkMode: site.network } });
     try {
         await c.start();

@@ -158,10 +158,14 @@ async function resetEngine(docker: Docker): Promise<void> {
 
 /**
  * Starts a `count`-node Swarm cluster (the first node the manager) in the first free lab, after
- * removing whatever a killed run left there, with `images` (refs on the local engine) copied into
- * every node's engine by ID; with `form: false` the engines are left out of any cluster.
+ * removing whatever a killed run left there, with `images` (refs on the local engine) copied by ID
+ * into every node's engine, or with `imagesOn: "manager"` into the manager's only (as on a real
+ * cluster: the manager builds, and workers pull the app's image from the cluster's registry; the
+ * base images serve what runs on the manager alone, the router and the add-ons; a worker would
+ * download the app's layers from the registry even if it had its base image, since it never
+ * pulled them); with `form: false` the engines are left out of any cluster.
  */
-export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean } = {}): Promise<TestCluster> {
+export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean; imagesOn?: "manager" | "every node" } = {}): Promise<TestCluster> {
     if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd, sshd)");
     ensureSshd();
     return holdLab(CLUSTER_LABS, "a test cluster lab", cleanTestCluster, async (lab) => {
@@ -171,7 +175,7 @@ export async function startTestCluster(count: number, images: string[] = [], opt
         const started = await Promise.all(Array.from({ length: count }, async (_, i) => {
             const node = await startNode(lab, i + 1, keys);
             await resetEngine(node.engine);
-            if (images.length) await copyImages(local, node.engine, images);
+            if (images.length && (i === 0 || opts.imagesOn !== "manager")) await copyImages(local, node.engine, images);
             return node;
         }));
         writeKnownHosts(keys, started);

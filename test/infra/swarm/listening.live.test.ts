@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { connectDocker } from "../../../infra/docker/client";
-import { waitUntilListening } from "../../../infra/swarm/tasks";
+import { taskImage, waitUntilListening } from "../../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../../toolchain/base-image-refs";
 import { describeLive } from "../../support/engines";
 
@@ -45,5 +45,17 @@ describeLive("waitUntilListening: the tasks of a service accept connections", ()
             for (const c of made.reverse()) await c.remove({ force: true }).catch(() => undefined);
             await docker.getNetwork(tag).remove().catch(() => undefined);
         }
+    });
+
+    test("taskImage: a local image by its ID; a registry digest, an ID or an image the engine lacks as it is", async () => {
+        const docker = connectDocker();
+        const ref = recordedBaseImages().node;
+        const id = (await docker.getImage(ref).inspect()).Id;
+        assert.match(id, /^sha256:[0-9a-f]{64}$/);
+        assert.equal(await taskImage(docker, ref), id);
+        assert.equal(await taskImage(docker, id), id);
+        const digest = `127.0.0.1:5000/hello@sha256:${"a".repeat(64)}`;
+        assert.equal(await taskImage(docker, digest), digest);
+        assert.equal(await taskImage(docker, "dynoform/no-such-image:0"), "dynoform/no-such-image:0");
     });
 });
