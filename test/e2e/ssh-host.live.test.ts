@@ -52,12 +52,17 @@ async function onLocalEngine(stack: string) {
     return connectDocker().listContainers({ all: true, filters: { label: [`${LABEL.stack}=${stack}`] } });
 }
 
-/** The pids of every running dockerd (the machine's, the test hosts', any other). */
+/**
+ * The pids of every running dockerd but the test engines' (the machine's, any other): test files
+ * running beside this one start their clusters' engines whenever they do (data roots under
+ * /var/lib/dynoform-test-…).
+ */
 function dockerdPids(): Set<number> {
     const pids = new Set<number>();
     for (const e of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
         try {
-            if (fs.readFileSync(`/proc/${e}/comm`, "utf8").trim() === "dockerd") pids.add(Number(e));
+            const testEngine = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes("/var/lib/dynoform-test-");
+            if (fs.readFileSync(`/proc/${e}/comm`, "utf8").trim() === "dockerd" && !testEngine) pids.add(Number(e));
         } catch {
             // gone meanwhile
         }

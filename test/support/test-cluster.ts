@@ -4,6 +4,7 @@ import * as path from "path";
 import Docker = require("dockerode");
 import { which } from "../../toolchain/docker-engine";
 import { copyImages } from "../../toolchain/base-images";
+import { seedDataRoot } from "./engine-seed";
 import { connectDocker } from "../../infra/docker/client";
 import { formSwarm, SwarmNode } from "../../infra/swarm/cluster";
 import { eventually } from "./poll";
@@ -18,8 +19,9 @@ import {
 // small pool (netns-hosts.ts: prefix, subnet, folders, lock), so files running at once each have
 // their own cluster and none waits for another; every lab differs from test-hosts.ts's. Whatever
 // the lab, the nodes are named dfsw1…dfswN (their Swarm names); only their namespaces, addresses
-// and folders tell the labs apart. The engines' data roots stay (with the images copied into
-// them); their Swarm state does not: each start is outside any old cluster.
+// and folders tell the labs apart. A new data root starts with the base images (engine-seed.ts:
+// hard links, no copy); the data roots stay (with the images copied into them); their Swarm
+// state does not: each start is outside any old cluster.
 
 /**
  * The labs a test cluster can take: as many as `npm test` runs files at once (2), and one more
@@ -136,6 +138,7 @@ async function startNode(lab: NetnsLab, i: number, keys: LabKeys): Promise<Clust
 async function startDockerd(lab: NetnsLab, name: string, ns: string, netns: string, socket: string, pids: string, engine: Docker): Promise<void> {
     const dir = path.join(lab.state, ns);
     fs.mkdirSync(dir, { recursive: true });
+    await seedDataRoot(path.join(dir, "docker"));
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
     const dockerd = [which("dockerd")!, "--data-root", path.join(dir, "docker"), "--exec-root", path.join(lab.run, `${ns}-exec`),
         "-H", `unix://${socket}`, "--pidfile", pids, "--log-level", "warn"];
@@ -160,10 +163,9 @@ async function resetEngine(docker: Docker): Promise<void> {
  * Starts a `count`-node Swarm cluster (the first node the manager) in the first free lab, after
  * removing whatever a killed run left there, with `images` (refs on the local engine) copied by ID
  * into every node's engine, or with `imagesOn: "manager"` into the manager's only (as on a real
- * cluster: the manager builds, and workers pull the app's image from the cluster's registry; the
- * base images serve what runs on the manager alone, the router and the add-ons; a worker would
- * download the app's layers from the registry even if it had its base image, since it never
- * pulled them); with `form: false` the engines are left out of any cluster.
+ * cluster: the manager builds, and workers pull the app's image from the cluster's registry; a
+ * worker would download the app's layers from the registry even if it had its base image, since
+ * it never pulled them); with `form: false` the engines are left out of any cluster.
  */
 export async function startTestCluster(count: number, images: string[] = [], opts: { form?: boolean; imagesOn?: "manager" | "every node" } = {}): Promise<TestCluster> {
     if (process.getuid?.() !== 0) throw new Error("a test cluster needs root (network namespaces, dockerd, sshd)");

@@ -4,6 +4,7 @@ import * as path from "path";
 import Docker = require("dockerode");
 import { which } from "../../toolchain/docker-engine";
 import { copyImages } from "../../toolchain/base-images";
+import { seedDataRoot } from "./engine-seed";
 import { connectDocker } from "../../infra/docker/client";
 import { eventually } from "./poll";
 import {
@@ -73,6 +74,7 @@ async function startHost(i: number, keys: LabKeys): Promise<{ name: string; addr
     const { name, address, netns } = addMachine(LAB, i);
     const dir = path.join(STATE, name);
     fs.mkdirSync(dir, { recursive: true });
+    await seedDataRoot(path.join(dir, "docker"));
 
     const socket = path.join(RUN, `${name}-docker.sock`);
     const log = fs.openSync(path.join(dir, "dockerd.log"), "a");
