@@ -3,7 +3,7 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as path from "path";
 import { connectDocker } from "../../infra/docker/client";
-import { copyImages } from "../../toolchain/base-images";
+import { copyImages, ensureOnDemandImage } from "../../toolchain/base-images";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { which } from "../../toolchain/docker-engine";
 import { processRunning } from "../../toolchain/processes";
@@ -29,20 +29,24 @@ const SEEDS = "/var/lib/dynoform-test-seed";
 const SEEDED: Array<[dir: string, cpFlag: string]> = [["image", "-a"], ["overlay2", "-al"]];
 
 /**
- * Gives the engine data root `dataRoot`, when it does not exist yet, the base images of the local
- * engine (the recorded ones) as hard links to a seed data root holding them (made once per set of
- * image IDs, by an engine of its own in a network namespace of its own). A data root that exists
- * is left as it is: the caller copies what it lacks, as it does any other image.
+ * Gives the engine data root `dataRoot`, when it does not exist yet, the local engine's base
+ * images (the recorded ones) and the cluster registry's, as hard links to a seed data root holding
+ * them (made once per set of image IDs, by an engine of its own in a network namespace of its
+ * own). A data root that exists is left as it is: the caller copies what it lacks, as it does any
+ * other image.
  */
 export async function seedDataRoot(dataRoot: string): Promise<void> {
     if (fs.existsSync(dataRoot)) return;
-    const images = Object.values(recordedBaseImages());
-    const local = connectDocker();
-    const ids = await Promise.all(images.map(async (ref) => (await local.getImage(ref).inspect()).Id));
-    const key = crypto.createHash("sha256").update([...new Set(ids)].sort().join("\n")).digest("hex").slice(0, 16);
-    const seed = path.join(SEEDS, key);
     // The links are made holding the lock too: a seed is only removed by a test file making a new one.
     await withLock(path.join(SEEDS, "lock"), async () => {
+        // With the cluster registry's image, built here once as a cluster's first deploy builds it:
+        // the Swarm test files, which run at once, each built it and copied it to their 3 nodes.
+        const registry = await ensureOnDemandImage("registry", (line) => process.stderr.write(`# test engines' seed: ${line}\n`));
+        const images = [...Object.values(recordedBaseImages()), registry];
+        const local = connectDocker();
+        const ids = await Promise.all(images.map(async (ref) => (await local.getImage(ref).inspect()).Id));
+        const key = crypto.createHash("sha256").update([...new Set(ids)].sort().join("\n")).digest("hex").slice(0, 16);
+        const seed = path.join(SEEDS, key);
         if (!fs.existsSync(path.join(seed, "done"))) await makeSeed(seed, images);
         fs.mkdirSync(dataRoot, { recursive: true });
         for (const [dir, flag] of SEEDED) sh("cp", [flag, path.join(seed, "docker", dir), path.join(dataRoot, dir)]);
