@@ -68,9 +68,13 @@ export async function interruptible<T>(what: string, run: (i: Interruption) => P
     // for a resource that never comes: the operation is cancelled as on SIGINT, and fails with it.
     // Once a signal has come, the program's registrations fail because Pulumi is stopping
     // ("Resource monitor is terminating"): those are the signal's doing, not the program's.
+    // So do they when Pulumi stops because a resource failed (a release rolled back): the
+    // resource's failure is the command's, which the engine reports (CI: a crashing worker's
+    // release was reported as "up stopped: Resource monitor is terminating").
     let programError: Error | undefined;
     const onProgramError = (err: unknown) => {
         if (programError || received) return;
+        if (/Resource monitor is terminating/.test(err instanceof Error ? err.message : String(err))) return;
         programError = err instanceof Error ? err : new Error(String(err));
         controller.abort();
     };

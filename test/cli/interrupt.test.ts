@@ -95,3 +95,18 @@ test("an operation that finishes before the signal reaches it still ends the com
         "dynoform: up stopped by SIGINT; what it finished is in the stack's state (all of its work: it finished before it could stop)",
     ]);
 });
+
+test("a resource's failure stops Pulumi: the program's registrations then fail ('Resource monitor is terminating'), and the command fails with the resource's error", async () => {
+    const script = `
+        const { interruptible } = require(${JSON.stringify(INTERRUPT)});
+        interruptible("up", () => new Promise((_, reject) => {
+            Promise.reject(new Error("Resource monitor is terminating"));
+            setTimeout(() => reject(new Error("release v3 failed and was rolled back: dyno worker.1 exited with code 4")), 200);
+        })).then(() => process.exit(0), (err) => { process.stdout.write(err.message + "\\n"); process.exit(1); });`;
+    const child = spawn(process.execPath, ["-e", script], { stdio: ["ignore", "pipe", "pipe"] });
+    let out = "";
+    child.stdout.on("data", (c: Buffer) => (out += c));
+    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    assert.equal(code, 1);
+    assert.equal(out, "release v3 failed and was rolled back: dyno worker.1 exited with code 4\n");
+});
