@@ -1,3 +1,5 @@
+import { isNotFound } from "../docker/client";
+
 // A service's tasks as the engine reports them: read by the provider and by `ps` (no Pulumi SDK here).
 
 export interface ServiceTask {
@@ -25,7 +27,7 @@ export async function taskImage(docker: import("dockerode"), image: string): Pro
     try {
         return (await docker.getImage(image).inspect()).Id;
     } catch (err) {
-        if ((err as { statusCode?: number }).statusCode === 404) return image;
+        if (isNotFound(err)) return image;
         throw err;
     }
 }

@@ -61,8 +61,8 @@ function dockerdPids(): Set<number> {
     const pids = new Set<number>();
     for (const e of fs.readdirSync("/proc").filter((n) => /^\d+$/.test(n))) {
         try {
-            const testEngine = fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes("/var/lib/dynoform-test-");
-            if (fs.readFileSync(`/proc/${e}/comm`, "utf8").trim() === "dockerd" && !testEngine) pids.add(Number(e));
+            if (fs.readFileSync(`/proc/${e}/comm`, "utf8").trim() !== "dockerd") continue;
+            if (!fs.readFileSync(`/proc/${e}/cmdline`, "utf8").includes("/var/lib/dynoform-test-")) pids.add(Number(e));
         } catch {
             // gone meanwhile
         }
