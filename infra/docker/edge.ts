@@ -319,7 +319,8 @@ async function drained<T>(c: Docker.Container, host: EdgeHost, fn: () => Promise
  * Loads the config built from every stored entry, with the clients' kept connections drained
  * first (a load closes idle ones); a config equal to the one loaded is not loaded again. Two
  * stacks may change their entries at once (two deploys): after its load, each reads the entries
- * again and loads once more if they changed meanwhile, so the last config loaded has every entry.
+ * again and loads once more if they changed meanwhile, so the last config loaded has every entry
+ * (a certificate obtained meanwhile waits for the next load to be a handover copy).
  */
 export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<void> {
     let entries = await readEntries(c);
@@ -336,9 +337,12 @@ export async function loadConfig(c: Docker.Container, host: EdgeHost): Promise<v
         await execIn(c, r.status === 200 ? ["mv", "-f", file, `${EDGE_DIR}/caddy.json`] : ["rm", "-f", file]);
         if (r.status !== 200) throw new Error(`the edge router refused its new config (HTTP ${r.status}): ${r.body.trim().slice(0, 400)}`);
         await dropHandoverCopies(c, handover.map((h) => h.cert));
+        // Only the entries decide whether to load again. A certificate Caddy got or renewed
+        // meanwhile is a new handover copy, but the next load copies it anyway; loading again
+        // for it never ended under `certs:renew`: each load of its forced renewal renews again,
+        // which made a new copy, which made a new load (20 renewals in 10 minutes, on Pebble).
         const now = await readEntries(c);
-        const nowHandover = await handoverCopies(c, now);
-        if (JSON.stringify(edgeCaddyConfig(host, now, nowHandover.map((h) => h.cert))) === config) return;
+        if (JSON.stringify(now) === JSON.stringify(entries)) return;
         entries = now;
     }
 }
