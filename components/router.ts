@@ -7,6 +7,7 @@ import {
     ROUTER_LISTEN_PORT,
     ROUTER_SYNC,
     ROUTER_SYNC_SCRIPT,
+    ROUTER_WATCH_LOOP,
     RouterConfig,
     Upstream,
 } from "../infra/docker/router-config";
@@ -37,7 +38,7 @@ export interface RouterArgs {
 
 /**
  * The router container's command: install the sync script, start with a 503 page until the
- * first config arrives, run nginx, and re-resolve the dynos every second. SIGTERM/SIGQUIT go to
+ * first config arrives, run nginx, and follow the dynos' addresses every second. SIGTERM/SIGQUIT go to
  * nginx (graceful stop).
  */
 export const ROUTER_COMMAND = [
@@ -47,7 +48,7 @@ export const ROUTER_COMMAND = [
     "nginx -g 'daemon off;' & nginx=$!",
     "trap 'kill -QUIT $nginx' TERM QUIT INT",
     // Its changes and nginx's errors go to the router's log.
-    `while kill -0 $nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null; sleep 1 & wait $!; done`,
+    ROUTER_WATCH_LOOP,
     "wait $nginx",
 ].join("; ");
 

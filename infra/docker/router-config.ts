@@ -51,12 +51,17 @@ export { ROUTER_CONF_DIR, ROUTER_CONF_FILE, liveDynos } from "./router-files";
 export const ROUTER_TEMPLATE_FILE = `${ROUTER_CONF_DIR}/dynoform.tmpl`;
 /** Where the router keeps its sync script. */
 export const ROUTER_SYNC = "/usr/local/bin/dynoform-router-sync";
+/**
+ * The dyno names of the last render, on one line (in the container, not the volume): the
+ * router's once-a-second check resolves these and runs the sync only when an address changed.
+ */
+export const ROUTER_NAMES_FILE = "/tmp/dynoform-router.names";
 
 /**
  * Renders the live config from the template with each dyno's current address, and reloads
- * nginx when that changed. The router runs it every second and after each RouterConfig
- * update, so a dyno that Docker restarted (a new address) or a daemon restart is followed
- * within a second, a dyno that does not resolve is left out, and no dyno means a 503 page.
+ * nginx when that changed. The router runs it after each RouterConfig update, and whenever its
+ * once-a-second check ({@link ROUTER_WATCH_LOOP}) sees a dyno's address change, so a dyno
+ * that Docker restarted (a new address) or a daemon restart is followed within a second, a dyno that does not resolve is left out, and no dyno means a 503 page.
  * nginx itself resolves names only when it loads its config. It returns once nginx serves the
  * new config (no fixed wait), so a dyno the config left out can be stopped right after it.
  */
@@ -86,7 +91,10 @@ until cp "$tmpl" "$new" 2>/dev/null && [ -s "$new" ]; do
   sleep 0.01
 done
 missing=
-for name in $(grep -o '{{[^}]*}}' "$new" | tr -d '{}' | sort -u); do
+names=$(grep -o '{{[^}]*}}' "$new" | tr -d '{}' | sort -u)
+# For the router's once-a-second check (ROUTER_WATCH_LOOP): the names it resolves.
+echo $names > ${ROUTER_NAMES_FILE}
+for name in $names; do
   ip=$(getent hosts "$name" | awk '{ print $1; exit }')
   if [ -n "$ip" ]; then sed -i "s|{{$name}}|$ip|g" "$new"; else sed -i "/{{$name}}/d" "$new"; missing="$missing $name"; fi
 done
@@ -121,6 +129,20 @@ for p in $old; do
 done
 exit 0
 `;
+
+/**
+ * The router's once-a-second check, run while nginx (`$nginx`) lives: one `getent` for the
+ * names of the last render, and the sync script only when an answer changed, the template is
+ * newer than that render, or the last run failed. An idle router starts 3 or 4 processes a
+ * second (the command substitution with its getent, and sleep), not the 15 or so of a sync run.
+ */
+export const ROUTER_WATCH_LOOP =
+    "seen=-; while kill -0 $nginx 2>/dev/null; do " +
+    `{ read -r hosts < ${ROUTER_NAMES_FILE}; } 2>/dev/null || hosts=; ` +
+    'now=$([ -z "$hosts" ] || getent hosts $hosts); ' +
+    `if [ "$now" != "$seen" ] || [ ${ROUTER_TEMPLATE_FILE} -nt ${ROUTER_NAMES_FILE} ]; then ` +
+    `if ${ROUTER_SYNC} >/dev/null; then seen=$now; else seen=-; fi; fi; ` +
+    "sleep 1 & wait $!; done";
 
 /** The nginx configuration for an app's web dynos. Pure: tested without Docker. */
 export function renderRouterConfig(app: string, upstreams: Array<{ host: string; port: number }>): string {

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { Router, ROUTER_COMMAND, RouterArgs } from "../../components/router";
-import { ROUTER_SYNC, ROUTER_SYNC_SCRIPT } from "../../infra/docker/router-config";
+import { ROUTER_SYNC, ROUTER_SYNC_SCRIPT, ROUTER_WATCH_LOOP } from "../../infra/docker/router-config";
 import { ROUTER_CONF_DIR, ROUTER_CONF_FILE, ROUTER_LISTEN_PORT } from "../../infra/docker/router-config";
 import { RandomSecret } from "../../infra/random/secret";
 import { installMocks, isSecret, promiseOf, Recorder, T } from "../support/mocks";
@@ -61,13 +61,15 @@ describe("Router: resources", () => {
         assert.equal(nginx.env, undefined);
     });
 
-    test("the router command installs the sync script, serves 503 until a config arrives, runs nginx and re-resolves every second", () => {
+    test("the router command installs the sync script, serves 503 until a config arrives, runs nginx and follows the dynos' addresses every second", () => {
         const installed = Buffer.from(/printf '%s' '([A-Za-z0-9+/=]+)' \| base64 -d > (\S+)/.exec(ROUTER_COMMAND)![1], "base64").toString();
         assert.equal(installed, ROUTER_SYNC_SCRIPT);
         assert.match(ROUTER_COMMAND, new RegExp(`\\[ -s ${ROUTER_CONF_FILE} \\] \\|\\| printf 'server \\{ listen ${ROUTER_LISTEN_PORT} default_server; return 503; \\}`));
         assert.match(ROUTER_COMMAND, /nginx -g 'daemon off;' & nginx=\$!/);
         assert.match(ROUTER_COMMAND, /trap 'kill -QUIT \$nginx' TERM QUIT INT/);
-        assert.match(ROUTER_COMMAND, new RegExp(`while kill -0 \\$nginx 2>/dev/null; do ${ROUTER_SYNC} >/dev/null; sleep 1`));
+        assert.ok(ROUTER_COMMAND.includes(`; ${ROUTER_WATCH_LOOP}; `));
+        assert.match(ROUTER_WATCH_LOOP, /^seen=-; while kill -0 \$nginx 2>\/dev\/null; do /);
+        assert.match(ROUTER_WATCH_LOOP, new RegExp(`then if ${ROUTER_SYNC} >/dev/null; then seen=\\$now; else seen=-; fi; fi; sleep 1 & wait \\$!; done$`));
     });
 });
 

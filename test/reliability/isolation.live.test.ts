@@ -193,11 +193,12 @@ describeLive("isolation: host ports, privileges, networks between apps, users", 
         const routerProcs = await processUsers(router.Id);
         const workers = routerProcs.filter((p) => p.comm === "nginx" && p.uid !== 0);
         assert.ok(workers.length >= 1, `nginx workers are not root: ${JSON.stringify(routerProcs)}`);
-        // Root there: docker-init, the nginx master, and the config sync loop (sh, sleep, and the
-        // sync script itself while a run of it is caught: its name, as the kernel keeps 15 characters).
+        // Root there: docker-init, the nginx master, and the config sync loop (sh, sleep, its
+        // once-a-second getent, and the sync script itself while a run of it is caught: its name,
+        // as the kernel keeps 15 characters).
         const rootProcs = routerProcs.filter((p) => p.uid === 0);
         assert.equal(rootProcs.filter((p) => p.comm === "nginx").length, 1, "only the nginx master is root");
-        const syncLoop = ["sh", "sleep", path.basename(ROUTER_SYNC).slice(0, 15)];
+        const syncLoop = ["sh", "sleep", "getent", path.basename(ROUTER_SYNC).slice(0, 15)];
         assert.deepEqual([...new Set(rootProcs.map((p) => p.comm))].filter((c) => !["docker-init", "nginx", ...syncLoop].includes(c)), [], "no other root process");
         report.push(`router User=${router.Config.User || "(root)"}: ${routerProcs.map((p) => `${p.comm}=${p.uid}`).join(" ")}`);
         process.stdout.write(`# users: ${report.join("; ")}\n`);

@@ -106,3 +106,35 @@ testLive("a deploy that renames the dynos while the router's own sync runs: no r
     const bad = (await execIn(container, ["sh", "-c", "cat /tmp/bad-renders 2>/dev/null; true"])).output.trim();
     assert.equal(bad, "", `the sync loop rendered a config without a dyno address in ${turns * 2} updates`);
 });
+
+testLive("an idle router starts at most 5 processes a second (no sync run: one is 15 or so), and still follows a dyno's new address within seconds", async (t) => {
+    const container = connectDocker().getContainer(name);
+    await execIn(container, ["sh", "-c", "kill $(cat /tmp/loop.pid) 2>/dev/null; true"]);
+    const update = await execIn(container, ["sh", "-c", routerUpdateScript(renderRouterConfig("app", [{ host: "dyno-old", port: 81 }]))]);
+    assert.equal(update.exitCode, 0, update.output);
+    const live = async () => (await execIn(container, ["sh", "-c", `grep -o 'server [0-9.]*:81' ${ROUTER_CONF_FILE}`])).output.trim();
+    assert.equal(await live(), "server 127.0.0.3:81");
+
+    // The pid namespace's last pid, before and after a 2 s window: the processes the router started
+    // meanwhile, less 2 for the look that ends it (an exec's sh and its cat, at most). The first window
+    // may hold the one sync run the update above causes (the names changed); a later one may not.
+    const lastPid = async () => Number((await execIn(container, ["sh", "-c", "cat /proc/sys/kernel/ns_last_pid"])).output.trim());
+    const windows: string[] = [];
+    let quiet = false;
+    for (const deadline = Date.now() + 15_000; !quiet && Date.now() < deadline; ) {
+        const before = await lastPid();
+        const started = Date.now();
+        await new Promise((resolve) => setTimeout(resolve, 2000)); // a measuring window, not a wait for a condition
+        const count = (await lastPid()) - before - 2;
+        const seconds = (Date.now() - started) / 1000;
+        windows.push(`${count} in ${seconds.toFixed(1)} s`);
+        quiet = count / seconds <= 5;
+    }
+    t.diagnostic(`processes the idle router started: ${windows.join(", ")}`);
+    assert.ok(quiet, `no 2 s window in 15 s in which the idle router started at most 5 processes a second (a sync run is 15 or so): ${windows.join(", ")}`);
+
+    // The dyno's address changes (as when Docker restarts it on another address): the next look sees it.
+    const move = await execIn(container, ["sh", "-c", "sed 's/^127\\.0\\.0\\.3\\(\\s\\+dyno-old\\)$/127.0.0.4\\1/' /etc/hosts > /tmp/hosts && cat /tmp/hosts > /etc/hosts && getent hosts dyno-old"]);
+    assert.match(move.output, /^127\.0\.0\.4\s+dyno-old/, move.output);
+    await eventually(async () => (await live()) === "server 127.0.0.4:81", 10_000, "the live config routes to dyno-old's new address", 100);
+});
