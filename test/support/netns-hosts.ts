@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
 import * as net from "net";
+import * as os from "os";
 import * as path from "path";
 import { aptInstall, which } from "../../toolchain/docker-engine";
 import { processRunning } from "../../toolchain/processes";
@@ -290,7 +291,18 @@ export async function startSshd(lab: NetnsLab, o: { name: string; address: strin
     ].join("\n"));
     fs.mkdirSync("/run/sshd", { recursive: true });
     const log = fs.openSync(path.join(o.dir, "sshd.log"), "a");
-    const server = spawn("nsenter", [`--net=${o.netns}`, sshd, "-D", "-e", "-f", config], { detached: true, stdio: ["ignore", log, log] });
+    // A server of its own starts with a clean root: this machine's ~/.bashrc (here it runs pyenv's
+    // init, about 1 CPU-s) would run at each SSH session (Debian's bash reads it for a command
+    // from sshd), and each Docker connection is one. The sshd gets a mount namespace of its own
+    // in which an empty file covers it.
+    const rc = path.join(os.homedir(), ".bashrc");
+    const empty = path.join(o.dir, "empty-bashrc");
+    fs.writeFileSync(empty, "");
+    const start = fs.existsSync(rc) ? 'mount --bind "$1" "$2" && exec "$3" -D -e -f "$4"' : 'exec "$3" -D -e -f "$4"';
+    const server = spawn("nsenter", [`--net=${o.netns}`, "unshare", "--mount", "--propagation", "private", "sh", "-c", start, "sh", empty, rc, sshd, config], {
+        detached: true,
+        stdio: ["ignore", log, log],
+    });
     server.unref();
     fs.closeSync(log);
     await eventually(() => listening(o.address, 22), 20_000, `sshd on ${o.address}:22`, 200);
