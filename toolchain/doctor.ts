@@ -24,7 +24,7 @@ export async function ensureToolchain(report: Reporter): Promise<Toolchain> {
         ensureDockerEngine(report),
     );
     const pulumi = await timed(report, (p) => `pulumi: CLI v${p.version} in ${p.root} (${p.action})`, () =>
-        ensurePulumiCli(report),
+        ensurePulumiCli(report, { rebuildStale: true }),
     );
     const images = await timed(
         report,

@@ -4,6 +4,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { which } from "./docker-engine";
 import { PACKAGE_ROOT, paths } from "./paths";
+import { patchModules, patchesDigest } from "./pulumi-cli-patches";
 import { Reporter } from "./report";
 
 /** The Pulumi version the SDK in package.json is pinned to; the CLI must match it. */
@@ -26,9 +27,11 @@ export function pulumiRoot(version = PULUMI_VERSION): string {
 
 /**
  * Makes sure a Pulumi CLI of the pinned version is at hand: `pulumi` on PATH when its version
- * matches, else the cached build, else a build from Go modules (several minutes, cached).
+ * matches, else the cached build, else a build from Go modules (several minutes, cached). A
+ * cached build from an older recipe (go.mod, go.sum, the module patches) still serves; with
+ * `rebuildStale` (what `doctor` asks) it is built again when Go is there.
  */
-export async function ensurePulumiCli(report: Reporter): Promise<PulumiCliStatus> {
+export async function ensurePulumiCli(report: Reporter, opts: { rebuildStale?: boolean } = {}): Promise<PulumiCliStatus> {
     const onPath = which("pulumi");
     if (onPath && cliVersion(onPath) === PULUMI_VERSION && !process.env.DYNOFORM_BUILD_PULUMI) {
         const binDir = path.join(pulumiRoot(), "bin");
@@ -39,8 +42,12 @@ export async function ensurePulumiCli(report: Reporter): Promise<PulumiCliStatus
     const binDir = path.join(root, "bin");
     const cli = path.join(binDir, "pulumi");
     if (fs.existsSync(cli) && cliVersion(cli) === PULUMI_VERSION) {
-        installDynamicProviderHost(binDir);
-        return { root, binDir, version: PULUMI_VERSION, action: "cached" };
+        const stale = readRecipe(root) !== buildRecipe();
+        if (!(stale && opts.rebuildStale && findGo())) {
+            installDynamicProviderHost(binDir);
+            return { root, binDir, version: PULUMI_VERSION, action: "cached" };
+        }
+        report(`the cached Pulumi CLI in ${root} was built from an older recipe (go.mod, go.sum or toolchain/pulumi-cli-patches.ts): building it again`);
     }
     await buildPulumiCli(binDir, report);
     installDynamicProviderHost(binDir);
@@ -103,8 +110,31 @@ function writeStamp(file: string, stamp: VersionStamp): void {
     }
 }
 
+/**
+ * What a build of the CLI is made from: the wrapper module's go.mod and go.sum and the module
+ * patches. Recorded beside a build, so `doctor` can tell a build from an older recipe.
+ */
+export function buildRecipe(): string {
+    const moduleDir = path.join(PACKAGE_ROOT, "toolchain", "pulumi-cli");
+    const hash = crypto.createHash("sha256");
+    for (const f of ["go.mod", "go.sum"]) hash.update(fs.readFileSync(path.join(moduleDir, f)));
+    return hash.update(patchesDigest()).digest("hex");
+}
+
+function readRecipe(root: string): string | undefined {
+    try {
+        return fs.readFileSync(path.join(root, "recipe"), "utf8").trim();
+    } catch {
+        return undefined;
+    }
+}
+
+function findGo(): string | undefined {
+    return which("go") ?? (fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
+}
+
 function goBinary(): string {
-    const go = which("go") ?? (fs.existsSync("/usr/local/go/bin/go") ? "/usr/local/go/bin/go" : undefined);
+    const go = findGo();
     if (!go) {
         throw new Error(
             "no Pulumi CLI v" + PULUMI_VERSION + " on PATH or in the cache, and no Go toolchain to build " +
@@ -126,6 +156,8 @@ async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
     for (const f of ["go.mod", "go.sum"]) {
         fs.copyFileSync(path.join(moduleDir, f), path.join(work, f));
     }
+    const env = { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod -buildvcs=false" };
+    patchModules(go, work, env);
     const out = path.join(work, "pulumi");
     const ldflags = `-s -w -X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v${PULUMI_VERSION}`;
     const args = ["build", "-v", "-trimpath", "-tags", "osusergo,grpcnotrace", "-ldflags", ldflags, "-o", out,
@@ -135,7 +167,7 @@ async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
     await new Promise<void>((resolve, reject) => {
         const child = spawn(go, args, {
             cwd: work,
-            env: { ...process.env, CGO_ENABLED: "0", GOFLAGS: "-mod=mod -buildvcs=false" },
+            env,
             stdio: ["ignore", "pipe", "pipe"],
         });
         let compiled = 0;
@@ -164,6 +196,7 @@ async function buildPulumiCli(binDir: string, report: Reporter): Promise<void> {
     fs.copyFileSync(out, tmp);
     fs.chmodSync(tmp, 0o755);
     fs.renameSync(tmp, path.join(binDir, "pulumi"));
+    fs.writeFileSync(path.join(path.dirname(binDir), "recipe"), `${buildRecipe()}\n`);
     report(`built Pulumi CLI v${PULUMI_VERSION} in ${Math.round((Date.now() - started) / 1000)} s`);
 }
 
