@@ -283,7 +283,9 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const service = swarmName.service(project!.app, project!.stack, "web");
         await eventually(async () => (await webTasks()).filter((t) => t.state === "running").length === 8, 180_000, "8 web tasks running again", 500);
         const tasksRunning = since();
-        await eventually(async () => (await answersOverTheOverlay(site(), service)).length === 8, 120_000, "8 dynos answering", 1000);
+        // One probe container asks every second until all 8 answer (a container a second cost ~50 starts on the overlay).
+        // (Started again only when the probe cannot start or times out.)
+        await eventually(() => answersOverTheOverlay(site(), service, 5000, { count: 8, ms: 120_000 }), 150_000, "8 dynos answering", 1000);
         process.stdout.write(`# manager engine restarted: engine up in ${engineUp} s, 3 nodes ready at ${nodesReady} s, 8 tasks running at ${tasksRunning} s, 8 dynos answering at ${since()} s\n`);
         assert.deepEqual(await answersOverTheOverlay(site(), service), ["web.1", "web.2", "web.3", "web.4", "web.5", "web.6", "web.7", "web.8"]);
         const ps = await project!.cli(["ps"]);

@@ -91,23 +91,29 @@ export async function allAnswerProbe(site: ProbeSite, service: string, n: number
 }
 
 /**
- * The answers of every task of `service` once, sorted (e.g. `web.1 … web.6`). An address that
- * does not answer in 3 s fails the probe: after an engine restart the name lists the tasks that
- * ran there before for a while, and a connection to one hung until the kernel gave up (2 min).
+ * The answers of every task of `service`, sorted (e.g. `web.1 … web.6`). An address that does not
+ * answer in 3 s fails a round: after an engine restart the name lists the tasks that ran there
+ * before for a while, and a connection to one hung until the kernel gave up (2 min). With
+ * `until`, rounds repeat in the one probe container, a second apart, until every address
+ * answers and there are `until.count` of them (the last round's failure after `until.ms`);
+ * without it, one round.
  */
-export async function answersOverTheOverlay(site: ProbeSite, service: string, port = 5000): Promise<string[]> {
+export async function answersOverTheOverlay(site: ProbeSite, service: string, port = 5000, until?: { count: number; ms: number }): Promise<string[]> {
     const script = `const http = require("http");
-require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
+const round = () => require("dns").promises.resolve4("tasks.${service}").then((ips) => Promise.all(ips.map((ip) => new Promise((ok, no) =>
   http.get({ host: ip, port: ${port}, timeout: 3000 }, (r) => { let b = ""; r.on("data", (d) => (b += d)); r.on("end", () => ok(b)); })
-    .on("error", no).on("timeout", function () { this.destroy(new Error("no answer from " + ip + " in 3 s")); })))))
-  .then((got) => console.log("answers: " + got.sort().join(" ")), (err) => { console.log(err.message); process.exit(1); });`;
+    .on("error", no).on("timeout", function () { this.destroy(new Error("no answer from " + ip + " in 3 s")); })))));
+const [count, deadline] = [${until?.count ?? 0}, Date.now() + ${until?.ms ?? 0}];
+const again = (why) => { if (Date.now() >= deadline) { console.log(why); process.exit(1); } setTimeout(ask, 1000); };
+const ask = () => round().then((got) => got.length >= count ? console.log("answers: " + got.sort().join(" ")) : again(got.length + " of " + count + " answered: " + got.sort().join(" ")), (err) => again(err.message));
+ask();`;
     const c = await site.engine.createContainer({ Image: site.image, Cmd: ["node", "-e", script], Tty: true, HostConfig: { NetworkMode: site.network } });
     try {
         await c.start();
         const { StatusCode } = await c.wait();
         const out = String(await c.logs({ stdout: true, stderr: true })).trim();
         const line = /answers: (.*)/.exec(out);
-        if (StatusCode !== 0 || !line) throw new Error(`asking tasks.${service} failed (exit ${StatusCode}): ${out}`);
+        if (StatusCode !== 0 || !line) throw new Error(`asking tasks.${service}${until ? ` until ${until.count} answer (${until.ms / 1000} s)` : ""} failed (exit ${StatusCode}): ${out}`);
         return line[1].trim().split(" ");
     } finally {
         await c.remove({ force: true });
