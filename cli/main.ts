@@ -3,7 +3,7 @@ import "../infra/engine/process-start";
 import * as path from "path";
 import yargs from "yargs";
 import { hideBin } from "yargs/helpers";
-import { commands } from "./commands";
+import { ARGUMENT_CHECKS, commands } from "./commands";
 import { EXIT, ExitStatus, UsageError } from "./errors";
 import { engineFailureLines, isEngineError } from "./failure";
 import { stopOnClosedOutput } from "./interrupt";
@@ -42,6 +42,8 @@ export async function main(argv: string[]): Promise<number> {
             // The stack's own Docker host (dynoform:dockerHost), for this process and the engine it starts.
             if (STACK_NAME.test(stack)) useStackDockerHost(path.resolve(String(args.cwd)), stack);
             if (!LOCKING_COMMANDS.has(command) || !STACK_NAME.test(stack)) return;
+            // A malformed argument is refused before the wait: it changes nothing either way.
+            ARGUMENT_CHECKS[command]?.(args);
             const lockTimeout = Number(args.lockTimeout);
             if (!(lockTimeout >= 0)) throw new UsageError(`--lock-timeout must be a number of seconds, got ${JSON.stringify(args.lockTimeout)}`);
             // The command word only: its arguments may hold secret values.

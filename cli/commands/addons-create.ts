@@ -24,6 +24,16 @@ export function defaultAddonName(plan: string, as?: string): string {
     }
 }
 
+/** `--as` and `--name`, when given, are one non-empty value each (the plan is checked with the stack file). Pure. */
+export function addonFlags(argv: { as?: unknown; name?: unknown }): void {
+    for (const flag of ["as", "name"] as const) {
+        const v: unknown = argv[flag];
+        if (v !== undefined && (typeof v !== "string" || v === "")) {
+            throw new UsageError(`--${flag} takes one non-empty value, got ${JSON.stringify(v)}`);
+        }
+    }
+}
+
 /**
  * `dynoform addons:create postgres|redis [--as NAME] [--name N]`: adds the add-on to
  * `dynoform:addons` in the stack file and deploys (the dynos get its URL as `<AS>_URL`).
@@ -40,12 +50,7 @@ export const addonsCreateCommand: CommandModule<GlobalOptions, CreateOptions> = 
             .example("$0 addons:create postgres", "PostgreSQL as DATABASE_URL")
             .example("$0 addons:create redis --as CACHE", "a Redis named cache, as CACHE_URL"),
     handler: async (argv) => {
-        for (const flag of ["as", "name"] as const) {
-            const v: unknown = argv[flag];
-            if (v !== undefined && (typeof v !== "string" || v === "")) {
-                throw new UsageError(`--${flag} takes one non-empty value, got ${JSON.stringify(v)}`);
-            }
-        }
+        addonFlags(argv);
         const name = argv.name ?? defaultAddonName(argv.plan, argv.as);
         const { app, addons } = await listAddons(argv);
         const existing = addons.find((a) => a.name === name);

@@ -8,6 +8,11 @@ interface SetOptions extends EditOptions {
     secret: boolean;
 }
 
+/** The `KEY=VALUE` pairs `config:set` is given, each a valid config var name. Pure. */
+export function configPairs(argv: { pairs: string[] }): Array<[string, string]> {
+    return argv.pairs.map((p) => asUsage(() => parseConfigAssignment(p, "config")));
+}
+
 /** `dynoform config:set A=1 B=2 [--secret]`: all pairs in one release and one rolling restart. */
 export const configSetCommand: CommandModule<GlobalOptions, SetOptions> = {
     command: "config:set <pairs..>",
@@ -19,7 +24,7 @@ export const configSetCommand: CommandModule<GlobalOptions, SetOptions> = {
             .example("$0 config:set GREETING=Hi LOG_LEVEL=debug", "two vars, one release")
             .example("$0 config:set API_TOKEN=s3cr3t --secret", "a secret var"),
     handler: async (argv) => {
-        const pairs = argv.pairs.map((p) => asUsage(() => parseConfigAssignment(p, "config")));
+        const pairs = configPairs(argv);
         const own = argv.secret ? "secrets" : "config";
         const other = argv.secret ? "config" : "secrets";
         await editAndDeploy(argv, {

@@ -1,12 +1,12 @@
 import { CommandModule } from "yargs";
 import { addonsCommand } from "./addons";
-import { addonsCreateCommand } from "./addons-create";
+import { addonFlags, addonsCreateCommand } from "./addons-create";
 import { addonsDestroyCommand } from "./addons-destroy";
 import { addonsInfoCommand } from "./addons-info";
 import { configCommand } from "./config";
 import { configGetCommand } from "./config-get";
-import { configSetCommand } from "./config-set";
-import { configUnsetCommand } from "./config-unset";
+import { configPairs, configSetCommand } from "./config-set";
+import { configUnsetCommand, unsetNames } from "./config-unset";
 import { destroyCommand } from "./destroy";
 import { doctorCommand } from "./doctor";
 import { initCommand } from "./init";
@@ -20,10 +20,10 @@ import { pgBackupsUnscheduleCommand } from "./pg-backups-unschedule";
 import { previewCommand } from "./preview";
 import { promoteCommand } from "./promote";
 import { psCommand } from "./ps";
-import { psResizeCommand } from "./ps-resize";
-import { psRestartCommand } from "./ps-restart";
-import { psScaleCommand } from "./ps-scale";
-import { psStopCommand } from "./ps-stop";
+import { psResizeCommand, resizeChanges } from "./ps-resize";
+import { psRestartCommand, restartTarget } from "./ps-restart";
+import { psScaleCommand, scaleChanges } from "./ps-scale";
+import { psStopCommand, stopType } from "./ps-stop";
 import { refreshCommand } from "./refresh";
 import { releasesCommand } from "./releases";
 import { releasesInfoCommand } from "./releases-info";
@@ -46,6 +46,23 @@ import { maintenanceOffCommand } from "./maintenance-off";
 import { nodesCommand } from "./nodes";
 import { nodesActivateCommand } from "./nodes-activate";
 import { nodesDrainCommand } from "./nodes-drain";
+
+/**
+ * Locking commands' checks of their own arguments: pure (no file, no engine, no Docker), so
+ * cli/main.ts runs them before the command waits for its stack's lock, and a malformed
+ * argument is refused at once, never after another command on the stack ends. Each handler
+ * runs the same function.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const ARGUMENT_CHECKS: Record<string, (argv: any) => unknown> = {
+    "ps:scale": scaleChanges,
+    "ps:resize": resizeChanges,
+    "ps:restart": restartTarget,
+    "ps:stop": stopType,
+    "config:set": configPairs,
+    "config:unset": unsetNames,
+    "addons:create": addonFlags,
+};
 
 /** Every command, registered explicitly (no commandDir). */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

@@ -27,6 +27,15 @@ export function checkRestartTarget(target: string, definition: Pick<AppDefinitio
  * `dynoform ps:restart [web|web.2]`: a new restart token for those dynos; `up` replaces them one
  * at a time, each new web dyno admitted by the router before the old one stops.
  */
+/** `ps:restart`'s target, when given, names a process type or a dyno (`web`, `web.2`). Pure. */
+export function restartTarget(argv: { target?: string }): string | undefined {
+    const target = argv.target;
+    if (target !== undefined && !/^[A-Za-z0-9_-]+(\.[1-9][0-9]*)?$/.test(target)) {
+        throw new UsageError(`ps:restart: \`${target}\` is not a process type or dyno name (web, web.2)`);
+    }
+    return target;
+}
+
 export const psRestartCommand: CommandModule<GlobalOptions, RestartOptions> = {
     command: "ps:restart [target]",
     describe: "Restart all dynos, a process type, or one dyno (rolling, through the router)",
@@ -35,10 +44,7 @@ export const psRestartCommand: CommandModule<GlobalOptions, RestartOptions> = {
             .positional("target", { type: "string", describe: "`web` or `web.2`; all dynos when omitted" })
             .example("$0 ps:restart web", "roll every web dyno"),
     handler: async (argv) => {
-        const target = argv.target;
-        if (target !== undefined && !/^[A-Za-z0-9_-]+(\.[1-9][0-9]*)?$/.test(target)) {
-            throw new UsageError(`ps:restart: \`${target}\` is not a process type or dyno name (web, web.2)`);
-        }
+        const target = restartTarget(argv);
         const token = new Date().toISOString();
         const { readStackFile, validateSettings } = await import("../stack-settings");
         const { checkStack, projectDir } = await import("../project");

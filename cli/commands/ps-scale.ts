@@ -51,6 +51,13 @@ export function scaledQuantity(change: ScaleChange, before: Pick<AppDefinition, 
     return wanted;
 }
 
+/** The changes `ps:scale` is given, each parsed and every type once; a usage error otherwise. Pure. */
+export function scaleChanges(argv: { changes: string[] }): ScaleChange[] {
+    const parsed = argv.changes.map(parseScaleArg);
+    distinctTypes("ps:scale", argv.changes, parsed.map((p) => p.type));
+    return parsed;
+}
+
 /** `dynoform ps:scale web=3 worker=1`, `ps:scale web+1`: edits the formation and deploys; only the difference starts or stops. */
 export const psScaleCommand: CommandModule<GlobalOptions, ScaleOptions> = {
     command: "ps:scale <changes..>",
@@ -62,8 +69,7 @@ export const psScaleCommand: CommandModule<GlobalOptions, ScaleOptions> = {
             .example("$0 ps:scale web+1", "one web dyno more than now")
             .example("$0 ps:scale web=2:standard-2x", "two web dynos of 1 GB"),
     handler: async (argv) => {
-        const parsed = argv.changes.map(parseScaleArg);
-        distinctTypes("ps:scale", argv.changes, parsed.map((p) => p.type));
+        const parsed = scaleChanges(argv);
         // Differences resolve against the stack file as loaded for the edit (once), and the
         // view the edit is validated on gets the same numbers.
         const resolved = new Map<string, number>();

@@ -84,3 +84,33 @@ testLive("a live holder beyond --lock-timeout: one line naming it, exit 1, the s
         fs.rmSync(file, { force: true });
     }
 });
+
+testLive("a malformed argument is refused at once while another command holds the stack: one usage line, exit 2, no wait", async () => {
+    const { project, stack } = await shared.deployed();
+    const file = lockFile(project.dir, stack);
+    const before = project.readStack(stack);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, start: processStart(process.pid), command: "up --stack other", since: new Date().toISOString() }));
+    try {
+        const rows: Array<[string[], RegExp]> = [
+            [["ps:scale", "web=2", "web=3"], /^dynoform: ps:scale: `web` is given 2 times/],
+            [["ps:scale", "web=lots"], /^dynoform: `formation\.web\.quantity`/],
+            [["ps:resize", "web=huge-9x"], /^dynoform: .*formation\.web\.size/],
+            [["ps:restart", "web.0"], /^dynoform: ps:restart: `web\.0` is not a process type or dyno name/],
+            [["ps:stop", "we b"], /^dynoform: ps:stop: `we b` is not a process type/],
+            [["config:set", "1BAD=x"], /^dynoform: .*config/],
+            [["config:unset", "bad-name"], /^dynoform: .*config\.bad-name/],
+            [["addons:create", "redis", "--as", ""], /^dynoform: --as takes one non-empty value/],
+        ];
+        for (const [args, said] of rows) {
+            // Without the early check each would wait the whole --lock-timeout, then fail with exit 1.
+            const r = await project.cli([...args, "--stack", stack, "--lock-timeout", "60"]);
+            assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+            assert.deepEqual(r.stderr.trim().split("\n").length, 1, `${args.join(" ")}: one line\n${r.stderr}`);
+            assert.match(r.stderr, said, args.join(" "));
+        }
+        assert.equal(project.readStack(stack), before);
+    } finally {
+        fs.rmSync(file, { force: true });
+    }
+});
