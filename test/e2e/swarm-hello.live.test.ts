@@ -14,6 +14,7 @@ import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 import { registryRequests, taskImages } from "../support/registry-probe";
+import { ROUTER_LOAD } from "../support/load";
 
 // examples/hello (router, Postgres, Redis, worker, release phase) on a 3-node Swarm cluster,
 // deployed once through the real CLI and shared by the tests below, in order: web=6 over all
@@ -45,14 +46,14 @@ function visitOf(body: string): number {
     return Number(m[1]);
 }
 
-/** Load through the router until `stop()`: 8 connections on `path`, as hello-app.live.test.ts does. */
+/** Load through the router until `stop()`: ROUTER_LOAD (8 connections, 400 requests a second) on `path`, as hello-app.live.test.ts does. */
 function load(path: string) {
     let answered = 0;
     const errors = new Map<string, number>();
     const errorTimes: number[] = [];
     let instance: autocannon.Instance | undefined;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
-        instance = autocannon({ url: `${url}${path}`, connections: 8, duration: 900, timeout: 20 }, (err, res) => (err ? reject(err) : resolve(res)));
+        instance = autocannon({ url: `${url}${path}`, ...ROUTER_LOAD, duration: 900, timeout: 20 }, (err, res) => (err ? reject(err) : resolve(res)));
         instance.on("response", () => answered++);
         instance.on("reqError", (err: NodeJS.ErrnoException) => {
             errors.set(err.code ?? err.message, (errors.get(err.code ?? err.message) ?? 0) + 1);
