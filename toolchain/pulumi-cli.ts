@@ -42,8 +42,9 @@ export async function ensurePulumiCli(report: Reporter, opts: { rebuildStale?: b
     const binDir = path.join(root, "bin");
     const cli = path.join(binDir, "pulumi");
     if (fs.existsSync(cli) && cliVersion(cli) === PULUMI_VERSION) {
-        const stale = readRecipe(root) !== buildRecipe();
-        if (!(stale && opts.rebuildStale && findGo())) {
+        // Only doctor asks: other commands do not read go.sum on their way.
+        const stale = opts.rebuildStale === true && readRecipe(root) !== buildRecipe();
+        if (!(stale && findGo())) {
             installDynamicProviderHost(binDir);
             return { root, binDir, version: PULUMI_VERSION, action: "cached" };
         }
