@@ -23,10 +23,6 @@ export function checkRestartTarget(target: string, definition: Pick<AppDefinitio
     }
 }
 
-/**
- * `dynoform ps:restart [web|web.2]`: a new restart token for those dynos; `up` replaces them one
- * at a time, each new web dyno admitted by the router before the old one stops.
- */
 /** `ps:restart`'s target, when given, names a process type or a dyno (`web`, `web.2`). Pure. */
 export function restartTarget(argv: { target?: string }): string | undefined {
     const target = argv.target;
@@ -36,6 +32,10 @@ export function restartTarget(argv: { target?: string }): string | undefined {
     return target;
 }
 
+/**
+ * `dynoform ps:restart [web|web.2]`: a new restart token for those dynos; `up` replaces them one
+ * at a time, each new web dyno admitted by the router before the old one stops.
+ */
 export const psRestartCommand: CommandModule<GlobalOptions, RestartOptions> = {
     command: "ps:restart [target]",
     describe: "Restart all dynos, a process type, or one dyno (rolling, through the router)",

@@ -63,14 +63,22 @@ testLive("a lock left by a dead process is taken over", async () => {
     assert.equal(fs.existsSync(file), false, "released when the command ended");
 });
 
-testLive("a live holder beyond --lock-timeout: one line naming it, exit 1, the stack file unchanged", async () => {
-    const { project, stack } = await shared.deployed();
-    const file = lockFile(project.dir, stack);
-    const before = project.readStack(stack);
+/** Runs `fn` while this test process holds the stack's lock, standing in for an `up` of another stack file. */
+async function whileHeld(dir: string, stack: string, fn: () => Promise<void>): Promise<void> {
+    const file = lockFile(dir, stack);
     fs.mkdirSync(path.dirname(file), { recursive: true });
-    // This test process stands in for a command that holds the stack.
     fs.writeFileSync(file, JSON.stringify({ pid: process.pid, start: processStart(process.pid), command: "up --stack other", since: new Date().toISOString() }));
     try {
+        await fn();
+    } finally {
+        fs.rmSync(file, { force: true });
+    }
+}
+
+testLive("a live holder beyond --lock-timeout: one line naming it, exit 1, the stack file unchanged", async () => {
+    const { project, stack } = await shared.deployed();
+    const before = project.readStack(stack);
+    await whileHeld(project.dir, stack, async () => {
         const t0 = Date.now();
         const r = await project.cli(["config:set", "KD=4", "--stack", stack, "--lock-timeout", "2"]);
         assert.equal(r.code, 1, r.stderr);
@@ -80,18 +88,13 @@ testLive("a live holder beyond --lock-timeout: one line naming it, exit 1, the s
         assert.match(lines[1], new RegExp(`^dynoform: stack ${stack} is busy: pid ${process.pid} .* still holds it after 2 s; nothing was changed`));
         assert.ok(Date.now() - t0 < 30_000);
         assert.equal(project.readStack(stack), before);
-    } finally {
-        fs.rmSync(file, { force: true });
-    }
+    });
 });
 
 testLive("a malformed argument is refused at once while another command holds the stack: one usage line, exit 2, no wait", async () => {
     const { project, stack } = await shared.deployed();
-    const file = lockFile(project.dir, stack);
     const before = project.readStack(stack);
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, JSON.stringify({ pid: process.pid, start: processStart(process.pid), command: "up --stack other", since: new Date().toISOString() }));
-    try {
+    await whileHeld(project.dir, stack, async () => {
         const rows: Array<[string[], RegExp]> = [
             [["ps:scale", "web=2", "web=3"], /^dynoform: ps:scale: `web` is given 2 times/],
             [["ps:scale", "web=lots"], /^dynoform: `formation\.web\.quantity`/],
@@ -110,7 +113,5 @@ testLive("a malformed argument is refused at once while another command holds th
             assert.match(r.stderr, said, args.join(" "));
         }
         assert.equal(project.readStack(stack), before);
-    } finally {
-        fs.rmSync(file, { force: true });
-    }
+    });
 });
