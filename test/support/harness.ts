@@ -154,7 +154,11 @@ export async function freePort(): Promise<number> {
     throw new Error("no free port from 20000 to 31999 in 100 tries");
 }
 
-/** A one-line Node.js HTTP server for dynos: answers `body` (default: the DYNO name and RELEASE) on $PORT. */
+/**
+ * A one-line Node.js HTTP server for dynos: answers "$DYNO $GREETING" (GREETING defaults to hello)
+ * on $PORT, and logs `listening at <ms since epoch>` once it accepts connections (a container reads
+ * the host's clock, so the figure compares with Docker's event times).
+ */
 export function httpServerCommand(extra = ""): string {
-    return `node -e 'require("http").createServer((q,s)=>s.end(process.env.DYNO+" "+(process.env.GREETING||"hello"))).listen(process.env.PORT);${extra}'`;
+    return `node -e 'require("http").createServer((q,s)=>s.end(process.env.DYNO+" "+(process.env.GREETING||"hello"))).listen(process.env.PORT,()=>console.log("listening at "+Date.now()));${extra}'`;
 }
