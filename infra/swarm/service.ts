@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
-import { runningTasks, taskImage, waitUntilListening } from "./tasks";
+import { SERVER_HEALTHCHECK } from "../docker/dyno";
+import { serviceTasks, taskImage, waitUntilListening } from "./tasks";
 
 // One process type as a Docker Swarm service: replicas = quantity, resources from the dyno
 // size, restart with back-off, rolling updates start-first that roll back on failure, dnsrr
@@ -165,7 +166,7 @@ export function serviceSpec(inputs: ServiceInputs, placement: Placement | number
                 ...(inputs.user ? { User: inputs.user } : {}),
                 ...(inputs.mounts?.length ? { Mounts: inputs.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target })) } : {}),
                 ...(inputs.healthcheck
-                    ? { HealthCheck: { Test: ["CMD-SHELL", inputs.healthcheck], Interval: 1e9, Timeout: 5e9, Retries: 30, StartPeriod: 0 } }
+                    ? { HealthCheck: { Test: ["CMD-SHELL", inputs.healthcheck], Interval: SERVER_HEALTHCHECK.intervalSeconds * 1e9, Timeout: 5e9, Retries: SERVER_HEALTHCHECK.retries, StartPeriod: 0 } }
                     : {}),
             },
             Resources: serviceResources(inputs.memoryMb, inputs.cpuShares, where.smallestNodeNanoCpus),
@@ -209,8 +210,8 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
 }
 
 /**
- * Waits until the service's update is over and `replicas` tasks run (and, with `listening`,
- * accept connections); a rolled-back update fails. After a spec change that rolls the tasks,
+ * Waits until the service's update is over, `replicas` tasks run (and, with `listening`, accept
+ * connections) and no task scaled away or replaced still runs; a rolled-back update fails. After a spec change that rolls the tasks,
  * `rolledSince` is the start of the update before it: until Swarm begins the new one the service
  * still reports that update's status ("completed") and runs its old tasks, which would look
  * settled. A change Swarm rolls nothing for (a placement its tasks already meet) starts no update:
@@ -234,9 +235,12 @@ async function settle(
         if (update === "rollback_completed" || update === "rollback_paused" || update === "paused") {
             throw new Error(`service ${inputs.name}: the rollout failed and was rolled back (${update}): ${info.UpdateStatus?.Message ?? ""}`);
         }
-        const tasks = await runningTasks(docker, id);
+        const all = await serviceTasks(docker, id);
+        const tasks = all.filter((t) => t.desired === "running");
         const running = tasks.filter((t) => t.state === "running").length;
-        if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas) {
+        // A task being scaled away or replaced (desired shutdown or remove) still answers until it has stopped.
+        const stopping = all.filter((t) => t.desired !== "running" && t.state === "running").length;
+        if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas && stopping === 0) {
             if (!inputs.listening) return;
             const { port, probeImage } = inputs.listening;
             const timeoutMs = Math.max(deadline - Date.now(), 10_000);
@@ -244,7 +248,8 @@ async function settle(
         }
         if (Date.now() > deadline) {
             const errors = [...new Set(tasks.map((t) => t.error).filter(Boolean))].join("; ");
-            throw new Error(`service ${inputs.name}: ${running} of ${replicas} tasks running after ${timeoutMs / 1000} s${errors ? ` (${errors})` : ""}`);
+            const left = stopping ? `, ${stopping} still stopping` : "";
+            throw new Error(`service ${inputs.name}: ${running} of ${replicas} tasks running${left} after ${timeoutMs / 1000} s${errors ? ` (${errors})` : ""}`);
         }
         await new Promise((r) => setTimeout(r, 500));
     }

@@ -34,9 +34,18 @@ export async function taskImage(docker: import("dockerode"), image: string): Pro
 
 /** A service's tasks that should run (desired state running), by slot. */
 export async function runningTasks(docker: import("dockerode"), serviceId: string): Promise<ServiceTask[]> {
+    return serviceTasks(docker, serviceId, ["running"]);
+}
+
+/**
+ * A service's tasks, by slot: those whose desired state is one of `desired`, or all that the
+ * engine still keeps (its task history included) when `desired` is absent.
+ */
+export async function serviceTasks(docker: import("dockerode"), serviceId: string, desired?: string[]): Promise<ServiceTask[]> {
     const nodes = new Map<string, string>();
     for (const n of (await docker.listNodes()) as Array<{ ID: string; Description?: { Hostname?: string } }>) nodes.set(n.ID, n.Description?.Hostname ?? n.ID);
-    const tasks = (await docker.listTasks({ filters: { service: [serviceId], "desired-state": ["running"] } })) as Array<{
+    const filters: Record<string, string[]> = { service: [serviceId], ...(desired ? { "desired-state": desired } : {}) };
+    const tasks = (await docker.listTasks({ filters })) as Array<{
         ID: string; Slot: number; NodeID: string; DesiredState: string; Status: { State: string; Err?: string; Timestamp: string };
     }>;
     return tasks

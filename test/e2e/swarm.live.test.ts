@@ -9,7 +9,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { LABEL, swarmName } from "../../infra/docker/labels";
 import { REGISTRY } from "../../infra/swarm/registry";
 import { swarmNodes } from "../../infra/swarm/cluster";
-import { runningTasks } from "../../infra/swarm/tasks";
+import { runningTasks, serviceTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject, runCli } from "../support/app-project";
 import { eventually } from "../support/poll";
@@ -31,11 +31,21 @@ import { registryRequests, taskImages } from "../support/registry-probe";
 let cluster: TestCluster | undefined;
 let project: AppProject | undefined;
 
-async function webTasks() {
+async function webService() {
     const manager = cluster!.manager.engine;
     const [service] = await manager.listServices({ filters: { label: [`${LABEL.stack}=${project!.stack}`, `${LABEL.processType}=web`] } });
     assert.ok(service, "a web service");
-    return runningTasks(manager, service.ID);
+    return service;
+}
+
+async function webTasks() {
+    return runningTasks(cluster!.manager.engine, (await webService()).ID);
+}
+
+/** Web tasks scaled away or replaced (desired state no longer running) that still run: none once a command has returned. */
+async function webTasksStillStopping() {
+    const all = await serviceTasks(cluster!.manager.engine, (await webService()).ID);
+    return all.filter((t) => t.desired !== "running" && t.state === "running").map((t) => `web.${t.slot} (${t.id}, desired ${t.desired})`);
 }
 
 /** How tasks ended, as the manager tells it (their status message, error and exit code, and their node's state), for a failure message. */
@@ -296,6 +306,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
         const scaled = await project!.cli(["ps:scale", "web=6"]);
         assert.equal(scaled.code, 0, scaled.stdout + scaled.stderr);
         assert.equal((await webTasks()).length, 6);
+        assert.deepEqual(await webTasksStillStopping(), [], "the 2 tasks scaled away have stopped when ps:scale returns");
     });
 
     test("through ssh:// only (each node's sshd): doctor checks the cluster, ps, ps:scale web=5 restarts no task, logs show a request through the router, run is on the overlay; 14 requests at once all answer", async () => {
@@ -337,6 +348,7 @@ describeLive("a stack on a 3-node Swarm cluster", { concurrency: false }, () => 
             assert.equal(after.length, 5);
             const kept = new Set(before.map((t) => t.id));
             assert.ok(after.every((t) => t.state === "running" && kept.has(t.id)), `no task replaced: ${JSON.stringify(after)}`);
+            assert.deepEqual(await webTasksStillStopping(), [], "the task scaled away has stopped when ps:scale returns");
 
             const probe = `/through-ssh-${Date.now()}`;
             const res = await fetch(`http://${manager.address}:${doc.config["dynoform:routerPort"]}${probe}`);
