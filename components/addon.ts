@@ -1,5 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
-import { Dyno } from "../infra/docker/dyno";
+import { Dyno, SERVER_HEALTHCHECK } from "../infra/docker/dyno";
 import { ADDON_LABEL, LABEL, dockerName, legacyDockerName, ownerLabels, swarmName } from "../infra/docker/labels";
 import { Volume } from "../infra/docker/volume";
 import { RandomSecret } from "../infra/random/secret";
@@ -129,11 +129,7 @@ export class AddOn extends pulumi.ComponentResource {
                 port: kind.port,
                 user: kind.user,
                 mounts: [pulumi.interpolate`${volume.name}:${kind.dataPath}`],
-                healthcheck: {
-                    command: kind.ready,
-                    intervalSeconds: 1,
-                    retries: 30,
-                },
+                healthcheck: { command: kind.ready, ...SERVER_HEALTHCHECK },
                 bootTimeoutSeconds: 120,
                 stopGraceSeconds: 30,
                 role: "addon",

@@ -66,7 +66,7 @@ describe("AddOn: resources", () => {
         assert.equal(server.command, undefined);
         assert.equal(server.user, undefined);
         assert.equal(server.port, 5432);
-        assert.deepEqual(server.healthcheck, { command: "pg_isready -q -h 127.0.0.1 -U app -d app", intervalSeconds: 1, retries: 30 });
+        assert.deepEqual(server.healthcheck, { command: "pg_isready -q -h 127.0.0.1 -U app -d app", intervalSeconds: 3, retries: 10 });
         assert.deepEqual(server.mounts, [`${volume.name}:/var/lib/postgresql/data`]);
         assert.equal(volume.name, "shop.dev.postgres-data");
         assert.deepEqual(volume.formerNames, ["shop-dev-postgres-data"], "a deployment named the old way keeps its data volume");
@@ -93,8 +93,8 @@ describe("AddOn: resources", () => {
         assert.equal(server.port, 6379);
         assert.deepEqual(server.healthcheck, {
             command: 'REDISCLI_AUTH="$REDIS_PASSWORD" redis-cli ping | grep -q PONG',
-            intervalSeconds: 1,
-            retries: 30,
+            intervalSeconds: 3,
+            retries: 10,
         });
         assert.equal(volume.name, "shop.dev.cache-data");
         assert.deepEqual(server.mounts, [`${volume.name}:/data`]);

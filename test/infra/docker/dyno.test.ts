@@ -123,6 +123,19 @@ describe("diffDyno", () => {
         assert.equal(d.deleteBeforeReplace, false);
         assert.equal(diffDyno(state({ role: "addon" }), { ...base, role: "addon" }).changes, false);
     });
+    test("a health check's new timing is recorded in place (an add-on server is not restarted for it); a new check command replaces", () => {
+        const check = { command: "pg_isready -q", intervalSeconds: 1, retries: 30 };
+        const olds = state({ healthcheck: check, mounts: ["app-pg-data:/var/lib/postgresql/data"] });
+        const news = { ...base, healthcheck: check, mounts: ["app-pg-data:/var/lib/postgresql/data"] };
+        const timing = diffDyno(olds, { ...news, healthcheck: { ...check, intervalSeconds: 3, retries: 10 } });
+        assert.equal(timing.changes, undefined, "an update the engine names (`healthcheck`)");
+        assert.deepEqual(timing.replaces, []);
+        const command = diffDyno(olds, { ...news, healthcheck: { ...check, command: "pg_isready -q -h 127.0.0.1" } });
+        assert.deepEqual(command.replaces, ["healthcheck"]);
+        assert.equal(command.deleteBeforeReplace, true, "one data volume: old-first");
+        assert.deepEqual(diffDyno(olds, { ...news, healthcheck: undefined }).replaces, ["healthcheck"], "a check removed replaces");
+        assert.deepEqual(diffDyno(state(), { ...base, healthcheck: check }).replaces, ["healthcheck"], "a check added replaces");
+    });
     test("drift found by refresh is a change with equal inputs", () => {
         for (const s of ["missing", "exited", "oom-killed"] as const) {
             const d = diffDyno(state({ state: s }), base);
