@@ -485,8 +485,9 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
     });
 
     describe("health check", { concurrency: false }, () => {
-        test("create waits until Docker reports the dyno healthy", async (t) => {
+        test("create waits until Docker reports the dyno healthy; a new timing of the same check is an update in place", async (t) => {
             const p = project!;
+            let intervalSeconds = 1;
             const stack = await p.stack(async () => {
                 const d = new Dyno(
                     "checked-1",
@@ -494,7 +495,7 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
                         processType: "checked",
                         index: 1,
                         command: "sleep 3; touch /tmp/ready; sleep 100000",
-                        healthcheck: { command: "test -f /tmp/ready", intervalSeconds: 1, retries: 30 },
+                        healthcheck: { command: "test -f /tmp/ready", intervalSeconds, retries: 30 },
                     }),
                 );
                 return { state: d.state };
@@ -506,6 +507,16 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
                 // /tmp/ready appears 3 s after start: healthy now means create waited for it.
                 assert.equal(info.State.Health?.Status, "healthy", "healthy when create returned");
                 assert.deepEqual(info.Config.Healthcheck?.Test, ["CMD-SHELL", "test -f /tmp/ready"]);
+
+                // As when Dynoform's add-on check went from 1 s to 3 s: no restart, the state takes the new timing.
+                intervalSeconds = 3;
+                const ev = engineEvents();
+                const again = await stack.up({ onEvent: ev.onEvent });
+                assert.deepEqual(again.summary.resourceChanges, { update: 1, same: 1 });
+                const update = ev.steps(DYNO_TYPE).find((m) => m.op === "update");
+                assert.deepEqual(update?.diffs, ["healthcheck"]);
+                assert.equal((await onlyContainer(p, "checked.1")).Id, info.Id, "the same container");
+                assert.equal((await resourceState(stack, DYNO_TYPE, "checked-1")).healthcheck.intervalSeconds, 3);
             } finally {
                 await stack.destroy();
             }
