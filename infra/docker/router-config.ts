@@ -61,7 +61,8 @@ export const ROUTER_NAMES_FILE = "/tmp/dynoform-router.names";
  * Renders the live config from the template with each dyno's current address, and reloads
  * nginx when that changed. The router runs it after each RouterConfig update, and whenever its
  * once-a-second check ({@link ROUTER_WATCH_LOOP}) sees a dyno's address change, so a dyno
- * that Docker restarted (a new address) or a daemon restart is followed within a second, a dyno that does not resolve is left out, and no dyno means a 503 page.
+ * that Docker restarted (a new address) or a daemon restart is followed within a second, a dyno
+ * that does not resolve is left out, and no dyno means a 503 page.
  * nginx itself resolves names only when it loads its config. It returns once nginx serves the
  * new config (no fixed wait), so a dyno the config left out can be stopped right after it.
  */
