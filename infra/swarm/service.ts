@@ -211,11 +211,11 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
 
 /**
  * Waits until the service's update is over, `replicas` tasks run (and, with `listening`, accept
- * connections) and no task scaled away or replaced still runs; a rolled-back update fails. After a spec change that rolls the tasks,
- * `rolledSince` is the start of the update before it: until Swarm begins the new one the service
- * still reports that update's status ("completed") and runs its old tasks, which would look
- * settled. A change Swarm rolls nothing for (a placement its tasks already meet) starts no update:
- * after 10 s the wait stops looking for one.
+ * connections) and no task scaled away or replaced still runs; a rolled-back update fails. After
+ * a spec change that rolls the tasks, `rolledSince` is the start of the update before it: until
+ * Swarm begins the new one the service still reports that update's status ("completed") and runs
+ * its old tasks, which would look settled. A change Swarm rolls nothing for (a placement its
+ * tasks already meet) starts no update: after 10 s the wait stops looking for one.
  */
 async function settle(
     docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number, rolledSince?: { startedAt: string | undefined },
