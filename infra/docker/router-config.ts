@@ -109,7 +109,9 @@ cp "$out" "$out.old" 2>/dev/null
 mv "$new" "$out"
 chmod 644 "$out"
 nginx -t -q || { mv "$out.old" "$out"; exit 1; }
-serving() { for p in /proc/[0-9]*; do [ "$(tr -d '\\0' < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done; }
+# A process may exit between the glob and the read: the group's 2>/dev/null also takes the shell's
+# own "cannot open" (a redirection's own 2>/dev/null comes too late for the < before it).
+serving() { for p in /proc/[0-9]*; do [ "$({ tr -d '\\0' < $p/cmdline; } 2>/dev/null)" = "nginx: worker process" ] && echo "\${p#/proc/}"; done; }
 old=$(serving)
 nginx -s reload || exit 1
 # Done once nginx serves the new config: new workers are up and no old one accepts connections
