@@ -4,9 +4,10 @@ import { after, before, test } from "node:test";
 import autocannon from "autocannon";
 import * as path from "path";
 import { imageLabels, imageRepository, swarmName } from "../../infra/docker/labels";
+import { demuxLogs } from "../../infra/docker/logs";
 import { createImage } from "../../infra/docker/image-ops";
 import { PACKAGE_ROOT } from "../../toolchain/paths";
-import { runningTasks, ServiceTask } from "../../infra/swarm/tasks";
+import { runningTasks, serviceTasks as allServiceTasks, ServiceTask } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject } from "../support/app-project";
 import { describeLive } from "../support/engines";
@@ -14,7 +15,7 @@ import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 import { escaped, startTestCluster, TestCluster } from "../support/test-cluster";
 import { registryRequests, taskImages } from "../support/registry-probe";
-import { ROUTER_LOAD } from "../support/load";
+import { clock, FailedAnswers, failedAnswersLine, ROUTER_LOAD, watchFailedAnswers } from "../support/load";
 
 // examples/hello (router, Postgres, Redis, worker, release phase) on a 3-node Swarm cluster,
 // deployed once through the real CLI and shared by the tests below, in order: web=6 over all
@@ -52,8 +53,10 @@ function load(path: string) {
     const errors = new Map<string, number>();
     const errorTimes: number[] = [];
     let instance: autocannon.Instance | undefined;
+    let failed: FailedAnswers | undefined;
     const done = new Promise<autocannon.Result>((resolve, reject) => {
         instance = autocannon({ url: `${url}${path}`, ...ROUTER_LOAD, duration: 900, timeout: 20 }, (err, res) => (err ? reject(err) : resolve(res)));
+        failed = watchFailedAnswers(instance);
         instance.on("response", () => answered++);
         instance.on("reqError", (err: NodeJS.ErrnoException) => {
             errors.set(err.code ?? err.message, (errors.get(err.code ?? err.message) ?? 0) + 1);
@@ -65,7 +68,7 @@ function load(path: string) {
         async stop() {
             instance!.stop();
             const result = await done;
-            return Object.assign(result, { errorKinds: Object.fromEntries(errors), errorTimes });
+            return Object.assign(result, { errorKinds: Object.fromEntries(errors), errorTimes, failedAnswers: failed! });
         },
     };
 }
@@ -80,9 +83,35 @@ async function routerErrors(): Promise<string> {
     const manager = cluster!.manager.engine;
     const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
     if (!c) return "no router container on the manager";
-    const { demuxLogs } = await import("../../infra/docker/logs");
     const raw = (await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer;
     return demuxLogs(raw).split("\n").filter((l) => l && !/\[notice\]|Connection refused/.test(l)).slice(-20).join("\n") || "none but retried refusals";
+}
+
+/**
+ * For a failed load check: when the non-2xx answers came, the router's refused connections
+ * around then (which addresses, from its error log), and every web task's state and when it got
+ * there (the task history included), all as times of day.
+ */
+async function rolloutDiagnostics(seen: FailedAnswers): Promise<string> {
+    const lines = [`non-2xx answers: ${failedAnswersLine(seen)}`];
+    const manager = cluster!.manager.engine;
+    const [router] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
+    if (router && seen.times.length) {
+        const from = seen.times[0] - 1000, to = seen.times[seen.times.length - 1] + 1000;
+        const raw = (await manager.getContainer(router.Id).logs({ stdout: false, stderr: true, timestamps: true, follow: false })) as unknown as Buffer;
+        const near = demuxLogs(raw).split("\n").filter((l) => {
+            const at = Date.parse(l.slice(0, l.indexOf(" ")));
+            return at >= from && at <= to && /Connection refused/.test(l);
+        });
+        const upstreams = near.map((l) => /upstream: "http:\/\/([\d.]+:\d+)/.exec(l)?.[1] ?? "?");
+        const counts = [...new Set(upstreams)].map((u) => `${u} x${upstreams.filter((x) => x === u).length}`).join(", ");
+        lines.push(`router refusals from a second before to a second after: ${near.length} (${counts || "none"})`);
+    }
+    const [web] = await manager.listServices({ filters: { name: [swarmName.service(project!.app, project!.stack, "web")] } });
+    if (web) {
+        for (const t of await allServiceTasks(manager, web.ID)) lines.push(`web.${t.slot} ${t.id.slice(0, 10)} on ${t.node}: ${t.state} (desired ${t.desired}) at ${clock(Date.parse(t.since))}`);
+    }
+    return lines.join("\n");
 }
 
 const loadLine = (r: autocannon.Result & { errorKinds: Record<string, number> }) => {
@@ -213,7 +242,12 @@ describeLive("examples/hello on a 3-node Swarm cluster, through the CLI", { conc
         assert.equal(r.code, 0, r.stdout + r.stderr);
         process.stderr.write(`# rolling config:set of 6 web dynos + worker on 3 nodes under load: ${rolledS.toFixed(1)} s, ${loadLine(result)}\n`);
         assert.ok(result.requests.total > 100, "the load generator ran");
-        assert.equal(failedOf(result), 0, `no failed request; failures at ${errorsAt(result, started)} s after config:set began; the router's error log:\n${await routerErrors()}`);
+        assert.equal(
+            failedOf(result),
+            0,
+            `no failed request; failures at ${errorsAt(result, started)} s after config:set began (at ${clock(started)}); the router's error log:\n` +
+                `${await routerErrors()}\n${await rolloutDiagnostics(result.failedAnswers)}`,
+        );
         const after = await serviceTasks("web");
         assert.ok(after.every((t) => !idsBefore.has(t.id) && t.state === "running"), "every web task was replaced");
         const page = await get();
