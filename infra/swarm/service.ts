@@ -167,7 +167,9 @@ export function serviceSpec(inputs: ServiceInputs, placement: Placement | number
                 ...(inputs.mounts?.length ? { Mounts: inputs.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target })) } : {}),
                 ...(inputs.healthcheck
                     ? { HealthCheck: { Test: ["CMD-SHELL", inputs.healthcheck], Interval: SERVER_HEALTHCHECK.intervalSeconds * 1e9, Timeout: 5e9, Retries: SERVER_HEALTHCHECK.retries, StartPeriod: 0 } }
-                    : {}),
+                    : inputs.listening && !inputs.ingress
+                      ? { HealthCheck: listenHealthCheck(inputs.listening.port, inputs.bootTimeoutSeconds ?? 120) }
+                      : {}),
             },
             Resources: serviceResources(inputs.memoryMb, inputs.cpuShares, where.smallestNodeNanoCpus),
             // A crashed dyno is restarted after 5 s, then Swarm's own back-off between failures.
@@ -201,6 +203,27 @@ async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs)
         nodes = (await docker.listNodes()) as Node[];
     }
     return { smallestNodeNanoCpus, nodeId: own, ingressNodes: labelled().length, addresses: labelled().map((n) => n.Status?.Addr ?? "").filter(Boolean) };
+}
+
+/**
+ * The health check of a dyno service with a port (web): whether the task accepts connections on
+ * it. Swarm reports a task with a health check running, adds it to the service's DNS and, in a
+ * start-first update, stops the task it replaces only once the check passes; without one, all
+ * three happen when the process starts. An app slower to listen than Swarm is to roll (Node
+ * waiting for Redis on a busy 2-core machine: 8 to 18 s) had every old task stopped and every
+ * new one refusing, and the router answered 502 until they listened. Failures during the boot
+ * timeout (the start period) do not count; 10 in a row after that make the task unhealthy, and
+ * Swarm replaces it. bash's /dev/tcp where the image has bash, else Node (Dynoform's images).
+ */
+export function listenHealthCheck(port: number, bootTimeoutSeconds: number) {
+    const node = `node -e 'require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(1))'`;
+    return {
+        Test: ["CMD-SHELL", `bash -c ': </dev/tcp/127.0.0.1/${port}' 2>/dev/null || ${node}`],
+        Interval: SERVER_HEALTHCHECK.intervalSeconds * 1e9,
+        Timeout: 5e9,
+        Retries: SERVER_HEALTHCHECK.retries,
+        StartPeriod: bootTimeoutSeconds * 1e9,
+    };
 }
 
 /** Whether going from `olds` to `news` changes the tasks (Swarm rolls them), not only their number. Pure. */

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { diffService, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
+import { diffService, listenHealthCheck, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
 import { clusterUnsupported } from "../../../infra/swarm/cluster-setting";
 import { swarmName } from "../../../infra/docker/labels";
 
@@ -29,6 +29,19 @@ test("serviceSpec: replicas, dnsrr, start-first updates that roll back, restart 
     assert.deepEqual(spec.TaskTemplate.ContainerSpec.Env, ["B=2", "DYNO=web.{{.Task.Slot}}", "PORT=5000"]);
     assert.equal(spec.TaskTemplate.ContainerSpec.StopGracePeriod, 30e9);
     assert.deepEqual(spec.TaskTemplate.Networks, [{ Target: "hello-prod", Aliases: ["web"] }]);
+});
+
+test("serviceSpec: a dyno service with a port is healthy once it accepts connections (Swarm's start-first waits for it); others have no such check", () => {
+    const web = serviceSpec({ ...INPUTS, listening: { port: 5000, probeImage: "node" }, bootTimeoutSeconds: 60 }, TWO_CORES).TaskTemplate.ContainerSpec;
+    assert.deepEqual(web.HealthCheck, listenHealthCheck(5000, 60));
+    assert.equal(web.HealthCheck!.Test[0], "CMD-SHELL");
+    assert.match(web.HealthCheck!.Test[1], /^bash -c ': <\/dev\/tcp\/127\.0\.0\.1\/5000' 2>\/dev\/null \|\| node -e '.*connect\(5000, "127\.0\.0\.1"\)/);
+    assert.deepEqual([web.HealthCheck!.Interval, web.HealthCheck!.Retries, web.HealthCheck!.StartPeriod], [3e9, 10, 60e9], "booting does not count against it");
+    assert.equal(serviceSpec(INPUTS, TWO_CORES).TaskTemplate.ContainerSpec.HealthCheck, undefined, "no port, no check");
+    const router = serviceSpec({ ...INPUTS, listening: { port: 8080, probeImage: "node" }, ingress: { port: 5000, targetPort: 8080 } }, TWO_CORES);
+    assert.equal(router.TaskTemplate.ContainerSpec.HealthCheck, undefined, "the router (stop-first, host port) has none");
+    const addon = serviceSpec({ ...INPUTS, listening: { port: 5432, probeImage: "node" }, healthcheck: "pg_isready -q" }, TWO_CORES);
+    assert.deepEqual(addon.TaskTemplate.ContainerSpec.HealthCheck!.Test, ["CMD-SHELL", "pg_isready -q"], "an add-on keeps its own");
 });
 
 test("serviceSpec: a change of replicas alone leaves the task template equal (Swarm restarts no task)", () => {
