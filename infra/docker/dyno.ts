@@ -17,9 +17,10 @@ export interface HealthCheck {
  * How often a server's own readiness command runs as its Docker health check, and how many
  * failures in a row make it unhealthy (30 s): add-on servers, on one host and on a cluster. Each
  * check is a `docker exec`, 57 to 96 ms of the engine's CPU (dockerd, containerd, runc) on the
- * 2-core test machines; at 1 s that was 6 to 10 % of a core per add-on for its whole life. Docker 20.10 runs the first
- * check one interval after the start and has no faster interval while booting (Docker 25's
- * StartInterval), so 3 s is also the longest an add-on's `up` waits for a server that is ready.
+ * 2-core test machines; at 1 s that was 6 to 10 % of a core per add-on for its whole life.
+ * Docker 20.10 runs the first check one interval after the start and has no faster interval
+ * while booting (Docker 25's StartInterval), so 3 s is also the longest an add-on's `up` waits
+ * for a server that is ready.
  */
 export const SERVER_HEALTHCHECK = { intervalSeconds: 3, retries: 10 } as const;
 
