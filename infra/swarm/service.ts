@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import { SERVER_HEALTHCHECK } from "../docker/dyno";
-import { serviceTasks, taskImage, waitUntilListening } from "./tasks";
+import { serviceTasks, stoppingTasks, taskImage, waitUntilListening } from "./tasks";
 
 // One process type as a Docker Swarm service: replicas = quantity, resources from the dyno
 // size, restart with back-off, rolling updates start-first that roll back on failure, dnsrr
@@ -166,7 +166,7 @@ export function serviceSpec(inputs: ServiceInputs, placement: Placement | number
                 ...(inputs.user ? { User: inputs.user } : {}),
                 ...(inputs.mounts?.length ? { Mounts: inputs.mounts.map((m) => ({ Type: "volume", Source: m.source, Target: m.target })) } : {}),
                 ...(inputs.healthcheck
-                    ? { HealthCheck: { Test: ["CMD-SHELL", inputs.healthcheck], Interval: SERVER_HEALTHCHECK.intervalSeconds * 1e9, Timeout: 5e9, Retries: SERVER_HEALTHCHECK.retries, StartPeriod: 0 } }
+                    ? { HealthCheck: swarmHealthCheck(inputs.healthcheck, 0) }
                     : inputs.listening && !inputs.ingress
                       ? { HealthCheck: listenHealthCheck(inputs.listening.port, inputs.bootTimeoutSeconds ?? 120) }
                       : {}),
@@ -217,12 +217,20 @@ async function findPlacement(docker: import("dockerode"), inputs: ServiceInputs)
  */
 export function listenHealthCheck(port: number, bootTimeoutSeconds: number) {
     const node = `node -e 'require("net").connect(${port}, "127.0.0.1").on("connect", () => process.exit(0)).on("error", () => process.exit(1))'`;
+    return swarmHealthCheck(`bash -c ': </dev/tcp/127.0.0.1/${port}' 2>/dev/null || ${node}`, bootTimeoutSeconds);
+}
+
+/**
+ * A task's health check (a shell command), on the add-on servers' timing: every 3 s, 5 s to
+ * answer, 10 failures in a row after `startPeriodSeconds` make it unhealthy.
+ */
+function swarmHealthCheck(command: string, startPeriodSeconds: number) {
     return {
-        Test: ["CMD-SHELL", `bash -c ': </dev/tcp/127.0.0.1/${port}' 2>/dev/null || ${node}`],
+        Test: ["CMD-SHELL", command],
         Interval: SERVER_HEALTHCHECK.intervalSeconds * 1e9,
         Timeout: 5e9,
         Retries: SERVER_HEALTHCHECK.retries,
-        StartPeriod: bootTimeoutSeconds * 1e9,
+        StartPeriod: startPeriodSeconds * 1e9,
     };
 }
 
@@ -261,8 +269,7 @@ async function settle(
         const all = await serviceTasks(docker, id);
         const tasks = all.filter((t) => t.desired === "running");
         const running = tasks.filter((t) => t.state === "running").length;
-        // A task being scaled away or replaced (desired shutdown or remove) still answers until it has stopped.
-        const stopping = all.filter((t) => t.desired !== "running" && t.state === "running").length;
+        const stopping = stoppingTasks(all).length;
         if ((update === undefined || update === "completed") && running === replicas && tasks.length === replicas && stopping === 0) {
             if (!inputs.listening) return;
             const { port, probeImage } = inputs.listening;

@@ -53,6 +53,14 @@ export async function serviceTasks(docker: import("dockerode"), serviceId: strin
         .sort((a, b) => a.slot - b.slot);
 }
 
+/**
+ * Tasks scaled away or replaced (desired state shutdown or remove) that still run: they answer
+ * until they have stopped, so a command is not done while any is left. Pure.
+ */
+export function stoppingTasks(tasks: ServiceTask[]): ServiceTask[] {
+    return tasks.filter((t) => t.desired !== "running" && t.state === "running");
+}
+
 // Run by `node -e` in a container on the service's network: resolves tasks.<service> (every
 // task's address: dnsrr) and connects to each on the port, every 100 ms, until `count` accept
 // in one round (exit 0) or the deadline passes (exit 1); prints how many accepted.

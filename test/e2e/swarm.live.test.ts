@@ -9,7 +9,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { LABEL, swarmName } from "../../infra/docker/labels";
 import { REGISTRY } from "../../infra/swarm/registry";
 import { swarmNodes } from "../../infra/swarm/cluster";
-import { runningTasks, serviceTasks } from "../../infra/swarm/tasks";
+import { runningTasks, serviceTasks, stoppingTasks } from "../../infra/swarm/tasks";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { AppProject, appProject, runCli } from "../support/app-project";
 import { eventually } from "../support/poll";
@@ -44,8 +44,7 @@ async function webTasks() {
 
 /** Web tasks scaled away or replaced (desired state no longer running) that still run: none once a command has returned. */
 async function webTasksStillStopping() {
-    const all = await serviceTasks(cluster!.manager.engine, (await webService()).ID);
-    return all.filter((t) => t.desired !== "running" && t.state === "running").map((t) => `web.${t.slot} (${t.id}, desired ${t.desired})`);
+    return stoppingTasks(await serviceTasks(cluster!.manager.engine, (await webService()).ID)).map((t) => `web.${t.slot} (${t.id}, desired ${t.desired})`);
 }
 
 /** How tasks ended, as the manager tells it (their status message, error and exit code, and their node's state), for a failure message. */

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { diffService, listenHealthCheck, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
+import { ServiceTask, stoppingTasks } from "../../../infra/swarm/tasks";
 import { clusterUnsupported } from "../../../infra/swarm/cluster-setting";
 import { swarmName } from "../../../infra/docker/labels";
 
@@ -100,7 +101,7 @@ test("serviceSpec: an add-on is pinned to the manager's node with its volume and
         { smallestNodeNanoCpus: TWO_CORES, nodeId: "n1" });
     assert.deepEqual(spec.TaskTemplate.Placement, { MaxReplicas: 0, Constraints: ["node.id==n1"] });
     assert.deepEqual(spec.TaskTemplate.ContainerSpec.Mounts, [{ Type: "volume", Source: "hello-prod-postgres-data", Target: "/var/lib/postgresql/data" }]);
-    assert.deepEqual(spec.TaskTemplate.ContainerSpec.HealthCheck?.Test, ["CMD-SHELL", "pg_isready -q"]);
+    assert.deepEqual(spec.TaskTemplate.ContainerSpec.HealthCheck, { Test: ["CMD-SHELL", "pg_isready -q"], Interval: 3e9, Timeout: 5e9, Retries: 10, StartPeriod: 0 });
     assert.equal(spec.TaskTemplate.ContainerSpec.User, "postgres");
     assert.equal(spec.TaskTemplate.ContainerSpec.Command, undefined);
     assert.equal(spec.UpdateConfig.Order, "stop-first");
@@ -118,4 +119,10 @@ test("rollsTasks: a change of replicas alone (or of what only the provider reads
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, memoryMb: 1024, replicas: 7 }), true);
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, image: "sha256:def" }), true);
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, labels: { ...INPUTS.labels, "dev.dynoform.release": "v2" } }), true);
+});
+
+test("stoppingTasks: a task scaled away or replaced that still runs; not one that should run, nor one already stopped", () => {
+    const task = (id: string, desired: string, state: string): ServiceTask => ({ id, slot: 1, node: "n1", state, desired, since: "2026-12-02T00:00:00Z" });
+    const tasks = [task("a", "running", "running"), task("b", "shutdown", "running"), task("c", "shutdown", "shutdown"), task("d", "remove", "running"), task("e", "running", "starting")];
+    assert.deepEqual(stoppingTasks(tasks).map((t) => t.id), ["b", "d"]);
 });
