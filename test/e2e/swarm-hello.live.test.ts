@@ -78,13 +78,19 @@ const failedOf = (r: autocannon.Result) => r.non2xx + r.errors + r.timeouts;
 /** When the failed requests failed, in seconds after `t0`: `[3.1, 3.1, 12.0]`. */
 const errorsAt = (r: { errorTimes: number[] }, t0: number) => JSON.stringify(r.errorTimes.map((t) => Math.round((t - t0) / 100) / 10));
 
-/** The router's nginx errors (its stderr, on the manager) other than retried refusals, for a failure's message. */
-async function routerErrors(): Promise<string> {
+/** The router task's nginx error log (its stderr) on the manager, or undefined when no router runs there. */
+async function routerStderr(opts: { timestamps: boolean }): Promise<string | undefined> {
     const manager = cluster!.manager.engine;
     const [c] = await manager.listContainers({ filters: { label: [`com.docker.swarm.service.name=${swarmName.service(project!.app, project!.stack, "router")}`] } });
-    if (!c) return "no router container on the manager";
-    const raw = (await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, follow: false })) as unknown as Buffer;
-    return demuxLogs(raw).split("\n").filter((l) => l && !/\[notice\]|Connection refused/.test(l)).slice(-20).join("\n") || "none but retried refusals";
+    if (!c) return undefined;
+    return demuxLogs((await manager.getContainer(c.Id).logs({ stdout: false, stderr: true, timestamps: opts.timestamps, follow: false })) as unknown as Buffer);
+}
+
+/** The router's nginx errors (its stderr, on the manager) other than retried refusals, for a failure's message. */
+async function routerErrors(): Promise<string> {
+    const log = await routerStderr({ timestamps: false });
+    if (log === undefined) return "no router container on the manager";
+    return log.split("\n").filter((l) => l && !/\[notice\]|Connection refused/.test(l)).slice(-20).join("\n") || "none but retried refusals";
 }
 
 /**

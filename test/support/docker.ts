@@ -42,7 +42,7 @@ export async function runOnce(
 /** A container's stdout and stderr so far, as text (`docker logs`). */
 export async function containerLogs(nameOrId: string): Promise<string> {
     const raw = (await connectDocker().getContainer(nameOrId).logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
-    return raw.toString("utf8");
+    return demuxLogs(raw);
 }
 
 /** Runs a shell line inside a running container (`docker exec`) and returns its output. */
