@@ -212,7 +212,7 @@ export interface CliRun {
 export async function runCli(project: CliProject, args: string[], cliJs?: string): Promise<CliRun> {
     const startedAt = Date.now();
     const start = process.hrtime.bigint();
-    const h = cliJs ? spawnBuild(cliJs, project, args) : project.spawnCli(args);
+    const h = project.spawnCli(args, { cliJs });
     h.child.stdin?.end();
     const sampler = sampleTree(h.child.pid!);
     const lines: CliRun["lines"] = [];
@@ -228,18 +228,6 @@ export async function runCli(project: CliProject, args: string[], cliJs?: string
     const usage = sampler.stop();
     if (code !== 0) throw new Error(`dynoform ${args.join(" ")} exited with ${code}:\n${h.err()}`);
     return { seconds, startedAt, endedAt: Date.now(), stdout: h.out(), stderr: h.err(), lines, usage };
-}
-
-/** {@link CliProject.spawnCli} with another build of the CLI. */
-function spawnBuild(cliJs: string, project: CliProject, args: string[]) {
-    const env = { ...process.env, ...project.env, NO_COLOR: "1", DYNOFORM_STACK: "" };
-    const child = spawn(process.execPath, [cliJs, "--cwd", project.dir, ...args], { env, stdio: ["pipe", "pipe", "pipe"] });
-    let out = "";
-    let err = "";
-    child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
-    child.stderr!.on("data", (c: Buffer) => (err += c.toString("utf8")));
-    const exited = new Promise<number | null>((resolve) => child.on("close", (code) => resolve(code)));
-    return { child, out: () => out, err: () => err, exited };
 }
 
 /** A tiny-app project (test/support/cli's TINY_APP) whose stack settings the bench rewrites. */

@@ -71,7 +71,8 @@ export interface CliProject {
     cli(args: string[], opts?: { input?: string; timeoutMs?: number; cwd?: string }): Promise<CliResult>;
     /** Starts the CLI and returns the child with its output collected as it comes. */
     /** `detached`: the CLI leads its own process group, to be signalled as a terminal does (`process.kill(-pid)`). */
-    spawnCli(args: string[], opts?: { detached?: boolean }): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> };
+    /** `cliJs`: another build of the CLI (the bench's baseline) instead of this checkout's. */
+    spawnCli(args: string[], opts?: { detached?: boolean; cliJs?: string }): { child: ChildProcess; out: () => string; err: () => string; exited: Promise<number | null> };
     /** Destroys every recorded stack through the CLI, then removes what is left with their labels (containers, volumes, networks). */
     cleanup(): Promise<void>;
 }
@@ -147,7 +148,7 @@ export async function cliProject(
             });
         },
         spawnCli(args, opts = {}) {
-            const child = spawn(process.execPath, [CLI, "--cwd", dir, ...args], { env: childEnv(), stdio: ["pipe", "pipe", "pipe"], detached: opts.detached });
+            const child = spawn(process.execPath, [opts.cliJs ?? CLI, "--cwd", dir, ...args], { env: childEnv(), stdio: ["pipe", "pipe", "pipe"], detached: opts.detached });
             let out = "";
             let err = "";
             child.stdout!.on("data", (c: Buffer) => (out += c.toString("utf8")));
