@@ -77,7 +77,7 @@ describeLive("a 3-node test Swarm cluster", { concurrency: false }, () => {
                 `the old task stopped at ${new Date(oldStoppedAt).toISOString()}, ${listeningAt - oldStoppedAt} ms before the new one listened (${new Date(listeningAt).toISOString()})`);
             process.stderr.write(`# rolling update of a web task that listens 6 s after it starts: ${(tookMs / 1000).toFixed(1)} s; the old task stopped ${oldStoppedAt - listeningAt} ms after the new one listened\n`);
         } finally {
-            if (id) await serviceProvider.delete!(id, inputs("2") as any).catch(() => undefined);
+            if (id) await serviceProvider.delete!(id, { ...inputs("2"), serviceId: id }).catch(() => undefined);
             // The network goes once the tasks' endpoints have left it.
             for (let attempt = 0; attempt < 50; attempt++) {
                 try {
