@@ -2,9 +2,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import { test } from "node:test";
-import { acquireAnyLab, NetnsLab, releaseLab } from "./support/netns-hosts";
+import { acquireAnyLab, machinePid, NetnsLab, pidFile, releaseLab } from "./support/netns-hosts";
+import { eventually } from "./support/poll";
 
 // The locks that give each test file its own lab of a pool (test-cluster.ts): a file never waits
 // while a lab is free, takes a lab back from a dead holder, and keeps the one it holds.
@@ -63,5 +64,41 @@ test("every lab held by live processes: waits until one is let go", async () => 
     } finally {
         for (const o of others) o.kill();
         fs.rmSync(labs[0].state, { recursive: true, force: true });
+    }
+});
+
+// A machine's pid file is trusted only while its process runs in the machine's namespace: a lab's
+// teardown must not signal whatever has since taken a killed machine's pid (or a thread's ID).
+test("machinePid: the pid file's process in the machine's namespace; a stale file, another namespace's process or a thread's ID is none", async (t) => {
+    if (process.getuid?.() !== 0) {
+        if (process.env.CI === "true") assert.fail("needs root to make a network namespace (CI runs as root)");
+        process.stderr.write("# SKIPPED machinePid: needs root to make a network namespace\n");
+        return t.skip("needs root");
+    }
+    const lab = pool(1)[0];
+    const ns = `dfpid${process.pid}`;
+    execFileSync("ip", ["netns", "add", ns]);
+    const inside = spawn("ip", ["netns", "exec", ns, process.execPath, "-e", "setTimeout(() => {}, 60000)"]);
+    try {
+        fs.mkdirSync(lab.run, { recursive: true });
+        const write = (pid: number) => fs.writeFileSync(pidFile(lab, ns, "docker"), String(pid));
+        assert.equal(machinePid(lab, ns, "docker"), undefined, "no pid file");
+        // `ip netns exec` execs the command in the namespace: the child's pid is node's.
+        const threads = () => fs.readdirSync(`/proc/${inside.pid}/task`).map(Number).filter((tid) => tid !== inside.pid);
+        await eventually(() => fs.readlinkSync(`/proc/${inside.pid}/ns/net`) !== fs.readlinkSync("/proc/self/ns/net") && threads().length > 0, 5000, "node to start in the namespace", 20);
+        write(inside.pid!);
+        assert.equal(machinePid(lab, ns, "docker"), inside.pid);
+        write(process.pid);
+        assert.equal(machinePid(lab, ns, "docker"), undefined, "a process outside the namespace");
+        write(threads()[0]);
+        assert.equal(machinePid(lab, ns, "docker"), undefined, "a thread's ID (in the namespace)");
+        const dead = spawn(process.execPath, ["-e", ""]);
+        await new Promise((r) => dead.on("exit", r));
+        write(dead.pid!);
+        assert.equal(machinePid(lab, ns, "docker"), undefined, "a process that has exited");
+    } finally {
+        inside.kill("SIGKILL");
+        execFileSync("ip", ["netns", "del", ns]);
+        fs.rmSync(lab.state, { recursive: true, force: true });
     }
 });

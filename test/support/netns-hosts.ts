@@ -97,6 +97,26 @@ export function readPid(file: string): number | undefined {
     return pid > 0 ? pid : undefined;
 }
 
+/**
+ * The pid in machine `ns`'s pid file for `what` (`sshd`, `docker`) while that process still runs
+ * in the machine's network namespace; undefined when the file is stale. A machine killed whole
+ * (a fault test's SIGKILL) leaves its pid files behind, and the number soon belongs to another
+ * process, or to a thread, whose ID kill(2) takes for its whole process: in one CI run a lab's
+ * teardown stopped, at the same second, the manager engine of the lab another file was using.
+ */
+export function machinePid(lab: NetnsLab, ns: string, what: string): number | undefined {
+    const pid = readPid(pidFile(lab, ns, what));
+    if (!pid) return undefined;
+    try {
+        const tgid = /^Tgid:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
+        if (Number(tgid) !== pid) return undefined;
+        const inode = /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/net`))?.[1];
+        return Number(inode) === fs.statSync(`/var/run/netns/${ns}`).ino ? pid : undefined;
+    } catch {
+        return undefined; // gone, or its namespace is
+    }
+}
+
 /** SIGTERM, then SIGKILL when the process has not exited in 30 s. */
 export async function stopPid(pid: number | undefined, what: string): Promise<void> {
     if (!pid || !processRunning(pid)) return;

@@ -9,7 +9,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { formSwarm, SwarmNode } from "../../infra/swarm/cluster";
 import { eventually } from "./poll";
 import {
-    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, sshDockerHost, startSshd, stopPid, writeKnownHosts,
+    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, machinePid, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sh, sshDockerHost, startSshd, stopPid, writeKnownHosts,
 } from "./netns-hosts";
 
 // A test Swarm cluster on this machine: per node a network namespace on a bridge, its own
@@ -86,8 +86,8 @@ export async function cleanTestCluster(lab: NetnsLab): Promise<void> {
     const namespaces = labNamespaces(lab);
     // All engines at once: a Swarm node's dockerd takes seconds to shut down.
     await Promise.all(namespaces.map(async (ns) => {
-        await stopPid(readPid(pidFile(lab, ns, "sshd")), `sshd of ${ns}`);
-        await stopPid(readPid(pidFile(lab, ns, "docker")), `dockerd of ${ns}`);
+        await stopPid(machinePid(lab, ns, "sshd"), `sshd of ${ns}`);
+        await stopPid(machinePid(lab, ns, "docker"), `dockerd of ${ns}`);
     }));
     for (const ns of namespaces) await removeNamespace(ns);
     unmountLeftovers(lab);
@@ -128,7 +128,7 @@ async function startNode(lab: NetnsLab, i: number, keys: LabKeys): Promise<Clust
         engine,
         dockerdPid: () => readPid(pids),
         restartEngine: async () => {
-            await stopPid(readPid(pids), `dockerd of ${name}`);
+            await stopPid(machinePid(lab, ns, "docker"), `dockerd of ${name}`);
             await start();
         },
     };

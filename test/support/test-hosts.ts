@@ -8,7 +8,7 @@ import { seedDataRoot } from "./engine-seed";
 import { connectDocker } from "../../infra/docker/client";
 import { eventually } from "./poll";
 import {
-    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sshDockerHost, startSshd, stopPid, writeKnownHosts,
+    addMachine, ensureSshd, holdLab, labKeys, LabKeys, labNamespaces, machinePid, NetnsLab, pidFile, readPid, removeBridge, removeNamespace, sshDockerHost, startSshd, stopPid, writeKnownHosts,
 } from "./netns-hosts";
 
 // Test "servers" on this machine: per host a network namespace on a bridge, its own dockerd
@@ -62,8 +62,8 @@ export interface TestHosts {
 /** Removes every namespace, process, bridge and rule a previous run (killed or not) left. */
 export async function cleanTestHosts(): Promise<void> {
     for (const ns of labNamespaces(LAB)) {
-        await stopPid(readPid(pidFile(LAB, ns, "sshd")), `sshd of ${ns}`);
-        await stopPid(readPid(pidFile(LAB, ns, "docker")), `dockerd of ${ns}`);
+        await stopPid(machinePid(LAB, ns, "sshd"), `sshd of ${ns}`);
+        await stopPid(machinePid(LAB, ns, "docker"), `dockerd of ${ns}`);
         await removeNamespace(ns);
     }
     removeBridge(LAB);
