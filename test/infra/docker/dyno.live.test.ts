@@ -295,8 +295,12 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
         test("docker kill with restartPolicy `always`: Docker 20.10 counts it as a manual stop (no restart); refresh sees it, up starts it", async (t) => {
             const before = await onlyContainer(project!, "killed.1");
             await connectDocker().getContainer(before.Id).kill();
-            await sleep(2000); // Docker's first restart would come after 100 ms; give it far longer.
-            const stopped = (await inspectContainer(before.Id))!;
+            // Docker decides at the exit, under the container's lock: `restarting` (RestartCount + 1)
+            // or `exited`. So the first state that is not `running` is the decision.
+            const stopped = await eventually(async () => {
+                const i = (await inspectContainer(before.Id))!;
+                return i.State.Status !== "running" || i.RestartCount > 0 ? i : undefined;
+            }, 10_000, "Docker to handle the killed dyno's exit", 20);
             assert.equal(stopped.State.Status, "exited", "`docker kill` is not restarted by the `always` policy");
             assert.equal(stopped.RestartCount, 0);
 
