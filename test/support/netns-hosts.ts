@@ -41,6 +41,8 @@ export function sh(cmd: string, args: string[], opts: { ok?: boolean } = {}): st
 export const bridgeOf = (lab: NetnsLab) => `${lab.prefix}0`;
 export const machineName = (lab: NetnsLab, i: number) => `${lab.prefix}${i}`;
 export const machineAddress = (lab: NetnsLab, i: number) => `${lab.net}.${10 + i}`;
+/** The file `ip netns add` makes for namespace `ns` (what `nsenter --net=` takes). */
+export const netnsFile = (ns: string) => `/var/run/netns/${ns}`;
 /** A pid file of the lab's machine `name` (`<run>/<name>-<what>.pid`). */
 export const pidFile = (lab: NetnsLab, name: string, what: string) => path.join(lab.run, `${name}-${what}.pid`);
 
@@ -111,7 +113,7 @@ export function machinePid(lab: NetnsLab, ns: string, what: string): number | un
         const tgid = /^Tgid:\s*(\d+)$/m.exec(fs.readFileSync(`/proc/${pid}/status`, "utf8"))?.[1];
         if (Number(tgid) !== pid) return undefined;
         const inode = /\[(\d+)\]/.exec(fs.readlinkSync(`/proc/${pid}/ns/net`))?.[1];
-        return Number(inode) === fs.statSync(`/var/run/netns/${ns}`).ino ? pid : undefined;
+        return Number(inode) === fs.statSync(netnsFile(ns)).ino ? pid : undefined;
     } catch {
         return undefined; // gone, or its namespace is
     }
@@ -174,7 +176,7 @@ export function createBridge(lab: NetnsLab): void {
 export function addMachine(lab: NetnsLab, i: number): { name: string; address: string; netns: string } {
     const name = machineName(lab, i);
     const address = machineAddress(lab, i);
-    const netns = `/var/run/netns/${name}`;
+    const netns = netnsFile(name);
     sh("ip", ["netns", "add", name]);
     sh("ip", ["link", "add", `${name}h`, "type", "veth", "peer", "name", `${name}n`]);
     sh("ip", ["link", "set", `${name}h`, "master", bridgeOf(lab), "up"]);
