@@ -6,12 +6,12 @@
 import autocannon = require("autocannon");
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
 import { connectDocker } from "../infra/docker/client";
 import { acceptsConnections } from "../infra/docker/dyno-ops";
 import { LABEL } from "../infra/docker/labels";
 import { CliProject, cliProject, TINY_APP, tinyStack } from "../test/support/cli";
 import { containersWith } from "../test/support/harness";
+export { machineLine, printTable } from "./report";
 
 /** `--full` runs the sizes the issue names; without it, sizes that keep `npm run bench` short. */
 export const FULL = process.argv.includes("--full");
@@ -38,20 +38,6 @@ export const range = (n: number): number[] => Array.from({ length: n }, (_, i) =
 export const fmt = (seconds: number): string => seconds.toFixed(2);
 export const ratio = (a: number, b: number): string => `${(a / b).toFixed(1)}x`;
 export const mib = (bytes: number): string => `${(bytes / 1024 / 1024).toFixed(0)} MiB`;
-
-/** Date, CPUs, memory and load average: the figures mean little without them. */
-export function machineLine(): string {
-    const load = os.loadavg().map((l) => l.toFixed(2)).join(" ");
-    return `${new Date().toISOString()} · ${os.cpus().length} CPUs · ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB · load average ${load}`;
-}
-
-/** Prints a titled table (Markdown, so it can go into the README as it is). */
-export function printTable(title: string, headers: string[], rows: string[][]): void {
-    const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (cells: string[]) => `| ${cells.map((c, i) => c.padEnd(widths[i])).join(" | ")} |`;
-    const out = [title, line(headers), line(widths.map((w) => "-".repeat(w))), ...rows.map(line), ""];
-    process.stdout.write(`\n${out.join("\n")}`);
-}
 
 /** Runs a command to completion without blocking the event loop (so several run in parallel). */
 export function run(
