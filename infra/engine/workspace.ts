@@ -29,6 +29,7 @@ export const ENGINE_PARALLEL = 64;
 export async function openStack(target: StackTarget, report: Reporter = silentReporter): Promise<Stack> {
     // Loaded here, not at the top: the SDK costs a CPU-second, and only commands that open a stack need it.
     const { LocalWorkspace, Stack } = await import("@pulumi/pulumi/automation");
+    isolateEngineConnections();
     const cli = await ensurePulumiCli(report);
     const pulumiCommand = await knownPulumiCommand(cli.root, cli.version);
     const envVars: Record<string, string> = {
@@ -59,6 +60,25 @@ export async function openStack(target: StackTarget, report: Reporter = silentRe
     } finally {
         ws.selectStack = select;
     }
+}
+
+/** grpc-js's channel option for a pool of subchannels that belongs to one channel alone. */
+export const OWN_SUBCHANNELS = "grpc.use_local_subchannel_pool";
+
+/**
+ * Gives each gRPC client the SDK makes (an inline program's monitor and engine clients, one of
+ * each per run) subchannels of its own. grpc-js shares a subchannel between every channel to one
+ * address in a process, and the SDK does not close an inline run's clients when it ends (its
+ * `disconnectSync` closes only the process-wide ones), so an earlier run's client to a port a dead
+ * engine listened on lives on; once it has failed a call it stays in TRANSIENT_FAILURE, retrying
+ * with backoff. A later engine that draws the same port from the kernel then hands the new
+ * run a client whose first call fails at once, without trying to connect: "14 UNAVAILABLE: No
+ * connection established. Last error: null" (a clean-clone CI run's dyno.live test, 2026-12-03;
+ * test/infra/engine/connections.test.ts shows it with two channels and one port).
+ */
+export function isolateEngineConnections(): void {
+    const settings = require("@pulumi/pulumi/runtime/settings") as { grpcClientOptions: Record<string, unknown> };
+    settings.grpcClientOptions[OWN_SUBCHANNELS] = 1;
 }
 
 /**
