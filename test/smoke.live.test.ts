@@ -4,6 +4,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { Dyno } from "../infra/docker/dyno";
 import { LABEL } from "../infra/docker/labels";
 import { Network } from "../infra/docker/network";
+import type { Stack, UpdateSummary } from "@pulumi/pulumi/automation";
 import { containersWith, freePort, httpServerCommand, testProject, TestProject } from "./support/harness";
 import { afterLive, beforeLive, testLive } from "./support/engines";
 
@@ -41,8 +42,12 @@ testLive("smoke: up, preview with no changes, refresh, destroy on real Pulumi an
     };
     const stack = await p.stack(program);
 
+    // The harness's summaries and outputs come from the engine's events (withEngineSummaries); each
+    // is compared here with the record `pulumi stack history` keeps of the same run, and the
+    // outputs with what `pulumi stack output` reads.
     const up = await stack.up();
-    assert.equal(up.summary.result, "succeeded");
+    await sameAsHistory(stack, up.summary);
+    assert.deepEqual(up.outputs, await stack.outputs(), "the outputs from the engine's events are those `pulumi stack output` reads");
     assert.equal(up.summary.resourceChanges?.create, 3, "stack, network and dyno created");
     const url = up.outputs.url.value as string;
     const res = await fetch(url);
@@ -54,10 +59,19 @@ testLive("smoke: up, preview with no changes, refresh, destroy on real Pulumi an
     assert.deepEqual(preview.changeSummary, { same: 3 }, "preview right after up reports no changes");
 
     const refresh = await stack.refresh();
-    assert.equal(refresh.summary.result, "succeeded");
+    await sameAsHistory(stack, refresh.summary);
     assert.equal(refresh.summary.resourceChanges?.update ?? 0, 0, "refresh found no drift");
 
     const destroy = await stack.destroy();
-    assert.equal(destroy.summary.result, "succeeded");
+    await sameAsHistory(stack, destroy.summary);
     assert.equal((await containersWith({ [LABEL.stack]: p.id })).length, 0, "no container left behind");
 });
+
+/** The stack's history has `summary`'s run last: succeeded, of the same kind, with the same resource changes. */
+async function sameAsHistory(stack: Stack, summary: UpdateSummary): Promise<void> {
+    const recorded = await stack.info();
+    assert.ok(recorded, "the history has a record");
+    assert.equal(recorded.result, "succeeded");
+    assert.equal(recorded.kind, summary.kind);
+    assert.deepEqual(summary.resourceChanges, recorded.resourceChanges);
+}

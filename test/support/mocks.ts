@@ -137,8 +137,7 @@ export class Recorder {
     }
 }
 
-const SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d";
-const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const { specialSigKey: SECRET_SIG_KEY, specialSecretSig: SECRET_SIG } = pulumi.runtime;
 
 function isSecretValue(v: unknown): boolean {
     return typeof v === "object" && v !== null && (v as Record<string, unknown>)[SECRET_SIG_KEY] === SECRET_SIG;
