@@ -37,15 +37,17 @@ async function containersOf(stack: string): Promise<Map<string, Inspect>> {
 
 /**
  * Pid, uid and command of every process in a container, read from /proc by a shell run with
- * `docker exec`: the shell itself is left out, and what it starts (sed, cat) has pids the
- * glob did not list.
+ * `docker exec`: the shell itself is left out, and what it starts (sed) has pids the glob did
+ * not list. Uid and name come from one read of /proc/<pid>/status, so a process that exits
+ * meanwhile is listed whole or not at all (read from `status` and then `comm`, one that exited
+ * between the two was a root process with no name: the CI run of 2026-12-03 16:37).
  */
 async function processUsers(container: string): Promise<Array<{ pid: number; comm: string; uid: number }>> {
     const out = await execIn(
         container,
         'for d in /proc/[0-9]*; do p=${d#/proc/}; [ "$p" = "$$" ] && continue; ' +
-            'u=$(sed -n "s/^Uid:[[:space:]]*\\([0-9]*\\).*/\\1/p" $d/status 2>/dev/null); c=$(cat $d/comm 2>/dev/null); ' +
-            '[ -n "$u" ] && echo "$p $u $c"; done',
+            'l=$(sed -n -e "/^Name:/h" -e "/^Uid:/{G;s/^Uid:[[:space:]]*\\([0-9]*\\).*\\nName:[[:space:]]*/\\1 /p}" $d/status 2>/dev/null); ' +
+            '[ -n "$l" ] && echo "$p $l"; done',
     );
     return out
         .trim()
@@ -54,8 +56,18 @@ async function processUsers(container: string): Promise<Array<{ pid: number; com
         .map((l) => {
             const [pid, uid, ...comm] = l.trim().split(" ");
             return { pid: Number(pid), uid: Number(uid), comm: comm.join(" ") };
-        });
+        })
+        .filter((p) => !RUNC_STAGE.test(p.comm));
 }
+
+/**
+ * runc's own stages while it starts an exec in a container (`runc:[1:CHILD]`, `runc:[2:INIT]`):
+ * the runtime, as root, joining the container's namespaces before it takes on the exec's user and
+ * replaces itself with the command. An add-on server's Docker health check is such an exec every
+ * 3 s, so a listing can catch one (a clean-clone CI run, 2026-12-03 12:33: "redis: runc:[2:INIT]
+ * (pid 50) is not root"); what the check then runs is listed under its own name and user.
+ */
+const RUNC_STAGE = /^runc:\[\d:[A-Z]+\]$/;
 
 /** A Node.js script run in a dyno: TCP connect to each host on 5432, 3 s deadline; prints `{ host: outcome }`. */
 const PROBE = [
