@@ -28,8 +28,13 @@ export class RolloutFailedError extends Error {
 }
 
 const ANSI = /\u001b\[[0-9;]*m/g;
-/** The first line of a dyno boot or check failure, or of a failed release command (infra/docker/dyno-ops.ts, one-off.ts). */
-const CAUSE = /(dyno \S+ (?:failed its health check|exited with code|crashed while booting|did not )[^\n]*|release command `[^\n]*failed with exit code \d+[^\n]*)/;
+/**
+ * The first line of a dyno boot or check failure, or of a failed release command
+ * (infra/docker/dyno-ops.ts, one-off.ts), as the engine reports an error: after `error: `. The
+ * same words elsewhere in the output are not this run's failure: the release history in the
+ * stack's outputs keeps an earlier failed release's reason.
+ */
+const CAUSE = /error: (dyno \S+ (?:failed its health check|exited with code|crashed while booting|did not )[^\n]*|release command `[^\n]*failed with exit code \d+[^\n]*)/;
 const LOG_HEADER = /^\s*(?:last log lines of|output of) \S+:\s*$/;
 
 /**

@@ -52,6 +52,19 @@ describe("rolloutFailure reads why a rollout failed from the engine's output", (
         assert.equal(rolloutFailure("error: image build failed: npm ERR! missing script"), undefined);
         assert.equal(rolloutFailure("error: Cannot connect to the Docker daemon"), undefined);
     });
+
+    test("an earlier release's failure quoted elsewhere in the output (the stack's release history) is not this run's", () => {
+        const output = [
+            "Diagnostics:",
+            "  pulumi-nodejs:dynamic/swarm:Service (hello-web):",
+            "    error: service hello-s-web: 6 of 6 tasks running, 1 still stopping after 120 s",
+            "",
+            "Outputs:",
+            '    releases: [{ version: 2, status: "failed", reason: "release command `node release.js` failed with exit code 3" }]',
+        ].join("\n");
+        assert.equal(rolloutFailure(output), undefined);
+        assert.equal(rolloutFailure(`${RELEASE_FAILED}\n${output}`)!.reason.split(";")[0], "release command `node release.js` failed with exit code 1");
+    });
 });
 
 test("failedDescription names what the failed release changed", () => {
