@@ -241,6 +241,18 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
 }
 
 /**
+ * How long a create, scale or roll may take before it fails. The boot timeout is each dyno's: a
+ * roll replaces one task after another (UpdateConfig's Parallelism 1), so it has one boot timeout
+ * per task, and the last old task its stop grace on top. (One boot timeout for a whole roll of
+ * 6 web dynos failed a config:set on a slow machine: 6 of 6 running, the last old one stopping,
+ * after 120 s, while every dyno had booted well within its own.) Pure.
+ */
+export function settleTimeoutSeconds(inputs: Pick<ServiceInputs, "bootTimeoutSeconds" | "stopGraceSeconds">, replicas: number, rolls: boolean): number {
+    const boot = inputs.bootTimeoutSeconds ?? 120;
+    return rolls ? boot * Math.max(1, replicas) + (inputs.stopGraceSeconds ?? 30) : boot;
+}
+
+/**
  * Waits until the service's update is over, `replicas` tasks run (and, with `listening`, accept
  * connections) and no task scaled away or replaced still runs; a rolled-back update fails. After
  * a spec change that rolls the tasks, `rolledSince` is the start of the update before it: until
@@ -251,7 +263,7 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
 async function settle(
     docker: import("dockerode"), id: string, inputs: ServiceInputs, replicas: number, rolledSince?: { startedAt: string | undefined },
 ): Promise<void> {
-    const timeoutMs = (inputs.bootTimeoutSeconds ?? 120) * 1000;
+    const timeoutMs = settleTimeoutSeconds(inputs, replicas, rolledSince !== undefined) * 1000;
     const deadline = Date.now() + timeoutMs;
     const startBy = Date.now() + 10_000;
     for (;;) {

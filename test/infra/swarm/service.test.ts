@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { diffService, listenHealthCheck, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec } from "../../../infra/swarm/service";
+import { diffService, listenHealthCheck, rollsTasks, ServiceInputs, ServiceOutputs, serviceResources, serviceSpec, settleTimeoutSeconds } from "../../../infra/swarm/service";
 import { ServiceTask, stoppingTasks } from "../../../infra/swarm/tasks";
 import { clusterUnsupported } from "../../../infra/swarm/cluster-setting";
 import { swarmName } from "../../../infra/docker/labels";
@@ -119,6 +119,14 @@ test("rollsTasks: a change of replicas alone (or of what only the provider reads
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, memoryMb: 1024, replicas: 7 }), true);
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, image: "sha256:def" }), true);
     assert.equal(rollsTasks(INPUTS, { ...INPUTS, labels: { ...INPUTS.labels, "dev.dynoform.release": "v2" } }), true);
+});
+
+test("settleTimeoutSeconds: a create or scale has one boot timeout; a roll one per task, one after another, and the last old task's stop grace", () => {
+    assert.equal(settleTimeoutSeconds({}, 6, false), 120);
+    assert.equal(settleTimeoutSeconds({ bootTimeoutSeconds: 60 }, 6, false), 60);
+    assert.equal(settleTimeoutSeconds({}, 6, true), 6 * 120 + 30);
+    assert.equal(settleTimeoutSeconds({ bootTimeoutSeconds: 60, stopGraceSeconds: 5 }, 2, true), 125);
+    assert.equal(settleTimeoutSeconds({ bootTimeoutSeconds: 60, stopGraceSeconds: 5 }, 0, true), 65, "a roll of no task still waits for one boot");
 });
 
 test("stoppingTasks: a task scaled away or replaced that still runs; not one that should run, nor one already stopped", () => {
