@@ -113,7 +113,7 @@ export const SERVICE_FIELDS = {
 } as const;
 
 /** What an unset field stands for. */
-const SERVICE_DEFAULTS: Partial<ServiceInputs> = { stopGraceSeconds: 30, bootTimeoutSeconds: 120 };
+const SERVICE_DEFAULTS = { stopGraceSeconds: 30, bootTimeoutSeconds: 120 } satisfies Partial<ServiceInputs>;
 
 export function diffService(olds: ServiceOutputs, news: ServiceInputs): pulumi.dynamic.DiffResult {
     const { diffByFields } = require(PROVIDER);
@@ -144,7 +144,7 @@ export function serviceSpec(inputs: ServiceInputs, placement: Placement | number
     const where: Placement = typeof placement === "number" ? { smallestNodeNanoCpus: placement } : placement;
     const { execForm } = require(DYNO_OPS);
     const env = { ...inputs.env, DYNO: `${inputs.processType}.{{.Task.Slot}}` };
-    const grace = inputs.stopGraceSeconds ?? 30;
+    const grace = inputs.stopGraceSeconds ?? SERVICE_DEFAULTS.stopGraceSeconds;
     const single = Boolean(inputs.ingress || inputs.pinned);
     const order = single ? "stop-first" : "start-first";
     const constraints = [
@@ -168,7 +168,7 @@ export function serviceSpec(inputs: ServiceInputs, placement: Placement | number
                 ...(inputs.healthcheck
                     ? { HealthCheck: swarmHealthCheck(inputs.healthcheck, 0) }
                     : inputs.listening && !inputs.ingress
-                      ? { HealthCheck: listenHealthCheck(inputs.listening.port, inputs.bootTimeoutSeconds ?? 120) }
+                      ? { HealthCheck: listenHealthCheck(inputs.listening.port, inputs.bootTimeoutSeconds ?? SERVICE_DEFAULTS.bootTimeoutSeconds) }
                       : {}),
             },
             Resources: serviceResources(inputs.memoryMb, inputs.cpuShares, where.smallestNodeNanoCpus),
@@ -248,8 +248,8 @@ export function rollsTasks(olds: Partial<ServiceInputs>, news: ServiceInputs): b
  * after 120 s, while every dyno had booted well within its own.) Pure.
  */
 export function settleTimeoutSeconds(inputs: Pick<ServiceInputs, "bootTimeoutSeconds" | "stopGraceSeconds">, replicas: number, rolls: boolean): number {
-    const boot = inputs.bootTimeoutSeconds ?? 120;
-    return rolls ? boot * Math.max(1, replicas) + (inputs.stopGraceSeconds ?? 30) : boot;
+    const boot = inputs.bootTimeoutSeconds ?? SERVICE_DEFAULTS.bootTimeoutSeconds;
+    return rolls ? boot * Math.max(1, replicas) + (inputs.stopGraceSeconds ?? SERVICE_DEFAULTS.stopGraceSeconds) : boot;
 }
 
 /**
