@@ -52,6 +52,18 @@ test("npm test: every test file runs in exactly one pass; engine-exclusive ones 
     }
 });
 
+test("npm test: each pass writes TAP to stdout and the digest of its failures to stderr at the end", () => {
+    const script: string = JSON.parse(fs.readFileSync(path.join(PACKAGE_ROOT, "package.json"), "utf8")).scripts.test;
+    const reporters = script
+        .split("&&")
+        .map((part) => part.trim().split(/\s+/))
+        .filter((words) => words[0] === "node" && words.includes("--test"))
+        .map((words) => words.filter((w) => w.startsWith("--test-reporter")).join(" "));
+    const digest = "--test-reporter=tap --test-reporter-destination=stdout --test-reporter=./dist/test/support/failure-reporter.js --test-reporter-destination=stderr";
+    assert.deepEqual(reporters, [digest, digest]);
+    assert.ok(fs.existsSync(path.join(PACKAGE_ROOT, "test", "support", "failure-reporter.ts")), "the reporter's source is there");
+});
+
 test("covers: folders recursively, `*.test.js` globs one level, files exactly", () => {
     assert.ok(covers("dist/test/cli", "dist/test/cli/run.test.js"));
     assert.ok(covers("dist/test/infra", "dist/test/infra/docker/dyno.test.js"));
