@@ -5,6 +5,7 @@ import { connectDocker } from "../../infra/docker/client";
 import { execIn } from "../../infra/docker/exec";
 import { recordedBaseImages } from "../../toolchain/base-image-refs";
 import { describeLive } from "../support/engines";
+import { containerLogs } from "../support/docker";
 import { freePort } from "../support/harness";
 import { eventually } from "../support/poll";
 
@@ -48,14 +49,21 @@ describeLive("the cluster router in nginx", () => {
                     return seen.size >= want;
                 }, 30_000, `${want} dynos answering through the router (seen: ${[...seen].join(", ")})`, 50);
             await answers(2);
+            // A process listed by the glob may be gone when its cmdline is read: the group's 2>/dev/null
+            // takes the shell's own "cannot open /proc/<pid>/cmdline" too (a redirection's own comes
+            // too late for the < before it). Kept as digits, that line of the loop's ended `sleep 1`
+            // read as a third worker: "sh: 1: cannot open /proc/65/cmdline" became 165 (CI of
+            // 2026-12-03, and here beside three busy loops).
             const workerPids = async () => {
-                const workers = 'for p in /proc/[0-9]*; do [ "$(tr -d "\\0" < $p/cmdline 2>/dev/null)" = "nginx: worker process" ] && echo ${p#/proc/}; done';
-                const out = (await execIn(router, ["sh", "-c", workers])).output;
-                return out.replace(/[^0-9\n]/g, "").trim();
+                const workers = 'for p in /proc/[0-9]*; do [ "$({ tr -d "\\0" < $p/cmdline; } 2>/dev/null)" = "nginx: worker process" ] && echo ${p#/proc/}; done';
+                const { exitCode, output } = await execIn(router, ["sh", "-c", workers]);
+                assert.match(output, /^(\d+\n)*$/, `only worker pids (exit code ${exitCode}): ${output}`);
+                return output.trim();
             };
-            // Every process of the router (pid, parent, state, command line), for a failure's message.
+            // Every process of the router (pid, parent, state, command line cut to 100 characters: the
+            // router's own `sh -c` line holds its scripts, and whole it hid the rest of a CI failure's message).
             const processes = async () => {
-                const list = 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(awk \'/^PPid|^State/ { printf "%s ", $2 }\' $p/status 2>/dev/null)$(tr "\\0" " " < $p/cmdline 2>/dev/null)"; done';
+                const list = 'for p in /proc/[0-9]*; do echo "${p#/proc/} $(awk \'/^PPid|^State/ { printf "%s ", $2 }\' $p/status 2>/dev/null)$(tr "\\0" " " < $p/cmdline 2>/dev/null | cut -c1-100)"; done';
                 return (await execIn(router, ["sh", "-c", list])).output.trim();
             };
             const before = await workerPids();
@@ -64,7 +72,11 @@ describeLive("the cluster router in nginx", () => {
             await dyno(3);
             await answers(3);
             const after = await workerPids();
-            assert.equal(after, before, `the same nginx workers: no reload; the router's processes before:\n${processesBefore}\nafter:\n${await processes()}`);
+            if (after !== before) {
+                // The router's log says when its sync reloaded nginx ("routing to N dyno(s)") and what nginx itself said.
+                const log = await containerLogs(router.id);
+                assert.fail(`the same nginx workers: no reload; before: ${before}, after: ${after}; the router's processes before:\n${processesBefore}\nafter:\n${await processes()}\nits log:\n${log}`);
+            }
         } finally {
             for (const c of made.reverse()) await c.remove({ force: true }).catch(() => undefined);
             await docker.getNetwork(tag).remove().catch(() => undefined);
