@@ -7,6 +7,7 @@ import { LABEL } from "../../infra/docker/labels";
 import { openStack, stackCheckpointFiles, stackLockFiles } from "../../infra/engine/workspace";
 import { containersWith } from "../support/harness";
 import { CliProject, cliProject, CliResult, envOf, TINY_APP, tinyStack } from "../support/cli";
+import { readPresent } from "../support/files";
 import { eventually } from "../support/poll";
 import { describeLive } from "../support/engines";
 
@@ -317,7 +318,11 @@ describeLive("faults: dynoform under crashes, removals, interruptions and memory
         const cliPid = run.child.pid!;
         const tree = new Set(descendants(cliPid));
         for (const p of [...tree]) for (const d of descendants(p)) tree.add(d);
-        const names = [...tree].map((p) => fs.readFileSync(`/proc/${p}/cmdline`, "utf8").split("\0").slice(0, 2).join(" ").replace(/^.*\//, ""));
+        // For the diagnostic only: a process that ended since it was listed is named as such.
+        const names = [...tree].map((p) => {
+            const [read] = readPresent([`/proc/${p}/cmdline`]);
+            return read ? read.bytes.toString().split("\0").slice(0, 2).join(" ").replace(/^.*\//, "") : `${p} (ended)`;
+        });
         run.child.kill("SIGINT");
         for (const p of [cliPid, ...tree]) {
             try {
