@@ -171,6 +171,29 @@ export function engineMessage(err: unknown): string {
 }
 
 /**
+ * Removes a container (force: killed first if it runs) and returns once it is gone. The engine
+ * can refuse while the container is between states: one whose command exits at once under a
+ * restart policy flips between running and restarting, and `rm -f` may find it running and then
+ * fail to kill it because it has just exited, or find another removal in progress (409); on a
+ * loaded host the kill's exit event can come later than the engine waits for it ("did not
+ * receive an exit event", 500). Any answer of the engine but 404 is tried again (every
+ * `everyMs`) until `withinMs`, then thrown; an engine that does not answer at all throws at once.
+ */
+export async function removeContainer(container: Docker.Container, withinMs = 30_000, everyMs = 250): Promise<void> {
+    const deadline = Date.now() + withinMs;
+    for (;;) {
+        try {
+            await container.remove({ force: true, v: false });
+            return;
+        } catch (err) {
+            if (isNotFound(err)) return;
+            if ((err as DockerApiError).statusCode === undefined || Date.now() + everyMs > deadline) throw err;
+        }
+        await new Promise((r) => setTimeout(r, everyMs));
+    }
+}
+
+/**
  * Pings the engine with a deadline. Resolves to the engine version, or rejects with a
  * one-line {@link DockerHostError} that names where the address came from: a
  * {@link DockerSlowError} when something listens but did not answer in time (a busy engine),

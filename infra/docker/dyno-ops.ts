@@ -1,7 +1,7 @@
 import * as crypto from "crypto";
 import * as net from "net";
 import Docker = require("dockerode");
-import { connectDocker, engineMessage, isNotFound, resolveDockerEndpoint, unreachable } from "./client";
+import { connectDocker, engineMessage, isNotFound, removeContainer, resolveDockerEndpoint, unreachable } from "./client";
 import { containerNameFor, DynoInputs, DynoOutputs, DynoState } from "./dyno";
 import { LABEL, ownerLabels, roleLabel } from "./labels";
 import { attempt, CheckTarget } from "./dyno-checks";
@@ -196,9 +196,13 @@ async function createAndBoot(docker: Docker, inputs: DynoInputs, name: string): 
     } catch (err) {
         reservation.release();
         const logs = await lastLogLines(container);
-        await container.remove({ force: true }).catch(() => undefined);
+        // Said when it fails: a container left behind holds the dyno's name and memory until removed by hand.
+        const left = await removeContainer(container).then(
+            () => "",
+            (e: unknown) => `\nthe container ${name} could not be removed (remove it with \`docker rm -f ${name}\`): ${engineMessage(e)}`,
+        );
         const reason = err instanceof BootError ? err.message : explain(err, inputs, name).message;
-        throw new Error(`${reason}${logs ? `\nlast log lines of ${name}:\n${logs}` : ""}`);
+        throw new Error(`${reason}${logs ? `\nlast log lines of ${name}:\n${logs}` : ""}${left}`);
     }
 }
 

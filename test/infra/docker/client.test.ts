@@ -33,3 +33,38 @@ test("connectDocker: the deferred session loads the real one on its first call (
         });`);
     assert.equal(out, "no engine here / real module loaded: true");
 });
+
+test("removeContainer: the engine's refusals are tried again until the container is gone; 404 is gone; no answer throws at once", async () => {
+    const { removeContainer } = require(CLIENT) as typeof import("../../../infra/docker/client");
+    /** A container whose removals answer, in turn, with these status codes (0: removed; undefined: no answer). */
+    const container = (answers: Array<number | undefined>) => {
+        const calls: unknown[] = [];
+        const c = {
+            calls,
+            async remove(opts: unknown) {
+                calls.push(opts);
+                const code = answers.length > 1 ? answers.shift() : answers[0];
+                if (code === 0) return;
+                throw Object.assign(new Error(code === undefined ? "connect ECONNREFUSED" : `(HTTP code ${code}) refused`), { statusCode: code });
+            },
+        };
+        return c as typeof c & import("dockerode").Container;
+    };
+    const flipping = container([409, 500, 409, 0]);
+    await removeContainer(flipping, 5000, 1);
+    assert.equal(flipping.calls.length, 4, "two conflicts and a failed kill, then removed");
+    assert.deepEqual(flipping.calls[0], { force: true, v: false });
+
+    const gone = container([409, 404]);
+    await removeContainer(gone, 5000, 1);
+    assert.equal(gone.calls.length, 2, "already gone counts as removed");
+
+    const stuck = container([409]);
+    const started = Date.now();
+    await assert.rejects(removeContainer(stuck, 50, 5), /HTTP code 409/);
+    assert.ok(stuck.calls.length >= 5 && Date.now() - started < 1000, `tried until the deadline (${stuck.calls.length} calls)`);
+
+    const unreachable = container([undefined, 0]);
+    await assert.rejects(removeContainer(unreachable, 5000, 1), /ECONNREFUSED/);
+    assert.equal(unreachable.calls.length, 1, "an engine that does not answer is not asked again");
+});
