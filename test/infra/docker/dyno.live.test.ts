@@ -346,6 +346,8 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
     });
 
     describe("out of memory", { concurrency: false }, () => {
+        /** The file whose appearance tells the hungry dyno to start allocating. */
+        const GO = "/tmp/dynoform-hungry-go";
         test("an OOM-killed dyno: refresh reports `oom-killed`, up starts it again", async (t) => {
             const p = project!;
             const stack = await p.stack(async () => {
@@ -356,11 +358,14 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
                         index: 1,
                         memoryMb: 32,
                         restartPolicy: "no",
-                        // Boots fine, then allocates until the kernel kills it at the 32 MiB limit. Perl, not
-                        // node: under a 32 MiB limit on a loaded machine the kernel reclaims and re-reads node's
-                        // own binary for 18-66 s before it kills (three runs, 3 busy loops, caches dropped);
-                        // perl's few MiB leave it nothing to reclaim: killed in 1.2-1.5 s the same way.
-                        command: "sleep 2; perl -e '$x .= q(a) x 1048576 while 1'",
+                        // Boots, waits for the test's go (a file it takes away, so the dyno that up starts
+                        // again waits too), then allocates until the kernel kills it at the 32 MiB limit.
+                        // A go, not a `sleep 2`: a loaded CI host took longer than that to see the dyno
+                        // booted, and the kill came during up. Perl, not node: under a 32 MiB limit on a
+                        // loaded machine the kernel reclaims and re-reads node's own binary for 18-66 s
+                        // before it kills (three runs, 3 busy loops, caches dropped); perl's few MiB
+                        // leave it nothing to reclaim: killed in 1.2-1.5 s the same way.
+                        command: `until rm ${GO} 2>/dev/null; do sleep 0.1; done; perl -e '$x .= q(a) x 1048576 while 1'`,
                     }),
                 );
                 return {};
@@ -368,6 +373,8 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
             try {
                 await stack.up();
                 const info = await onlyContainer(p, "hungry.1");
+                assert.equal(info.State.Running, true, "booted and waiting for its go");
+                await execIn(info.Id, `touch ${GO}`);
                 const dead = await eventually(async () => {
                     const i = (await inspectContainer(info.Id))!;
                     return i.State.Running ? undefined : i;
@@ -384,6 +391,7 @@ describeLive("on a real Docker engine through the Pulumi engine", { concurrency:
                 assert.deepEqual(up.summary.resourceChanges, { same: 1, update: 1 });
                 const again = (await inspectContainer(info.Id))!;
                 assert.notEqual(again.State.StartedAt, info.State.StartedAt, "started again");
+                assert.equal(again.State.Running, true, "running again, waiting for a new go");
             } finally {
                 await stack.destroy();
             }
