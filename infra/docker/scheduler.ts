@@ -89,13 +89,11 @@ export function engineAccess(dockerHost: string): { docker: LoopSpec["docker"]; 
 
 /** Creates and starts the scheduler container (one of that name already there is replaced). */
 export async function startScheduler(i: SchedulerInputs): Promise<SchedulerOutputs> {
-    const { connectDocker, resolveDockerEndpoint, isNotFound } = require(CLIENT);
+    const { connectDocker, resolveDockerEndpoint, removeContainer } = require(CLIENT);
     const { dockerName, LABEL, ownerLabels } = require(LABELS);
     const docker: Docker = connectDocker(i.dockerHost);
     const name = dockerName.container(i.app, i.stack, SCHEDULER_ROLE);
-    await docker.getContainer(name).remove({ force: true }).catch((err: unknown) => {
-        if (!isNotFound(err)) throw err;
-    });
+    await removeContainer(docker.getContainer(name));
     const access = engineAccess(resolveDockerEndpoint(i.dockerHost).host);
     const spec: LoopSpec = {
         docker: access.docker,
@@ -124,14 +122,14 @@ export async function startScheduler(i: SchedulerInputs): Promise<SchedulerOutpu
 
 /** Removes the containers of job runs: all of them, or those of jobs not in `keep`. */
 export async function removeJobContainers(i: Pick<SchedulerInputs, "dockerHost" | "app" | "stack">, keep?: string[]): Promise<void> {
-    const { connectDocker } = require(CLIENT);
+    const { connectDocker, removeContainer } = require(CLIENT);
     const { LABEL, ownerLabels } = require(LABELS);
     const docker: Docker = connectDocker(i.dockerHost);
     const labels = { ...ownerLabels(i.app, i.stack), [LABEL.role]: SCHEDULER_JOB_ROLE };
     const list = await docker.listContainers({ all: true, filters: { label: Object.entries(labels).map(([k, v]) => `${k}=${v}`) } });
     for (const c of list) {
         if (keep?.some((job) => c.Labels[LABEL.dyno] === jobDyno(job))) continue;
-        await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+        await removeContainer(docker.getContainer(c.Id));
     }
 }
 
@@ -159,8 +157,9 @@ export const schedulerProvider: pulumi.dynamic.ResourceProvider<SchedulerInputs,
         return { outs };
     },
     async delete(id, props) {
-        const { connectDocker } = require(CLIENT);
-        await connectDocker(props.dockerHost).getContainer(id).remove({ force: true }).catch(() => undefined);
+        // Not in silence: a scheduler left behind would go on running the app's jobs after a destroy.
+        const { connectDocker, removeContainer } = require(CLIENT);
+        await removeContainer(connectDocker(props.dockerHost).getContainer(id));
         await require(SELF).removeJobContainers(props);
     },
 };
