@@ -177,17 +177,20 @@ export function engineMessage(err: unknown): string {
  * fail to kill it because it has just exited, or find another removal in progress (409); on a
  * loaded host the kill's exit event can come later than the engine waits for it ("did not
  * receive an exit event", 500). Any answer of the engine but 404 is tried again (every
- * `everyMs`) until `withinMs`, then thrown; an engine that does not answer at all throws at once.
+ * `everyMs`) until `withinMs`, then thrown. A request that got no answer is tried three times in
+ * all (over SSH one can fail on its own), so an engine that is gone fails the removal at once.
  */
 export async function removeContainer(container: Docker.Container, withinMs = 30_000, everyMs = 250): Promise<void> {
     const deadline = Date.now() + withinMs;
+    let unanswered = 0;
     for (;;) {
         try {
             await container.remove({ force: true, v: false });
             return;
         } catch (err) {
             if (isNotFound(err)) return;
-            if ((err as DockerApiError).statusCode === undefined || Date.now() + everyMs > deadline) throw err;
+            if ((err as DockerApiError).statusCode === undefined && ++unanswered === 3) throw err;
+            if (Date.now() + everyMs > deadline) throw err;
         }
         await new Promise((r) => setTimeout(r, everyMs));
     }

@@ -34,7 +34,7 @@ test("connectDocker: the deferred session loads the real one on its first call (
     assert.equal(out, "no engine here / real module loaded: true");
 });
 
-test("removeContainer: the engine's refusals are tried again until the container is gone; 404 is gone; no answer throws at once", async () => {
+test("removeContainer: the engine's refusals are tried again until the container is gone; 404 is gone; no answer three times throws", async () => {
     const { removeContainer } = require(CLIENT) as typeof import("../../../infra/docker/client");
     /** A container whose removals answer, in turn, with these status codes (0: removed; undefined: no answer). */
     const container = (answers: Array<number | undefined>) => {
@@ -64,7 +64,13 @@ test("removeContainer: the engine's refusals are tried again until the container
     await assert.rejects(removeContainer(stuck, 50, 5), /HTTP code 409/);
     assert.ok(stuck.calls.length >= 5 && Date.now() - started < 1000, `tried until the deadline (${stuck.calls.length} calls)`);
 
-    const unreachable = container([undefined, 0]);
+    const flaky = container([undefined, undefined, 0]);
+    await removeContainer(flaky, 5000, 1);
+    assert.equal(flaky.calls.length, 3, "a request lost twice (over SSH), then answered");
+
+    const unreachable = container([undefined]);
+    const asked = Date.now();
     await assert.rejects(removeContainer(unreachable, 5000, 1), /ECONNREFUSED/);
-    assert.equal(unreachable.calls.length, 1, "an engine that does not answer is not asked again");
+    assert.equal(unreachable.calls.length, 3, "an engine that does not answer is asked three times in all");
+    assert.ok(Date.now() - asked < 1000, "not until the deadline");
 });
