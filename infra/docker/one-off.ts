@@ -22,7 +22,7 @@ export interface OneOffSpec {
 /** Runs a one-off container to completion and removes it; resolves to its exit code and output. */
 export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; output: string; name: string }> {
     const crypto = require("crypto");
-    const { connectDocker } = require(CLIENT);
+    const { connectDocker, removeContainer } = require(CLIENT);
     const { LABEL, ownerLabels, dockerName, roleLabel } = require(LABELS);
     const { demuxLogs } = require(LOGS);
     const docker = connectDocker(spec.dockerHost);
@@ -55,13 +55,10 @@ export async function runOneOff(spec: OneOffSpec): Promise<{ exitCode: number; o
         const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
         return { exitCode: result.StatusCode, output: demuxLogs(logs), name };
     } finally {
-        // Tried three times: over SSH a request can fail on its own. One still left is removed by
-        // the next command that opens the stack (infra/engine/pending.ts `unrecordedContainers`).
-        for (let attempt = 1; attempt <= 3; attempt++) {
-            const err = await container.remove({ force: true }).then(() => undefined, (e: { statusCode?: number }) => e);
-            if (!err || err.statusCode === 404) break;
-            if (attempt < 3) await new Promise((r) => setTimeout(r, 250 * attempt));
-        }
+        // removeContainer tries again what can fail on its own (over SSH, or a container between
+        // states). One still left is removed by the next command that opens the stack
+        // (infra/engine/pending.ts `unrecordedContainers`); the run's own result stands.
+        await removeContainer(container).catch(() => undefined);
     }
 }
 
