@@ -445,8 +445,9 @@ export async function deleteDyno(id: string, props: DynoOutputs): Promise<void> 
         if (code !== 304 && code !== 404) throw explain(err, props, id);
     }
     try {
-        await container.remove({ force: true, v: false });
+        // Another removal in progress (409) is waited out: the container is gone when this returns.
+        await removeContainer(container);
     } catch (err) {
-        if (!isNotFound(err) && !/already in progress/.test(engineMessage(err))) throw explain(err, props, id);
+        throw explain(err, props, id);
     }
 }
